@@ -1,0 +1,42 @@
+namespace Advantage.Environments;
+
+/// <summary>
+/// What one environment step reports besides the observation. <see cref="Terminated"/> and
+/// <see cref="Truncated"/> are kept apart because they mean different things to the return
+/// computation: a terminated state has no future value, a truncated one (time limit) does.
+/// </summary>
+/// <param name="Reward">The reward for the transition.</param>
+/// <param name="Terminated">The MDP reached a terminal state; bootstrapping stops here.</param>
+/// <param name="Truncated">The episode was cut from outside (time limit); the state still has value.</param>
+public readonly record struct StepResult(double Reward, bool Terminated, bool Truncated)
+{
+    /// <summary>True when the episode is over for either reason and the environment must be reset.</summary>
+    public bool IsFinished => Terminated || Truncated;
+}
+
+/// <summary>
+/// Gymnasium's environment contract, shaped so a step allocates nothing: the caller owns the
+/// observation buffer and the action buffer. Implement it in C# or as an F# object expression.
+/// </summary>
+/// <remarks>
+/// Actions are flat floats: a <see cref="Discrete"/> action is one float holding the integer index,
+/// a <see cref="Box"/> action is its elements in row-major order. Observations are written flat,
+/// <see cref="Space.FlatSize"/> floats of <see cref="ObservationSpace"/>.
+/// </remarks>
+public interface IEnvironment
+{
+    /// <summary>The space observations live in; sizes the network input.</summary>
+    Space ObservationSpace { get; }
+
+    /// <summary>The space actions live in; selects the policy head.</summary>
+    Space ActionSpace { get; }
+
+    /// <summary>
+    /// Starts a new episode and writes its first observation. A seed re-seeds the environment's
+    /// random source (as Gymnasium's <c>reset(seed=...)</c>); <c>null</c> continues the current stream.
+    /// </summary>
+    void Reset(int? seed, Span<float> observation);
+
+    /// <summary>Applies an action and writes the next observation.</summary>
+    StepResult Step(ReadOnlySpan<float> action, Span<float> observation);
+}

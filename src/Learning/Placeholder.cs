@@ -1,0 +1,1 @@
+namespace Advantage.Learning;
