@@ -1,0 +1,219 @@
+using Advantage.Learning;
+using Akka.Actor;
+using Akka.Event;
+
+namespace Advantage.Actors;
+
+/// <summary>
+/// Runs synchronous A2C rounds keyed by parameter version: waits for one rollout of the current version
+/// from every live worker, orders them by worker id, updates once, and sends version v+1 to every worker.
+/// Watches its workers, so a worker that dies shrinks the round instead of stalling it. Rollouts that are
+/// stale, duplicated, from strangers, malformed or non-finite are counted and dropped, never applied.
+/// </summary>
+public sealed class LearnerActor : ReceiveActor, IWithTimers
+{
+    private sealed record ProgressTick
+    {
+        public static readonly ProgressTick Instance = new();
+    }
+
+    private readonly TrainingOptions options;
+    private readonly A2CLearner algorithm;
+    private readonly Action<TrainingProgress>? onProgress;
+    private readonly TaskCompletionSource<TrainingResult> completion;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly Dictionary<IActorRef, RegisterWorker> workers = new();
+    private readonly Dictionary<IActorRef, Rollout> pending = new();
+    private readonly double[] window;
+    private readonly System.Diagnostics.Stopwatch clock = new();
+    private int windowCount;
+    private int windowNext;
+    private double windowSum;
+    private long version;
+    private float[] current;
+    private long steps;
+    private long episodes;
+    private long rejected;
+    private long restarts;
+    private bool everHadWorkers;
+    private UpdateMetrics? lastUpdate;
+    private long stepsAtLastReport;
+    private double secondsAtLastReport;
+    private double lastRate;
+
+    /// <summary>Creates the learner; prefer <see cref="Props"/>.</summary>
+    public LearnerActor(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
+    {
+        this.options = options;
+        this.algorithm = algorithm;
+        this.onProgress = onProgress;
+        this.completion = completion;
+        window = new double[options.ReturnWindow];
+        current = algorithm.Parameters.Read();
+        Receive<RegisterWorker>(OnRegister);
+        Receive<RolloutCollected>(OnRollout);
+        Receive<Terminated>(OnTerminated);
+        Receive<WorkerRestarted>(_ => restarts++);
+        Receive<GetProgress>(_ => Sender.Tell(Snapshot()));
+        Receive<ProgressTick>(_ => Report());
+        Receive<StopTraining>(_ => Finish(StopReason.Stopped));
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Props on the compute dispatcher. The learner owns (and disposes) <paramref name="algorithm"/>.</summary>
+    public static Props Props(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion) =>
+        Akka.Actor.Props.Create(() => new LearnerActor(options, algorithm, onProgress, completion)).WithDispatcher(AdvantageConfig.ComputeDispatcher);
+
+    /// <summary>Rollouts refused so far.</summary>
+    internal long Rejected => rejected;
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        TorchThreads.UseOne();
+        clock.Start();
+        Timers.StartPeriodicTimer("progress", ProgressTick.Instance, options.ProgressInterval);
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        completion.TrySetResult(Result(StopReason.Stopped));
+        algorithm.Dispose();
+    }
+
+    private void OnRegister(RegisterWorker register)
+    {
+        if (!workers.ContainsKey(Sender))
+        {
+            Context.Watch(Sender);
+            everHadWorkers = true;
+        }
+        workers[Sender] = register;
+        // A (re)registering worker has no rollout in flight for this round any more.
+        pending.Remove(Sender);
+        Sender.Tell(new Parameters(version, current));
+    }
+
+    private void OnRollout(RolloutCollected message)
+    {
+        var rollout = message.Data;
+        string? problem = !workers.TryGetValue(Sender, out var worker) ? "it comes from an unregistered worker"
+            : rollout.Version != version ? $"it is of version {rollout.Version}, the round is at {version}"
+            : rollout.WorkerId != worker.WorkerId ? $"its worker id {rollout.WorkerId} differs from the registered {worker.WorkerId}"
+            : pending.ContainsKey(Sender) ? "this worker already sent one this round"
+            : rollout.Problem(options.Algorithm.RolloutLength, algorithm.Spec.ObservationSize, algorithm.Spec.ActionWidth);
+        if (problem is not null)
+        {
+            rejected++;
+            log.Warning("Rejected a rollout from worker {0}: {1}", rollout.WorkerId, problem);
+            // Keep a well-behaved worker of the current round going: it has no other way to get parameters.
+            if (worker is not null && rollout.Version != version && !pending.ContainsKey(Sender))
+                Sender.Tell(new Parameters(version, current));
+            return;
+        }
+        pending[Sender] = rollout;
+        TryCompleteRound();
+    }
+
+    private void OnTerminated(Terminated terminated)
+    {
+        if (workers.Remove(terminated.ActorRef))
+        {
+            pending.Remove(terminated.ActorRef);
+            log.Warning("Worker {0} is gone; {1} remain.", terminated.ActorRef.Path.Name, workers.Count);
+            if (workers.Count == 0 && everHadWorkers) Finish(StopReason.NoWorkers);
+            else TryCompleteRound();
+        }
+    }
+
+    private void TryCompleteRound()
+    {
+        if (workers.Count == 0 || pending.Count < workers.Count) return;
+        var batch = pending.Values.OrderBy(r => r.WorkerId).ToArray();
+        pending.Clear();
+        try
+        {
+            lastUpdate = algorithm.Update(batch);
+        }
+        catch (Exception e)
+        {
+            log.Error(e, "The update failed.");
+            completion.TrySetException(e);
+            Context.Stop(Self);
+            return;
+        }
+        foreach (var r in batch)
+        {
+            steps += r.StepCount;
+            for (int i = 0; i < r.EpisodeReturns.Length; i++) AddEpisode(r.EpisodeReturns[i]);
+        }
+        version++;
+        current = algorithm.Parameters.Read();
+        if (options.TargetMeanReturn is double target && windowCount == window.Length && windowSum / windowCount >= target)
+        {
+            Finish(StopReason.TargetReached);
+            return;
+        }
+        if (steps >= options.MaxSteps)
+        {
+            Finish(StopReason.StepBudgetExhausted);
+            return;
+        }
+        var parameters = new Parameters(version, current);
+        foreach (var worker in workers.Keys) worker.Tell(parameters);
+    }
+
+    private void AddEpisode(double value)
+    {
+        episodes++;
+        if (windowCount == window.Length) windowSum -= window[windowNext];
+        else windowCount++;
+        window[windowNext] = value;
+        windowSum += value;
+        windowNext = (windowNext + 1) % window.Length;
+    }
+
+    private TrainingProgress Snapshot() => new(
+        steps, clock.Elapsed.TotalSeconds, lastRate, episodes,
+        windowCount == 0 ? double.NaN : windowSum / windowCount,
+        version, workers.Count, rejected, restarts, lastUpdate);
+
+    private void Report()
+    {
+        double now = clock.Elapsed.TotalSeconds;
+        if (now > secondsAtLastReport) lastRate = (steps - stepsAtLastReport) / (now - secondsAtLastReport);
+        stepsAtLastReport = steps;
+        secondsAtLastReport = now;
+        var progress = Snapshot();
+        Context.System.EventStream.Publish(progress);
+        try
+        {
+            onProgress?.Invoke(progress);
+        }
+        catch (Exception e)
+        {
+            log.Warning("A progress callback threw; training goes on: {0}", e.Message);
+        }
+    }
+
+    private TrainingResult Result(StopReason reason)
+    {
+        double seconds = clock.Elapsed.TotalSeconds;
+        var final = Snapshot() with { StepsPerSecond = seconds > 0 ? steps / seconds : 0 };
+        bool solved = options.TargetMeanReturn is double target && windowCount == window.Length && windowSum / windowCount >= target;
+        return new TrainingResult(reason, solved, final, current, algorithm.Spec);
+    }
+
+    private void Finish(StopReason reason)
+    {
+        clock.Stop();
+        var result = Result(reason);
+        Context.System.EventStream.Publish(result.Progress);
+        try { onProgress?.Invoke(result.Progress); } catch (Exception e) { log.Warning("A progress callback threw: {0}", e.Message); }
+        completion.TrySetResult(result);
+        Context.Stop(Self);
+    }
+}

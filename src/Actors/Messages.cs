@@ -1,0 +1,93 @@
+using Advantage.Learning;
+
+namespace Advantage.Actors;
+
+/// <summary>Marker for every message that crosses between workers and the learner; binds them to one serializer.</summary>
+public interface IAdvantageMessage;
+
+/// <summary>A worker announces itself to the learner; the learner watches it and replies with the current <see cref="Parameters"/>.</summary>
+/// <param name="WorkerId">Stable id; orders the worker's columns in a batch.</param>
+/// <param name="Environments">K, how many columns the worker contributes.</param>
+public sealed record RegisterWorker(int WorkerId, int Environments) : IAdvantageMessage;
+
+/// <summary>Fresh parameters from the learner: a worker loads them and collects the next rollout with them.</summary>
+/// <param name="Version">Parameter version; rollouts are stamped with it.</param>
+/// <param name="Values">The flat parameter vector (layout from the network's named parameters).</param>
+public sealed record Parameters(long Version, float[] Values) : IAdvantageMessage;
+
+/// <summary>A rollout travelling from a worker to the learner.</summary>
+/// <param name="Data">The experience.</param>
+public sealed record RolloutCollected(Rollout Data) : IAdvantageMessage;
+
+/// <summary>A worker restarted after a failure (an environment threw); its partial rollout was discarded.</summary>
+/// <param name="WorkerId">Which worker.</param>
+/// <param name="Reason">The exception message that caused the restart.</param>
+public sealed record WorkerRestarted(int WorkerId, string Reason) : IAdvantageMessage;
+
+/// <summary>Ends a run early; the run completes with <see cref="StopReason.Stopped"/>.</summary>
+public sealed record StopTraining : IAdvantageMessage
+{
+    /// <summary>The one instance.</summary>
+    public static StopTraining Instance { get; } = new();
+
+    private StopTraining() { }
+}
+
+/// <summary>Asks the learner for a <see cref="TrainingProgress"/> snapshot now.</summary>
+public sealed record GetProgress : IAdvantageMessage
+{
+    /// <summary>The one instance.</summary>
+    public static GetProgress Instance { get; } = new();
+
+    private GetProgress() { }
+}
+
+/// <summary>Why a run ended.</summary>
+public enum StopReason
+{
+    /// <summary>The mean return over the window reached the target.</summary>
+    TargetReached,
+
+    /// <summary>The step budget ran out.</summary>
+    StepBudgetExhausted,
+
+    /// <summary>Someone asked it to stop.</summary>
+    Stopped,
+
+    /// <summary>Every worker died.</summary>
+    NoWorkers,
+
+    /// <summary>The learner failed (see the completion task's exception).</summary>
+    Failed,
+}
+
+/// <summary>A snapshot of a run, sent to progress subscribers at the progress interval.</summary>
+/// <param name="Steps">Environment steps applied so far.</param>
+/// <param name="Seconds">Wall time since training started.</param>
+/// <param name="StepsPerSecond">Throughput over the last interval.</param>
+/// <param name="Episodes">Episodes finished.</param>
+/// <param name="MeanReturn">Mean undiscounted return of the last (up to) window episodes; NaN before the first.</param>
+/// <param name="Version">Current parameter version (number of updates).</param>
+/// <param name="Workers">Live workers.</param>
+/// <param name="RejectedRollouts">Rollouts refused (stale, malformed or non-finite) so far.</param>
+/// <param name="WorkerRestarts">Worker restarts so far.</param>
+/// <param name="LastUpdate">Metrics of the latest update; null before the first.</param>
+public sealed record TrainingProgress(
+    long Steps,
+    double Seconds,
+    double StepsPerSecond,
+    long Episodes,
+    double MeanReturn,
+    long Version,
+    int Workers,
+    long RejectedRollouts,
+    long WorkerRestarts,
+    UpdateMetrics? LastUpdate) : IAdvantageMessage;
+
+/// <summary>How a run ended, with the trained parameters.</summary>
+/// <param name="Reason">Why it ended.</param>
+/// <param name="Solved">Whether the target mean return was reached.</param>
+/// <param name="Progress">The final snapshot.</param>
+/// <param name="Parameters">The final parameter vector.</param>
+/// <param name="Spec">The network sizes the parameters belong to.</param>
+public sealed record TrainingResult(StopReason Reason, bool Solved, TrainingProgress Progress, float[] Parameters, Advantage.Learning.Networks.NetworkSpec Spec);

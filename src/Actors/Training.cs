@@ -1,0 +1,113 @@
+using Advantage.Environments;
+using Advantage.Learning;
+using Advantage.Learning.Networks;
+using Akka.Actor;
+
+namespace Advantage.Actors;
+
+/// <summary>
+/// A running training session inside an actor system: await <see cref="Completion"/>, poll
+/// <see cref="GetProgressAsync"/>, or <see cref="Stop"/> it. Progress is also published on the actor
+/// system's event stream as <see cref="TrainingProgress"/>, so host actors can subscribe with plain Akka code.
+/// </summary>
+public sealed class TrainingRun
+{
+    internal TrainingRun(IActorRef supervisor, IActorRef learner, Task<TrainingResult> completion, NetworkSpec spec)
+    {
+        Supervisor = supervisor;
+        Learner = learner;
+        Completion = completion;
+        Spec = spec;
+    }
+
+    /// <summary>Completes when the run ends (target, budget, stop, or failure) with the trained parameters.</summary>
+    public Task<TrainingResult> Completion { get; }
+
+    /// <summary>The learner actor; send it <see cref="StopTraining"/> or <see cref="GetProgress"/>.</summary>
+    public IActorRef Learner { get; }
+
+    /// <summary>The actor that supervises the learner and workers; stopping it stops the run.</summary>
+    public IActorRef Supervisor { get; }
+
+    /// <summary>The network sizes of this run.</summary>
+    public NetworkSpec Spec { get; }
+
+    /// <summary>Asks the learner to finish after the current round; <see cref="Completion"/> then completes.</summary>
+    public void Stop() => Learner.Tell(StopTraining.Instance);
+
+    /// <summary>A progress snapshot now.</summary>
+    public Task<TrainingProgress> GetProgressAsync(TimeSpan timeout) => Learner.Ask<TrainingProgress>(GetProgress.Instance, timeout);
+}
+
+/// <summary>Entry points that start A2C training inside an actor system the caller owns.</summary>
+public static class Training
+{
+    private static int runCounter;
+
+    /// <summary>
+    /// Validates the options (every problem at once, before any actor starts), then starts a learner and
+    /// <see cref="A2COptions.Workers"/> workers under one supervisor in <paramref name="system"/>.
+    /// </summary>
+    /// <param name="system">Any actor system; Advantage's HOCON defaults are added behind its configuration.</param>
+    /// <param name="options">What to train and when to stop.</param>
+    /// <param name="onProgress">Called on the learner's thread at each progress interval and once at the end; keep it quick.</param>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    public static TrainingRun Start(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress = null)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        AdvantageConfig.Install(system);
+        var algorithm = options.Algorithm;
+        var probe = options.Environments.Make(options.EnvironmentId);
+        var spec = NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes);
+        var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int run = Interlocked.Increment(ref runCounter);
+        var supervisor = system.ActorOf(
+            Props.Create(() => new RunSupervisor(options, spec, onProgress, completion)),
+            $"advantage-run-{run}");
+        var learner = supervisor.Ask<IActorRef>(RunSupervisor.GetLearner.Instance, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+        return new TrainingRun(supervisor, learner, completion.Task, spec);
+    }
+
+    /// <summary>Starts a run and waits for it to end.</summary>
+    public static Task<TrainingResult> RunAsync(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress = null) =>
+        Start(system, options, onProgress).Completion;
+}
+
+/// <summary>
+/// Parent of one run's learner and workers. Restarts a failed worker (its environments threw) and tells
+/// the learner, so an environment crash costs one rollout, not the run. Stops itself when the learner ends.
+/// </summary>
+internal sealed class RunSupervisor : ReceiveActor
+{
+    internal sealed record GetLearner
+    {
+        public static readonly GetLearner Instance = new();
+    }
+
+    private readonly IActorRef learner;
+
+    public RunSupervisor(TrainingOptions options, NetworkSpec spec, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
+    {
+        var algorithm = options.Algorithm;
+        var learning = new A2CLearner(algorithm, spec);
+        learner = Context.ActorOf(LearnerActor.Props(options, learning, onProgress, completion), "learner");
+        Context.Watch(learner);
+        for (int w = 0; w < algorithm.Workers; w++)
+        {
+            var settings = new WorkerSettings(
+                w, Seeds.Derive(algorithm.Seed, w + 1), algorithm.RolloutLength, algorithm.EnvironmentsPerWorker,
+                options.EnvironmentId, () => options.Environments.Make(options.EnvironmentId), spec);
+            Context.ActorOf(WorkerActor.Props(settings, learner), $"worker-{w}");
+        }
+        Receive<GetLearner>(_ => Sender.Tell(learner));
+        Receive<Terminated>(t =>
+        {
+            if (t.ActorRef.Equals(learner)) Context.Stop(Self);
+        });
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(maxNrOfRetries: 100, withinTimeRange: TimeSpan.FromMinutes(1), localOnlyDecider: _ => Directive.Restart);
+}

@@ -1,0 +1,151 @@
+using Advantage.Environments;
+using Advantage.Learning;
+using Advantage.Learning.Networks;
+using Akka.Actor;
+using Akka.Event;
+
+namespace Advantage.Actors;
+
+/// <summary>What a worker needs to build its environments and policy copy.</summary>
+/// <param name="WorkerId">Stable id; columns are ordered by it.</param>
+/// <param name="Seed">Seeds the worker's environments (seed + k) and action sampling.</param>
+/// <param name="RolloutLength">T.</param>
+/// <param name="Environments">K.</param>
+/// <param name="EnvironmentId">For messages that name the environment.</param>
+/// <param name="MakeEnvironment">Creates one environment; called K times per (re)start.</param>
+/// <param name="Spec">Network sizes, shared with the learner.</param>
+public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, int Environments, string EnvironmentId, Func<IEnvironment> MakeEnvironment, NetworkSpec Spec);
+
+/// <summary>
+/// Owns K environments and an inference copy of the policy. Each <see cref="Parameters"/> message
+/// triggers one rollout of T steps with one batched forward per step; the worker then waits for the
+/// next parameters, which keeps A2C synchronous. An exception from an environment fails the actor; its
+/// supervisor restarts it with fresh environments, the partial rollout is discarded, and it registers again.
+/// </summary>
+public sealed class WorkerActor : ReceiveActor
+{
+    private readonly WorkerSettings settings;
+    private readonly IActorRef learner;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private VectorEnvironment? environments;
+    private Policy? policy;
+    private float[] clipped = [];
+    private float[] low = [];
+    private float[] high = [];
+    private int restartSalt;
+
+    /// <summary>Creates the worker; prefer <see cref="Props"/>.</summary>
+    public WorkerActor(WorkerSettings settings, IActorRef learner)
+    {
+        this.settings = settings;
+        this.learner = learner;
+        Receive<Parameters>(OnParameters);
+    }
+
+    /// <summary>Props on the compute dispatcher.</summary>
+    public static Props Props(WorkerSettings settings, IActorRef learner) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(settings, learner)).WithDispatcher(AdvantageConfig.ComputeDispatcher);
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        TorchThreads.UseOne();
+        var envs = new IEnvironment[settings.Environments];
+        for (int k = 0; k < envs.Length; k++)
+        {
+            var env = settings.MakeEnvironment();
+            if (env.ObservationSpace.FlatSize != settings.Spec.ObservationSize)
+                throw new InvalidOperationException(
+                    $"Environment '{settings.EnvironmentId}' produces observations of {env.ObservationSpace.FlatSize} floats ({env.ObservationSpace}); the network expects {settings.Spec.ObservationSize}.");
+            envs[k] = env;
+        }
+        environments = new VectorEnvironment(envs);
+        int seed = Seeds.Derive(settings.Seed, restartSalt);
+        environments.Reset(seed);
+        policy = new Policy(settings.Spec, settings.Environments, Seeds.Derive(seed, 1));
+        if (environments.ActionSpace is Box box)
+        {
+            low = box.Low.ToArray();
+            high = box.High.ToArray();
+            clipped = new float[settings.Environments * box.FlatSize];
+        }
+        learner.Tell(new RegisterWorker(settings.WorkerId, settings.Environments));
+    }
+
+    /// <inheritdoc />
+    protected override void PreRestart(Exception reason, object message)
+    {
+        log.Warning("Worker {0} restarting after: {1}", settings.WorkerId, reason.Message);
+        learner.Tell(new WorkerRestarted(settings.WorkerId, reason.Message));
+        // Keep the actor alive across the restart (no PostStop children logic); dispose native state now.
+        policy?.Dispose();
+        policy = null;
+    }
+
+    /// <inheritdoc />
+    protected override void PostRestart(Exception reason)
+    {
+        // A restart builds a fresh instance, so it cannot count; a new salt keeps the restarted
+        // environments from replaying the exact episode that crashed. Runs are reproducible until a crash.
+        restartSalt = Environment.TickCount | 1;
+        PreStart();
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop() => policy?.Dispose();
+
+    private void OnParameters(Parameters parameters)
+    {
+        var envs = environments!;
+        var pol = policy!;
+        pol.Load(parameters.Values);
+        int steps = settings.RolloutLength, k = envs.Count, obs = envs.ObservationSize, width = settings.Spec.ActionWidth;
+        var observations = new float[(steps + 1) * k * obs];
+        var actions = new float[steps * k * width];
+        var rewards = new float[steps * k];
+        var terminated = new bool[steps * k];
+        var truncated = new bool[steps * k];
+        var finalIndices = new List<int>();
+        var finalObservations = new List<float>();
+        var episodeReturns = new List<double>();
+        var episodeLengths = new List<int>();
+        for (int t = 0; t < steps; t++)
+        {
+            envs.Observations.CopyTo(observations.AsSpan(t * k * obs));
+            var act = actions.AsSpan(t * k * width, k * width);
+            pol.Act(envs.Observations, act, deterministic: false);
+            envs.Step(ClipToBounds(act));
+            var r = envs.Rewards;
+            for (int i = 0; i < k; i++) rewards[t * k + i] = r[i];
+            envs.Terminated.CopyTo(terminated.AsSpan(t * k, k));
+            envs.Truncated.CopyTo(truncated.AsSpan(t * k, k));
+            if (envs.FinishedCount > 0)
+            {
+                for (int i = 0; i < k; i++)
+                {
+                    bool term = envs.Terminated[i], trunc = envs.Truncated[i];
+                    if (!term && !trunc) continue;
+                    episodeReturns.Add(envs.FinishedReturns[i]);
+                    episodeLengths.Add(envs.FinishedLengths[i]);
+                    if (trunc && !term)
+                    {
+                        finalIndices.Add(t * k + i);
+                        foreach (float f in envs.FinalObservations.Slice(i * obs, obs)) finalObservations.Add(f);
+                    }
+                }
+            }
+        }
+        envs.Observations.CopyTo(observations.AsSpan(steps * k * obs));
+        var rollout = new Rollout(settings.WorkerId, parameters.Version, steps, k, obs, width, observations, actions, rewards,
+            terminated, truncated, finalIndices.ToArray(), finalObservations.ToArray(), episodeReturns.ToArray(), episodeLengths.ToArray());
+        learner.Tell(new RolloutCollected(rollout));
+    }
+
+    private ReadOnlySpan<float> ClipToBounds(ReadOnlySpan<float> actions)
+    {
+        if (clipped.Length == 0) return actions;
+        int d = low.Length;
+        for (int i = 0; i < actions.Length; i++) clipped[i] = Math.Clamp(actions[i], low[i % d], high[i % d]);
+        return clipped;
+    }
+}

@@ -1,0 +1,39 @@
+namespace Advantage.Learning;
+
+/// <summary>
+/// Sampling from policy outputs on the CPU side, with the worker's own seeded generator. Sampling here
+/// instead of in torch keeps one forward call per time step and makes a run reproducible from one seed
+/// regardless of torch's global generator.
+/// </summary>
+internal static class Distributions
+{
+    /// <summary>Samples (or takes the argmax of) a categorical distribution given by a row of logits.</summary>
+    public static int SampleCategorical(ReadOnlySpan<float> logits, Random random, bool deterministic)
+    {
+        int best = 0;
+        float max = logits[0];
+        for (int i = 1; i < logits.Length; i++)
+        {
+            if (logits[i] > max) { max = logits[i]; best = i; }
+        }
+        if (deterministic) return best;
+        double total = 0;
+        for (int i = 0; i < logits.Length; i++) total += Math.Exp(logits[i] - max);
+        double u = random.NextDouble() * total;
+        double cumulative = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            cumulative += Math.Exp(logits[i] - max);
+            if (u < cumulative) return i;
+        }
+        return logits.Length - 1;
+    }
+
+    /// <summary>A standard normal draw (Box-Muller; one of the pair is discarded to stay stateless).</summary>
+    public static double StandardNormal(Random random)
+    {
+        double u1 = 1.0 - random.NextDouble();
+        double u2 = random.NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+    }
+}

@@ -1,0 +1,102 @@
+using Advantage.Learning.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Advantage.Learning;
+
+/// <summary>
+/// An inference copy of the actor used by a worker: loads parameter vectors, and turns a batch of
+/// observations into actions with one forward call for the whole batch (per-call overhead dominates
+/// small networks, so one call per environment would be several times slower).
+/// </summary>
+public sealed class Policy : IDisposable
+{
+    private readonly ActorCriticNetwork network;
+    private readonly ParameterVector parameters;
+    private readonly Random random;
+    private readonly int batch;
+    private readonly Tensor input;
+    private readonly float[] output;
+    private readonly float[] logStd;
+
+    /// <summary>Builds an inference policy for a fixed batch of environments.</summary>
+    /// <param name="spec">Network sizes; must match the learner's.</param>
+    /// <param name="batchSize">Environments acted for per call (K).</param>
+    /// <param name="seed">Seeds action sampling.</param>
+    public Policy(NetworkSpec spec, int batchSize, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        Spec = spec;
+        batch = batchSize;
+        network = new ActorCriticNetwork(spec);
+        network.eval();
+        parameters = new ParameterVector(network);
+        random = new Random(seed);
+        input = torch.zeros(batchSize, spec.ObservationSize);
+        output = new float[batchSize * spec.PolicyOutputs];
+        logStd = new float[spec.Continuous ? spec.ActionSize : 0];
+    }
+
+    /// <summary>The sizes this policy was built with.</summary>
+    public NetworkSpec Spec { get; }
+
+    /// <summary>Length of the parameter vector <see cref="Load"/> expects.</summary>
+    public int ParameterCount => parameters.Count;
+
+    /// <summary>Replaces the weights with a parameter vector from the learner.</summary>
+    public void Load(ReadOnlySpan<float> parameterVector)
+    {
+        parameters.Write(parameterVector);
+        if (network.LogStd is { } ls)
+        {
+            using var cpu = ls.detach().cpu();
+            cpu.data<float>().CopyTo(logStd);
+        }
+    }
+
+    /// <summary>
+    /// Chooses one action per environment. Discrete actions are written as their index; Gaussian actions
+    /// unclipped (clip when stepping, never in the log-probability). Deterministic takes the argmax or the mean.
+    /// </summary>
+    /// <param name="observations">[K x obs] observations.</param>
+    /// <param name="actions">[K x ActionWidth] destination.</param>
+    /// <param name="deterministic">Greedy actions for evaluation.</param>
+    public void Act(ReadOnlySpan<float> observations, Span<float> actions, bool deterministic)
+    {
+        if (observations.Length != batch * Spec.ObservationSize)
+            throw new ArgumentException($"observations must hold {batch} x {Spec.ObservationSize} floats; got {observations.Length}.", nameof(observations));
+        if (actions.Length != batch * Spec.ActionWidth)
+            throw new ArgumentException($"actions must hold {batch} x {Spec.ActionWidth} floats; got {actions.Length}.", nameof(actions));
+        using (var scope = torch.NewDisposeScope())
+        using (torch.no_grad())
+        {
+            input.data<float>().CopyFrom(observations, 0, 0);
+            var result = network.forward(input);
+            result.data<float>().CopyTo(output, 0, 0);
+        }
+        int width = Spec.PolicyOutputs;
+        for (int k = 0; k < batch; k++)
+        {
+            var row = output.AsSpan(k * width, width);
+            if (!Spec.Continuous)
+            {
+                actions[k] = Distributions.SampleCategorical(row, random, deterministic);
+            }
+            else
+            {
+                for (int d = 0; d < width; d++)
+                    actions[k * width + d] = deterministic
+                        ? row[d]
+                        : (float)(row[d] + Math.Exp(logStd[d]) * Distributions.StandardNormal(random));
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        input.Dispose();
+        network.Dispose();
+    }
+}
