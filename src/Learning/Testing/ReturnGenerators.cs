@@ -167,10 +167,11 @@ public static class ReturnGenerators
             yield return value.SelectColumns(Enumerable.Range(1, envs - 1).ToArray());
             yield return value.SelectColumns(Enumerable.Range(0, envs - 1).ToArray());
         }
-        foreach (double g in new[] { 0.0, 1.0 })
-            if (value.Gamma != g) yield return value.WithGamma(g);
-        foreach (double l in new[] { 0.0, 1.0 })
-            if (value.Lambda != l) yield return value.WithLambda(l);
+        // Toward 0, then toward 1 from inside (0, 1) only: 0 and 1 never shrink into each other, so shrinking ends.
+        if (value.Gamma != 0.0) yield return value.WithGamma(0.0);
+        if (value.Gamma is > 0.0 and < 1.0) yield return value.WithGamma(1.0);
+        if (value.Lambda != 0.0) yield return value.WithLambda(0.0);
+        if (value.Lambda is > 0.0 and < 1.0) yield return value.WithLambda(1.0);
         if (value.Inputs.Rewards.Any(r => r != 0f))
             yield return value.WithInputs(value.Inputs.WithRewards(new float[value.Inputs.Rewards.Length]));
     }
