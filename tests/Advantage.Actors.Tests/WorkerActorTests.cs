@@ -1,0 +1,49 @@
+using Advantage.Environments;
+using Akka.TestKit.Xunit2;
+
+namespace Advantage.Actors.Tests;
+
+public class WorkerActorTests : TestKit
+{
+    [Fact]
+    public void A_worker_registers_then_answers_parameters_with_one_rollout_of_that_version()
+    {
+        AdvantageConfig.Install(Sys);
+        var learner = CreateTestProbe();
+        var settings = new WorkerSettings(3, 11, Fixtures.Steps, 4, "CartPole-v1", () => EnvironmentRegistry.Builtin.Make("CartPole-v1"), Fixtures.Spec);
+        var worker = Sys.ActorOf(WorkerActor.Props(settings, learner.Ref));
+        var register = learner.ExpectMsg<RegisterWorker>();
+        Assert.Equal(new RegisterWorker(3, 4), register);
+
+        var parameters = new float[4 * 8 + 8 + 8 * 2 + 2 + 8 + 1];
+        learner.Send(worker, new Parameters(5, parameters));
+        var rollout = learner.ExpectMsg<RolloutCollected>().Data;
+        Assert.Equal(5, rollout.Version);
+        Assert.Equal(3, rollout.WorkerId);
+        Assert.Null(rollout.Problem(Fixtures.Steps, 4, 1));
+        Assert.All(rollout.Actions, a => Assert.True(a is 0f or 1f));
+        Assert.All(rollout.Rewards, r => Assert.Equal(1f, r));
+        learner.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void An_environment_that_throws_restarts_its_worker_which_registers_again()
+    {
+        AdvantageConfig.Install(Sys);
+        var learner = CreateTestProbe();
+        int made = 0;
+        // Only the very first environment fails, on its second step; after the restart all are healthy.
+        var settings = new WorkerSettings(0, 1, Fixtures.Steps, 2, "faulty",
+            () => Interlocked.Increment(ref made) == 1 ? new FaultyEnvironment(2) : new FaultyEnvironment(-1), Fixtures.Spec);
+        var worker = Sys.ActorOf(WorkerActor.Props(settings, learner.Ref));
+        learner.ExpectMsg<RegisterWorker>();
+        var parameters = new Parameters(0, new float[4 * 8 + 8 + 8 * 2 + 2 + 8 + 1]);
+        learner.Send(worker, parameters);
+
+        var restarted = learner.ExpectMsg<WorkerRestarted>();
+        Assert.Contains("boom", restarted.Reason);
+        learner.ExpectMsg<RegisterWorker>();
+        learner.Send(worker, parameters);
+        Assert.Null(learner.ExpectMsg<RolloutCollected>().Data.Problem(Fixtures.Steps, 4, 1));
+    }
+}
