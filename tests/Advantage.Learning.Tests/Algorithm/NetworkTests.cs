@@ -1,0 +1,97 @@
+using Advantage.Environments;
+using Advantage.Learning.Networks;
+using TorchSharp;
+
+namespace Advantage.Learning.Tests.Algorithm;
+
+public class NetworkTests
+{
+    private static readonly NetworkSpec CartPoleSpec = NetworkSpec.For(Box.Uniform([4], -1, 1), new Discrete(2), [64, 64]);
+
+    [Fact]
+    public void The_spec_follows_the_spaces()
+    {
+        Assert.Equal(new NetworkSpec(4, [64, 64], 2, false), CartPoleSpec);
+        var gaussian = NetworkSpec.For(Box.Uniform([3], -1, 1), Box.Uniform([2], -2, 2), [16]);
+        Assert.True(gaussian.Continuous);
+        Assert.Equal(2, gaussian.ActionWidth);
+        Assert.Equal(1, CartPoleSpec.ActionWidth);
+        Assert.Throws<ArgumentException>(() => NetworkSpec.For(new Discrete(3), new Discrete(2), [8]));
+    }
+
+    [Fact]
+    public void Parameters_flatten_in_a_fixed_named_order_and_round_trip()
+    {
+        using var net = new ActorCriticNetwork(CartPoleSpec);
+        var vector = new ParameterVector(net);
+        Assert.Equal(
+            ["body.fc0.weight", "body.fc0.bias", "body.fc1.weight", "body.fc1.bias", "policy_head.weight", "policy_head.bias", "value_head.weight", "value_head.bias"],
+            vector.Slots.Select(s => s.Name));
+        Assert.Equal(4 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2 + 64 + 1, vector.Count);
+        Assert.Equal(0, vector.Slots[0].Offset);
+        Assert.Equal(4 * 64, vector.Slots[1].Offset);
+
+        var values = Enumerable.Range(0, vector.Count).Select(i => (float)Math.Sin(i)).ToArray();
+        vector.Write(values);
+        Assert.Equal(values, vector.Read());
+        using var other = new ActorCriticNetwork(CartPoleSpec);
+        var otherVector = new ParameterVector(other);
+        otherVector.Write(vector.Read());
+        using var x = torch.ones(3, 4);
+        using var a = net.forward(x);
+        using var b = other.forward(x);
+        Assert.True(a.allclose(b));
+    }
+
+    [Fact]
+    public void Initialisation_is_orthogonal_with_the_agreed_gains()
+    {
+        torch.manual_seed(1);
+        using var net = new ActorCriticNetwork(new NetworkSpec(64, [64], 64, false));
+        var vector = new ParameterVector(net);
+        var values = vector.Read();
+        float[] Slot(string name)
+        {
+            var s = vector.Slots.Single(x => x.Name == name);
+            return values.AsSpan(s.Offset, s.Length).ToArray();
+        }
+        // A square orthogonal matrix scaled by g has every row of norm g.
+        static double RowNorm(float[] m, int row, int cols) => Math.Sqrt(m.Skip(row * cols).Take(cols).Sum(v => (double)v * v));
+        Assert.Equal(Math.Sqrt(2), RowNorm(Slot("body.fc0.weight"), 5, 64), 4);
+        Assert.Equal(0.01, RowNorm(Slot("policy_head.weight"), 7, 64), 5);
+        Assert.Equal(1.0, RowNorm(Slot("value_head.weight"), 0, 64), 4);
+        Assert.All(Slot("body.fc0.bias"), b => Assert.Equal(0f, b));
+    }
+
+    [Fact]
+    public void A_policy_acts_greedily_when_deterministic_and_reproducibly_when_seeded()
+    {
+        using var learner = new ActorCriticNetwork(CartPoleSpec);
+        var weights = new ParameterVector(learner).Read();
+        // Make action 1 dominant: a large bias on its logit.
+        var bias = new ParameterVector(learner).Slots.Single(s => s.Name == "policy_head.bias");
+        weights[bias.Offset + 1] = 50f;
+        using var policy = new Policy(CartPoleSpec, 3, seed: 9);
+        policy.Load(weights);
+        var observations = new float[12];
+        var actions = new float[3];
+        policy.Act(observations, actions, deterministic: true);
+        Assert.Equal([1f, 1f, 1f], actions);
+
+        weights[bias.Offset + 1] = 0f;
+        using var p1 = new Policy(CartPoleSpec, 3, seed: 9);
+        using var p2 = new Policy(CartPoleSpec, 3, seed: 9);
+        p1.Load(weights);
+        p2.Load(weights);
+        var a1 = new float[3 * 20];
+        var a2 = new float[3 * 20];
+        for (int i = 0; i < 20; i++)
+        {
+            p1.Act(observations, a1.AsSpan(i * 3, 3), deterministic: false);
+            p2.Act(observations, a2.AsSpan(i * 3, 3), deterministic: false);
+        }
+        Assert.Equal(a1, a2);
+        Assert.Contains(0f, a1);
+        Assert.Contains(1f, a1);
+    }
+}
