@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Globalization;
+using Advantage.Bench;
+using Advantage.Learning;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var defaults = new A2COptions();
+
+// ---- e2e: throughput grid -------------------------------------------------------------------------
+var e2eWorkers = new Option<int[]>("--workers") { Description = "Worker counts of the grid", DefaultValueFactory = _ => [1, 2, 4], AllowMultipleArgumentsPerToken = true };
+var e2eEnvs = new Option<int[]>("--envs-per-worker") { Description = "Environments per worker of the grid", DefaultValueFactory = _ => [8, 16], AllowMultipleArgumentsPerToken = true };
+var e2eRollout = new Option<int>("--rollout") { Description = "Rollout length T", DefaultValueFactory = _ => 5 };
+var e2eWarmup = new Option<double>("--warmup") { Description = "Seconds discarded after the run starts", DefaultValueFactory = _ => 1.5 };
+var e2eWindow = new Option<double>("--window") { Description = "Seconds measured after the warm-up", DefaultValueFactory = _ => 4.0 };
+var e2eOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "e2e.json") };
+var e2e = new Command("e2e", "End-to-end environment steps per second on CartPole-v1 for a grid of workers x environments per worker.")
+{
+    e2eWorkers, e2eEnvs, e2eRollout, e2eWarmup, e2eWindow, e2eOut,
+};
+e2e.SetAction(parse => EndToEnd.Run(new EndToEnd.Settings(
+    parse.GetValue(e2eWorkers)!, parse.GetValue(e2eEnvs)!, parse.GetValue(e2eRollout),
+    TimeSpan.FromSeconds(parse.GetValue(e2eWarmup)), TimeSpan.FromSeconds(parse.GetValue(e2eWindow)), parse.GetValue(e2eOut)!)));
+
+// ---- solve: time to solve CartPole-v1 over seeds ---------------------------------------------------
+var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds, run one at a time", DefaultValueFactory = _ => "1,2,3,4,5" };
+var workers = new Option<int>("--workers") { Description = "Worker actors", DefaultValueFactory = _ => 2 };
+var envsPerWorker = new Option<int>("--envs-per-worker") { Description = "Environments per worker", DefaultValueFactory = _ => 16 };
+var rollout = new Option<int>("--rollout") { Description = "Rollout length T", DefaultValueFactory = _ => defaults.RolloutLength };
+var gamma = new Option<double>("--gamma") { Description = "Discount factor", DefaultValueFactory = _ => defaults.Gamma };
+var gaeLambda = new Option<double?>("--gae-lambda") { Description = "Use GAE with this lambda (default: n-step returns)" };
+var lr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+var entCoef = new Option<double>("--ent-coef") { Description = "Entropy bonus coefficient", DefaultValueFactory = _ => defaults.EntropyCoefficient };
+var vfCoef = new Option<double>("--vf-coef") { Description = "Value loss coefficient", DefaultValueFactory = _ => defaults.ValueCoefficient };
+var maxGradNorm = new Option<double>("--max-grad-norm") { Description = "Global gradient-norm clip", DefaultValueFactory = _ => defaults.MaxGradNorm };
+var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "RmsProp or Adam", DefaultValueFactory = _ => defaults.Optimizer };
+var rmsAlpha = new Option<double>("--rmsprop-alpha") { Description = "RMSprop smoothing constant", DefaultValueFactory = _ => defaults.RmsPropAlpha };
+var optEps = new Option<double>("--optimizer-eps") { Description = "Optimizer epsilon", DefaultValueFactory = _ => defaults.OptimizerEpsilon };
+var normAdv = new Option<bool>("--normalize-advantages") { Description = "Normalise advantages per batch" };
+var hidden = new Option<int[]>("--hidden") { Description = "Hidden layer widths", DefaultValueFactory = _ => [64, 64], AllowMultipleArgumentsPerToken = true };
+var maxSteps = new Option<long>("--max-steps") { Description = "Step budget per seed", DefaultValueFactory = _ => 1_000_000 };
+var target = new Option<double>("--target") { Description = "Mean return over the last 100 episodes that counts as solved", DefaultValueFactory = _ => 475.0 };
+var solveOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "solve.json") };
+var label = new Option<string?>("--label") { Description = "Free text stored in the JSON (e.g. what this configuration tries)" };
+var verbose = new Option<bool>("--verbose") { Description = "Print progress every 0.5 s" };
+var solve = new Command("solve", "Time to reach mean-100 return >= target on CartPole-v1, one fresh ActorSystem per seed, seeds run sequentially.")
+{
+    seeds, workers, envsPerWorker, rollout, gamma, gaeLambda, lr, entCoef, vfCoef, maxGradNorm, optimizer, rmsAlpha, optEps, normAdv, hidden,
+    maxSteps, target, solveOut, label, verbose,
+};
+solve.SetAction(parse =>
+{
+    var algorithm = new A2COptions
+    {
+        Workers = parse.GetValue(workers),
+        EnvironmentsPerWorker = parse.GetValue(envsPerWorker),
+        RolloutLength = parse.GetValue(rollout),
+        Gamma = parse.GetValue(gamma),
+        LearningRate = parse.GetValue(lr),
+        EntropyCoefficient = parse.GetValue(entCoef),
+        ValueCoefficient = parse.GetValue(vfCoef),
+        MaxGradNorm = parse.GetValue(maxGradNorm),
+        Optimizer = parse.GetValue(optimizer),
+        RmsPropAlpha = parse.GetValue(rmsAlpha),
+        OptimizerEpsilon = parse.GetValue(optEps),
+        NormalizeAdvantages = parse.GetValue(normAdv),
+        HiddenSizes = parse.GetValue(hidden) ?? [64, 64],
+    };
+    if (parse.GetValue(gaeLambda) is double lambda) algorithm = algorithm.WithGae(lambda);
+    int[] seedList;
+    try
+    {
+        seedList = parse.GetValue(seeds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+    }
+    catch (FormatException)
+    {
+        Console.Error.WriteLine($"--seeds must be comma-separated integers; got '{parse.GetValue(seeds)}'.");
+        return 2;
+    }
+    if (seedList.Length == 0)
+    {
+        Console.Error.WriteLine("--seeds lists no seed.");
+        return 2;
+    }
+    return Solve.Run(new Solve.Settings(algorithm, seedList, parse.GetValue(maxSteps), parse.GetValue(target),
+        parse.GetValue(solveOut)!, parse.GetValue(label), parse.GetValue(verbose)));
+});
+
+// ---- micro: BenchmarkDotNet ------------------------------------------------------------------------
+var micro = new Command("micro", "BenchmarkDotNet (ShortRun, in-process, MemoryDiagnoser) of the hot loops. Extra arguments go to BenchmarkDotNet, e.g. --filter '*Returns*'.")
+{
+    TreatUnmatchedTokensAsErrors = false,
+};
+var skipCheck = new Option<bool>("--skip-alloc-check") { Description = "Skip the direct zero-allocation check that runs before BenchmarkDotNet" };
+micro.Options.Add(skipCheck);
+micro.SetAction(parse => Micro.Run(parse.UnmatchedTokens.ToArray(), !parse.GetValue(skipCheck)));
+
+var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, and micro-benchmarks of the hot loops.")
+{
+    e2e, solve, micro,
+};
+return root.Parse(args).Invoke();

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using Advantage.Actors;
+using Advantage.Learning;
+
+namespace Advantage.Bench;
+
+/// <summary>
+/// Time to solve CartPole-v1: for each seed, one fresh actor system and one run that stops when the mean
+/// return of the last 100 episodes reaches the target (or the step budget runs out). Seeds run one at a
+/// time so they never compete for the two cores.
+/// </summary>
+public static class Solve
+{
+    public sealed record Settings(A2COptions Algorithm, int[] Seeds, long MaxSteps, double Target, string Output, string? Label, bool Verbose);
+
+    public sealed record SeedResult(
+        int Seed,
+        bool Solved,
+        string StopReason,
+        long Steps,
+        double Seconds,
+        double WallSeconds,
+        double StepsPerSecond,
+        long Updates,
+        long Episodes,
+        double MeanReturn100);
+
+    public sealed record Hyperparameters(
+        int Workers,
+        int EnvsPerWorker,
+        int Rollout,
+        double Gamma,
+        string Estimator,
+        double? GaeLambda,
+        double LearningRate,
+        string Optimizer,
+        double RmsPropAlpha,
+        double OptimizerEps,
+        bool NormalizeAdvantages,
+        double EntCoef,
+        double VfCoef,
+        double MaxGradNorm,
+        IReadOnlyList<int> Hidden);
+
+    public sealed record Result(
+        string Benchmark,
+        string Environment,
+        string? Label,
+        MachineInfo Machine,
+        double Target,
+        long MaxSteps,
+        Hyperparameters Hyperparameters,
+        IReadOnlyList<SeedResult> Seeds,
+        int SolvedCount,
+        bool AllSolved,
+        double MedianSeconds,
+        double MedianSteps,
+        double MeanSeconds,
+        double MaxSeconds);
+
+    public static int Run(Settings settings)
+    {
+        var a = settings.Algorithm;
+        var machine = MachineInfo.Capture();
+        Console.WriteLine($"solve CartPole-v1 to mean-100 >= {settings.Target} within {settings.MaxSteps:N0} steps; {a.Workers} workers x {a.EnvironmentsPerWorker} envs, " +
+            $"rollout {a.RolloutLength}, {a.Optimizer} lr {a.LearningRate:G4}, {(a.Estimator == AdvantageEstimator.Gae ? $"GAE {a.GaeLambda}" : "n-step")}, " +
+            $"norm-adv {a.NormalizeAdvantages}, ent {a.EntropyCoefficient:G3}, vf {a.ValueCoefficient:G3}, clip {a.MaxGradNorm:G3}, gamma {a.Gamma:G4}; " +
+            $"seeds {string.Join(",", settings.Seeds)}; load average before {machine.LoadAverageBefore}.");
+        var results = new List<SeedResult>();
+        foreach (int seed in settings.Seeds)
+        {
+            var r = RunSeed(settings, seed);
+            results.Add(r);
+            Console.WriteLine($"  seed {seed}: {(r.Solved ? "solved" : "NOT solved")} ({r.StopReason}) at {r.Steps,9:N0} steps in {r.Seconds,6:F2} s " +
+                $"(wall {r.WallSeconds:F2} s, {r.StepsPerSecond:N0} steps/s, mean-100 {r.MeanReturn100:F1})");
+        }
+
+        // Unsolved seeds count as infinitely slow, so the median never flatters a configuration that fails.
+        double median = Median(results.Select(r => r.Solved ? r.Seconds : double.PositiveInfinity));
+        double medianSteps = Median(results.Select(r => r.Solved ? (double)r.Steps : double.PositiveInfinity));
+        int solvedCount = results.Count(r => r.Solved);
+        double mean = results.Average(r => r.Solved ? r.Seconds : double.PositiveInfinity);
+        double max = results.Max(r => r.Solved ? r.Seconds : double.PositiveInfinity);
+
+        Console.WriteLine();
+        Console.WriteLine($"{"seed",4} | {"solved",6} | {"steps",9} | {"seconds",7} | {"steps/s",9} | {"mean-100",8}");
+        Console.WriteLine($"{new string('-', 4)}-+-{new string('-', 6)}-+-{new string('-', 9)}-+-{new string('-', 7)}-+-{new string('-', 9)}-+-{new string('-', 8)}");
+        foreach (var r in results)
+            Console.WriteLine($"{r.Seed,4} | {(r.Solved ? "yes" : "NO"),6} | {r.Steps,9:N0} | {r.Seconds,7:F2} | {r.StepsPerSecond,9:N0} | {r.MeanReturn100,8:F1}");
+        Console.WriteLine($"solved {solvedCount}/{results.Count}; median {median:F2} s, {medianSteps:N0} steps; max {max:F2} s");
+
+        var hp = new Hyperparameters(a.Workers, a.EnvironmentsPerWorker, a.RolloutLength, a.Gamma, a.Estimator.ToString(),
+            a.Estimator == AdvantageEstimator.Gae ? a.GaeLambda : null, a.LearningRate, a.Optimizer.ToString(), a.RmsPropAlpha, a.OptimizerEpsilon,
+            a.NormalizeAdvantages, a.EntropyCoefficient, a.ValueCoefficient, a.MaxGradNorm, a.HiddenSizes.ToArray());
+        Report.Write(settings.Output, new Result("solve", "CartPole-v1", settings.Label, machine, settings.Target, settings.MaxSteps, hp, results,
+            solvedCount, solvedCount == results.Count, Report.Round(median, 3), medianSteps, Report.Round(mean, 3), Report.Round(max, 3)));
+        return 0;
+    }
+
+    private static SeedResult RunSeed(Settings settings, int seed)
+    {
+        var system = Report.NewSystem($"bench-solve-{seed}");
+        try
+        {
+            var options = new TrainingOptions
+            {
+                Algorithm = settings.Algorithm with { Seed = seed },
+                EnvironmentId = "CartPole-v1",
+                MaxSteps = settings.MaxSteps,
+                TargetMeanReturn = settings.Target,
+            };
+            var wall = Stopwatch.StartNew();
+            Action<TrainingProgress>? onProgress = settings.Verbose
+                ? p => Console.WriteLine($"    steps {p.Steps,9:N0}  t {p.Seconds,6:F2}s  {p.StepsPerSecond,9:N0} steps/s  mean-100 {p.MeanReturn,6:F1}  " +
+                    $"H {p.LastUpdate?.Entropy,5:F3}  ev {p.LastUpdate?.ExplainedVariance,6:F3}")
+                : null;
+            var run = Training.Start(system, options, onProgress);
+            var result = run.Completion.GetAwaiter().GetResult();
+            wall.Stop();
+            var p = result.Progress;
+            return new SeedResult(seed, result.Solved, result.Reason.ToString(), p.Steps, Report.Round(p.Seconds, 3), Report.Round(wall.Elapsed.TotalSeconds, 3),
+                Report.Round(p.StepsPerSecond, 1), p.Version, p.Episodes, Report.Round(p.MeanReturn, 1));
+        }
+        finally
+        {
+            Report.Shutdown(system);
+        }
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0) return double.NaN;
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+}
