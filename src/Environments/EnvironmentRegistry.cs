@@ -25,14 +25,18 @@ public sealed class EnvironmentRegistry
 
     /// <summary>
     /// Gymnasium's classic-control set with its registered time limits: CartPole-v1 (500),
-    /// Acrobot-v1 (500), MountainCar-v0 (200), MountainCarContinuous-v0 (999), Pendulum-v1 (200).
+    /// Acrobot-v1 (500), MountainCar-v0 (200), MountainCarContinuous-v0 (999), Pendulum-v1 (200); and
+    /// MinAtar/Breakout-v1 (MinAtar's minimal action set, sticky actions 0.1) under a generous
+    /// 10,000-step limit that MinAtar itself does not have: it only guards against a policy that keeps
+    /// the ball in a brick-free loop forever, and normal play ends long before it (docs/minatar.md).
     /// </summary>
     public static EnvironmentRegistry Builtin { get; } = Empty
         .Register("CartPole-v1", () => new TimeLimit(new CartPole(), 500))
         .Register("Acrobot-v1", () => new TimeLimit(new Acrobot(), 500))
         .Register("MountainCar-v0", () => new TimeLimit(new MountainCar(), 200))
         .Register("MountainCarContinuous-v0", () => new TimeLimit(new MountainCarContinuous(), 999))
-        .Register("Pendulum-v1", () => new TimeLimit(new Pendulum(), 200));
+        .Register("Pendulum-v1", () => new TimeLimit(new Pendulum(), 200))
+        .Register("MinAtar/Breakout-v1", () => new TimeLimit(new MinAtarBreakout(), MinAtarBreakout.RegisteredStepLimit));
 
     /// <summary>The registered ids in registration order, so listings and error messages are stable.</summary>
     public IReadOnlyList<string> Ids => ids;

@@ -2,7 +2,7 @@ namespace Advantage.Environments.Tests;
 
 public class EnvironmentRegistryTests
 {
-    private static readonly string[] Expected = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"];
+    private static readonly string[] Expected = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1", "MinAtar/Breakout-v1"];
 
     [Fact]
     public void BuiltinHoldsTheClassicControlSet()
@@ -18,6 +18,7 @@ public class EnvironmentRegistryTests
     [InlineData("MountainCar-v0", typeof(MountainCar), 200)]
     [InlineData("MountainCarContinuous-v0", typeof(MountainCarContinuous), 999)]
     [InlineData("Pendulum-v1", typeof(Pendulum), 200)]
+    [InlineData("MinAtar/Breakout-v1", typeof(MinAtarBreakout), MinAtarBreakout.RegisteredStepLimit)]
     public void MakeWrapsInTheRegisteredTimeLimit(string id, Type type, int limit)
     {
         var env = Assert.IsType<TimeLimit>(EnvironmentRegistry.Builtin.Make(id));
