@@ -199,6 +199,9 @@ public sealed record ExpectedValues(int Envs, double[] Values, double[] Magnitud
 
     /// <summary><see cref="Matches"/> as an FsCheck property labelled with <see cref="Explain"/>, to return from a property test.</summary>
     public Property Check(float[] actual) => Matches(actual).Label(Explain(actual));
+
+    /// <summary><see cref="Check(float[])"/> with the label prefixed by <paramref name="name"/>, to tell several outputs apart.</summary>
+    public Property Check(float[] actual, string name) => Matches(actual).Label($"{name}: {Explain(actual)}");
 }
 
 /// <summary>Expected GAE advantages and critic targets.</summary>
@@ -218,7 +221,7 @@ public sealed record ExpectedGae(ExpectedValues Advantages, ExpectedValues Retur
 
     /// <summary>Both outputs as one FsCheck property, labelled with what is wrong.</summary>
     public Property Check(float[] advantages, float[] returns) =>
-        Advantages.Check(advantages).Label("advantages").And(Returns.Check(returns).Label("returns"));
+        Advantages.Check(advantages, "advantages").And(Returns.Check(returns, "returns"));
 
     /// <summary>A <see cref="GaeResult"/> as one FsCheck property, labelled with what is wrong.</summary>
     public Property Check(GaeResult actual)
