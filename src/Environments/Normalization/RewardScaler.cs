@@ -56,6 +56,11 @@ public sealed record RewardScalerOptions(double Gamma = RewardScalerOptions.Defa
 /// we follow SB3 because an episode's return should not leak into the next one.
 /// </para>
 /// <para>
+/// It is a component, not an <see cref="IEnvironment"/> wrapper, on purpose: a wrapper would scale the
+/// rewards before <see cref="VectorEnvironment"/> sums them, so the episode returns reported for training
+/// statistics would be scaled too. Apply it to a copy of the vector's rewards after each step instead.
+/// </para>
+/// <para>
 /// Allocates nothing per step. Not thread-safe: one worker owns one scaler for its K environments.
 /// The statistics can be snapshotted, restored or frozen (<see cref="UpdateStatistics"/>) so a learner
 /// can own them, as with observation statistics.
