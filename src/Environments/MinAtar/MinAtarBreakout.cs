@@ -29,7 +29,9 @@ namespace Advantage.Environments;
 /// cleared to no-op on every reset (MinAtar keeps it across episodes), so a seeded reset alone
 /// determines the episode; and <see cref="IEnvironment.Step"/> before the first reset throws, as the
 /// other environments here. Stepping after termination changes nothing and reports reward 0 and
-/// <c>Terminated</c> again, as MinAtar. A step allocates nothing.
+/// <c>Terminated</c> again, as MinAtar. The class has no episode limit (as MinAtar); the registry wraps
+/// it in a generous <see cref="TimeLimit"/> of <see cref="RegisteredStepLimit"/> steps. A step allocates
+/// nothing.
 /// </para>
 /// </remarks>
 public sealed class MinAtarBreakout : IStatefulEnvironment

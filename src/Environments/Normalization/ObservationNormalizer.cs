@@ -7,7 +7,9 @@ namespace Advantage.Environments;
 /// normalises identically, and the learner decides when statistics change.
 /// </summary>
 /// <remarks>
-/// The arithmetic is in double and rounded to float at the end, as SB3 does. <see cref="Normalize(Span{float})"/>
+/// It is a function, not an <see cref="IEnvironment"/> wrapper, because whoever updates the statistics
+/// needs the raw observations (a wrapper would hide them) and the statistics change between rollouts,
+/// not between steps. The arithmetic is in double and rounded to float at the end, as SB3 does. <see cref="Normalize(Span{float})"/>
 /// allocates nothing; the instance is immutable and safe to share between threads.
 /// </remarks>
 public sealed class ObservationNormalizer
