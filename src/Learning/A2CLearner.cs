@@ -45,7 +45,7 @@ public sealed class A2CLearner : IDisposable
         network = new ActorCriticNetwork(spec);
         network.to(device);
         Parameters = new ParameterVector(network);
-        trainable = network.parameters().ToArray();
+        trainable = [network.Flat];
         optimizer = options.Optimizer switch
         {
             OptimizerKind.Adam => optim.Adam(trainable, options.LearningRate, eps: options.OptimizerEpsilon),
@@ -130,7 +130,7 @@ public sealed class A2CLearner : IDisposable
 
         // Values feed the targets without gradient, on the host, through the one Returns implementation.
         using (var host = allValues.detach().cpu())
-            host.data<float>().CopyTo(values, 0, 0);
+            TensorMemory.Floats(host).CopyTo(values);
         values.AsSpan(steps * envs, envs).CopyTo(bootstrap);
         for (int f = 0; f < finals; f++) finalValues[finalIndex[f]] = values[(steps + 1) * envs + f];
         var v = values.AsSpan(0, tn);
@@ -164,7 +164,7 @@ public sealed class A2CLearner : IDisposable
         }
         else
         {
-            var logStd = network.LogStd!;
+            var logStd = network.LogStd()!;
             var a = act.view(tn, width);
             var z = (a - policyOut) * torch.exp(-logStd);
             logProb = (-0.5 * z.pow(2) - logStd - 0.5 * Math.Log(2 * Math.PI)).sum(1);

@@ -48,10 +48,11 @@ public sealed class Policy : IDisposable
     public void Load(ReadOnlySpan<float> parameterVector)
     {
         parameters.Write(parameterVector);
-        if (network.LogStd is { } ls)
+        if (network.Spec.Continuous)
         {
-            using var cpu = ls.detach().cpu();
-            cpu.data<float>().CopyTo(logStd);
+            var layout = network.Layout;
+            var slot = layout[layout.Count - 1];
+            parameterVector.Slice(slot.Offset, slot.Length).CopyTo(logStd);
         }
     }
 
@@ -71,9 +72,9 @@ public sealed class Policy : IDisposable
         using (var scope = torch.NewDisposeScope())
         using (torch.no_grad())
         {
-            input.data<float>().CopyFrom(observations, 0, 0);
+            observations.CopyTo(TensorMemory.Floats(input));
             var result = network.forward(input);
-            result.data<float>().CopyTo(output, 0, 0);
+            TensorMemory.Floats(result).CopyTo(output);
         }
         int width = Spec.PolicyOutputs;
         for (int k = 0; k < batch; k++)

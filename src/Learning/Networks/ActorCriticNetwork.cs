@@ -1,4 +1,3 @@
-using Advantage.Environments;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,81 +6,100 @@ using static TorchSharp.torch.nn;
 namespace Advantage.Learning.Networks;
 
 /// <summary>
-/// A body and two heads (policy and value) sharing one trunk, composed rather than subclassed per task,
-/// as in DeepRL. The policy head's shape follows the action space: logits for <see cref="Discrete"/>,
-/// a mean plus a state-independent log standard deviation for <see cref="Box"/>.
+/// A fully connected body (tanh) with a policy head and a value head sharing the trunk, composed from a
+/// <see cref="NetworkSpec"/> rather than subclassed per task, as in DeepRL. The policy head's output is
+/// logits for a categorical policy or means for a Gaussian one, whose state-independent log standard
+/// deviation is a learned parameter.
 /// </summary>
 /// <remarks>
-/// Field names are the parameter names and therefore the order and keys of the flat parameter vector
-/// and of checkpoints: renaming a field is a format change.
+/// All weights live in one contiguous float32 parameter, <see cref="Flat"/>, and the layers are views of it
+/// (named slots, <see cref="Layout"/>). For the small networks A2C uses, per-call overhead dominates: one
+/// parameter means the optimizer, gradient clipping, and the parameter hand-off to workers each touch one
+/// tensor instead of one per layer. The slot names and order are the checkpoint and wire format.
 /// </remarks>
 public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
 {
-    private readonly Sequential body;
-    private readonly Linear policy_head;
-    private readonly Linear value_head;
-    private readonly Parameter? log_std;
+    private readonly Parameter flat;
+    private readonly ParameterSlot[] layout;
+    private readonly int layers;
+    private readonly int policyWeight, policyBias, valueWeight, valueBias, logStd;
 
-    /// <summary>Builds the network for the given spaces.</summary>
-    /// <param name="spec">Sizes of input, hidden layers and action distribution.</param>
+    /// <summary>Builds and initialises the network (draws from torch's generator: seed it first).</summary>
     public ActorCriticNetwork(NetworkSpec spec) : base("ActorCritic")
     {
         ArgumentNullException.ThrowIfNull(spec);
         Spec = spec;
-        var layers = new List<(string, Module<Tensor, Tensor>)>();
-        long input = spec.ObservationSize;
-        for (int i = 0; i < spec.HiddenSizes.Count; i++)
+        var slots = new List<ParameterSlot>();
+        int offset = 0;
+        void Add(string name, params long[] shape)
         {
-            layers.Add(($"fc{i}", Linear(input, spec.HiddenSizes[i])));
-            layers.Add(($"tanh{i}", Tanh()));
+            int length = checked((int)shape.Aggregate(1L, (a, d) => a * d));
+            slots.Add(new ParameterSlot(name, shape, offset, length));
+            offset += length;
+        }
+        long input = spec.ObservationSize;
+        layers = spec.HiddenSizes.Count;
+        for (int i = 0; i < layers; i++)
+        {
+            Add($"body.fc{i}.weight", spec.HiddenSizes[i], input);
+            Add($"body.fc{i}.bias", spec.HiddenSizes[i]);
             input = spec.HiddenSizes[i];
         }
-        body = Sequential(layers);
-        policy_head = Linear(input, spec.PolicyOutputs);
-        value_head = Linear(input, 1);
+        policyWeight = slots.Count; Add("policy_head.weight", spec.PolicyOutputs, input);
+        policyBias = slots.Count; Add("policy_head.bias", spec.PolicyOutputs);
+        valueWeight = slots.Count; Add("value_head.weight", 1, input);
+        valueBias = slots.Count; Add("value_head.bias", 1);
+        logStd = -1;
         if (spec.Continuous)
-            log_std = new Parameter(torch.full(spec.ActionSize, spec.InitialLogStd, float32));
-        RegisterComponents();
+        {
+            logStd = slots.Count;
+            Add("log_std", spec.ActionSize);
+        }
+        layout = slots.ToArray();
+        flat = new Parameter(torch.zeros(offset, float32));
+        register_parameter("flat", flat);
         InitWeights();
     }
 
     /// <summary>The sizes this network was built with.</summary>
     public NetworkSpec Spec { get; }
 
-    /// <summary>The learned log standard deviation of a Gaussian policy; null for a categorical one.</summary>
-    public Tensor? LogStd => log_std;
+    /// <summary>Every weight, as one contiguous vector in <see cref="Layout"/> order.</summary>
+    public Parameter Flat => flat;
 
-    /// <summary>Orthogonal initialisation: body sqrt(2), policy head 0.01 (near-uniform first policy), value head 1.</summary>
+    /// <summary>Names, shapes and offsets of the weights inside <see cref="Flat"/>.</summary>
+    public IReadOnlyList<ParameterSlot> Layout => layout;
+
+    private Tensor Slot(int index) => flat.narrow(0, layout[index].Offset, layout[index].Length).view(layout[index].Shape.ToArray());
+
+    /// <summary>Orthogonal initialisation: body sqrt(2), policy head 0.01 (a near-uniform first policy), value head 1; biases 0.</summary>
     private void InitWeights()
     {
         using var noGrad = torch.no_grad();
-        foreach (var module in body.children())
-        {
-            if (module is Linear linear)
-            {
-                init.orthogonal_(linear.weight!, Math.Sqrt(2));
-                init.zeros_(linear.bias!);
-            }
-        }
-        init.orthogonal_(policy_head.weight!, 0.01);
-        init.zeros_(policy_head.bias!);
-        init.orthogonal_(value_head.weight!, 1.0);
-        init.zeros_(value_head.bias!);
+        using var scope = torch.NewDisposeScope();
+        for (int i = 0; i < layers; i++) init.orthogonal_(Slot(2 * i), Math.Sqrt(2));
+        init.orthogonal_(Slot(policyWeight), 0.01);
+        init.orthogonal_(Slot(valueWeight), 1.0);
+        if (logStd >= 0) Slot(logStd).fill_(Spec.InitialLogStd);
     }
+
+    /// <summary>The learned log standard deviation of a Gaussian policy, [d]; null for a categorical one.</summary>
+    public Tensor? LogStd() => logStd >= 0 ? Slot(logStd) : null;
 
     /// <summary>The trunk's features for a batch of observations [B, obs].</summary>
-    public Tensor Features(Tensor observations) => body.forward(observations);
+    public Tensor Features(Tensor observations)
+    {
+        var x = observations;
+        for (int i = 0; i < layers; i++) x = functional.linear(x, Slot(2 * i), Slot(2 * i + 1)).tanh_();
+        return x;
+    }
 
     /// <summary>Policy parameters from features: logits [B, n] or Gaussian means [B, d].</summary>
-    public Tensor Policy(Tensor features) => policy_head.forward(features);
+    public Tensor Policy(Tensor features) => functional.linear(features, Slot(policyWeight), Slot(policyBias));
 
     /// <summary>State values from features, shape [B].</summary>
-    public Tensor Value(Tensor features) => value_head.forward(features).squeeze(-1);
+    public Tensor Value(Tensor features) => functional.linear(features, Slot(valueWeight), Slot(valueBias)).squeeze(-1);
 
     /// <summary>Policy parameters straight from observations; what acting needs.</summary>
-    public override Tensor forward(Tensor observations)
-    {
-        using var features = Features(observations);
-        return Policy(features);
-    }
+    public override Tensor forward(Tensor observations) => Policy(Features(observations));
 }
