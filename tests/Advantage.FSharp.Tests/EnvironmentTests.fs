@@ -68,3 +68,8 @@ let ``an object-expression environment steps in VectorEnvironment and its rollou
     Assert.True((ReferenceReturns.NStep(inputs, 0.5)).Matches returns)
     let gae = Returns.Gae(inputs, 0.5, 0.95)
     Assert.True((ReferenceReturns.Gae(inputs, 0.5, 0.95)).Matches gae)
+
+    // The zero-allocation span API reads the same from F#: arrays convert to spans at the call.
+    let buffer: float32[] = Array.zeroCreate (steps * envs)
+    Returns.NStep(rewards, values, bootstrap, terminated, truncated, finalValues, steps, envs, 0.5, buffer)
+    Assert.Equal<float32>(returns, buffer)

@@ -199,6 +199,23 @@ public class ReturnLaws
     }
 
     [Property]
+    public Property EachColumnAlone_GivesThatColumnsResults(ReturnCase c)
+    {
+        var gae = Gae(c);
+        float[] nstep = NStep(c);
+        return LawAssert.All(Enumerable.Range(0, c.Envs).Select(n =>
+        {
+            int[] column = [n];
+            var alone = c.SelectColumns(column);
+            var ga = Gae(alone);
+            return LawAssert.All(
+                LawAssert.Same($"n-step column {n}", NStep(alone), ReturnLayout.SelectColumns(nstep, c.Steps, c.Envs, column), 1),
+                LawAssert.Same($"advantages column {n}", ga.Advantages, ReturnLayout.SelectColumns(gae.Advantages, c.Steps, c.Envs, column), 1),
+                LawAssert.Same($"returns column {n}", ga.Returns, ReturnLayout.SelectColumns(gae.Returns, c.Steps, c.Envs, column), 1));
+        }).ToArray());
+    }
+
+    [Property]
     public Property TheLastKSteps_GiveTheSameResultsAlone(ReturnCase c, int seed)
     {
         int start = new Random(seed).Next(c.Steps);
