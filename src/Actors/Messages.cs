@@ -1,3 +1,4 @@
+using Advantage.Environments;
 using Advantage.Learning;
 
 namespace Advantage.Actors;
@@ -13,7 +14,11 @@ public sealed record RegisterWorker(int WorkerId, int Environments) : IAdvantage
 /// <summary>Fresh parameters from the learner: a worker loads them and collects the next rollout with them.</summary>
 /// <param name="Version">Parameter version; rollouts are stamped with it.</param>
 /// <param name="Values">The flat parameter vector (layout from the network's named parameters).</param>
-public sealed record Parameters(long Version, float[] Values) : IAdvantageMessage;
+/// <param name="ObservationStatistics">
+/// Running observation mean and variance learned on the learner side, when observation normalisation is on;
+/// workers normalise with exactly these, so acting and learning see the same inputs.
+/// </param>
+public sealed record Parameters(long Version, float[] Values, NormalizerState? ObservationStatistics = null) : IAdvantageMessage;
 
 /// <summary>A rollout travelling from a worker to the learner.</summary>
 /// <param name="Data">The experience.</param>
