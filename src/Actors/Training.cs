@@ -60,7 +60,7 @@ public static class Training
         AdvantageConfig.Install(system);
         var algorithm = options.Algorithm;
         var probe = options.Environments.Make(options.EnvironmentId);
-        var spec = NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes);
+        var spec = NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body);
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         int run = Interlocked.Increment(ref runCounter);
         var supervisor = system.ActorOf(
@@ -98,7 +98,10 @@ internal sealed class RunSupervisor : ReceiveActor
         {
             var settings = new WorkerSettings(
                 w, Seeds.Derive(algorithm.Seed, w + 1), algorithm.RolloutLength, algorithm.EnvironmentsPerWorker,
-                options.EnvironmentId, () => options.Environments.Make(options.EnvironmentId), spec);
+                options.EnvironmentId, () => options.Environments.Make(options.EnvironmentId), spec)
+            {
+                RewardScaling = algorithm.NormalizeRewards ? new RewardScalerOptions(algorithm.Gamma) : null,
+            };
             Context.ActorOf(WorkerActor.Props(settings, learner), $"worker-{w}");
         }
         Receive<GetLearner>(_ => Sender.Tell(learner));

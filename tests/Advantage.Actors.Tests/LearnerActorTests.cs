@@ -137,4 +137,19 @@ public class LearnerActorTests : TestKit
         Assert.Equal(StopReason.Stopped, result.Reason);
         Assert.Equal(Fixtures.Spec, result.Spec);
     }
+
+    [Fact]
+    public void Observation_statistics_learned_by_the_learner_travel_to_workers_with_the_parameters()
+    {
+        var options = Fixtures.Training.WithAlgorithm(Fixtures.Options.WithNormalizeObservations(true));
+        var (learner, _) = StartLearner(options);
+        var w0 = CreateTestProbe();
+        w0.Send(learner, new RegisterWorker(0, 2));
+        var initial = w0.ExpectMsg<Parameters>().ObservationStatistics!;
+        Assert.Equal(1e-4, initial.Count);
+        w0.Send(learner, new RolloutCollected(Fixtures.Rollout(0, 0)));
+        var next = w0.ExpectMsg<Parameters>().ObservationStatistics!;
+        Assert.Equal(1e-4 + Fixtures.Steps * 2, next.Count, 9);
+        Assert.Equal(Fixtures.ObservationSize, next.Mean.Length);
+    }
 }
