@@ -96,8 +96,8 @@ var skipCheck = new Option<bool>("--skip-alloc-check") { Description = "Skip the
 micro.Options.Add(skipCheck);
 micro.SetAction(parse => Micro.Run(parse.UnmatchedTokens.ToArray(), !parse.GetValue(skipCheck)));
 
-var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, and micro-benchmarks of the hot loops.")
+var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, learning quality per environment, and micro-benchmarks of the hot loops.")
 {
-    e2e, solve, micro,
+    e2e, solve, micro, EnvCommand.Create(),
 };
 return root.Parse(args).Invoke();
