@@ -3,7 +3,7 @@ using Akka.TestKit.Xunit2;
 
 namespace Advantage.Actors.Tests;
 
-public class WorkerActorTests : TestKit
+public class WorkerActorTests : ActorTestKit
 {
     [Fact]
     public void A_worker_registers_then_answers_parameters_with_one_rollout_of_that_version()
