@@ -4,7 +4,7 @@ using Akka.TestKit.Xunit2;
 
 namespace Advantage.Actors.Tests;
 
-public class LearnerActorTests : TestKit
+public class LearnerActorTests : ActorTestKit
 {
     private (IActorRef Learner, Task<TrainingResult> Completion) StartLearner(TrainingOptions? options = null)
     {
