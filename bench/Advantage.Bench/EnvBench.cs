@@ -28,6 +28,8 @@ public static class EnvBench
         double BestMeanReturn100,
         long? FirstStepAtTarget,
         bool ReachedTarget,
+        long RejectedRollouts,
+        long WorkerRestarts,
         IReadOnlyList<CurvePoint> Curve);
 
     public sealed record EnvResult(
@@ -113,12 +115,13 @@ public static class EnvBench
                     var full = curve.Where(c => c.Episodes >= options.ReturnWindow).ToList();
                     double best = full.Count > 0 ? full.Max(c => c.MeanReturn100) : double.NaN;
                     seedResult = new SeedResult(seed, final.Steps, Report.Round(wall.Elapsed.TotalSeconds, 1), final.Episodes,
-                        Report.Round(final.MeanReturn, 3), best, firstAtTarget, firstAtTarget is not null, curve.ToArray());
+                        Report.Round(final.MeanReturn, 3), best, firstAtTarget, firstAtTarget is not null,
+                        final.RejectedRollouts, final.WorkerRestarts, curve.ToArray());
                 }
                 seeds.Add(seedResult);
                 Console.WriteLine($"  seed {seed}: final mean-100 {seedResult.FinalMeanReturn100:F2}, best {seedResult.BestMeanReturn100:F2}, " +
                     $"first at target {(firstAtTarget is long s ? s.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "never")}, " +
-                    $"{seedResult.WallSeconds:F0} s wall, {final.Episodes} episodes");
+                    $"{seedResult.WallSeconds:F0} s wall, {final.Episodes} episodes, {final.RejectedRollouts} rejected rollouts, {final.WorkerRestarts} worker restarts");
             }
             finally
             {
