@@ -61,6 +61,9 @@ public static class Training
         var algorithm = options.Algorithm;
         var probe = options.Environments.Make(options.EnvironmentId);
         var spec = NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes);
+        if (options.ResumeFrom is { } resume && !resume.Spec.Equals(spec))
+            throw new OptionsValidationException(nameof(TrainingOptions),
+                [$"{nameof(TrainingOptions.ResumeFrom)} holds a network for {resume.Spec.ObservationSize} observations and {resume.Spec.ActionSize} actions; '{options.EnvironmentId}' needs {spec.ObservationSize} and {spec.ActionSize}."]);
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         int run = Interlocked.Increment(ref runCounter);
         var supervisor = system.ActorOf(
@@ -92,13 +95,26 @@ internal sealed class RunSupervisor : ReceiveActor
     {
         var algorithm = options.Algorithm;
         var learning = new A2CLearner(algorithm, spec);
+        if (options.ResumeFrom is { } resume)
+        {
+            try
+            {
+                LearnerState.Restore(learning, resume);
+            }
+            catch
+            {
+                learning.Dispose();
+                throw;
+            }
+        }
         learner = Context.ActorOf(LearnerActor.Props(options, learning, onProgress, completion), "learner");
         Context.Watch(learner);
         for (int w = 0; w < algorithm.Workers; w++)
         {
             var settings = new WorkerSettings(
                 w, Seeds.Derive(algorithm.Seed, w + 1), algorithm.RolloutLength, algorithm.EnvironmentsPerWorker,
-                options.EnvironmentId, () => options.Environments.Make(options.EnvironmentId), spec);
+                options.EnvironmentId, () => options.Environments.Make(options.EnvironmentId), spec,
+                options.CheckpointDirectory is null ? 0 : options.CheckpointInterval);
             Context.ActorOf(WorkerActor.Props(settings, learner), $"worker-{w}");
         }
         Receive<GetLearner>(_ => Sender.Tell(learner));

@@ -14,7 +14,11 @@ namespace Advantage.Actors;
 /// <param name="EnvironmentId">For messages that name the environment.</param>
 /// <param name="MakeEnvironment">Creates one environment; called K times per (re)start.</param>
 /// <param name="Spec">Network sizes, shared with the learner.</param>
-public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, int Environments, string EnvironmentId, Func<IEnvironment> MakeEnvironment, NetworkSpec Spec);
+/// <param name="ReseedInterval">
+/// Restart environments and action sampling at every parameter version divisible by this (the run's
+/// checkpoint interval); 0 never. See <see cref="WorkerActor"/> for why.
+/// </param>
+public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, int Environments, string EnvironmentId, Func<IEnvironment> MakeEnvironment, NetworkSpec Spec, int ReseedInterval = 0);
 
 /// <summary>
 /// Owns K environments and an inference copy of the policy. Each <see cref="Parameters"/> message
@@ -22,6 +26,22 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
 /// next parameters, which keeps A2C synchronous. An exception from an environment fails the actor; its
 /// supervisor restarts it with fresh environments, the partial rollout is discarded, and it registers again.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Resume is exact by design rather than by snapshotting every environment: at each parameter version
+/// divisible by <see cref="WorkerSettings.ReseedInterval"/> (the run's checkpoint interval, where the learner
+/// writes <c>last.ckpt</c>), and on the first parameters of a resumed run, the worker resets its environments
+/// and its action sampler from seeds derived from (worker seed, version) alone. A resumed worker therefore
+/// starts in exactly the state the uninterrupted worker was in at that version, without environments having
+/// to expose their internal state (physics, random streams, time-limit counters) to a checkpoint.
+/// </para>
+/// <para>
+/// The restart is sound for learning: the rollout before it already bootstrapped its last step from the value
+/// of the observation it stopped at, exactly what a truncated episode gets, so cutting the episodes there adds
+/// no bias to the targets. The cut episodes' partial returns are not reported as episodes. With checkpoint
+/// intervals of hundreds of updates the cuts are rare next to the environments' own time limits.
+/// </para>
+/// </remarks>
 public sealed class WorkerActor : ReceiveActor
 {
     private readonly WorkerSettings settings;
@@ -33,6 +53,7 @@ public sealed class WorkerActor : ReceiveActor
     private float[] low = [];
     private float[] high = [];
     private int restartSalt;
+    private bool awaitingFirstParameters;
 
     /// <summary>Creates the worker; prefer <see cref="Props"/>.</summary>
     public WorkerActor(WorkerSettings settings, IActorRef learner)
@@ -69,6 +90,7 @@ public sealed class WorkerActor : ReceiveActor
             high = box.High.ToArray();
             clipped = new float[settings.Environments * box.FlatSize];
         }
+        awaitingFirstParameters = true;
         learner.Tell(new RegisterWorker(settings.WorkerId, settings.Environments));
     }
 
@@ -99,6 +121,14 @@ public sealed class WorkerActor : ReceiveActor
         var envs = environments!;
         var pol = policy!;
         pol.Load(parameters.Values);
+        bool resumed = awaitingFirstParameters && parameters.Version > 0;
+        awaitingFirstParameters = false;
+        if (resumed || (settings.ReseedInterval > 0 && parameters.Version % settings.ReseedInterval == 0))
+        {
+            int seed = Seeds.Derive(Seeds.Derive(settings.Seed, -1), unchecked((int)parameters.Version));
+            envs.Reset(seed);
+            pol.Reseed(Seeds.Derive(seed, 1));
+        }
         int steps = settings.RolloutLength, k = envs.Count, obs = envs.ObservationSize, width = settings.Spec.ActionWidth;
         var observations = new float[(steps + 1) * k * obs];
         var actions = new float[steps * k * width];
