@@ -25,7 +25,7 @@ public sealed class TensorBoardLog
 
     private readonly TorchSharp.Modules.SummaryWriter writer;
     private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
-    private TimeSpan lastUpdate = TimeSpan.MinValue;
+    private TimeSpan? lastUpdate;
 
     /// <summary>Opens (creates) <paramref name="directory"/> and writes the hyperparameter table.</summary>
     public TensorBoardLog(string directory, IReadOnlyDictionary<string, string> hyperparameters)
@@ -89,7 +89,7 @@ public sealed class TensorBoardLog
                 break;
             case UpdateFinished u:
                 var now = clock.Elapsed;
-                if (now - lastUpdate < UpdateInterval) return;
+                if (lastUpdate is { } last && now - last < UpdateInterval) return;
                 lastUpdate = now;
                 Scalar("losses/policy", u.Metrics.PolicyLoss, u.Steps);
                 Scalar("losses/value", u.Metrics.ValueLoss, u.Steps);
