@@ -246,7 +246,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private TrainingResult Result(StopReason reason)
     {
         double seconds = clock.Elapsed.TotalSeconds;
-        var final = Snapshot() with { StepsPerSecond = seconds > 0 ? steps / seconds : 0 };
+        var final = Snapshot() with { StepsPerSecond = seconds > 0 ? (steps - stepsAtStart) / seconds : 0 };
         bool solved = options.TargetMeanReturn is double target && windowCount == window.Length && windowSum / windowCount >= target;
         return new TrainingResult(reason, solved, final, current, algorithm.Spec);
     }
