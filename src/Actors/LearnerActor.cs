@@ -59,7 +59,9 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         this.completion = completion;
         window = new double[options.ReturnWindow];
         current = algorithm.Parameters.Read();
-        run = Context.Parent.Path.Name;
+        // Training.Start names the learner "<run>-learner"; events carry the run's name.
+        string name = Self.Path.Name;
+        run = name.EndsWith("-learner", StringComparison.Ordinal) ? name[..^"-learner".Length] : name;
         if (options.ResumeFrom?.Progress is { } resumed)
         {
             version = resumed.Version;
@@ -121,7 +123,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (joined) Publish(new WorkerJoined(run, register.WorkerId, register.Environments, workers.Count));
         // A (re)registering worker has no rollout in flight for this round any more.
         pending.Remove(Sender);
-        Sender.Tell(new Parameters(version, current));
+        Sender.Tell(new Parameters(version, current, algorithm.ObservationStatistics));
     }
 
     private void OnRollout(RolloutCollected message)
@@ -139,7 +141,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             Publish(new RolloutRejected(run, rollout.WorkerId, problem));
             // Keep a well-behaved worker of the current round going: it has no other way to get parameters.
             if (worker is not null && rollout.Version != version && !pending.ContainsKey(Sender))
-                Sender.Tell(new Parameters(version, current));
+                Sender.Tell(new Parameters(version, current, algorithm.ObservationStatistics));
             return;
         }
         pending[Sender] = rollout;
@@ -201,7 +203,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (CheckStopConditions()) return;
         if (evaluator is not null && version % options.Evaluation!.EveryUpdates == 0)
             evaluator.Tell(new EvaluatorActor.Evaluate(version, steps, Snapshot(version)));
-        var parameters = new Parameters(version, current);
+        var parameters = new Parameters(version, current, algorithm.ObservationStatistics);
         foreach (var worker in workers.Keys) worker.Tell(parameters);
     }
 
@@ -301,7 +303,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Progress = new CheckpointProgress(at, steps, episodes, RecentReturns()),
         Options = options.Algorithm,
         EnvironmentId = options.EnvironmentId,
-        ObservationStatistics = options.ResumeFrom?.ObservationStatistics,
+        ObservationStatistics = algorithm.ObservationStatistics,
     };
 
     private void WriteLatestCheckpoint()

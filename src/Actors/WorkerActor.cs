@@ -14,11 +14,17 @@ namespace Advantage.Actors;
 /// <param name="EnvironmentId">For messages that name the environment.</param>
 /// <param name="MakeEnvironment">Creates one environment; called K times per (re)start.</param>
 /// <param name="Spec">Network sizes, shared with the learner.</param>
-/// <param name="ReseedInterval">
-/// Restart environments and action sampling at every parameter version divisible by this (the run's
-/// checkpoint interval); 0 never. See <see cref="WorkerActor"/> for why.
-/// </param>
-public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, int Environments, string EnvironmentId, Func<IEnvironment> MakeEnvironment, NetworkSpec Spec, int ReseedInterval = 0);
+public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, int Environments, string EnvironmentId, Func<IEnvironment> MakeEnvironment, NetworkSpec Spec)
+{
+    /// <summary>Scale rewards by the running std of each environment's discounted return; null leaves them raw.</summary>
+    public RewardScalerOptions? RewardScaling { get; init; }
+
+    /// <summary>
+    /// Restart environments and action sampling at every parameter version divisible by this (the run's
+    /// checkpoint interval); 0 never. See <see cref="WorkerActor"/> for why.
+    /// </summary>
+    public int ReseedInterval { get; init; }
+}
 
 /// <summary>
 /// Owns K environments and an inference copy of the policy. Each <see cref="Parameters"/> message
@@ -54,6 +60,9 @@ public sealed class WorkerActor : ReceiveActor
     private float[] high = [];
     private int restartSalt;
     private bool awaitingFirstParameters;
+    private RewardScaler? rewardScaler;
+    private ObservationNormalizer? normalizer;
+    private float[] normalized = [];
 
     /// <summary>Creates the worker; prefer <see cref="Props"/>.</summary>
     public WorkerActor(WorkerSettings settings, IActorRef learner)
@@ -91,6 +100,8 @@ public sealed class WorkerActor : ReceiveActor
             clipped = new float[settings.Environments * box.FlatSize];
         }
         awaitingFirstParameters = true;
+        if (settings.RewardScaling is { } scaling) rewardScaler = new RewardScaler(settings.Environments, scaling);
+        normalized = new float[settings.Environments * settings.Spec.ObservationSize];
         learner.Tell(new RegisterWorker(settings.WorkerId, settings.Environments));
     }
 
@@ -129,6 +140,7 @@ public sealed class WorkerActor : ReceiveActor
             envs.Reset(seed);
             pol.Reseed(Seeds.Derive(seed, 1));
         }
+        normalizer = parameters.ObservationStatistics is { } stats ? new ObservationNormalizer(stats) : null;
         int steps = settings.RolloutLength, k = envs.Count, obs = envs.ObservationSize, width = settings.Spec.ActionWidth;
         var observations = new float[(steps + 1) * k * obs];
         var actions = new float[steps * k * width];
@@ -143,10 +155,11 @@ public sealed class WorkerActor : ReceiveActor
         {
             envs.Observations.CopyTo(observations.AsSpan(t * k * obs));
             var act = actions.AsSpan(t * k * width, k * width);
-            pol.Act(envs.Observations, act, deterministic: false);
+            pol.Act(Normalized(envs.Observations), act, deterministic: false);
             envs.Step(ClipToBounds(act));
-            var r = envs.Rewards;
-            for (int i = 0; i < k; i++) rewards[t * k + i] = r[i];
+            var stepRewards = rewards.AsSpan(t * k, k);
+            envs.Rewards.CopyTo(stepRewards);
+            rewardScaler?.Scale(stepRewards, envs.Terminated, envs.Truncated);
             envs.Terminated.CopyTo(terminated.AsSpan(t * k, k));
             envs.Truncated.CopyTo(truncated.AsSpan(t * k, k));
             if (envs.FinishedCount > 0)
@@ -169,6 +182,14 @@ public sealed class WorkerActor : ReceiveActor
         var rollout = new Rollout(settings.WorkerId, parameters.Version, steps, k, obs, width, observations, actions, rewards,
             terminated, truncated, finalIndices.ToArray(), finalObservations.ToArray(), episodeReturns.ToArray(), episodeLengths.ToArray());
         learner.Tell(new RolloutCollected(rollout));
+    }
+
+    /// <summary>Observations as the network sees them: normalised with the learner's statistics when it sends them.</summary>
+    private ReadOnlySpan<float> Normalized(ReadOnlySpan<float> observations)
+    {
+        if (normalizer is null) return observations;
+        normalizer.Normalize(observations, normalized);
+        return normalized;
     }
 
     private ReadOnlySpan<float> ClipToBounds(ReadOnlySpan<float> actions)

@@ -39,7 +39,8 @@ public static class LearnerState
     }
 
     /// <summary>
-    /// Loads a checkpoint's weights and, when present, its optimizer state into <paramref name="learner"/>.
+    /// Loads a checkpoint's weights and, when present, its optimizer state and (for a learner that normalises
+    /// observations) its observation statistics into <paramref name="learner"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The checkpoint's network spec differs from the learner's.</exception>
     public static void Restore(A2CLearner learner, Checkpoint checkpoint)
@@ -50,6 +51,8 @@ public static class LearnerState
             throw new ArgumentException($"The checkpoint's network {Describe(checkpoint.Spec)} differs from this run's {Describe(learner.Spec)}.", nameof(checkpoint));
         learner.Parameters.Write(checkpoint.Parameters);
         if (checkpoint.OptimizerState is not null) LoadOptimizer(learner, checkpoint.OptimizerState);
+        if (checkpoint.ObservationStatistics is { } statistics && learner.Options.NormalizeObservations)
+            learner.RestoreObservationStatistics(statistics);
     }
 
     private static string Describe(Networks.NetworkSpec spec) =>
