@@ -14,7 +14,7 @@ public sealed record CheckpointProgress(long Version, long Steps, long Episodes,
 
 /// <summary>
 /// Everything needed to use or continue a run, in a small self-describing binary file: magic, format
-/// version, a JSON header (spec, parameter layout sizes, progress counters, options, observation statistics,
+/// version, a JSON header (spec with its body kind and observation shape, parameter layout sizes, progress counters, options, observation statistics,
 /// free-form metadata), little-endian float32 parameters, the optimizer's serialized state, then a CRC-32 of
 /// all preceding bytes. Written to a temporary file and renamed, so a crash never leaves a half-written
 /// checkpoint; a corrupt, truncated or foreign file is refused with a clear error instead of loading garbage.
@@ -73,6 +73,8 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
         int ParameterCount, Dictionary<string, string> Metadata)
     {
         public int OptimizerBytes { get; init; } = -1;
+        public BodyKind Body { get; init; } = BodyKind.FullyConnected;
+        public int[]? ObservationShape { get; init; }
         public CheckpointProgress? Progress { get; init; }
         public A2COptions? Options { get; init; }
         public string? EnvironmentId { get; init; }
@@ -90,6 +92,8 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             Parameters.Length, new Dictionary<string, string>(Metadata))
         {
             OptimizerBytes = OptimizerState?.Length ?? -1,
+            Body = Spec.Body,
+            ObservationShape = Spec.ObservationShape?.ToArray(),
             Progress = Progress is null ? null : Progress with { RecentReturns = Progress.RecentReturns.ToArray() },
             Options = Options,
             EnvironmentId = EnvironmentId,
@@ -147,7 +151,9 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             var header = JsonSerializer.Deserialize<Header>(reader.ReadBytes(length))
                 ?? throw new InvalidDataException($"'{path}' has an empty header.");
             if (header.HiddenSizes is null || header.Metadata is null) throw new InvalidDataException($"'{path}' has an incomplete header.");
-            var spec = new NetworkSpec(header.ObservationSize, header.HiddenSizes, header.ActionSize, header.Continuous, header.InitialLogStd);
+            if (!Enum.IsDefined(header.Body)) throw new InvalidDataException($"'{path}' names an unknown network body {header.Body}.");
+            var spec = new NetworkSpec(header.ObservationSize, header.HiddenSizes, header.ActionSize, header.Continuous, header.InitialLogStd,
+                header.Body, header.ObservationShape);
             long optimizerBytes = Math.Max(header.OptimizerBytes, 0);
             if (header.ParameterCount < 0 || payloadEnd - stream.Position != header.ParameterCount * 4L + optimizerBytes)
                 throw new InvalidDataException($"'{path}' is truncated or padded: expected {header.ParameterCount} floats and {optimizerBytes} optimizer bytes after the header.");

@@ -95,6 +95,26 @@ public class ResumeStateTests
     }
 
     [Fact]
+    public void A_convolutional_spec_and_its_shape_survive_the_round_trip()
+    {
+        string path = TempFile();
+        try
+        {
+            var spec = new NetworkSpec(4 * 10 * 10, [], 3, false, 0.0, BodyKind.MinAtarConv, [4, 10, 10]);
+            new Checkpoint(spec, [1f, 2f], new Dictionary<string, string>()).Save(path);
+            var loaded = Checkpoint.Load(path);
+            Assert.Equal(spec, loaded.Spec);
+            Assert.Equal(BodyKind.MinAtarConv, loaded.Spec.Body);
+            Assert.Equal([4, 10, 10], loaded.Spec.ObservationShape!);
+            Assert.False(loaded.CanResume);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Deterministic_evaluation_repeats_exactly_and_reports_mean_and_std()
     {
         var registry = EnvironmentRegistry.Builtin;
