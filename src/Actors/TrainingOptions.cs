@@ -52,7 +52,8 @@ public sealed record TrainingOptions
     /// <summary>
     /// Continue from this checkpoint (weights, optimizer state, counters, return window, observation
     /// statistics); null starts fresh. Its network and optimizer kind must match this run's; the run continues
-    /// exactly as if it had never stopped when every option is the same. <see cref="MaxSteps"/> counts from the
+    /// exactly as if it had never stopped when every option is the same (and rewards are not normalised: the
+    /// reward scaler's statistics live in the workers and restart). <see cref="MaxSteps"/> counts from the
     /// start of the original run. Default null.
     /// </summary>
     public Checkpoint? ResumeFrom { get; init; }

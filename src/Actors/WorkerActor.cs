@@ -47,6 +47,11 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
 /// no bias to the targets. The cut episodes' partial returns are not reported as episodes. With checkpoint
 /// intervals of hundreds of updates the cuts are rare next to the environments' own time limits.
 /// </para>
+/// <para>
+/// One exception: reward scaling's return statistics live in the worker and are not checkpointed, so a resumed
+/// run with <see cref="A2COptions.NormalizeRewards"/> starts them afresh and continues close to, not exactly
+/// like, the uninterrupted run. Observation statistics live in the learner and are checkpointed.
+/// </para>
 /// </remarks>
 public sealed class WorkerActor : ReceiveActor
 {
@@ -139,6 +144,13 @@ public sealed class WorkerActor : ReceiveActor
             int seed = Seeds.Derive(Seeds.Derive(settings.Seed, -1), unchecked((int)parameters.Version));
             envs.Reset(seed);
             pol.Reseed(Seeds.Derive(seed, 1));
+            if (rewardScaler is { } scaler && settings.RewardScaling is { } scaling)
+            {
+                // The cut episodes' discounted returns must not run on into the new ones; the statistics carry on.
+                var fresh = new RewardScaler(settings.Environments, scaling);
+                fresh.Statistics.Restore(scaler.Statistics.Snapshot());
+                rewardScaler = fresh;
+            }
         }
         normalizer = parameters.ObservationStatistics is { } stats ? new ObservationNormalizer(stats) : null;
         int steps = settings.RolloutLength, k = envs.Count, obs = envs.ObservationSize, width = settings.Spec.ActionWidth;

@@ -76,9 +76,12 @@ public class RunFeatureTests : TestKit
         Assert.Equal(a.Progress.Episodes, b.Progress.Episodes);
     }
 
-    [Fact]
-    public async Task Resuming_a_seeded_single_worker_run_from_its_checkpoint_gives_the_same_parameters_as_not_stopping()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Resuming_a_seeded_single_worker_run_from_its_checkpoint_gives_the_same_parameters_as_not_stopping(bool normalizeObservations)
     {
+        TrainingOptions Tiny() => RunFeatureTests.Tiny() with { Algorithm = RunFeatureTests.Tiny().Algorithm with { NormalizeObservations = normalizeObservations } };
         string continuousDir = TempDirectory(), stoppedDir = TempDirectory();
         try
         {
@@ -94,6 +97,8 @@ public class RunFeatureTests : TestKit
             Assert.Equal(200, checkpoint.Progress.Steps);
             Assert.Equal(first.Progress.Episodes, checkpoint.Progress.Episodes);
             Assert.Equal(first.Parameters, checkpoint.Parameters);
+            Assert.Equal(normalizeObservations, checkpoint.ObservationStatistics is not null);
+            if (normalizeObservations) Assert.True(checkpoint.ObservationStatistics!.Count > 200);
 
             var resumed = await Training.RunAsync(Sys, Tiny().WithCheckpointDirectory(stoppedDir).WithCheckpointInterval(10).WithMaxSteps(400).WithResumeFrom(checkpoint))
                 .WaitAsync(TimeSpan.FromSeconds(60));
