@@ -4,7 +4,7 @@ using Akka.TestKit.Xunit2;
 namespace Advantage.Actors.Tests;
 
 /// <summary>Events, stop conditions, checkpoints, resume and evaluation of whole (tiny) runs.</summary>
-public class RunFeatureTests : TestKit
+public class RunFeatureTests : ActorTestKit
 {
     private static TrainingOptions Tiny(int seed = 5) => new TrainingOptions()
         .WithAlgorithm(new A2COptions { Workers = 1, EnvironmentsPerWorker = 2, RolloutLength = 5, HiddenSizes = [8], Seed = seed, LearningRate = 3e-3 })
@@ -35,6 +35,30 @@ public class RunFeatureTests : TestKit
         var result = await run.Completion.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(finished.Run, episode.Run);
         Assert.Equal(result.Progress.Steps, finished.Progress.Steps);
+    }
+
+    [Fact]
+    public void A_lost_worker_and_a_rejected_rollout_are_published_with_the_workers_left()
+    {
+        var events = CreateTestProbe();
+        Sys.EventStream.Subscribe(events.Ref, typeof(TrainingEvent));
+        AdvantageConfig.Install(Sys);
+        var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var learner = Sys.ActorOf(LearnerActor.Props(Fixtures.Training, new A2CLearner(Fixtures.Options, Fixtures.Spec), null, completion), "events-run-learner");
+        var w0 = CreateTestProbe();
+        var w1 = CreateTestProbe();
+        w0.Send(learner, new RegisterWorker(0, 2));
+        Assert.Equal(new WorkerJoined("events-run", 0, 2, 1), events.ExpectMsg<WorkerJoined>());
+        w1.Send(learner, new RegisterWorker(1, 2));
+        Assert.Equal(new WorkerJoined("events-run", 1, 2, 2), events.ExpectMsg<WorkerJoined>());
+
+        w0.Send(learner, new RolloutCollected(Fixtures.Rollout(0, 7)));
+        var rejected = events.ExpectMsg<RolloutRejected>();
+        Assert.Equal(0, rejected.WorkerId);
+        Assert.Contains("version 7", rejected.Reason);
+
+        Sys.Stop(w1.Ref);
+        Assert.Equal(new WorkerLost("events-run", 1, 1), events.ExpectMsg<WorkerLost>());
     }
 
     [Fact]

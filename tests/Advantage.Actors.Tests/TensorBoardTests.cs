@@ -3,7 +3,7 @@ using Akka.TestKit.Xunit2;
 
 namespace Advantage.Actors.Tests;
 
-public class TensorBoardTests : TestKit
+public class TensorBoardTests : ActorTestKit
 {
     /// <summary>
     /// Reads a TensorBoard event file the way TensorBoard does: TFRecord frames (u64 length, u32 masked
