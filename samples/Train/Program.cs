@@ -6,4 +6,5 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 // The root command trains in-process; subcommands (evaluation, cluster roles) hang off it.
 var root = TrainCommand.Create();
+ClusterCommands.AddTo(root);
 return root.Parse(args).Invoke();
