@@ -28,7 +28,7 @@ internal static class ClusterCommands
         public readonly Option<string> Host = new("--host") { Description = "Address to bind and advertise (loopback unless told otherwise)", DefaultValueFactory = _ => "127.0.0.1" };
         public readonly Option<string?> TlsCert = new("--tls-cert") { Description = "PKCS#12 certificate (with private key) for TLS between nodes; every node uses the same file" };
         public readonly Option<string> TlsPassword = new("--tls-password") { Description = "Password of the --tls-cert file", DefaultValueFactory = _ => "" };
-        public readonly Option<double> FailurePause = new("--failure-pause") { Description = "Seconds of missed heartbeats before a node counts as unreachable", DefaultValueFactory = _ => 3.0 };
+        public readonly Option<double> FailurePause = new("--failure-pause") { Description = "Seconds of missed heartbeats before a node counts as unreachable", DefaultValueFactory = _ => 5.0 };
         public readonly Option<int?> ExitWithParent = new("--exit-with-parent") { Description = "Exit when this process id is gone (used by local-cluster)", Hidden = true };
 
         public IEnumerable<Option> All => [Host, TlsCert, TlsPassword, FailurePause, ExitWithParent];
@@ -222,7 +222,10 @@ internal static class ClusterCommands
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; children.Dispose(); };
             using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; children.Dispose(); });
             AppDomain.CurrentDomain.ProcessExit += (_, _) => children.Dispose();
-            var learner = children.Start("learner", learnerArgs);
+            using var listening = new ManualResetEventSlim();
+            var learner = children.Start("learner", learnerArgs, line => { if (line.StartsWith("Learner listening", StringComparison.Ordinal)) listening.Set(); });
+            // Workers that start before the seed is bound only waste a join attempt or two; wait for it (bounded).
+            listening.Wait(TimeSpan.FromSeconds(60));
             for (int n = 1; n <= parse.GetValue(nodes); n++)
             {
                 var args = new List<string> { "worker", "--join", $"{host}:{learnerPort}", "--workers", I(parse.GetValue(workers)), "--envs-per-worker", I(parse.GetValue(run.EnvsPerWorker)) };
@@ -249,7 +252,7 @@ internal static class ClusterCommands
         private readonly Lock gate = new();
         private bool disposed;
 
-        public Process Start(string name, IEnumerable<string> args)
+        public Process Start(string name, IEnumerable<string> args, Action<string>? onLine = null)
         {
             var info = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             string self = Environment.ProcessPath!;
@@ -257,7 +260,12 @@ internal static class ClusterCommands
             info.FileName = self;
             foreach (string a in args) info.ArgumentList.Add(a);
             var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.WriteLine($"[{name}] {e.Data}"); };
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is null) return;
+                Console.WriteLine($"[{name}] {e.Data}");
+                onLine?.Invoke(e.Data);
+            };
             process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{name}] {e.Data}"); };
             lock (gate)
             {

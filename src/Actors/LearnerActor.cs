@@ -80,7 +80,19 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Akka.Actor.Props.Create(() => new LearnerActor(options, algorithm, onProgress, completion)).WithDispatcher(AdvantageConfig.ComputeDispatcher);
 
     internal static Props HostedProps(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion, LearnerHosting hosting) =>
-        Akka.Actor.Props.Create(() => new LearnerActor(options, algorithm, onProgress, completion, hosting)).WithDispatcher(AdvantageConfig.ComputeDispatcher);
+        Akka.Actor.Props.CreateBy(new HostedProducer(() => new LearnerActor(options, algorithm, onProgress, completion, hosting))).WithDispatcher(AdvantageConfig.ComputeDispatcher);
+
+    /// <summary>Creates the learner through its internal constructor, which Akka's reflection-based Props cannot reach.</summary>
+    private sealed class HostedProducer(Func<LearnerActor> create) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(LearnerActor);
+
+        public ActorBase Produce() => create();
+
+        public void Release(ActorBase actor)
+        {
+        }
+    }
 
     /// <summary>Rollouts refused so far.</summary>
     internal long Rejected => rejected;

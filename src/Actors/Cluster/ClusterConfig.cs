@@ -93,7 +93,7 @@ public static class ClusterConfig
                 # the learner, they wait for it or restart and rejoin. No split-brain resolver is needed for a star.
                 downing-provider-class = ""
                 failure-detector {
-                  heartbeat-interval = 500ms
+                  heartbeat-interval = 1s
                   acceptable-heartbeat-pause = {{pause}}
                 }
                 # Seeds may be down for a while (the learner restarting): keep trying, never give up.

@@ -128,7 +128,10 @@ internal sealed class LearnerEndpoint : ReceiveActor
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<Terminated>(t =>
         {
-            if (t.ActorRef.Equals(learner)) Context.Stop(Self);
+            if (!t.ActorRef.Equals(learner)) return;
+            // A learner that failed to start never completes the run itself.
+            completion.TrySetException(new InvalidOperationException("The learner stopped without finishing the run; see the log for its failure."));
+            Context.Stop(Self);
         });
     }
 

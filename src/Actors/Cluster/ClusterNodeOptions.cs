@@ -36,9 +36,10 @@ public sealed record ClusterNodeOptions
     /// <summary>
     /// Heartbeats a node may miss (as a pause) before it is marked unreachable; the learner then removes it
     /// and finishes its rounds without it. Shorter notices deaths sooner but risks false alarms on a busy
-    /// machine (a falsely removed worker node restarts and rejoins). Default 3 s.
+    /// machine (a falsely removed worker node restarts and rejoins): a worker node that is loading TorchSharp on a
+    /// busy two-core machine can miss heartbeats for a few seconds. Default 5 s.
     /// </summary>
-    public TimeSpan FailureDetectionPause { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan FailureDetectionPause { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Returns a copy with <see cref="Host"/> changed.</summary>
     public ClusterNodeOptions WithHost(string value) => this with { Host = value };
