@@ -87,7 +87,7 @@ public static class ClusterConfig
                 }
               }
               cluster {
-                seed-nodes = [{{Quote($"akka.tcp://{node.SystemName}@{seed}")}}]
+                seed-nodes = [{{Quote($"{node.Protocol}://{node.SystemName}@{seed}")}}]
                 roles = [{{Quote(role)}}]
                 # The learner decides who is gone (it downs unreachable workers itself); workers never down
                 # the learner, they wait for it or restart and rejoin. No split-brain resolver is needed for a star.

@@ -41,6 +41,9 @@ public sealed record ClusterNodeOptions
     /// </summary>
     public TimeSpan FailureDetectionPause { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The address protocol Akka.Remote uses for these options: TLS nodes speak "akka.ssl.tcp".</summary>
+    public string Protocol => Tls is null ? "akka.tcp" : "akka.ssl.tcp";
+
     /// <summary>Returns a copy with <see cref="Host"/> changed.</summary>
     public ClusterNodeOptions WithHost(string value) => this with { Host = value };
 

@@ -172,7 +172,7 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         this.report = report;
         this.exit = exit;
         int colon = options.Learner.LastIndexOf(':');
-        learnerAddress = new Address("akka.tcp", options.Node.SystemName, options.Learner[..colon], int.Parse(options.Learner[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        learnerAddress = new Address(options.Node.Protocol, options.Node.SystemName, options.Learner[..colon], int.Parse(options.Learner[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
         endpoint = Context.ActorSelection(learnerAddress + ClusterLearner.EndpointPath);
         Receive<ClusterEvent.MemberUp>(up =>
         {
