@@ -83,6 +83,9 @@ public static class ClusterConfig
                   maximum-frame-size = {{frame}}
                   send-buffer-size = {{frame}}
                   receive-buffer-size = {{frame}}
+                  # Rounds are request/response (rollout in, parameters out): batching writes would hold each
+                  # message back waiting for company that never comes in a synchronous round.
+                  batching.enabled = false
                   {{tls}}
                 }
               }
