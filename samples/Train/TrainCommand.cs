@@ -4,6 +4,7 @@ using System.Text.Json;
 using Advantage.Actors;
 using Advantage.Environments;
 using Advantage.Learning;
+using Advantage.Learning.Networks;
 using Akka.Actor;
 using Akka.Configuration;
 
@@ -28,6 +29,10 @@ internal static class TrainCommand
         var maxGradNorm = new Option<double>("--max-grad-norm") { Description = "Global gradient-norm clip", DefaultValueFactory = _ => defaults.MaxGradNorm };
         var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "RmsProp or Adam", DefaultValueFactory = _ => defaults.Optimizer };
         var normAdv = new Option<bool>("--normalize-advantages") { Description = "Normalise advantages per batch" };
+        var normObs = new Option<bool>("--normalize-observations") { Description = "Normalise observations with running statistics learned by the learner" };
+        var normRew = new Option<bool>("--normalize-rewards") { Description = "Scale rewards by the running std of the discounted return" };
+        var body = new Option<BodyKind>("--body") { Description = "Network trunk: FullyConnected, MinAtarConv or NatureConv", DefaultValueFactory = _ => BodyKind.FullyConnected };
+        var logStdInit = new Option<double>("--log-std-init") { Description = "Initial log std of a Gaussian policy (Box actions)", DefaultValueFactory = _ => 0.0 };
         var hidden = new Option<int[]>("--hidden") { Description = "Hidden layer widths", DefaultValueFactory = _ => [64, 64], AllowMultipleArgumentsPerToken = true };
         var seed = new Option<int>("--seed") { Description = "Seed for environments, sampling and initial weights", DefaultValueFactory = _ => 1 };
         var maxSteps = new Option<long>("--max-steps") { Description = "Step budget", DefaultValueFactory = _ => 1_000_000 };
@@ -38,7 +43,7 @@ internal static class TrainCommand
 
         var root = new RootCommand("Train an A2C agent with Akka.NET worker and learner actors.")
         {
-            env, workers, envsPerWorker, rollout, gamma, gaeLambda, lr, entCoef, vfCoef, maxGradNorm, optimizer, normAdv, hidden, seed,
+            env, workers, envsPerWorker, rollout, gamma, gaeLambda, lr, entCoef, vfCoef, maxGradNorm, optimizer, normAdv, normObs, normRew, body, logStdInit, hidden, seed,
             maxSteps, target, output, device, quiet,
         };
 
@@ -57,6 +62,10 @@ internal static class TrainCommand
                 MaxGradNorm = parse.GetValue(maxGradNorm),
                 Optimizer = parse.GetValue(optimizer),
                 NormalizeAdvantages = parse.GetValue(normAdv),
+            NormalizeObservations = parse.GetValue(normObs),
+            NormalizeRewards = parse.GetValue(normRew),
+            Body = parse.GetValue(body),
+            InitialLogStd = parse.GetValue(logStdInit),
                 HiddenSizes = parse.GetValue(hidden) ?? [64, 64],
                 Seed = parse.GetValue(seed),
                 Device = parse.GetValue(device)!,

@@ -135,7 +135,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         workers[Sender] = register;
         // A (re)registering worker has no rollout in flight for this round any more.
         pending.Remove(Sender);
-        Sender.Tell(new Parameters(version, current));
+        Sender.Tell(new Parameters(version, current, algorithm.ObservationStatistics));
     }
 
     private void OnRollout(RolloutCollected message)
@@ -152,7 +152,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             log.Warning("Rejected a rollout from worker {0}: {1}", rollout.WorkerId, problem);
             // Keep a well-behaved worker of the current round going: it has no other way to get parameters.
             if (worker is not null && rollout.Version != version && !pending.ContainsKey(Sender))
-                Sender.Tell(new Parameters(version, current));
+                Sender.Tell(new Parameters(version, current, algorithm.ObservationStatistics));
             return;
         }
         pending[Sender] = rollout;
@@ -203,7 +203,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             Finish(StopReason.StepBudgetExhausted);
             return;
         }
-        var parameters = new Parameters(version, current);
+        var parameters = new Parameters(version, current, algorithm.ObservationStatistics);
         foreach (var worker in workers.Keys) worker.Tell(parameters);
     }
 

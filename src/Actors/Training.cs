@@ -26,7 +26,7 @@ public sealed class TrainingRun
     /// <summary>The learner actor; send it <see cref="StopTraining"/> or <see cref="GetProgress"/>.</summary>
     public IActorRef Learner { get; }
 
-    /// <summary>The actor that supervises the learner and workers; stopping it stops the run.</summary>
+    /// <summary>The actor that supervises the workers; it stops with the learner.</summary>
     public IActorRef Supervisor { get; }
 
     /// <summary>The network sizes of this run.</summary>
@@ -60,13 +60,11 @@ public static class Training
         AdvantageConfig.Install(system);
         var algorithm = options.Algorithm;
         var probe = options.Environments.Make(options.EnvironmentId);
-        var spec = NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes);
+        var spec = NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body);
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         int run = Interlocked.Increment(ref runCounter);
-        var supervisor = system.ActorOf(
-            Props.Create(() => new RunSupervisor(options, spec, onProgress, completion)),
-            $"advantage-run-{run}");
-        var learner = supervisor.Ask<IActorRef>(RunSupervisor.GetLearner.Instance, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+        var learner = system.ActorOf(LearnerActor.Props(options, new A2CLearner(algorithm, spec), onProgress, completion), $"advantage-run-{run}-learner");
+        var supervisor = system.ActorOf(Props.Create(() => new RunSupervisor(options, spec, learner)), $"advantage-run-{run}");
         return new TrainingRun(supervisor, learner, completion.Task, spec);
     }
 
@@ -76,32 +74,26 @@ public static class Training
 }
 
 /// <summary>
-/// Parent of one run's learner and workers. Restarts a failed worker (its environments threw) and tells
-/// the learner, so an environment crash costs one rollout, not the run. Stops itself when the learner ends.
+/// Parent of one run's workers. Restarts a failed worker (its environments threw; the worker tells the
+/// learner), so an environment crash costs one rollout, not the run. Watches the learner and stops itself,
+/// and so every worker, when the learner ends.
 /// </summary>
 internal sealed class RunSupervisor : ReceiveActor
 {
-    internal sealed record GetLearner
-    {
-        public static readonly GetLearner Instance = new();
-    }
-
-    private readonly IActorRef learner;
-
-    public RunSupervisor(TrainingOptions options, NetworkSpec spec, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
+    public RunSupervisor(TrainingOptions options, NetworkSpec spec, IActorRef learner)
     {
         var algorithm = options.Algorithm;
-        var learning = new A2CLearner(algorithm, spec);
-        learner = Context.ActorOf(LearnerActor.Props(options, learning, onProgress, completion), "learner");
         Context.Watch(learner);
         for (int w = 0; w < algorithm.Workers; w++)
         {
             var settings = new WorkerSettings(
                 w, Seeds.Derive(algorithm.Seed, w + 1), algorithm.RolloutLength, algorithm.EnvironmentsPerWorker,
-                options.EnvironmentId, () => options.Environments.Make(options.EnvironmentId), spec);
+                options.EnvironmentId, () => options.Environments.Make(options.EnvironmentId), spec)
+            {
+                RewardScaling = algorithm.NormalizeRewards ? new RewardScalerOptions(algorithm.Gamma) : null,
+            };
             Context.ActorOf(WorkerActor.Props(settings, learner), $"worker-{w}");
         }
-        Receive<GetLearner>(_ => Sender.Tell(learner));
         Receive<Terminated>(t =>
         {
             if (t.ActorRef.Equals(learner)) Context.Stop(Self);

@@ -45,6 +45,9 @@ public sealed record TrainingOptions
     /// <summary>Returns a copy that stops when the mean return reaches <paramref name="value"/>.</summary>
     public TrainingOptions WithTargetMeanReturn(double value) => this with { TargetMeanReturn = value };
 
+    /// <summary>Returns a copy with no target: it runs until <see cref="MaxSteps"/> or a stop (F# has no <c>with</c> to set null).</summary>
+    public TrainingOptions WithoutTargetMeanReturn() => this with { TargetMeanReturn = null };
+
     /// <summary>Returns a copy with <see cref="ReturnWindow"/> changed.</summary>
     public TrainingOptions WithReturnWindow(int value) => this with { ReturnWindow = value };
 

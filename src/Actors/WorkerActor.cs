@@ -14,7 +14,11 @@ namespace Advantage.Actors;
 /// <param name="EnvironmentId">For messages that name the environment.</param>
 /// <param name="MakeEnvironment">Creates one environment; called K times per (re)start.</param>
 /// <param name="Spec">Network sizes, shared with the learner.</param>
-public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, int Environments, string EnvironmentId, Func<IEnvironment> MakeEnvironment, NetworkSpec Spec);
+public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, int Environments, string EnvironmentId, Func<IEnvironment> MakeEnvironment, NetworkSpec Spec)
+{
+    /// <summary>Scale rewards by the running std of each environment's discounted return; null leaves them raw.</summary>
+    public RewardScalerOptions? RewardScaling { get; init; }
+}
 
 /// <summary>
 /// Owns K environments and an inference copy of the policy. Each <see cref="Parameters"/> message
@@ -33,6 +37,9 @@ public sealed class WorkerActor : ReceiveActor
     private float[] low = [];
     private float[] high = [];
     private int restartSalt;
+    private RewardScaler? rewardScaler;
+    private ObservationNormalizer? normalizer;
+    private float[] normalized = [];
 
     /// <summary>Creates the worker; prefer <see cref="Props"/>.</summary>
     public WorkerActor(WorkerSettings settings, IActorRef learner)
@@ -69,6 +76,8 @@ public sealed class WorkerActor : ReceiveActor
             high = box.High.ToArray();
             clipped = new float[settings.Environments * box.FlatSize];
         }
+        if (settings.RewardScaling is { } scaling) rewardScaler = new RewardScaler(settings.Environments, scaling);
+        normalized = new float[settings.Environments * settings.Spec.ObservationSize];
         learner.Tell(new RegisterWorker(settings.WorkerId, settings.Environments));
     }
 
@@ -99,6 +108,7 @@ public sealed class WorkerActor : ReceiveActor
         var envs = environments!;
         var pol = policy!;
         pol.Load(parameters.Values);
+        normalizer = parameters.ObservationStatistics is { } stats ? new ObservationNormalizer(stats) : null;
         int steps = settings.RolloutLength, k = envs.Count, obs = envs.ObservationSize, width = settings.Spec.ActionWidth;
         var observations = new float[(steps + 1) * k * obs];
         var actions = new float[steps * k * width];
@@ -113,10 +123,11 @@ public sealed class WorkerActor : ReceiveActor
         {
             envs.Observations.CopyTo(observations.AsSpan(t * k * obs));
             var act = actions.AsSpan(t * k * width, k * width);
-            pol.Act(envs.Observations, act, deterministic: false);
+            pol.Act(Normalized(envs.Observations), act, deterministic: false);
             envs.Step(ClipToBounds(act));
-            var r = envs.Rewards;
-            for (int i = 0; i < k; i++) rewards[t * k + i] = r[i];
+            var stepRewards = rewards.AsSpan(t * k, k);
+            envs.Rewards.CopyTo(stepRewards);
+            rewardScaler?.Scale(stepRewards, envs.Terminated, envs.Truncated);
             envs.Terminated.CopyTo(terminated.AsSpan(t * k, k));
             envs.Truncated.CopyTo(truncated.AsSpan(t * k, k));
             if (envs.FinishedCount > 0)
@@ -139,6 +150,14 @@ public sealed class WorkerActor : ReceiveActor
         var rollout = new Rollout(settings.WorkerId, parameters.Version, steps, k, obs, width, observations, actions, rewards,
             terminated, truncated, finalIndices.ToArray(), finalObservations.ToArray(), episodeReturns.ToArray(), episodeLengths.ToArray());
         learner.Tell(new RolloutCollected(rollout));
+    }
+
+    /// <summary>Observations as the network sees them: normalised with the learner's statistics when it sends them.</summary>
+    private ReadOnlySpan<float> Normalized(ReadOnlySpan<float> observations)
+    {
+        if (normalizer is null) return observations;
+        normalizer.Normalize(observations, normalized);
+        return normalized;
     }
 
     private ReadOnlySpan<float> ClipToBounds(ReadOnlySpan<float> actions)

@@ -12,6 +12,19 @@ public readonly record struct StepResult(double Reward, bool Terminated, bool Tr
 {
     /// <summary>True when the episode is over for either reason and the environment must be reset.</summary>
     public bool IsFinished => Terminated || Truncated;
+
+    // Named factories: two bare booleans read poorly in either language, and F# cannot use named
+    // arguments here (StepResult(Reward = r, ...) also matches the struct's parameterless constructor
+    // with property setters, so the call is ambiguous).
+
+    /// <summary>A step after which the episode goes on.</summary>
+    public static StepResult Continuing(double reward) => new(reward, false, false);
+
+    /// <summary>A step that reached a terminal state of the MDP (<see cref="Terminated"/>).</summary>
+    public static StepResult Terminal(double reward) => new(reward, true, false);
+
+    /// <summary>A step after which the episode is cut from outside, its state still of value (<see cref="Truncated"/>).</summary>
+    public static StepResult Truncating(double reward) => new(reward, false, true);
 }
 
 /// <summary>

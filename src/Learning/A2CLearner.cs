@@ -1,3 +1,4 @@
+using Advantage.Environments;
 using Advantage.Learning.Networks;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -18,6 +19,7 @@ public sealed class A2CLearner : IDisposable
     private readonly optim.Optimizer optimizer;
     private readonly Parameter[] trainable;
     private readonly Device device;
+    private readonly RunningMeanStd? observationStatistics;
 
     // Reused host buffers sized exactly to the batch (torch copies whole arrays); sizes are stable from round
     // to round, so steady state allocates only tensors.
@@ -45,6 +47,7 @@ public sealed class A2CLearner : IDisposable
         network = new ActorCriticNetwork(spec);
         network.to(device);
         Parameters = new ParameterVector(network);
+        if (options.NormalizeObservations) observationStatistics = new RunningMeanStd(spec.ObservationSize);
         trainable = [network.Flat];
         optimizer = options.Optimizer switch
         {
@@ -61,6 +64,20 @@ public sealed class A2CLearner : IDisposable
 
     /// <summary>The parameter layout and flat read/write access.</summary>
     public ParameterVector Parameters { get; }
+
+    /// <summary>
+    /// The observation statistics learned so far, or null when observation normalisation is off. Workers
+    /// normalise with this snapshot; checkpoints keep it.
+    /// </summary>
+    public NormalizerState? ObservationStatistics => observationStatistics?.Snapshot();
+
+    /// <summary>Replaces the observation statistics (resuming from a checkpoint).</summary>
+    public void RestoreObservationStatistics(NormalizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (observationStatistics is null) throw new InvalidOperationException("Observation normalisation is off in these options.");
+        observationStatistics.Restore(state);
+    }
 
     /// <summary>The optimizer, exposed for checkpoints of its state.</summary>
     public optim.Optimizer Optimizer => optimizer;
@@ -121,6 +138,14 @@ public sealed class A2CLearner : IDisposable
                 finalRow++;
             }
             column += k;
+        }
+
+        if (observationStatistics is not null)
+        {
+            // Learn from each observation once (rows 0..T-1; row T comes back as next round's row 0),
+            // then feed the network the same normalised inputs the workers will act on.
+            observationStatistics.Update(observations.AsSpan(0, tn * obsSize), tn);
+            new ObservationNormalizer(observationStatistics.Snapshot()).Normalize(observations);
         }
 
         using var scope = torch.NewDisposeScope();

@@ -1,3 +1,5 @@
+using Advantage.Learning.Networks;
+
 namespace Advantage.Learning;
 
 /// <summary>How advantages are estimated from a rollout.</summary>
@@ -67,6 +69,24 @@ public sealed record A2COptions
     /// <summary>Hidden layer widths of the fully connected body, each in [1, 65536]. Default 64, 64.</summary>
     public IReadOnlyList<int> HiddenSizes { get; init; } = [64, 64];
 
+    /// <summary>The network trunk. Default fully connected; convolutional bodies need [C, H, W] observations.</summary>
+    public BodyKind Body { get; init; } = BodyKind.FullyConnected;
+
+    /// <summary>Initial log standard deviation of a Gaussian policy (Box actions), in [-5, 2]. Default 0.</summary>
+    public double InitialLogStd { get; init; }
+
+    /// <summary>
+    /// Normalise observations with running mean and variance (clip 10, epsilon 1e-8). The statistics are
+    /// learned by the learner from every batch and travel to workers with the parameters. Default false.
+    /// </summary>
+    public bool NormalizeObservations { get; init; }
+
+    /// <summary>
+    /// Scale rewards by the running standard deviation of each environment's discounted return (as
+    /// Gymnasium's NormalizeReward). Scaled on the worker, per environment; episode returns are reported unscaled. Default false.
+    /// </summary>
+    public bool NormalizeRewards { get; init; }
+
     /// <summary>Worker actors, in [1, 1024]. Default 2.</summary>
     public int Workers { get; init; } = 2;
 
@@ -112,6 +132,18 @@ public sealed record A2COptions
     /// <summary>Returns a copy with <see cref="HiddenSizes"/> changed.</summary>
     public A2COptions WithHiddenSizes(IEnumerable<int> value) => this with { HiddenSizes = value.ToArray() };
 
+    /// <summary>Returns a copy with <see cref="Body"/> changed.</summary>
+    public A2COptions WithBody(BodyKind value) => this with { Body = value };
+
+    /// <summary>Returns a copy with <see cref="InitialLogStd"/> changed.</summary>
+    public A2COptions WithInitialLogStd(double value) => this with { InitialLogStd = value };
+
+    /// <summary>Returns a copy with <see cref="NormalizeObservations"/> changed.</summary>
+    public A2COptions WithNormalizeObservations(bool value) => this with { NormalizeObservations = value };
+
+    /// <summary>Returns a copy with <see cref="NormalizeRewards"/> changed.</summary>
+    public A2COptions WithNormalizeRewards(bool value) => this with { NormalizeRewards = value };
+
     /// <summary>Returns a copy with <see cref="Workers"/> changed.</summary>
     public A2COptions WithWorkers(int value) => this with { Workers = value };
 
@@ -146,6 +178,8 @@ public sealed record A2COptions
             problems.Add($"{nameof(HiddenSizes)} must list at least one layer width, each in [1, 65536].");
         else if (HiddenSizes.Any(h => h < 1 || h > 65_536))
             problems.Add($"{nameof(HiddenSizes)} = [{string.Join(", ", HiddenSizes)}] has a width outside [1, 65536].");
+        if (!Enum.IsDefined(Body)) problems.Add($"{nameof(Body)} = {Body} is not one of FullyConnected, MinAtarConv, NatureConv.");
+        Check.Range(problems, nameof(InitialLogStd), InitialLogStd, -5, 2, minInclusive: true, maxInclusive: true);
         Check.IntRange(problems, nameof(Workers), Workers, 1, 1024);
         Check.IntRange(problems, nameof(EnvironmentsPerWorker), EnvironmentsPerWorker, 1, 4096);
         if (string.IsNullOrWhiteSpace(Device) || !(Device == "cpu" || Device.StartsWith("cuda", StringComparison.Ordinal) || Device == "mps"))

@@ -4,7 +4,7 @@ using Akka.TestKit.Xunit2;
 
 namespace Advantage.Actors.Tests;
 
-public class LearnerActorTests : TestKit
+public class LearnerActorTests : ActorTestKit
 {
     private (IActorRef Learner, Task<TrainingResult> Completion) StartLearner(TrainingOptions? options = null)
     {
@@ -136,5 +136,20 @@ public class LearnerActorTests : TestKit
         var result = await completion.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(StopReason.Stopped, result.Reason);
         Assert.Equal(Fixtures.Spec, result.Spec);
+    }
+
+    [Fact]
+    public void Observation_statistics_learned_by_the_learner_travel_to_workers_with_the_parameters()
+    {
+        var options = Fixtures.Training.WithAlgorithm(Fixtures.Options.WithNormalizeObservations(true));
+        var (learner, _) = StartLearner(options);
+        var w0 = CreateTestProbe();
+        w0.Send(learner, new RegisterWorker(0, 2));
+        var initial = w0.ExpectMsg<Parameters>().ObservationStatistics!;
+        Assert.Equal(1e-4, initial.Count);
+        w0.Send(learner, new RolloutCollected(Fixtures.Rollout(0, 0)));
+        var next = w0.ExpectMsg<Parameters>().ObservationStatistics!;
+        Assert.Equal(1e-4 + Fixtures.Steps * 2, next.Count, 9);
+        Assert.Equal(Fixtures.ObservationSize, next.Mean.Length);
     }
 }

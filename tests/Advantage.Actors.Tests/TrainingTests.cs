@@ -3,7 +3,7 @@ using Akka.TestKit.Xunit2;
 
 namespace Advantage.Actors.Tests;
 
-public class TrainingTests : TestKit
+public class TrainingTests : ActorTestKit
 {
     [Fact]
     public void Invalid_options_fail_before_any_actor_starts_and_name_every_bad_field()

@@ -1,9 +1,10 @@
 using Advantage.Environments;
+using Akka.Actor;
 using Akka.TestKit.Xunit2;
 
 namespace Advantage.Actors.Tests;
 
-public class WorkerActorTests : TestKit
+public class WorkerActorTests : ActorTestKit
 {
     [Fact]
     public void A_worker_registers_then_answers_parameters_with_one_rollout_of_that_version()
@@ -45,5 +46,27 @@ public class WorkerActorTests : TestKit
         learner.ExpectMsg<RegisterWorker>();
         learner.Send(worker, parameters);
         Assert.Null(learner.ExpectMsg<RolloutCollected>().Data.Problem(Fixtures.Steps, 4, 1));
+    }
+
+    [Fact]
+    public void A_user_environment_with_the_wrong_observation_length_is_refused_naming_it_and_the_expected_shape()
+    {
+        AdvantageConfig.Install(Sys);
+        var learner = CreateTestProbe();
+        var settings = new WorkerSettings(0, 1, Fixtures.Steps, 2, "MyEnv-v0", () => new WrongShapeEnvironment(), Fixtures.Spec);
+        EventFilter.Exception<ActorInitializationException>(contains: "Environment 'MyEnv-v0' produces observations of 3 floats")
+            .ExpectOne(() => Sys.ActorOf(WorkerActor.Props(settings, learner.Ref)));
+        learner.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    private sealed class WrongShapeEnvironment : IEnvironment
+    {
+        public Space ObservationSpace { get; } = Box.Uniform([3], -1f, 1f);
+
+        public Space ActionSpace { get; } = new Discrete(2);
+
+        public void Reset(int? seed, Span<float> observation) => observation.Clear();
+
+        public StepResult Step(ReadOnlySpan<float> action, Span<float> observation) => new(0, false, false);
     }
 }

@@ -6,7 +6,8 @@ using static TorchSharp.torch.nn;
 namespace Advantage.Learning.Networks;
 
 /// <summary>
-/// A fully connected body (tanh) with a policy head and a value head sharing the trunk, composed from a
+/// A body (fully connected with tanh, or convolutional with ReLU for grids and frames) with a policy head
+/// and a value head sharing the trunk, composed from a
 /// <see cref="NetworkSpec"/> rather than subclassed per task, as in DeepRL. The policy head's output is
 /// logits for a categorical policy or means for a Gaussian one, whose state-independent log standard
 /// deviation is a learned parameter.
@@ -22,6 +23,8 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
     private readonly Parameter flat;
     private readonly ParameterSlot[] layout;
     private readonly int layers;
+    private readonly int fcStart;
+    private readonly (int Slot, long Stride)[] convs;
     private readonly int policyWeight, policyBias, valueWeight, valueBias, logStd;
 
     /// <summary>Builds and initialises the network (draws from torch's generator: seed it first).</summary>
@@ -38,13 +41,41 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
             offset += length;
         }
         long input = spec.ObservationSize;
-        layers = spec.HiddenSizes.Count;
+        var convs = new List<(int Slot, long Stride)>();
+        if (spec.Body != BodyKind.FullyConnected)
+        {
+            var shape = spec.ObservationShape ?? throw new ArgumentException("Convolutional bodies need ObservationShape [C, H, W].", nameof(spec));
+            (long channels, long h, long w) = (shape[0], shape[1], shape[2]);
+            (long Out, long Kernel, long Stride)[] stack = spec.Body == BodyKind.NatureConv
+                ? [(32, 8, 4), (64, 4, 2), (64, 3, 1)]
+                : [(16, 3, 1)];
+            for (int i = 0; i < stack.Length; i++)
+            {
+                var (outChannels, kernel, stride) = stack[i];
+                convs.Add((slots.Count, stride));
+                Add($"body.conv{i}.weight", outChannels, channels, kernel, kernel);
+                Add($"body.conv{i}.bias", outChannels);
+                channels = outChannels;
+                h = (h - kernel) / stride + 1;
+                w = (w - kernel) / stride + 1;
+            }
+            input = channels * h * w;
+        }
+        IReadOnlyList<int> hidden = spec.Body switch
+        {
+            BodyKind.MinAtarConv => [128],
+            BodyKind.NatureConv => [512],
+            _ => spec.HiddenSizes,
+        };
+        fcStart = slots.Count;
+        layers = hidden.Count;
         for (int i = 0; i < layers; i++)
         {
-            Add($"body.fc{i}.weight", spec.HiddenSizes[i], input);
-            Add($"body.fc{i}.bias", spec.HiddenSizes[i]);
-            input = spec.HiddenSizes[i];
+            Add($"body.fc{i}.weight", hidden[i], input);
+            Add($"body.fc{i}.bias", hidden[i]);
+            input = hidden[i];
         }
+        this.convs = convs.ToArray();
         policyWeight = slots.Count; Add("policy_head.weight", spec.PolicyOutputs, input);
         policyBias = slots.Count; Add("policy_head.bias", spec.PolicyOutputs);
         valueWeight = slots.Count; Add("value_head.weight", 1, input);
@@ -77,7 +108,8 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
     {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        for (int i = 0; i < layers; i++) init.orthogonal_(Slot(2 * i), Math.Sqrt(2));
+        foreach (var (slot, _) in convs) init.orthogonal_(Slot(slot), Math.Sqrt(2));
+        for (int i = 0; i < layers; i++) init.orthogonal_(Slot(fcStart + 2 * i), Math.Sqrt(2));
         init.orthogonal_(Slot(policyWeight), 0.01);
         init.orthogonal_(Slot(valueWeight), 1.0);
         if (logStd >= 0) Slot(logStd).fill_(Spec.InitialLogStd);
@@ -90,7 +122,17 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
     public Tensor Features(Tensor observations)
     {
         var x = observations;
-        for (int i = 0; i < layers; i++) x = functional.linear(x, Slot(2 * i), Slot(2 * i + 1)).tanh_();
+        if (convs.Length > 0)
+        {
+            var shape = Spec.ObservationShape!;
+            x = x.view(-1, shape[0], shape[1], shape[2]);
+            foreach (var (slot, stride) in convs)
+                x = functional.conv2d(x, Slot(slot), Slot(slot + 1), strides: [stride, stride]).relu_();
+            x = x.flatten(1);
+            for (int i = 0; i < layers; i++) x = functional.linear(x, Slot(fcStart + 2 * i), Slot(fcStart + 2 * i + 1)).relu_();
+            return x;
+        }
+        for (int i = 0; i < layers; i++) x = functional.linear(x, Slot(fcStart + 2 * i), Slot(fcStart + 2 * i + 1)).tanh_();
         return x;
     }
 

@@ -95,3 +95,68 @@ public class NetworkTests
         Assert.Contains(1f, a1);
     }
 }
+
+public class ConvolutionalBodyTests
+{
+    [Fact]
+    public void MinAtar_body_reads_channel_major_grids_and_outputs_one_row_per_observation()
+    {
+        var spec = NetworkSpec.For(Box.Uniform([4, 10, 10], 0, 1), new Discrete(3), [64], body: BodyKind.MinAtarConv);
+        Assert.Equal([4, 10, 10], spec.ObservationShape);
+        using var net = new ActorCriticNetwork(spec);
+        Assert.Equal(
+            ["body.conv0.weight", "body.conv0.bias", "body.fc0.weight", "body.fc0.bias", "policy_head.weight", "policy_head.bias", "value_head.weight", "value_head.bias"],
+            net.Layout.Select(s => s.Name));
+        Assert.Equal(16 * 4 * 9 + 16 + 128 * 16 * 8 * 8 + 128 + 3 * 128 + 3 + 128 + 1, net.Layout.Sum(s => s.Length));
+        using var obs = torch.rand(5, 400);
+        using var logits = net.forward(obs);
+        using var features = net.Features(obs);
+        using var values = net.Value(features);
+        Assert.Equal([5L, 3L], logits.shape);
+        Assert.Equal([5L], values.shape);
+    }
+
+    [Fact]
+    public void Nature_body_fits_84x84_stacks_with_about_1_7_million_parameters()
+    {
+        var spec = NetworkSpec.For(Box.Uniform([4, 84, 84], 0, 255), new Discrete(6), [64], body: BodyKind.NatureConv);
+        using var net = new ActorCriticNetwork(spec);
+        int count = net.Layout.Sum(s => s.Length);
+        Assert.Equal(32 * 4 * 64 + 32 + 64 * 32 * 16 + 64 + 64 * 64 * 9 + 64 + 512 * 3136 + 512 + 6 * 512 + 6 + 512 + 1, count);
+        Assert.InRange(count, 1_600_000, 1_800_000);
+        using var logits = net.forward(torch.rand(2, 4 * 84 * 84));
+        Assert.Equal([2L, 6L], logits.shape);
+    }
+
+    [Fact]
+    public void A_convolution_over_a_flat_vector_is_refused_with_the_shape_it_needs()
+    {
+        var error = Assert.Throws<ArgumentException>(() => NetworkSpec.For(Box.Uniform([4], -1, 1), new Discrete(2), [64], body: BodyKind.MinAtarConv));
+        Assert.Contains("needs observations shaped [C, H, W]", error.Message);
+    }
+}
+
+public class ObservationStatisticsTests
+{
+    [Fact]
+    public void The_learner_learns_observation_statistics_from_each_batch_when_normalisation_is_on()
+    {
+        var spec = new NetworkSpec(2, [8], 2, false);
+        using var plain = new A2CLearner(new A2COptions { HiddenSizes = [8] }, spec);
+        Assert.Null(plain.ObservationStatistics);
+        using var learner = new A2CLearner(new A2COptions { HiddenSizes = [8], NormalizeObservations = true }, spec);
+        // Rows 0..T-1 hold x = 10 + t and y = -4; the bootstrap row (a huge value) must not count.
+        var observations = new float[] { 10, -4, 11, -4, 12, -4, 1000, 1000 };
+        var rollout = new Rollout(0, 0, 3, 1, 2, 1, observations, [0, 1, 0], [1, 1, 1], new bool[3], new bool[3], [], [], [], []);
+        learner.Update([rollout]);
+        var stats = learner.ObservationStatistics!;
+        // The statistics start as (mean 0, var 1, count 1e-4), as in SB3 and Gymnasium, and merge the batch
+        // (mean 11, var 2/3, count 3) with the parallel-variance formula.
+        const double prior = 1e-4, n = 3, total = prior + n;
+        Assert.Equal(11.0 * n / total, stats.Mean[0], 9);
+        Assert.Equal(-4.0 * n / total, stats.Mean[1], 9);
+        Assert.Equal((prior * 1 + n * (2.0 / 3.0) + 11.0 * 11.0 * prior * n / total) / total, stats.Var[0], 9);
+        Assert.Equal(3.0001, stats.Count, 6);
+        Assert.Equal(10f, rollout.Observations[0]); // the message's arrays are never mutated
+    }
+}
