@@ -21,8 +21,8 @@ internal sealed record ResumedLearner(long Version, long Steps, long Episodes);
 
 /// <summary>
 /// A learner's resumable state on disk: parameters, version and step count in an <see cref="Checkpoint"/>
-/// (atomic: temporary file, then rename), and the optimizer's state beside it, written the same way. Observation
-/// statistics are not kept yet (the learner does not own normalisers on this branch).
+/// (atomic: temporary file, then rename), the observation normaliser's statistics in its metadata, and the
+/// optimizer's state beside it, written the same way.
 /// </summary>
 internal static class LearnerCheckpoint
 {
@@ -40,12 +40,19 @@ internal static class LearnerCheckpoint
             helper.save_state_dict(temp);
             File.Move(temp, optimizer, overwrite: true);
         }
-        new Checkpoint(algorithm.Spec, parameters, new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>
         {
             ["version"] = version.ToString(CultureInfo.InvariantCulture),
             ["steps"] = steps.ToString(CultureInfo.InvariantCulture),
             ["episodes"] = episodes.ToString(CultureInfo.InvariantCulture),
-        }).Save(path);
+        };
+        if (algorithm.ObservationStatistics is { } statistics)
+        {
+            metadata["observation_mean"] = string.Join(',', statistics.Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+            metadata["observation_var"] = string.Join(',', statistics.Var.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+            metadata["observation_count"] = statistics.Count.ToString("R", CultureInfo.InvariantCulture);
+        }
+        new Checkpoint(algorithm.Spec, parameters, metadata).Save(path);
     }
 
     /// <summary>Loads the state into <paramref name="algorithm"/> when a checkpoint exists; null when there is none.</summary>
@@ -57,10 +64,18 @@ internal static class LearnerCheckpoint
         if (!checkpoint.Spec.Equals(algorithm.Spec) || checkpoint.Parameters.Length != algorithm.Parameters.Count)
             throw new InvalidDataException($"Checkpoint '{path}' is of another network ({checkpoint.Spec}); this run trains {algorithm.Spec}.");
         algorithm.Parameters.Write(checkpoint.Parameters);
+        if (checkpoint.Metadata.TryGetValue("observation_mean", out var mean) && checkpoint.Metadata.TryGetValue("observation_var", out var var)
+            && checkpoint.Metadata.TryGetValue("observation_count", out var count) && algorithm.ObservationStatistics is not null)
+        {
+            algorithm.RestoreObservationStatistics(new Environments.NormalizerState(Doubles(mean), Doubles(var), double.Parse(count, CultureInfo.InvariantCulture)));
+        }
         if (File.Exists(OptimizerPath(path)) && algorithm.Optimizer is TorchSharp.Modules.OptimizerHelper helper)
             helper.load_state_dict(OptimizerPath(path));
         return new ResumedLearner(Read(checkpoint, "version"), Read(checkpoint, "steps"), Read(checkpoint, "episodes"));
     }
+
+    private static double[] Doubles(string text) =>
+        text.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 
     private static long Read(Checkpoint checkpoint, string key) =>
         checkpoint.Metadata.TryGetValue(key, out var text) && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value : 0;

@@ -30,7 +30,7 @@ public class SerializerTests : TestKit
         "GP1" => GetProgress.Instance,
         "TP1" => new TrainingProgress(1000, 1.5, 650.25, 12, 21.5, 9, 2, 1, 3, new UpdateMetrics(0.1, 0.2, 0.69, 1.5, 0.33, 80)),
         "JR1" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2, 8),
-        "RJ1" => new RunJoined(TestActor, "Pendulum-v1", new NetworkSpec(3, [64, 32], 1, true, -0.5), 5, 11, 4),
+        "RJ1" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]), 5, 11, 4, new RewardScalerOptions(0.95)),
         _ => throw new ArgumentOutOfRangeException(nameof(manifest)),
     };
 

@@ -85,7 +85,8 @@ public static class ClusterLearner
     internal static NetworkSpec SpecFor(TrainingOptions options)
     {
         var probe = options.Environments.Make(options.EnvironmentId);
-        return NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, options.Algorithm.HiddenSizes);
+        var algorithm = options.Algorithm;
+        return NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body);
     }
 }
 
@@ -115,7 +116,9 @@ internal sealed class LearnerEndpoint : ReceiveActor
             int first = nextWorkerId;
             nextWorkerId += Math.Max(1, join.Workers);
             log.Info("Node {0} joins the run with {1} workers x {2} environments (ids {3}..{4}).", join.Node, join.Workers, join.EnvironmentsPerWorker, first, nextWorkerId - 1);
-            Sender.Tell(new RunJoined(learner, options.EnvironmentId, spec, options.Algorithm.RolloutLength, options.Algorithm.Seed, first));
+            var algorithm = options.Algorithm;
+            Sender.Tell(new RunJoined(learner, options.EnvironmentId, spec, algorithm.RolloutLength, algorithm.Seed, first,
+                algorithm.NormalizeRewards ? new Environments.RewardScalerOptions(algorithm.Gamma) : null));
         });
         Receive<ClusterEvent.UnreachableMember>(unreachable =>
         {

@@ -1,3 +1,4 @@
+using Advantage.Environments;
 using Advantage.Learning.Networks;
 using Akka.Actor;
 
@@ -22,4 +23,6 @@ public sealed record JoinRun(string Node, int Workers, int EnvironmentsPerWorker
 /// <param name="RolloutLength">T.</param>
 /// <param name="Seed">Run seed; worker seeds derive from it and their ids.</param>
 /// <param name="FirstWorkerId">Ids FirstWorkerId .. FirstWorkerId + Workers - 1 belong to the asking node.</param>
-public sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, int RolloutLength, int Seed, int FirstWorkerId) : IAdvantageMessage;
+/// <param name="RewardScaling">Worker-side reward scaling of the run; null when rewards stay raw.</param>
+public sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, int RolloutLength, int Seed, int FirstWorkerId,
+    RewardScalerOptions? RewardScaling = null) : IAdvantageMessage;

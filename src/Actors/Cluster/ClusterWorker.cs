@@ -247,7 +247,10 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         {
             int id = joined.FirstWorkerId + i;
             var settings = new WorkerSettings(id, Seeds.Derive(joined.Seed, id + 1), joined.RolloutLength, options.EnvironmentsPerWorker,
-                joined.EnvironmentId, () => registry.Make(joined.EnvironmentId), joined.Spec);
+                joined.EnvironmentId, () => registry.Make(joined.EnvironmentId), joined.Spec)
+            {
+                RewardScaling = joined.RewardScaling,
+            };
             Context.ActorOf(WorkerActor.Props(settings, learner), $"worker-{id}");
         }
         report($"started {options.Workers} workers (ids {joined.FirstWorkerId}..{joined.FirstWorkerId + options.Workers - 1}) x {options.EnvironmentsPerWorker} environments on {joined.EnvironmentId}");

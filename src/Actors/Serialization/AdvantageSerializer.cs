@@ -158,9 +158,18 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 w.Int(m.Spec.ActionSize);
                 w.Bool(m.Spec.Continuous);
                 w.Double(m.Spec.InitialLogStd);
+                w.Int((int)m.Spec.Body);
+                w.Bool(m.Spec.ObservationShape is not null);
+                if (m.Spec.ObservationShape is { } shape) w.Ints(shape.ToArray());
                 w.Int(m.RolloutLength);
                 w.Int(m.Seed);
                 w.Int(m.FirstWorkerId);
+                w.Bool(m.RewardScaling is not null);
+                if (m.RewardScaling is { } scaling)
+                {
+                    w.Double(scaling.Gamma);
+                    w.Double(scaling.Epsilon);
+                }
                 break;
         }
         return w.ToArray();
@@ -193,9 +202,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 ProgressManifest => new TrainingProgress(r.Long(), r.Double(), r.Double(), r.Long(), r.Double(), r.Long(), r.Int(), r.Long(), r.Long(),
                     r.Bool() ? new UpdateMetrics(r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Int()) : null),
                 JoinRunManifest => new JoinRun(r.String(), r.Int(), r.Int()),
-                RunJoinedManifest => new RunJoined(
-                    system.Provider.ResolveActorRef(r.String()), r.String(),
-                    new NetworkSpec(r.Int(), r.Ints(), r.Int(), r.Bool(), r.Double()), r.Int(), r.Int(), r.Int()),
+                RunJoinedManifest => ReadRunJoined(ref r),
                 _ => throw r.Fail("no reader"),
             };
             r.End();
@@ -206,6 +213,24 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
             // A constructor refused the values (e.g. negative variances): the bytes are not a valid message.
             throw r.Fail(e.Message);
         }
+    }
+
+    private RunJoined ReadRunJoined(ref WireReader r)
+    {
+        var learner = system.Provider.ResolveActorRef(r.String());
+        string environmentId = r.String();
+        int observationSize = r.Int();
+        int[] hidden = r.Ints();
+        int actionSize = r.Int();
+        bool continuous = r.Bool();
+        double logStd = r.Double();
+        int body = r.Int();
+        if (!Enum.IsDefined((BodyKind)body)) throw r.Fail($"network body {body} is unknown");
+        int[]? shape = r.Bool() ? r.Ints() : null;
+        var spec = new NetworkSpec(observationSize, hidden, actionSize, continuous, logStd, (BodyKind)body, shape);
+        int rolloutLength = r.Int(), seed = r.Int(), firstWorkerId = r.Int();
+        var scaling = r.Bool() ? new RewardScalerOptions(r.Double(), r.Double()) : null;
+        return new RunJoined(learner, environmentId, spec, rolloutLength, seed, firstWorkerId, scaling);
     }
 
     private static Parameters ReadParameters(ref WireReader r)
