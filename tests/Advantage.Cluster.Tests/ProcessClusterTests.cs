@@ -58,4 +58,45 @@ public class ProcessClusterTests
             foreach (var p in processes) p.Dispose();
         }
     }
+
+    [Fact]
+    public async Task A_SIGKILLed_learner_restarted_from_its_checkpoint_resumes_and_the_worker_process_comes_back_to_it()
+    {
+        int port = Ports.Free();
+        string folder = Directory.CreateTempSubdirectory("advantage-learner-kill-").FullName;
+        string checkpoint = Path.Combine(folder, "learner.ckpt");
+        var processes = new List<TrainProcess>();
+        string[] learnerArgs = ["learner", "--port", port.ToString(CultureInfo.InvariantCulture), "--envs-per-worker", "4", "--max-steps", "1000000000",
+            "--target-return", "1000000", "--checkpoint", checkpoint, "--checkpoint-interval", "0.5", "--failure-pause", "4"];
+        try
+        {
+            var before = new ProgressLog();
+            var learner = new TrainProcess("learner", learnerArgs, line => { if (Parse(line) is { } p) before.Add(p); });
+            processes.Add(learner);
+            processes.Add(new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{port}", "--envs-per-worker", "4", "--learner-lost-after", "3", "--failure-pause", "4"]));
+            await before.WaitFor(p => p.Workers == 1 && p.Version >= 50, TimeSpan.FromSeconds(120), "the first learner to train");
+            // A checkpoint written while training (at most one interval old) is what the next learner starts from.
+            using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            using (var ticks = new PeriodicTimer(TimeSpan.FromMilliseconds(100)))
+                while (!File.Exists(checkpoint) && await ticks.WaitForNextTickAsync(wait.Token)) { }
+            learner.Kill();
+            long saved = long.Parse(Advantage.Learning.Checkpoint.Load(checkpoint).Metadata["version"], CultureInfo.InvariantCulture);
+            Assert.True(saved > 0);
+
+            var after = new ProgressLog();
+            processes.Add(new TrainProcess("learner-2", learnerArgs, line => { if (Parse(line) is { } p) after.Add(p); }));
+            var first = await after.WaitFor(_ => true, TimeSpan.FromSeconds(60), "the restarted learner to report");
+            Assert.True(first.Version >= saved, $"The restarted learner is at version {first.Version}; its checkpoint had {saved}.");
+            await after.WaitFor(p => p.Workers == 1 && p.Version >= first.Version + 20, TimeSpan.FromSeconds(90), "the worker process to come back to the new learner");
+        }
+        catch (Exception e) when (e is TimeoutException or Xunit.Sdk.XunitException)
+        {
+            throw new Exception(e.Message + "\n" + string.Join("\n", processes.Select(p => p.Tail())), e);
+        }
+        finally
+        {
+            foreach (var p in processes) p.Dispose();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
