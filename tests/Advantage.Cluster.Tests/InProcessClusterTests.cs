@@ -151,6 +151,28 @@ public class InProcessClusterTests
         }
     }
 
+    [Fact]
+    public async Task An_environment_that_throws_on_a_worker_node_restarts_that_worker_the_restart_is_counted_and_training_goes_on()
+    {
+        var learnerRegistry = Advantage.Environments.EnvironmentRegistry.Builtin.Register("Faulty-v0", () => new FaultyEnvironment(-1));
+        int made = 0;
+        // Only the first environment made on the worker node fails, on its 7th step; the restarted worker's are healthy.
+        var workerRegistry = Advantage.Environments.EnvironmentRegistry.Builtin.Register("Faulty-v0",
+            () => Interlocked.Increment(ref made) == 1 ? new FaultyEnvironment(7) : new FaultyEnvironment(-1));
+        var options = Run(16).WithEnvironments(learnerRegistry).WithEnvironmentId("Faulty-v0");
+        int port = Ports.Free();
+        var progress = new ProgressLog();
+        using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
+        var run = ClusterLearner.Start(system, options, null, progress.Add);
+        using var cancel = new CancellationTokenSource();
+        var worker = ClusterWorker.RunAsync(WorkerFor(port).WithEnvironments(workerRegistry), null, cancel.Token);
+        var restarted = await progress.WaitFor(p => p.WorkerRestarts == 1 && p.Workers == 1, TimeSpan.FromSeconds(90), "the worker restart to be counted");
+        await progress.WaitFor(p => p.Version >= restarted.Version + 10 && p.Workers == 1, TimeSpan.FromSeconds(60), "training to go on after the restart");
+        run.Stop();
+        await run.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        await Stop(cancel, worker);
+    }
+
     private static async Task<long> WaitForCheckpoint(string path, Func<long, bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -169,5 +191,24 @@ public class InProcessClusterTests
             }
         }
         throw new TimeoutException("No checkpoint appeared.");
+    }
+}
+
+/// <summary>An environment that throws on a chosen step (never when negative), to exercise supervision.</summary>
+internal sealed class FaultyEnvironment(int failAtStep) : Advantage.Environments.IEnvironment
+{
+    private int steps;
+
+    public Advantage.Environments.Space ObservationSpace { get; } = Advantage.Environments.Box.Uniform([4], -1f, 1f);
+
+    public Advantage.Environments.Space ActionSpace { get; } = new Advantage.Environments.Discrete(2);
+
+    public void Reset(int? seed, Span<float> observation) => observation.Fill(0.1f);
+
+    public Advantage.Environments.StepResult Step(ReadOnlySpan<float> action, Span<float> observation)
+    {
+        if (++steps == failAtStep) throw new InvalidOperationException("boom: the environment failed");
+        observation.Fill(0.2f);
+        return new Advantage.Environments.StepResult(1.0, steps % 4 == 0, false);
     }
 }
