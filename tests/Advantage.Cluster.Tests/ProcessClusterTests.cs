@@ -76,12 +76,13 @@ public class ProcessClusterTests
             processes.Add(new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{port}", "--envs-per-worker", "4", "--learner-lost-after", "3", "--failure-pause", "4"]));
             await before.WaitFor(p => p.Workers == 1 && p.Version >= 50, TimeSpan.FromSeconds(120), "the first learner to train");
             // A checkpoint written while training (at most one interval old) is what the next learner starts from.
+            // Rounds are fast (hundreds per second), so the first checkpoints may predate any training: wait for one that does not.
             using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
             using (var ticks = new PeriodicTimer(TimeSpan.FromMilliseconds(100)))
-                while (!File.Exists(checkpoint) && await ticks.WaitForNextTickAsync(wait.Token)) { }
+                while (SavedVersion(checkpoint) < 1 && await ticks.WaitForNextTickAsync(wait.Token)) { }
             learner.Kill();
-            long saved = long.Parse(Advantage.Learning.Checkpoint.Load(checkpoint).Metadata["version"], CultureInfo.InvariantCulture);
-            Assert.True(saved > 0);
+            long saved = SavedVersion(checkpoint);
+            Assert.True(saved > 0, $"The checkpoint is at version {saved}.");
 
             var after = new ProgressLog();
             processes.Add(new TrainProcess("learner-2", learnerArgs, line => { if (Parse(line) is { } p) after.Add(p); }));
@@ -97,6 +98,18 @@ public class ProcessClusterTests
         {
             foreach (var p in processes) p.Dispose();
             Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static long SavedVersion(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? long.Parse(Advantage.Learning.Checkpoint.Load(path).Metadata["version"], CultureInfo.InvariantCulture) : -1;
+        }
+        catch (IOException)
+        {
+            return -1; // replaced while being read; the next poll reads the new one
         }
     }
 }
