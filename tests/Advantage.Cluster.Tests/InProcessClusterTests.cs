@@ -42,6 +42,26 @@ public class InProcessClusterTests
     }
 
     [Fact]
+    public void Defaults_bind_loopback_and_TLS_switches_the_protocol()
+    {
+        var node = new ClusterNodeOptions();
+        Assert.Equal(("127.0.0.1", 0, "advantage", TimeSpan.FromSeconds(5)), (node.Host, node.Port, node.SystemName, node.FailureDetectionPause));
+        Assert.Null(node.Tls);
+        Assert.Equal("akka.tcp", node.Protocol);
+        var worker = new ClusterWorkerOptions("127.0.0.1:4053");
+        Assert.Equal((1, 8, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1)), (worker.Workers, worker.EnvironmentsPerWorker, worker.LearnerLostAfter, worker.JoinRetryInterval));
+        Assert.Empty(worker.Problems());
+        Assert.Equal(TimeSpan.FromSeconds(10), new ClusterLearnerOptions().CheckpointInterval);
+        var tls = node.WithTls(new TlsOptions("node.pfx", "pw"));
+        Assert.Equal("akka.ssl.tcp", tls.Protocol);
+        var config = ClusterConfig.For(tls, ClusterConfig.WorkerRole, "10.0.0.1:4053", ClusterConfig.MinimumFrameSize);
+        Assert.Equal(["akka.ssl.tcp://advantage@10.0.0.1:4053"], config.GetStringList("akka.cluster.seed-nodes"));
+        Assert.Equal(["worker"], config.GetStringList("akka.cluster.roles"));
+        Assert.True(config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
+        Assert.Equal(Path.GetFullPath("node.pfx"), config.GetString("akka.remote.dot-netty.tcp.ssl.certificate.path"));
+    }
+
+    [Fact]
     public void Node_options_name_every_bad_field()
     {
         var error = Assert.Throws<OptionsValidationException>(() => new ClusterWorkerOptions("nohost").WithWorkers(0).WithNode(new ClusterNodeOptions { Port = -1 }).Validate());
