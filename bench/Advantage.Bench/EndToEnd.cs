@@ -22,6 +22,7 @@ public static class EndToEnd
         long MeasuredSteps,
         double MeasuredSeconds,
         double CpuCoresUsed,
+        double StepsPerCpuSecond,
         double MeanReturnAtEnd);
 
     public sealed record Result(string Benchmark, string Environment, MachineInfo Machine, double WarmupSeconds, double WindowSeconds, IReadOnlyList<Cell> Cells);
@@ -48,10 +49,10 @@ public static class EndToEnd
         }
 
         Console.WriteLine();
-        Console.WriteLine($"{"workers",7} | {"envs/worker",11} | {"steps/s",10} | {"updates/s",9} | {"cpu cores",9}");
-        Console.WriteLine($"{new string('-', 7)}-+-{new string('-', 11)}-+-{new string('-', 10)}-+-{new string('-', 9)}-+-{new string('-', 9)}");
+        Console.WriteLine($"{"workers",7} | {"envs/worker",11} | {"steps/s",10} | {"updates/s",9} | {"cpu cores",9} | {"steps/cpu-s",11}");
+        Console.WriteLine($"{new string('-', 7)}-+-{new string('-', 11)}-+-{new string('-', 10)}-+-{new string('-', 9)}-+-{new string('-', 9)}-+-{new string('-', 11)}");
         foreach (var c in cells)
-            Console.WriteLine($"{c.Workers,7} | {c.EnvsPerWorker,11} | {c.StepsPerSecond,10:N0} | {c.UpdatesPerSecond,9:N0} | {c.CpuCoresUsed,9:F2}");
+            Console.WriteLine($"{c.Workers,7} | {c.EnvsPerWorker,11} | {c.StepsPerSecond,10:N0} | {c.UpdatesPerSecond,9:N0} | {c.CpuCoresUsed,9:F2} | {c.StepsPerCpuSecond,11:N0}");
         Report.Write(settings.Output, new Result("e2e", "CartPole-v1", machine, settings.Warmup.TotalSeconds, settings.Window.TotalSeconds, cells));
         return 0;
     }
@@ -94,6 +95,7 @@ public static class EndToEnd
                 steps,
                 Report.Round(seconds, 3),
                 Report.Round(cpu.TotalSeconds / wall.TotalSeconds, 2),
+                Report.Round(steps / (cpu.TotalSeconds * seconds / wall.TotalSeconds), 1),
                 Report.Round(after.MeanReturn, 1));
         }
         finally

@@ -20,6 +20,7 @@ public static class Solve
         long Steps,
         double Seconds,
         double WallSeconds,
+        double CpuSeconds,
         double StepsPerSecond,
         long Updates,
         long Episodes,
@@ -53,10 +54,10 @@ public static class Solve
         IReadOnlyList<SeedResult> Seeds,
         int SolvedCount,
         bool AllSolved,
-        double MedianSeconds,
-        double MedianSteps,
-        double MeanSeconds,
-        double MaxSeconds);
+        double? MedianSeconds,
+        double? MedianSteps,
+        double? MeanSeconds,
+        double? MaxSeconds);
 
     public static int Run(Settings settings)
     {
@@ -72,7 +73,7 @@ public static class Solve
             var r = RunSeed(settings, seed);
             results.Add(r);
             Console.WriteLine($"  seed {seed}: {(r.Solved ? "solved" : "NOT solved")} ({r.StopReason}) at {r.Steps,9:N0} steps in {r.Seconds,6:F2} s " +
-                $"(wall {r.WallSeconds:F2} s, {r.StepsPerSecond:N0} steps/s, mean-100 {r.MeanReturn100:F1})");
+                $"(wall {r.WallSeconds:F2} s, cpu {r.CpuSeconds:F2} s, {r.StepsPerSecond:N0} steps/s, mean-100 {r.MeanReturn100:F1})");
         }
 
         // Unsolved seeds count as infinitely slow, so the median never flatters a configuration that fails.
@@ -93,7 +94,7 @@ public static class Solve
             a.Estimator == AdvantageEstimator.Gae ? a.GaeLambda : null, a.LearningRate, a.Optimizer.ToString(), a.RmsPropAlpha, a.OptimizerEpsilon,
             a.NormalizeAdvantages, a.EntropyCoefficient, a.ValueCoefficient, a.MaxGradNorm, a.HiddenSizes.ToArray());
         Report.Write(settings.Output, new Result("solve", "CartPole-v1", settings.Label, machine, settings.Target, settings.MaxSteps, hp, results,
-            solvedCount, solvedCount == results.Count, Report.Round(median, 3), medianSteps, Report.Round(mean, 3), Report.Round(max, 3)));
+            solvedCount, solvedCount == results.Count, Finite(Report.Round(median, 3)), Finite(medianSteps), Finite(Report.Round(mean, 3)), Finite(Report.Round(max, 3))));
         return 0;
     }
 
@@ -109,6 +110,8 @@ public static class Solve
                 MaxSteps = settings.MaxSteps,
                 TargetMeanReturn = settings.Target,
             };
+            var process = Process.GetCurrentProcess();
+            var cpuBefore = process.TotalProcessorTime;
             var wall = Stopwatch.StartNew();
             Action<TrainingProgress>? onProgress = settings.Verbose
                 ? p => Console.WriteLine($"    steps {p.Steps,9:N0}  t {p.Seconds,6:F2}s  {p.StepsPerSecond,9:N0} steps/s  mean-100 {p.MeanReturn,6:F1}  " +
@@ -117,15 +120,20 @@ public static class Solve
             var run = Training.Start(system, options, onProgress);
             var result = run.Completion.GetAwaiter().GetResult();
             wall.Stop();
+            process.Refresh();
+            double cpuSeconds = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
             var p = result.Progress;
             return new SeedResult(seed, result.Solved, result.Reason.ToString(), p.Steps, Report.Round(p.Seconds, 3), Report.Round(wall.Elapsed.TotalSeconds, 3),
-                Report.Round(p.StepsPerSecond, 1), p.Version, p.Episodes, Report.Round(p.MeanReturn, 1));
+                Report.Round(cpuSeconds, 3), Report.Round(p.StepsPerSecond, 1), p.Version, p.Episodes, Report.Round(p.MeanReturn, 1));
         }
         finally
         {
             Report.Shutdown(system);
         }
     }
+
+    /// <summary>JSON has no infinity: an unsolved summary is null.</summary>
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     private static double Median(IEnumerable<double> values)
     {

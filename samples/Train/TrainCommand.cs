@@ -40,11 +40,15 @@ internal static class TrainCommand
         var output = new Option<string?>("--output") { Description = "Run folder (default: runs/<env>-<seed>-<time>)" };
         var device = new Option<string>("--device") { Description = "Torch device for the learner", DefaultValueFactory = _ => "cpu" };
         var quiet = new Option<bool>("--quiet") { Description = "Print only the summary" };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (its algorithm options and environment are used)" };
+        var checkpointEvery = new Option<int>("--checkpoint-interval") { Description = "Write last.ckpt every this many updates (0: only at the end)", DefaultValueFactory = _ => 500 };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate with deterministic actions every this many updates, keeping best.ckpt (0: never)", DefaultValueFactory = _ => 0 };
+        var evalEpisodes = new Option<int>("--eval-episodes") { Description = "Episodes per evaluation", DefaultValueFactory = _ => 10 };
 
         var root = new RootCommand("Train an A2C agent with Akka.NET worker and learner actors.")
         {
             env, workers, envsPerWorker, rollout, gamma, gaeLambda, lr, entCoef, vfCoef, maxGradNorm, optimizer, normAdv, normObs, normRew, body, logStdInit, hidden, seed,
-            maxSteps, target, output, device, quiet,
+            maxSteps, target, output, device, quiet, resume, checkpointEvery, evalEvery, evalEpisodes,
         };
 
         root.SetAction(parse =>
@@ -71,6 +75,26 @@ internal static class TrainCommand
                 Device = parse.GetValue(device)!,
             };
             if (parse.GetValue(gaeLambda) is double lambda) algorithm = algorithm.WithGae(lambda);
+            Checkpoint? resumeFrom = null;
+            if (parse.GetValue(resume) is { } resumePath)
+            {
+                try
+                {
+                    resumeFrom = Checkpoint.Load(resumePath);
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException)
+                {
+                    Console.Error.WriteLine($"Cannot resume: {e.Message}");
+                    return 2;
+                }
+                if (!resumeFrom.CanResume)
+                {
+                    Console.Error.WriteLine($"Cannot resume: '{resumePath}' is a bare model without optimizer state and counters.");
+                    return 2;
+                }
+                algorithm = resumeFrom.Options!;
+                envId = resumeFrom.EnvironmentId ?? envId;
+            }
             double? targetReturn = parse.GetValue(target) ?? (envId == "CartPole-v1" ? 475.0 : null);
             var options = new TrainingOptions
             {
@@ -78,6 +102,9 @@ internal static class TrainCommand
                 EnvironmentId = envId,
                 MaxSteps = parse.GetValue(maxSteps),
                 TargetMeanReturn = targetReturn,
+                ResumeFrom = resumeFrom,
+                CheckpointInterval = parse.GetValue(checkpointEvery),
+                Evaluation = parse.GetValue(evalEvery) is > 0 and int every ? new EvaluationOptions { EveryUpdates = every, Episodes = parse.GetValue(evalEpisodes) } : null,
             };
             var problems = options.Problems();
             if (problems.Count > 0)
@@ -89,12 +116,17 @@ internal static class TrainCommand
 
             string folder = parse.GetValue(output) ?? Path.Combine("runs", $"{envId}-seed{algorithm.Seed}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
             Directory.CreateDirectory(folder);
+            options = options with { CheckpointDirectory = folder, TensorBoardDirectory = Path.Combine(folder, "tensorboard") };
             bool isQuiet = parse.GetValue(quiet);
             using var curve = new StreamWriter(Path.Combine(folder, "progress.csv"));
             curve.WriteLine("steps,seconds,mean_return_100,episodes,policy_loss,value_loss,entropy,grad_norm,explained_variance,steps_per_second");
 
             var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING");
             using var system = ActorSystem.Create("advantage", config);
+            var episodes = new List<(long Steps, double Return)>();
+            var collector = system.ActorOf(Props.Create(() => new EpisodeCollector(episodes)), "episodes");
+            system.EventStream.Subscribe(collector, typeof(EpisodeFinished));
+            system.EventStream.Subscribe(collector, typeof(EvaluationFinished));
             Console.WriteLine($"Training A2C on {envId}: {algorithm.Workers} workers x {algorithm.EnvironmentsPerWorker} environments, rollout {algorithm.RolloutLength}, " +
                 $"{(algorithm.Estimator == AdvantageEstimator.Gae ? $"GAE lambda {algorithm.GaeLambda}" : "n-step returns")}, seed {algorithm.Seed}; " +
                 $"stop at {(targetReturn is double t ? $"mean return {t} or " : "")}{options.MaxSteps:N0} steps. Output: {folder}");
@@ -112,6 +144,9 @@ internal static class TrainCommand
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; run.Stop(); };
             var result = run.Completion.GetAwaiter().GetResult();
             var final = result.Progress;
+            collector.Ask<bool>(EpisodeCollector.Flush.Instance, TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+            lock (episodes)
+                LearningCurve.Save(Path.Combine(folder, "learning_curve.png"), $"A2C on {envId}, seed {algorithm.Seed}", episodes);
 
             new Checkpoint(result.Spec, result.Parameters, new Dictionary<string, string>
             {
@@ -119,7 +154,12 @@ internal static class TrainCommand
                 ["steps"] = final.Steps.ToString(CultureInfo.InvariantCulture),
                 ["version"] = final.Version.ToString(CultureInfo.InvariantCulture),
                 ["seed"] = algorithm.Seed.ToString(CultureInfo.InvariantCulture),
-            }).Save(Path.Combine(folder, "model.ckpt"));
+            })
+            {
+                EnvironmentId = envId,
+                // A run that normalised observations must evaluate with the same statistics: take them from the final training checkpoint.
+                ObservationStatistics = File.Exists(Path.Combine(folder, "last.ckpt")) ? Checkpoint.Load(Path.Combine(folder, "last.ckpt")).ObservationStatistics : null,
+            }.Save(Path.Combine(folder, "model.ckpt"));
             var summary = new Dictionary<string, object?>
             {
                 ["environment"] = envId,
@@ -137,6 +177,8 @@ internal static class TrainCommand
                 ["workers"] = algorithm.Workers,
                 ["envs_per_worker"] = algorithm.EnvironmentsPerWorker,
                 ["rollout"] = algorithm.RolloutLength,
+                ["resumed_from_version"] = resumeFrom?.Progress?.Version,
+                ["stop_detail"] = result.Detail,
             };
             File.WriteAllText(Path.Combine(folder, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"{(result.Solved ? "Solved" : "Stopped")} ({result.Reason}): {final.Steps:N0} steps in {final.Seconds:F2} s " +
@@ -145,6 +187,23 @@ internal static class TrainCommand
             return 0;
         });
         return root;
+    }
+
+    /// <summary>A host-side actor that follows the run on the event stream, as any host actor would.</summary>
+    private sealed class EpisodeCollector : ReceiveActor
+    {
+        public sealed record Flush
+        {
+            public static readonly Flush Instance = new();
+        }
+
+        public EpisodeCollector(List<(long Steps, double Return)> episodes)
+        {
+            Receive<EpisodeFinished>(e => { lock (episodes) episodes.Add((e.Steps, e.Return)); });
+            Receive<EvaluationFinished>(e => Console.WriteLine(
+                $"evaluation at {e.Steps:N0} steps (version {e.Version}): mean return {e.Result.MeanReturn:F1} +/- {e.Result.StdReturn:F1}{(e.IsBest ? ", new best" : "")}"));
+            Receive<Flush>(_ => Sender.Tell(true));
+        }
     }
 
     private static string F(double? value) => value is double v && double.IsFinite(v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "";

@@ -41,6 +41,15 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private long stepsAtLastReport;
     private double secondsAtLastReport;
     private double lastRate;
+    private readonly string run;
+    private bool finished;
+    private readonly long stepsAtStart;
+    private TensorBoardLog? tensorBoard;
+    private IActorRef? evaluator;
+    private EvaluationFinished? lastEvaluation;
+    private int evaluations;
+    private int evaluationsSinceBest;
+    private double bestEvaluation = double.NaN;
 
     /// <summary>Creates the learner; prefer <see cref="Props"/>.</summary>
     public LearnerActor(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
@@ -57,13 +66,24 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         this.completion = completion;
         window = new double[options.ReturnWindow];
         current = algorithm.Parameters.Read();
+        // Training.Start names the learner "<run>-learner"; events carry the run's name.
+        string name = Self.Path.Name;
+        run = name.EndsWith("-learner", StringComparison.Ordinal) ? name[..^"-learner".Length] : name;
+        if (options.ResumeFrom?.Progress is { } resumed)
+        {
+            version = resumed.Version;
+            steps = stepsAtStart = stepsAtLastReport = resumed.Steps;
+            episodes = resumed.Episodes;
+            foreach (double r in resumed.RecentReturns.Skip(Math.Max(0, resumed.RecentReturns.Count - window.Length))) AddToWindow(r);
+        }
         Receive<RegisterWorker>(OnRegister);
         Receive<RolloutCollected>(OnRollout);
         Receive<Terminated>(OnTerminated);
         Receive<WorkerRestarted>(_ => restarts++);
         Receive<GetProgress>(_ => Sender.Tell(Snapshot()));
         Receive<ProgressTick>(_ => Report());
-        Receive<StopTraining>(_ => Finish(StopReason.Stopped));
+        Receive<StopTraining>(_ => Finish(StopReason.Stopped, "Asked to stop."));
+        Receive<EvaluatorActor.Evaluated>(OnEvaluated);
         Receive<CheckpointTick>(_ => SaveCheckpoint());
     }
 
@@ -116,6 +136,13 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             }
             Timers.StartPeriodicTimer("checkpoint", CheckpointTick.Instance, checkpoint.Interval);
         }
+        if (options.TensorBoardDirectory is { } board) tensorBoard = new TensorBoardLog(board, TensorBoardLog.Hyperparameters(options));
+        if (options.Evaluation is { } evaluation)
+        {
+            var registry = options.Environments;
+            string id = options.EnvironmentId;
+            evaluator = Context.ActorOf(EvaluatorActor.Props(evaluation, algorithm.Spec, () => registry.Make(id), options.CheckpointDirectory), "evaluator");
+        }
     }
 
     /// <inheritdoc />
@@ -127,12 +154,14 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
 
     private void OnRegister(RegisterWorker register)
     {
-        if (!workers.ContainsKey(Sender))
+        bool joined = !workers.ContainsKey(Sender);
+        if (joined)
         {
             Context.Watch(Sender);
             everHadWorkers = true;
         }
         workers[Sender] = register;
+        if (joined) Publish(new WorkerJoined(run, register.WorkerId, register.Environments, workers.Count));
         // A (re)registering worker has no rollout in flight for this round any more.
         pending.Remove(Sender);
         Sender.Tell(new Parameters(version, current, algorithm.ObservationStatistics));
@@ -150,6 +179,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         {
             rejected++;
             log.Warning("Rejected a rollout from worker {0}: {1}", rollout.WorkerId, problem);
+            Publish(new RolloutRejected(run, rollout.WorkerId, problem));
             // Keep a well-behaved worker of the current round going: it has no other way to get parameters.
             if (worker is not null && rollout.Version != version && !pending.ContainsKey(Sender))
                 Sender.Tell(new Parameters(version, current, algorithm.ObservationStatistics));
@@ -161,11 +191,12 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
 
     private void OnTerminated(Terminated terminated)
     {
-        if (workers.Remove(terminated.ActorRef))
+        if (workers.Remove(terminated.ActorRef, out var lost))
         {
             pending.Remove(terminated.ActorRef);
+            Publish(new WorkerLost(run, lost.WorkerId, workers.Count));
             log.Warning("Worker {0} is gone; {1} remain.", terminated.ActorRef.Path.Name, workers.Count);
-            if (workers.Count == 0 && everHadWorkers && !hosting.WaitForWorkers) Finish(StopReason.NoWorkers);
+            if (workers.Count == 0 && everHadWorkers && !hosting.WaitForWorkers) Finish(StopReason.NoWorkers, "Every worker is gone.");
             else TryCompleteRound();
         }
     }
@@ -189,20 +220,30 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         foreach (var r in batch)
         {
             steps += r.StepCount;
-            for (int i = 0; i < r.EpisodeReturns.Length; i++) AddEpisode(r.EpisodeReturns[i]);
+            for (int i = 0; i < r.EpisodeReturns.Length; i++)
+            {
+                AddEpisode(r.EpisodeReturns[i]);
+                Publish(new EpisodeFinished(run, steps, episodes, r.EpisodeReturns[i], r.EpisodeLengths[i], r.WorkerId));
+            }
         }
         version++;
         current = algorithm.Parameters.Read();
+        double seconds = clock.Elapsed.TotalSeconds;
+        Publish(new UpdateFinished(run, version, steps, lastUpdate!, seconds > 0 ? (steps - stepsAtStart) / seconds : 0));
+        if (options.CheckpointInterval > 0 && version % options.CheckpointInterval == 0) WriteLatestCheckpoint();
         if (options.TargetMeanReturn is double target && windowCount == window.Length && windowSum / windowCount >= target)
         {
-            Finish(StopReason.TargetReached);
+            Finish(StopReason.TargetReached, $"Mean return of the last {windowCount} episodes reached {target}.");
             return;
         }
         if (steps >= options.MaxSteps)
         {
-            Finish(StopReason.StepBudgetExhausted);
+            Finish(StopReason.StepBudgetExhausted, $"{steps} steps reached the budget of {options.MaxSteps}.");
             return;
         }
+        if (CheckStopConditions()) return;
+        if (evaluator is not null && version % options.Evaluation!.EveryUpdates == 0)
+            evaluator.Tell(new EvaluatorActor.Evaluate(version, steps, Snapshot(version)));
         var parameters = new Parameters(version, current, algorithm.ObservationStatistics);
         foreach (var worker in workers.Keys) worker.Tell(parameters);
     }
@@ -210,6 +251,11 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private void AddEpisode(double value)
     {
         episodes++;
+        AddToWindow(value);
+    }
+
+    private void AddToWindow(double value)
+    {
         if (windowCount == window.Length) windowSum -= window[windowNext];
         else windowCount++;
         window[windowNext] = value;
@@ -243,7 +289,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private TrainingResult Result(StopReason reason)
     {
         double seconds = clock.Elapsed.TotalSeconds;
-        var final = Snapshot() with { StepsPerSecond = seconds > 0 ? steps / seconds : 0 };
+        var final = Snapshot() with { StepsPerSecond = seconds > 0 ? (steps - stepsAtStart) / seconds : 0 };
         bool solved = options.TargetMeanReturn is double target && windowCount == window.Length && windowSum / windowCount >= target;
         return new TrainingResult(reason, solved, final, current, algorithm.Spec);
     }
@@ -261,14 +307,116 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void Finish(StopReason reason)
+    private void Finish(StopReason reason, string detail = "")
     {
+        if (finished) return;
+        finished = true;
         clock.Stop();
         SaveCheckpoint();
-        var result = Result(reason);
+        var result = Result(reason) with { Detail = detail };
+        if (options.CheckpointDirectory is not null && reason != StopReason.Failed) WriteLatestCheckpoint();
         Context.System.EventStream.Publish(result.Progress);
+        Publish(new TrainingFinished(run, reason, detail, result.Progress));
         try { onProgress?.Invoke(result.Progress); } catch (Exception e) { log.Warning("A progress callback threw: {0}", e.Message); }
         completion.TrySetResult(result);
         Context.Stop(Self);
+    }
+
+    private void Publish(TrainingEvent trainingEvent)
+    {
+        Context.System.EventStream.Publish(trainingEvent);
+        try
+        {
+            tensorBoard?.Write(trainingEvent);
+        }
+        catch (Exception e)
+        {
+            log.Warning("Writing TensorBoard events failed; training goes on without them: {0}", e.Message);
+            tensorBoard = null;
+        }
+    }
+
+    /// <summary>The return window, oldest first.</summary>
+    private double[] RecentReturns()
+    {
+        var result = new double[windowCount];
+        int start = windowCount == window.Length ? windowNext : 0;
+        for (int i = 0; i < windowCount; i++) result[i] = window[(start + i) % window.Length];
+        return result;
+    }
+
+    /// <summary>Everything a resumed run needs, as of now.</summary>
+    private Checkpoint Snapshot(long at) => new Checkpoint(algorithm.Spec, current, new Dictionary<string, string>
+    {
+        ["environment"] = options.EnvironmentId,
+        ["version"] = at.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["steps"] = steps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["written_utc"] = DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+    })
+    {
+        OptimizerState = LearnerState.SaveOptimizer(algorithm),
+        Progress = new CheckpointProgress(at, steps, episodes, RecentReturns()),
+        Options = options.Algorithm,
+        EnvironmentId = options.EnvironmentId,
+        ObservationStatistics = algorithm.ObservationStatistics,
+    };
+
+    private void WriteLatestCheckpoint()
+    {
+        if (options.CheckpointDirectory is not { } directory) return;
+        string path = Path.Combine(directory, "last.ckpt");
+        try
+        {
+            Snapshot(version).Save(path);
+            Publish(new CheckpointWritten(run, path, CheckpointKind.Latest, version, steps));
+        }
+        catch (IOException e)
+        {
+            log.Error(e, "Writing the checkpoint {0} failed; training goes on.", path);
+        }
+    }
+
+    private void OnEvaluated(EvaluatorActor.Evaluated evaluated)
+    {
+        evaluations++;
+        if (evaluated.IsBest)
+        {
+            evaluationsSinceBest = 0;
+            bestEvaluation = evaluated.Result.MeanReturn;
+        }
+        else
+        {
+            evaluationsSinceBest++;
+        }
+        lastEvaluation = new EvaluationFinished(run, evaluated.Version, evaluated.Steps, evaluated.Result, evaluated.IsBest);
+        Publish(lastEvaluation);
+        if (evaluated.BestPath is { } path) Publish(new CheckpointWritten(run, path, CheckpointKind.Best, evaluated.Version, evaluated.Steps));
+        CheckStopConditions();
+    }
+
+    /// <summary>Asks every stop condition; finishes the run and returns true when one says stop.</summary>
+    private bool CheckStopConditions()
+    {
+        if (options.StopConditions.Count == 0) return false;
+        var check = new StopCheck(Snapshot(), lastEvaluation, evaluations, evaluationsSinceBest, bestEvaluation);
+        foreach (var condition in options.StopConditions)
+        {
+            bool stop;
+            try
+            {
+                stop = condition.ShouldStop(check);
+            }
+            catch (Exception e)
+            {
+                log.Warning("Stop condition '{0}' threw; it is taken as 'go on': {1}", condition.Name, e.Message);
+                continue;
+            }
+            if (stop)
+            {
+                Finish(StopReason.StopConditionMet, $"Stop condition met: {condition.Name}.");
+                return true;
+            }
+        }
+        return false;
     }
 }

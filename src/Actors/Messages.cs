@@ -64,6 +64,9 @@ public enum StopReason
 
     /// <summary>The learner failed (see the completion task's exception).</summary>
     Failed,
+
+    /// <summary>One of <see cref="TrainingOptions.StopConditions"/> said so (named in <see cref="TrainingResult.Detail"/>).</summary>
+    StopConditionMet,
 }
 
 /// <summary>A snapshot of a run, sent to progress subscribers at the progress interval.</summary>
@@ -95,4 +98,8 @@ public sealed record TrainingProgress(
 /// <param name="Progress">The final snapshot.</param>
 /// <param name="Parameters">The final parameter vector.</param>
 /// <param name="Spec">The network sizes the parameters belong to.</param>
-public sealed record TrainingResult(StopReason Reason, bool Solved, TrainingProgress Progress, float[] Parameters, Advantage.Learning.Networks.NetworkSpec Spec);
+public sealed record TrainingResult(StopReason Reason, bool Solved, TrainingProgress Progress, float[] Parameters, Advantage.Learning.Networks.NetworkSpec Spec)
+{
+    /// <summary>A human-readable explanation of <see cref="Reason"/> (which stop condition fired, for instance); empty when none.</summary>
+    public string Detail { get; init; } = "";
+}

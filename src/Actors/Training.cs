@@ -61,9 +61,25 @@ public static class Training
         var algorithm = options.Algorithm;
         var probe = options.Environments.Make(options.EnvironmentId);
         var spec = NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body);
+        if (options.ResumeFrom is { } resume && !resume.Spec.Equals(spec))
+            throw new OptionsValidationException(nameof(TrainingOptions),
+                [$"{nameof(TrainingOptions.ResumeFrom)} holds a network for {resume.Spec.ObservationSize} observations and {resume.Spec.ActionSize} actions; '{options.EnvironmentId}' needs {spec.ObservationSize} and {spec.ActionSize}."]);
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         int run = Interlocked.Increment(ref runCounter);
-        var learner = system.ActorOf(LearnerActor.Props(options, new A2CLearner(algorithm, spec), onProgress, completion), $"advantage-run-{run}-learner");
+        var learning = new A2CLearner(algorithm, spec);
+        if (options.ResumeFrom is { } resumeFrom)
+        {
+            try
+            {
+                LearnerState.Restore(learning, resumeFrom);
+            }
+            catch
+            {
+                learning.Dispose();
+                throw;
+            }
+        }
+        var learner = system.ActorOf(LearnerActor.Props(options, learning, onProgress, completion), $"advantage-run-{run}-learner");
         var supervisor = system.ActorOf(Props.Create(() => new RunSupervisor(options, spec, learner)), $"advantage-run-{run}");
         return new TrainingRun(supervisor, learner, completion.Task, spec);
     }
@@ -91,6 +107,7 @@ internal sealed class RunSupervisor : ReceiveActor
                 options.EnvironmentId, () => options.Environments.Make(options.EnvironmentId), spec)
             {
                 RewardScaling = algorithm.NormalizeRewards ? new RewardScalerOptions(algorithm.Gamma) : null,
+                ReseedInterval = options.CheckpointDirectory is null ? 0 : options.CheckpointInterval,
             };
             Context.ActorOf(WorkerActor.Props(settings, learner), $"worker-{w}");
         }

@@ -30,6 +30,55 @@ public sealed record TrainingOptions
     /// <summary>How often progress is reported. Default 0.5 s; must be positive.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(0.5);
 
+    /// <summary>Extra reasons to stop, checked after every update and evaluation. Default none.</summary>
+    public IReadOnlyList<IStopCondition> StopConditions { get; init; } = [];
+
+    /// <summary>Periodic deterministic evaluation; null for none. Default null.</summary>
+    public EvaluationOptions? Evaluation { get; init; }
+
+    /// <summary>
+    /// Folder for <c>last.ckpt</c> (every <see cref="CheckpointInterval"/> updates and at the end) and
+    /// <c>best.ckpt</c> (best evaluation); null writes none. Default null.
+    /// </summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>
+    /// Write <c>last.ckpt</c> every this many updates, in [0, 10^9]; 0 only at the end. Default 0. Workers
+    /// restart their environments and action sampling at these round boundaries (see <see cref="WorkerActor"/>),
+    /// which is what lets a resumed run continue exactly as the uninterrupted one.
+    /// </summary>
+    public int CheckpointInterval { get; init; }
+
+    /// <summary>
+    /// Continue from this checkpoint (weights, optimizer state, counters, return window, observation
+    /// statistics); null starts fresh. Its network and optimizer kind must match this run's; the run continues
+    /// exactly as if it had never stopped when every option is the same (and rewards are not normalised: the
+    /// reward scaler's statistics live in the workers and restart). <see cref="MaxSteps"/> counts from the
+    /// start of the original run. Default null.
+    /// </summary>
+    public Checkpoint? ResumeFrom { get; init; }
+
+    /// <summary>Folder for TensorBoard event files; null writes none. Default null.</summary>
+    public string? TensorBoardDirectory { get; init; }
+
+    /// <summary>Returns a copy with <paramref name="value"/> added to <see cref="StopConditions"/>.</summary>
+    public TrainingOptions WithStopCondition(IStopCondition value) => this with { StopConditions = [.. StopConditions, value] };
+
+    /// <summary>Returns a copy with <see cref="Evaluation"/> changed.</summary>
+    public TrainingOptions WithEvaluation(EvaluationOptions? value) => this with { Evaluation = value };
+
+    /// <summary>Returns a copy with <see cref="CheckpointDirectory"/> changed.</summary>
+    public TrainingOptions WithCheckpointDirectory(string? value) => this with { CheckpointDirectory = value };
+
+    /// <summary>Returns a copy with <see cref="CheckpointInterval"/> changed.</summary>
+    public TrainingOptions WithCheckpointInterval(int value) => this with { CheckpointInterval = value };
+
+    /// <summary>Returns a copy that resumes from <paramref name="value"/>.</summary>
+    public TrainingOptions WithResumeFrom(Checkpoint? value) => this with { ResumeFrom = value };
+
+    /// <summary>Returns a copy with <see cref="TensorBoardDirectory"/> changed.</summary>
+    public TrainingOptions WithTensorBoardDirectory(string? value) => this with { TensorBoardDirectory = value };
+
     /// <summary>Returns a copy with <see cref="Algorithm"/> changed.</summary>
     public TrainingOptions WithAlgorithm(A2COptions value) => this with { Algorithm = value };
 
@@ -67,6 +116,18 @@ public sealed record TrainingOptions
         if (TargetMeanReturn is double target && !double.IsFinite(target)) problems.Add($"{nameof(TargetMeanReturn)} = {target} must be a finite number.");
         if (ReturnWindow < 1 || ReturnWindow > 100_000) problems.Add($"{nameof(ReturnWindow)} = {ReturnWindow} is outside [1, 100000].");
         if (ProgressInterval <= TimeSpan.Zero) problems.Add($"{nameof(ProgressInterval)} = {ProgressInterval} must be positive.");
+        if (StopConditions is null || StopConditions.Any(c => c is null)) problems.Add($"{nameof(StopConditions)} must be a list without nulls.");
+        if (Evaluation is not null) problems.AddRange(Evaluation.Problems().Select(p => $"{nameof(Evaluation)}.{p}"));
+        if (CheckpointInterval < 0 || CheckpointInterval > 1_000_000_000) problems.Add($"{nameof(CheckpointInterval)} = {CheckpointInterval} is outside [0, 1000000000].");
+        if (ResumeFrom is { } resume)
+        {
+            if (!resume.CanResume)
+                problems.Add($"{nameof(ResumeFrom)} is a bare model (no optimizer state, counters or options); only a training checkpoint can be resumed.");
+            else if (Algorithm is not null && (resume.Options!.Optimizer != Algorithm.Optimizer || !resume.Options.HiddenSizes.SequenceEqual(Algorithm.HiddenSizes ?? [])))
+                problems.Add($"{nameof(ResumeFrom)} was trained with optimizer {resume.Options.Optimizer} and hidden sizes [{string.Join(", ", resume.Options.HiddenSizes)}]; a resumed run must keep both (other options may change, but only identical options continue exactly).");
+            if (resume.EnvironmentId is { } id && id != EnvironmentId)
+                problems.Add($"{nameof(ResumeFrom)} was trained on '{id}', not '{EnvironmentId}'.");
+        }
         return problems;
     }
 

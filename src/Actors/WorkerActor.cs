@@ -18,6 +18,12 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
 {
     /// <summary>Scale rewards by the running std of each environment's discounted return; null leaves them raw.</summary>
     public RewardScalerOptions? RewardScaling { get; init; }
+
+    /// <summary>
+    /// Restart environments and action sampling at every parameter version divisible by this (the run's
+    /// checkpoint interval); 0 never. See <see cref="WorkerActor"/> for why.
+    /// </summary>
+    public int ReseedInterval { get; init; }
 }
 
 /// <summary>
@@ -26,6 +32,27 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
 /// next parameters, which keeps A2C synchronous. An exception from an environment fails the actor; its
 /// supervisor restarts it with fresh environments, the partial rollout is discarded, and it registers again.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Resume is exact by design rather than by snapshotting every environment: at each parameter version
+/// divisible by <see cref="WorkerSettings.ReseedInterval"/> (the run's checkpoint interval, where the learner
+/// writes <c>last.ckpt</c>), and on the first parameters of a resumed run, the worker resets its environments
+/// and its action sampler from seeds derived from (worker seed, version) alone. A resumed worker therefore
+/// starts in exactly the state the uninterrupted worker was in at that version, without environments having
+/// to expose their internal state (physics, random streams, time-limit counters) to a checkpoint.
+/// </para>
+/// <para>
+/// The restart is sound for learning: the rollout before it already bootstrapped its last step from the value
+/// of the observation it stopped at, exactly what a truncated episode gets, so cutting the episodes there adds
+/// no bias to the targets. The cut episodes' partial returns are not reported as episodes. With checkpoint
+/// intervals of hundreds of updates the cuts are rare next to the environments' own time limits.
+/// </para>
+/// <para>
+/// One exception: reward scaling's return statistics live in the worker and are not checkpointed, so a resumed
+/// run with <see cref="A2COptions.NormalizeRewards"/> starts them afresh and continues close to, not exactly
+/// like, the uninterrupted run. Observation statistics live in the learner and are checkpointed.
+/// </para>
+/// </remarks>
 public sealed class WorkerActor : ReceiveActor
 {
     private readonly WorkerSettings settings;
@@ -37,6 +64,7 @@ public sealed class WorkerActor : ReceiveActor
     private float[] low = [];
     private float[] high = [];
     private int restartSalt;
+    private bool awaitingFirstParameters;
     private RewardScaler? rewardScaler;
     private ObservationNormalizer? normalizer;
     private float[] normalized = [];
@@ -76,6 +104,7 @@ public sealed class WorkerActor : ReceiveActor
             high = box.High.ToArray();
             clipped = new float[settings.Environments * box.FlatSize];
         }
+        awaitingFirstParameters = true;
         if (settings.RewardScaling is { } scaling) rewardScaler = new RewardScaler(settings.Environments, scaling);
         normalized = new float[settings.Environments * settings.Spec.ObservationSize];
         learner.Tell(new RegisterWorker(settings.WorkerId, settings.Environments));
@@ -108,6 +137,21 @@ public sealed class WorkerActor : ReceiveActor
         var envs = environments!;
         var pol = policy!;
         pol.Load(parameters.Values);
+        bool resumed = awaitingFirstParameters && parameters.Version > 0;
+        awaitingFirstParameters = false;
+        if (resumed || (settings.ReseedInterval > 0 && parameters.Version % settings.ReseedInterval == 0))
+        {
+            int seed = Seeds.Derive(Seeds.Derive(settings.Seed, -1), unchecked((int)parameters.Version));
+            envs.Reset(seed);
+            pol.Reseed(Seeds.Derive(seed, 1));
+            if (rewardScaler is { } scaler && settings.RewardScaling is { } scaling)
+            {
+                // The cut episodes' discounted returns must not run on into the new ones; the statistics carry on.
+                var fresh = new RewardScaler(settings.Environments, scaling);
+                fresh.Statistics.Restore(scaler.Statistics.Snapshot());
+                rewardScaler = fresh;
+            }
+        }
         normalizer = parameters.ObservationStatistics is { } stats ? new ObservationNormalizer(stats) : null;
         int steps = settings.RolloutLength, k = envs.Count, obs = envs.ObservationSize, width = settings.Spec.ActionWidth;
         var observations = new float[(steps + 1) * k * obs];

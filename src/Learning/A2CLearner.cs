@@ -59,6 +59,9 @@ public sealed class A2CLearner : IDisposable
     /// <summary>The network sizes.</summary>
     public NetworkSpec Spec { get; }
 
+    /// <summary>The validated options this learner was built with.</summary>
+    public A2COptions Options => options;
+
     /// <summary>The trained network; read it for checkpoints or evaluation.</summary>
     public ActorCriticNetwork Network => network;
 

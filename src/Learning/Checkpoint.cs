@@ -1,79 +1,203 @@
 using System.Text;
 using System.Text.Json;
+using Advantage.Environments;
 using Advantage.Learning.Networks;
 
 namespace Advantage.Learning;
 
+/// <summary>Where a run stood when a checkpoint was taken: what a resumed learner needs besides the weights.</summary>
+/// <param name="Version">Parameter version (updates applied).</param>
+/// <param name="Steps">Environment steps applied.</param>
+/// <param name="Episodes">Episodes finished.</param>
+/// <param name="RecentReturns">The returns in the mean-return window, oldest first, so a resumed run's mean return and target check continue exactly.</param>
+public sealed record CheckpointProgress(long Version, long Steps, long Episodes, IReadOnlyList<double> RecentReturns);
+
 /// <summary>
-/// A network's parameters with the spec that gives them meaning, in a small self-describing binary file:
-/// magic, format version, a JSON header (spec, parameter layout, free-form metadata), then little-endian
-/// float32 values. Written to a temporary file and renamed, so a crash never leaves a half-written checkpoint;
-/// a corrupt or foreign file is refused with a clear error instead of loading garbage.
+/// Everything needed to use or continue a run, in a small self-describing binary file: magic, format
+/// version, a JSON header (spec with its body kind and observation shape, parameter layout sizes, progress counters, options, observation statistics,
+/// free-form metadata), little-endian float32 parameters, the optimizer's serialized state, then a CRC-32 of
+/// all preceding bytes. Written to a temporary file and renamed, so a crash never leaves a half-written
+/// checkpoint; a corrupt, truncated or foreign file is refused with a clear error instead of loading garbage.
 /// </summary>
+/// <remarks>
+/// Format 1 (parameters and metadata only, no checksum) is still read, so models saved before format 2
+/// keep loading for evaluation; they cannot resume training exactly (no optimizer state or counters).
+/// F# callers: construct with the three positional values and add the optional parts with the <c>WithX</c> methods.
+/// </remarks>
 /// <param name="Spec">Network sizes.</param>
 /// <param name="Parameters">Flat parameter vector in the network's named order.</param>
-/// <param name="Metadata">Anything else worth keeping (steps, version, options), as strings.</param>
+/// <param name="Metadata">Anything else worth keeping, as strings.</param>
 public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyDictionary<string, string> Metadata)
 {
     private static readonly byte[] Magic = "ADVCKPT\0"u8.ToArray();
 
-    /// <summary>The format version this code writes and reads.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>The format version this code writes (it also reads format 1).</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The optimizer's serialized state (TorchSharp's <c>save_state_dict</c> bytes); null when not kept.</summary>
+    public byte[]? OptimizerState { get; init; }
+
+    /// <summary>Running observation statistics of a run that normalised observations; null otherwise.</summary>
+    public NormalizerState? ObservationStatistics { get; init; }
+
+    /// <summary>Counters and the return window; null for a bare model.</summary>
+    public CheckpointProgress? Progress { get; init; }
+
+    /// <summary>The algorithm's options the run used; null for a bare model.</summary>
+    public A2COptions? Options { get; init; }
+
+    /// <summary>The environment id the run trained on; null when unknown.</summary>
+    public string? EnvironmentId { get; init; }
+
+    /// <summary>True when the checkpoint holds what exact continuation needs: optimizer state, counters and options.</summary>
+    public bool CanResume => OptimizerState is not null && Progress is not null && Options is not null;
+
+    /// <summary>Returns a copy with <see cref="OptimizerState"/> changed.</summary>
+    public Checkpoint WithOptimizerState(byte[]? value) => this with { OptimizerState = value };
+
+    /// <summary>Returns a copy with <see cref="ObservationStatistics"/> changed.</summary>
+    public Checkpoint WithObservationStatistics(NormalizerState? value) => this with { ObservationStatistics = value };
+
+    /// <summary>Returns a copy with <see cref="Progress"/> changed.</summary>
+    public Checkpoint WithProgress(CheckpointProgress? value) => this with { Progress = value };
+
+    /// <summary>Returns a copy with <see cref="Options"/> changed.</summary>
+    public Checkpoint WithOptions(A2COptions? value) => this with { Options = value };
+
+    /// <summary>Returns a copy with <see cref="EnvironmentId"/> changed.</summary>
+    public Checkpoint WithEnvironmentId(string? value) => this with { EnvironmentId = value };
+
+    private sealed record Statistics(double[] Mean, double[] Var, double Count);
 
     private sealed record Header(int ObservationSize, int[] HiddenSizes, int ActionSize, bool Continuous, double InitialLogStd,
-        int ParameterCount, Dictionary<string, string> Metadata);
+        int ParameterCount, Dictionary<string, string> Metadata)
+    {
+        public int OptimizerBytes { get; init; } = -1;
+        public BodyKind Body { get; init; } = BodyKind.FullyConnected;
+        public int[]? ObservationShape { get; init; }
+        public CheckpointProgress? Progress { get; init; }
+        public A2COptions? Options { get; init; }
+        public string? EnvironmentId { get; init; }
+        public Statistics? ObservationStatistics { get; init; }
+    }
 
-    /// <summary>Writes the checkpoint atomically (temporary file, then rename).</summary>
+    /// <summary>Writes the checkpoint atomically (temporary file in the same folder, flushed to disk, then renamed over <paramref name="path"/>).</summary>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
+        var stats = ObservationStatistics;
         var header = new Header(Spec.ObservationSize, Spec.HiddenSizes.ToArray(), Spec.ActionSize, Spec.Continuous, Spec.InitialLogStd,
-            Parameters.Length, new Dictionary<string, string>(Metadata));
+            Parameters.Length, new Dictionary<string, string>(Metadata))
+        {
+            OptimizerBytes = OptimizerState?.Length ?? -1,
+            Body = Spec.Body,
+            ObservationShape = Spec.ObservationShape?.ToArray(),
+            Progress = Progress is null ? null : Progress with { RecentReturns = Progress.RecentReturns.ToArray() },
+            Options = Options,
+            EnvironmentId = EnvironmentId,
+            ObservationStatistics = stats is null ? null : new Statistics(stats.Mean, stats.Var, stats.Count),
+        };
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
-        string temp = path + ".tmp-" + Environment.ProcessId;
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        using (var writer = new BinaryWriter(stream, Encoding.UTF8))
+        using var body = new MemoryStream();
+        using (var writer = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
         {
             writer.Write(Magic);
             writer.Write(FormatVersion);
             writer.Write(json.Length);
             writer.Write(json);
             foreach (float f in Parameters) writer.Write(f);
-            writer.Flush();
+            if (OptimizerState is not null) writer.Write(OptimizerState);
+            writer.Write(Crc32.Compute(body.GetBuffer().AsSpan(0, (int)body.Length)));
+        }
+        string temp = $"{path}.tmp-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            stream.Write(body.GetBuffer(), 0, (int)body.Length);
             stream.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: true);
     }
 
     /// <summary>Reads a checkpoint, refusing anything that is not a complete one of a known format.</summary>
-    /// <exception cref="InvalidDataException">The file is corrupt, truncated, foreign or of another format version.</exception>
+    /// <exception cref="InvalidDataException">The file is corrupt, truncated, foreign or of an unknown format version.</exception>
     public static Checkpoint Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.OpenRead(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        using var stream = new MemoryStream(bytes, writable: false);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
         try
         {
             byte[] magic = reader.ReadBytes(Magic.Length);
             if (!magic.AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"'{path}' is not an Advantage checkpoint (bad magic).");
             int version = reader.ReadInt32();
-            if (version != FormatVersion) throw new InvalidDataException($"'{path}' has checkpoint format {version}; this build reads {FormatVersion}.");
+            if (version != 1 && version != FormatVersion)
+                throw new InvalidDataException($"'{path}' has checkpoint format {version}; this build reads 1 and {FormatVersion}.");
+            long payloadEnd = bytes.Length;
+            if (version >= 2)
+            {
+                if (bytes.Length < Magic.Length + 12) throw new InvalidDataException($"'{path}' is truncated.");
+                payloadEnd = bytes.Length - 4;
+                uint stored = BitConverter.ToUInt32(bytes, (int)payloadEnd);
+                uint actual = Crc32.Compute(bytes.AsSpan(0, (int)payloadEnd));
+                if (stored != actual)
+                    throw new InvalidDataException($"'{path}' is corrupt or truncated: checksum {actual:x8} does not match the stored {stored:x8}.");
+            }
             int length = reader.ReadInt32();
-            if (length <= 0 || length > 16 << 20) throw new InvalidDataException($"'{path}' has a header length of {length} bytes, outside (0, 16 MiB].");
+            if (length <= 0 || length > 16 << 20 || length > payloadEnd - stream.Position)
+                throw new InvalidDataException($"'{path}' has a header length of {length} bytes, outside the file or (0, 16 MiB].");
             var header = JsonSerializer.Deserialize<Header>(reader.ReadBytes(length))
                 ?? throw new InvalidDataException($"'{path}' has an empty header.");
-            var spec = new NetworkSpec(header.ObservationSize, header.HiddenSizes, header.ActionSize, header.Continuous, header.InitialLogStd);
-            if (header.ParameterCount < 0 || stream.Length - stream.Position != header.ParameterCount * 4L)
-                throw new InvalidDataException($"'{path}' is truncated or padded: expected {header.ParameterCount} floats after the header.");
+            if (header.HiddenSizes is null || header.Metadata is null) throw new InvalidDataException($"'{path}' has an incomplete header.");
+            if (!Enum.IsDefined(header.Body)) throw new InvalidDataException($"'{path}' names an unknown network body {header.Body}.");
+            var spec = new NetworkSpec(header.ObservationSize, header.HiddenSizes, header.ActionSize, header.Continuous, header.InitialLogStd,
+                header.Body, header.ObservationShape);
+            long optimizerBytes = Math.Max(header.OptimizerBytes, 0);
+            if (header.ParameterCount < 0 || payloadEnd - stream.Position != header.ParameterCount * 4L + optimizerBytes)
+                throw new InvalidDataException($"'{path}' is truncated or padded: expected {header.ParameterCount} floats and {optimizerBytes} optimizer bytes after the header.");
             var values = new float[header.ParameterCount];
             for (int i = 0; i < values.Length; i++) values[i] = reader.ReadSingle();
-            return new Checkpoint(spec, values, header.Metadata);
+            byte[]? optimizer = header.OptimizerBytes >= 0 ? reader.ReadBytes(header.OptimizerBytes) : null;
+            var stats = header.ObservationStatistics;
+            return new Checkpoint(spec, values, header.Metadata)
+            {
+                OptimizerState = optimizer,
+                Progress = header.Progress,
+                Options = header.Options,
+                EnvironmentId = header.EnvironmentId,
+                ObservationStatistics = stats is null ? null : new NormalizerState(stats.Mean, stats.Var, stats.Count),
+            };
         }
-        catch (Exception e) when (e is EndOfStreamException or JsonException)
+        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException)
         {
             throw new InvalidDataException($"'{path}' is corrupt: {e.Message}", e);
         }
+    }
+}
+
+/// <summary>CRC-32 (IEEE 802.3, reflected 0xEDB88320), enough to tell a damaged checkpoint from a good one.</summary>
+internal static class Crc32
+{
+    private static readonly uint[] Table = Build();
+
+    private static uint[] Build()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            uint c = n;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[n] = c;
+        }
+        return table;
+    }
+
+    public static uint Compute(ReadOnlySpan<byte> data)
+    {
+        uint crc = 0xFFFFFFFFu;
+        foreach (byte b in data) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        return crc ^ 0xFFFFFFFFu;
     }
 }

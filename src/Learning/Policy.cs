@@ -13,7 +13,7 @@ public sealed class Policy : IDisposable
 {
     private readonly ActorCriticNetwork network;
     private readonly ParameterVector parameters;
-    private readonly Random random;
+    private Random random;
     private readonly int batch;
     private readonly Tensor input;
     private readonly float[] output;
@@ -43,6 +43,12 @@ public sealed class Policy : IDisposable
 
     /// <summary>Length of the parameter vector <see cref="Load"/> expects.</summary>
     public int ParameterCount => parameters.Count;
+
+    /// <summary>
+    /// Restarts action sampling from <paramref name="seed"/>. Workers call it at the round boundaries where a
+    /// run may be checkpointed, so a resumed run samples exactly what the uninterrupted one would have.
+    /// </summary>
+    public void Reseed(int seed) => random = new Random(seed);
 
     /// <summary>Replaces the weights with a parameter vector from the learner.</summary>
     public void Load(ReadOnlySpan<float> parameterVector)

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Advantage.Environments;
+using Advantage.Learning;
+
+namespace Advantage.Samples.Train;
+
+/// <summary><c>eval --checkpoint PATH</c>: plays a saved policy with deterministic actions and prints mean and std of the return.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint file (model.ckpt, last.ckpt or best.ckpt)", Required = true };
+        var episodes = new Option<int>("--episodes") { Description = "Episodes to play", DefaultValueFactory = _ => 10 };
+        var env = new Option<string?>("--env") { Description = "Environment id (default: the one the checkpoint was trained on)" };
+        var seed = new Option<int>("--seed") { Description = "Episode i resets with seed + i", DefaultValueFactory = _ => 1_000_003 };
+
+        var command = new Command("eval", "Evaluate a checkpoint with deterministic actions.") { checkpoint, episodes, env, seed };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(checkpoint)!;
+            Checkpoint saved;
+            try
+            {
+                saved = Checkpoint.Load(path);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                Console.Error.WriteLine($"Cannot evaluate: {e.Message}");
+                return 2;
+            }
+            string? envId = parse.GetValue(env) ?? saved.EnvironmentId ?? (saved.Metadata.TryGetValue("environment", out var id) ? id : null);
+            if (envId is null || !EnvironmentRegistry.Builtin.Contains(envId))
+            {
+                Console.Error.WriteLine($"Unknown environment '{envId}'; pass --env with one of: {string.Join(", ", EnvironmentRegistry.Builtin.Ids)}.");
+                return 2;
+            }
+            int count = parse.GetValue(episodes);
+            if (count < 1)
+            {
+                Console.Error.WriteLine("--episodes must be at least 1.");
+                return 2;
+            }
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var result = Evaluation.Run(saved.Spec, saved.Parameters, () => EnvironmentRegistry.Builtin.Make(envId), count, parse.GetValue(seed), saved.ObservationStatistics);
+            Console.WriteLine($"{envId}: mean return {result.MeanReturn:F2} +/- {result.StdReturn:F2} over {count} episodes " +
+                $"(deterministic actions, mean length {result.MeanLength:F1}, {started.Elapsed.TotalSeconds:F2} s)" +
+                (saved.Progress is { } p ? $"; checkpoint at version {p.Version}, {p.Steps:N0} steps." : "."));
+            return 0;
+        });
+        return command;
+    }
+}
