@@ -21,6 +21,12 @@ public sealed class A2CLearner : IDisposable
     private readonly Device device;
     private readonly RunningMeanStd? observationStatistics;
 
+    // Coefficients as native scalars made once: a double in a tensor expression becomes a native Scalar
+    // that only the finalizer frees, and a finalizer thread competing for two cores costs more than the update.
+    private readonly Scalar valueCoefficient;
+    private readonly Scalar entropyCoefficient;
+    private readonly Scalar normalizeEpsilon = 1e-8.ToScalar();
+
     // Reused host buffers sized exactly to the batch (torch copies whole arrays); sizes are stable from round
     // to round, so steady state allocates only tensors.
     private float[] observations = [];
@@ -47,6 +53,8 @@ public sealed class A2CLearner : IDisposable
         network = new ActorCriticNetwork(spec);
         network.to(device);
         Parameters = new ParameterVector(network);
+        valueCoefficient = options.ValueCoefficient.ToScalar();
+        entropyCoefficient = options.EntropyCoefficient.ToScalar();
         if (options.NormalizeObservations) observationStatistics = new RunningMeanStd(spec.ObservationSize);
         trainable = [network.Flat];
         optimizer = options.Optimizer switch
@@ -179,7 +187,7 @@ public sealed class A2CLearner : IDisposable
         var value = allValues.narrow(0, 0, tn);
         var adv = torch.tensor(advantages, [tn]).to(device);
         if (options.NormalizeAdvantages && tn > 1)
-            adv = (adv - adv.mean()) / (adv.std() + 1e-8);
+            adv = (adv - adv.mean()) / adv.std().add_(normalizeEpsilon);
         var ret = torch.tensor(returns, [tn]).to(device);
         var act = torch.tensor(actions, [tn * width]).to(device);
 
@@ -200,9 +208,9 @@ public sealed class A2CLearner : IDisposable
         }
 
         var policyLoss = -(adv * logProb).mean();
-        var valueLoss = (ret - value).pow(2).mean();
+        var valueLoss = (ret - value).square().mean();
         var entropyMean = entropy.mean();
-        var loss = policyLoss + options.ValueCoefficient * valueLoss - options.EntropyCoefficient * entropyMean;
+        var loss = policyLoss + valueLoss.mul(valueCoefficient) - entropyMean.mul(entropyCoefficient);
 
         optimizer.zero_grad();
         loss.backward();
@@ -239,5 +247,8 @@ public sealed class A2CLearner : IDisposable
     {
         optimizer.Dispose();
         network.Dispose();
+        valueCoefficient.Dispose();
+        entropyCoefficient.Dispose();
+        normalizeEpsilon.Dispose();
     }
 }

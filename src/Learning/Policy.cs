@@ -31,6 +31,7 @@ public sealed class Policy : IDisposable
         batch = batchSize;
         network = new ActorCriticNetwork(spec);
         network.eval();
+        network.CacheInferenceViews();
         parameters = new ParameterVector(network);
         random = new Random(seed);
         input = torch.zeros(batchSize, spec.ObservationSize);

