@@ -96,8 +96,29 @@ var skipCheck = new Option<bool>("--skip-alloc-check") { Description = "Skip the
 micro.Options.Add(skipCheck);
 micro.SetAction(parse => Micro.Run(parse.UnmatchedTokens.ToArray(), !parse.GetValue(skipCheck)));
 
-var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, learning quality per environment, and micro-benchmarks of the hot loops.")
+// ---- cluster: the same run in one process and as a loopback cluster ---------------------------------
+var clNodes = new Option<int>("--nodes") { Description = "Worker processes (in-process: worker actors)", DefaultValueFactory = _ => 2 };
+var clEnvs = new Option<int>("--envs-per-worker") { Description = "Environments per worker", DefaultValueFactory = _ => 16 };
+var clRollout = new Option<int>("--rollout") { Description = "Rollout length T", DefaultValueFactory = _ => 5 };
+var clHidden = new Option<int[]>("--hidden") { Description = "Hidden layer widths", DefaultValueFactory = _ => [64, 64], AllowMultipleArgumentsPerToken = true };
+var clWarmup = new Option<double>("--warmup") { Description = "Seconds discarded after all workers are in", DefaultValueFactory = _ => 3.0 };
+var clWindow = new Option<double>("--window") { Description = "Seconds measured after the warm-up", DefaultValueFactory = _ => 8.0 };
+var clOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "cluster.json") };
+var cluster = new Command("cluster", "Env-steps/s of one configuration in one process and as a loopback cluster (learner + N worker processes), side by side; bytes per rollout and per parameter broadcast.")
 {
-    e2e, solve, micro, EnvCommand.Create(),
+    clNodes, clEnvs, clRollout, clHidden, clWarmup, clWindow, clOut,
+};
+cluster.SetAction(parse => ClusterBench.Run(new ClusterBench.Settings(parse.GetValue(clNodes), parse.GetValue(clEnvs), parse.GetValue(clRollout), parse.GetValue(clHidden) ?? [64, 64],
+    TimeSpan.FromSeconds(parse.GetValue(clWarmup)), TimeSpan.FromSeconds(parse.GetValue(clWindow)), parse.GetValue(clOut)!)));
+var cwJoin = new Option<string>("--join") { Required = true };
+var cwEnvs = new Option<int>("--envs-per-worker") { DefaultValueFactory = _ => 16 };
+var cwParent = new Option<int>("--parent") { Required = true };
+var clusterWorker = new Command("cluster-worker", "A worker node of the cluster benchmark (started by it).") { cwJoin, cwEnvs, cwParent };
+clusterWorker.Hidden = true;
+clusterWorker.SetAction(parse => ClusterBench.Worker(parse.GetValue(cwJoin)!, parse.GetValue(cwEnvs), parse.GetValue(cwParent)));
+
+var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, learning quality per environment, cluster vs in-process, and micro-benchmarks of the hot loops.")
+{
+    e2e, solve, micro, EnvCommand.Create(), cluster, clusterWorker,
 };
 return root.Parse(args).Invoke();

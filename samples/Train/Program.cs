@@ -7,4 +7,5 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 // The root command trains in-process; subcommands (evaluation, cluster roles) hang off it.
 var root = TrainCommand.Create();
 root.Subcommands.Add(EvalCommand.Create());
+ClusterCommands.AddTo(root);
 return root.Parse(args).Invoke();

@@ -20,10 +20,21 @@ public static class AdvantageConfig
     /// <summary>The defaults, for composing into a host's configuration.</summary>
     public static Config Default => Reference.Value;
 
-    /// <summary>Adds the defaults behind the system's own configuration (idempotent).</summary>
+    /// <summary>
+    /// Adds the defaults behind the system's own configuration and registers Advantage's binary serializer
+    /// for <see cref="IAdvantageMessage"/> (idempotent). Serializers are read when a system starts, so a
+    /// system created without <see cref="Default"/> in its configuration gets the serializer here instead.
+    /// </summary>
     public static void Install(ActorSystem system)
     {
         ArgumentNullException.ThrowIfNull(system);
         system.Settings.InjectTopLevelFallback(Default);
+        var serialization = system.Serialization;
+        if (serialization.FindSerializerForType(typeof(IAdvantageMessage)) is not Serialization.AdvantageSerializer)
+        {
+            var serializer = new Serialization.AdvantageSerializer((ExtendedActorSystem)system);
+            serialization.AddSerializer("advantage", serializer);
+            serialization.AddSerializationMap(typeof(IAdvantageMessage), serializer);
+        }
     }
 }

@@ -12,12 +12,13 @@ namespace Advantage.Actors;
 /// </summary>
 public sealed class LearnerActor : ReceiveActor, IWithTimers
 {
-    private sealed record ProgressTick
+    private sealed record ProgressTick : INoSerializationVerificationNeeded
     {
         public static readonly ProgressTick Instance = new();
     }
 
     private readonly TrainingOptions options;
+    private readonly LearnerHosting hosting;
     private readonly A2CLearner algorithm;
     private readonly Action<TrainingProgress>? onProgress;
     private readonly TaskCompletionSource<TrainingResult> completion;
@@ -52,8 +53,14 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
 
     /// <summary>Creates the learner; prefer <see cref="Props"/>.</summary>
     public LearnerActor(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
+        : this(options, algorithm, onProgress, completion, LearnerHosting.InProcess)
+    {
+    }
+
+    internal LearnerActor(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion, LearnerHosting hosting)
     {
         this.options = options;
+        this.hosting = hosting;
         this.algorithm = algorithm;
         this.onProgress = onProgress;
         this.completion = completion;
@@ -77,6 +84,12 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Receive<ProgressTick>(_ => Report());
         Receive<StopTraining>(_ => Finish(StopReason.Stopped, "Asked to stop."));
         Receive<EvaluatorActor.Evaluated>(OnEvaluated);
+        Receive<CheckpointTick>(_ => SaveCheckpoint());
+    }
+
+    private sealed record CheckpointTick : INoSerializationVerificationNeeded
+    {
+        public static readonly CheckpointTick Instance = new();
     }
 
     /// <inheritdoc />
@@ -85,6 +98,21 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     /// <summary>Props on the compute dispatcher. The learner owns (and disposes) <paramref name="algorithm"/>.</summary>
     public static Props Props(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion) =>
         Akka.Actor.Props.Create(() => new LearnerActor(options, algorithm, onProgress, completion)).WithDispatcher(AdvantageConfig.ComputeDispatcher);
+
+    internal static Props HostedProps(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion, LearnerHosting hosting) =>
+        Akka.Actor.Props.CreateBy(new HostedProducer(() => new LearnerActor(options, algorithm, onProgress, completion, hosting))).WithDispatcher(AdvantageConfig.ComputeDispatcher);
+
+    /// <summary>Creates the learner through its internal constructor, which Akka's reflection-based Props cannot reach.</summary>
+    private sealed class HostedProducer(Func<LearnerActor> create) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(LearnerActor);
+
+        public ActorBase Produce() => create();
+
+        public void Release(ActorBase actor)
+        {
+        }
+    }
 
     /// <summary>Rollouts refused so far.</summary>
     internal long Rejected => rejected;
@@ -95,6 +123,19 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         TorchThreads.UseOne();
         clock.Start();
         Timers.StartPeriodicTimer("progress", ProgressTick.Instance, options.ProgressInterval);
+        if (hosting.Checkpoint is { } checkpoint)
+        {
+            if (LearnerCheckpoint.TryResume(checkpoint.Path, algorithm) is { } resumed)
+            {
+                version = resumed.Version;
+                steps = resumed.Steps;
+                episodes = resumed.Episodes;
+                stepsAtLastReport = steps;
+                current = algorithm.Parameters.Read();
+                log.Warning("Resumed from checkpoint {0}: version {1}, {2} steps.", checkpoint.Path, version, steps);
+            }
+            Timers.StartPeriodicTimer("checkpoint", CheckpointTick.Instance, checkpoint.Interval);
+        }
         if (options.TensorBoardDirectory is { } board) tensorBoard = new TensorBoardLog(board, TensorBoardLog.Hyperparameters(options));
         if (options.Evaluation is { } evaluation)
         {
@@ -155,7 +196,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             pending.Remove(terminated.ActorRef);
             Publish(new WorkerLost(run, lost.WorkerId, workers.Count));
             log.Warning("Worker {0} is gone; {1} remain.", terminated.ActorRef.Path.Name, workers.Count);
-            if (workers.Count == 0 && everHadWorkers) Finish(StopReason.NoWorkers, "Every worker is gone.");
+            if (workers.Count == 0 && everHadWorkers && !hosting.WaitForWorkers) Finish(StopReason.NoWorkers, "Every worker is gone.");
             else TryCompleteRound();
         }
     }
@@ -253,11 +294,25 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         return new TrainingResult(reason, solved, final, current, algorithm.Spec);
     }
 
+    private void SaveCheckpoint()
+    {
+        if (hosting.Checkpoint is not { } checkpoint) return;
+        try
+        {
+            LearnerCheckpoint.Save(checkpoint.Path, algorithm, current, version, steps, episodes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("Could not write checkpoint {0}; training goes on: {1}", checkpoint.Path, e.Message);
+        }
+    }
+
     private void Finish(StopReason reason, string detail = "")
     {
         if (finished) return;
         finished = true;
         clock.Stop();
+        SaveCheckpoint();
         var result = Result(reason) with { Detail = detail };
         if (options.CheckpointDirectory is not null && reason != StopReason.Failed) WriteLatestCheckpoint();
         Context.System.EventStream.Publish(result.Progress);

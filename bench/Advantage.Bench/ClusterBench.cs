@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Advantage.Actors;
+using Advantage.Actors.Cluster;
+using Advantage.Actors.Serialization;
+using Advantage.Learning;
+using Akka.Actor;
+
+namespace Advantage.Bench;
+
+/// <summary>
+/// The same run in one process and as a loopback cluster (learner here, worker nodes as child processes of this
+/// executable), measured side by side; plus the bytes a rollout and a parameter broadcast take on the wire.
+/// </summary>
+public static class ClusterBench
+{
+    public sealed record Settings(int Nodes, int EnvironmentsPerWorker, int RolloutLength, int[] Hidden, TimeSpan Warmup, TimeSpan Window, string Output);
+
+    public sealed record Side(string Mode, double StepsPerSecond, double UpdatesPerSecond, long Steps, double Seconds, int Workers);
+
+    public sealed record Result(string Benchmark, string Environment, MachineInfo Machine, int Workers, int EnvsPerWorker, int Rollout, int[] Hidden,
+        long Parameters, long BytesPerRollout, long BytesPerParameterBroadcast, IReadOnlyList<Side> Sides, double ClusterOverInProcess);
+
+    private static TrainingOptions Options(Settings s, int workers) => new()
+    {
+        Algorithm = new A2COptions { Workers = workers, EnvironmentsPerWorker = s.EnvironmentsPerWorker, RolloutLength = s.RolloutLength, HiddenSizes = s.Hidden, Seed = 1 },
+        EnvironmentId = "CartPole-v1",
+        MaxSteps = 1_000_000_000_000,
+        TargetMeanReturn = null,
+    };
+
+    public static int Run(Settings settings)
+    {
+        var machine = MachineInfo.Capture();
+        Console.WriteLine($"cluster vs in-process on CartPole-v1: {settings.Nodes} workers x K {settings.EnvironmentsPerWorker}, rollout {settings.RolloutLength}, hidden [{string.Join(",", settings.Hidden)}]; " +
+            $"warm-up {settings.Warmup.TotalSeconds:F1} s, window {settings.Window.TotalSeconds:F1} s; load average before {machine.LoadAverageBefore}, {machine.ProcessorCount} cores.");
+
+        // In process: the same number of worker actors in one actor system.
+        var local = Report.NewSystem("bench-inprocess");
+        Side inProcess;
+        try
+        {
+            var run = Training.Start(local, Options(settings, settings.Nodes));
+            inProcess = Measure("in-process", run, settings, _ => true);
+        }
+        finally
+        {
+            Report.Shutdown(local);
+        }
+        Console.WriteLine($"  in-process : {inProcess.StepsPerSecond,10:N0} steps/s  {inProcess.UpdatesPerSecond,7:N0} updates/s");
+
+        // Loopback cluster: learner here, one worker process per node.
+        int port = FreePort();
+        var options = Options(settings, 1);
+        using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
+        var children = new List<Process>();
+        Side cluster;
+        long parameters, rolloutBytes, parameterBytes;
+        try
+        {
+            var run = ClusterLearner.Start(system, options);
+            for (int n = 0; n < settings.Nodes; n++) children.Add(StartWorker(port, settings.EnvironmentsPerWorker));
+            var deadline = Stopwatch.StartNew();
+            while (run.GetProgressAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult().Workers < settings.Nodes)
+            {
+                if (deadline.Elapsed > TimeSpan.FromSeconds(120)) throw new TimeoutException("Worker processes did not join within 120 s.");
+                Thread.Sleep(200);
+            }
+            cluster = Measure("cluster", run, settings, p => p.Workers == settings.Nodes);
+            var serializer = new AdvantageSerializer((ExtendedActorSystem)system);
+            float[] values = new float[ClusterParameterCount(run)];
+            parameters = values.Length;
+            parameterBytes = serializer.ToBinary(new Parameters(1, values)).Length;
+            rolloutBytes = serializer.ToBinary(new RolloutCollected(SampleRollout(settings, run.Spec.ObservationSize))).Length;
+        }
+        finally
+        {
+            foreach (var c in children)
+            {
+                try { c.Kill(entireProcessTree: true); c.WaitForExit(5000); } catch (InvalidOperationException) { }
+                c.Dispose();
+            }
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        }
+        Console.WriteLine($"  cluster    : {cluster.StepsPerSecond,10:N0} steps/s  {cluster.UpdatesPerSecond,7:N0} updates/s  ({settings.Nodes} worker processes + learner)");
+        double ratio = cluster.StepsPerSecond / inProcess.StepsPerSecond;
+        Console.WriteLine($"  cluster / in-process = {ratio:P0}; bytes per rollout {rolloutBytes:N0}, per parameter broadcast {parameterBytes:N0} ({parameters:N0} parameters)");
+        Report.Write(settings.Output, new Result("cluster", "CartPole-v1", machine, settings.Nodes, settings.EnvironmentsPerWorker, settings.RolloutLength, settings.Hidden,
+            parameters, rolloutBytes, parameterBytes, [inProcess, cluster], Report.Round(ratio, 3)));
+        return 0;
+    }
+
+    private static long ClusterParameterCount(TrainingRun run)
+    {
+        using var network = new Learning.Networks.ActorCriticNetwork(run.Spec);
+        return network.Flat.NumberOfElements;
+    }
+
+    private static Rollout SampleRollout(Settings s, int observationSize)
+    {
+        int tk = s.RolloutLength * s.EnvironmentsPerWorker;
+        // A typical CartPole rollout: no truncations, one finished episode.
+        return new Rollout(0, 1, s.RolloutLength, s.EnvironmentsPerWorker, observationSize, 1,
+            new float[(s.RolloutLength + 1) * s.EnvironmentsPerWorker * observationSize], new float[tk], new float[tk], new bool[tk], new bool[tk], [], [], [20.0], [20]);
+    }
+
+    private static Side Measure(string mode, TrainingRun run, Settings settings, Func<TrainingProgress, bool> valid)
+    {
+        var timeout = TimeSpan.FromSeconds(30);
+        Thread.Sleep(settings.Warmup);
+        var before = run.GetProgressAsync(timeout).GetAwaiter().GetResult();
+        Thread.Sleep(settings.Window);
+        var after = run.GetProgressAsync(timeout).GetAwaiter().GetResult();
+        if (!valid(after)) Console.Error.WriteLine($"  {mode}: workers changed during the window ({before.Workers} -> {after.Workers}).");
+        run.Stop();
+        run.Completion.Wait(timeout);
+        double seconds = after.Seconds - before.Seconds;
+        long steps = after.Steps - before.Steps;
+        return new Side(mode, Report.Round(steps / seconds, 1), Report.Round((after.Version - before.Version) / seconds, 1), steps, Report.Round(seconds, 3), after.Workers);
+    }
+
+    private static Process StartWorker(int port, int k)
+    {
+        var info = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        string self = Environment.ProcessPath!;
+        info.FileName = self;
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") info.ArgumentList.Add(typeof(ClusterBench).Assembly.Location);
+        foreach (var a in new[] { "cluster-worker", "--join", $"127.0.0.1:{port}", "--envs-per-worker", k.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--parent", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            info.ArgumentList.Add(a);
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>The child side: one worker node until the parent process is gone.</summary>
+    public static int Worker(string join, int k, int parent)
+    {
+        using var stop = new CancellationTokenSource();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                try { using var p = Process.GetProcessById(parent); if (p.HasExited) break; } catch (ArgumentException) { break; }
+                await Task.Delay(500);
+            }
+            stop.Cancel();
+        });
+        ClusterWorker.RunAsync(new ClusterWorkerOptions(join).WithEnvironmentsPerWorker(k), null, stop.Token).GetAwaiter().GetResult();
+        return 0;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

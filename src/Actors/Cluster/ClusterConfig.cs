@@ -1,0 +1,128 @@
+using System.Globalization;
+using Advantage.Learning;
+using Akka.Configuration;
+
+namespace Advantage.Actors.Cluster;
+
+/// <summary>
+/// Builds the HOCON of a training cluster's node: cluster provider, bind address, frame size sized to the
+/// run's messages, failure detection, optional TLS, and Advantage's serializer. Pure, so tests pin it.
+/// </summary>
+public static class ClusterConfig
+{
+    /// <summary>Role of the node that runs the learner (and is the seed).</summary>
+    public const string LearnerRole = "learner";
+
+    /// <summary>Role of nodes that run workers.</summary>
+    public const string WorkerRole = "worker";
+
+    /// <summary>The smallest frame a node uses: room for every small message and a modest network.</summary>
+    public const long MinimumFrameSize = 1 << 20;
+
+    /// <summary>
+    /// Frame size for a run: the larger of a parameter broadcast and a rollout, plus headroom, at least
+    /// <see cref="MinimumFrameSize"/>. Akka.Remote's default (128,000 bytes) would silently drop the
+    /// parameters of any network above ~32,000 parameters; the Nature conv body has ~1.7 million.
+    /// </summary>
+    /// <param name="parameterCount">Floats in the parameter vector.</param>
+    /// <param name="rolloutBytes">Bytes of the largest rollout a worker sends (see <see cref="RolloutBytes"/>).</param>
+    public static long FrameSizeFor(long parameterCount, long rolloutBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(parameterCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(rolloutBytes);
+        // Parameters may carry normaliser statistics (2 doubles per observation float); 64 KiB covers them and headers.
+        long largest = Math.Max(4 * parameterCount, rolloutBytes) + (64 << 10);
+        long frame = Math.Max(MinimumFrameSize, largest + largest / 4);
+        return Math.Min(frame, int.MaxValue);
+    }
+
+    /// <summary>Upper bound on the serialized size of a rollout of T steps, K environments, observations and actions of these sizes.</summary>
+    public static long RolloutBytes(int steps, int environments, int observationSize, int actionWidth)
+    {
+        long tk = (long)steps * environments;
+        // Observations (T+1)K, actions, rewards, flags; a final observation per step at worst, episode stats at worst.
+        return 4L * (steps + 1) * environments * observationSize + 4 * tk * actionWidth + 4 * tk + 2 * tk
+            + tk * (4 + 4L * observationSize) + tk * 12 + 256;
+    }
+
+    /// <summary>The configuration of one node.</summary>
+    /// <param name="node">Address, TLS and failure detection.</param>
+    /// <param name="role"><see cref="LearnerRole"/> or <see cref="WorkerRole"/>.</param>
+    /// <param name="seed">The learner's "host:port": the seed every node joins.</param>
+    /// <param name="frameSize">Maximum frame in bytes (<see cref="FrameSizeFor"/>).</param>
+    public static Config For(ClusterNodeOptions node, string role, string seed, long frameSize)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        node.Validate();
+        ArgumentException.ThrowIfNullOrWhiteSpace(role);
+        ArgumentException.ThrowIfNullOrWhiteSpace(seed);
+        ArgumentOutOfRangeException.ThrowIfLessThan(frameSize, 32_000);
+        string frame = frameSize.ToString(CultureInfo.InvariantCulture) + "b";
+        string pause = ((long)node.FailureDetectionPause.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
+        string tls = node.Tls is { } t
+            ? $$"""
+                enable-ssl = true
+                ssl {
+                  certificate { path = {{Quote(Path.GetFullPath(t.CertificatePath))}}, password = {{Quote(t.CertificatePassword)}} }
+                  suppress-validation = {{(t.SuppressValidation ? "on" : "off")}}
+                }
+              """
+            : "enable-ssl = false";
+        string hocon = $$"""
+            akka {
+              loglevel = WARNING
+              stdout-loglevel = WARNING
+              log-dead-letters = 0
+              log-dead-letters-during-shutdown = off
+              actor.provider = cluster
+              remote {
+                log-remote-lifecycle-events = off
+                dot-netty.tcp {
+                  hostname = {{Quote(node.Host)}}
+                  port = {{node.Port}}
+                  maximum-frame-size = {{frame}}
+                  send-buffer-size = {{frame}}
+                  receive-buffer-size = {{frame}}
+                  # Rounds are request/response (rollout in, parameters out): batching writes would hold each
+                  # message back waiting for company that never comes in a synchronous round.
+                  batching.enabled = false
+                  {{tls}}
+                }
+              }
+              cluster {
+                seed-nodes = [{{Quote($"{node.Protocol}://{node.SystemName}@{seed}")}}]
+                roles = [{{Quote(role)}}]
+                # The learner decides who is gone (it downs unreachable workers itself); workers never down
+                # the learner, they wait for it or restart and rejoin. No split-brain resolver is needed for a star.
+                downing-provider-class = ""
+                failure-detector {
+                  heartbeat-interval = 1s
+                  acceptable-heartbeat-pause = {{pause}}
+                }
+                # Seeds may be down for a while (the learner restarting): keep trying, never give up.
+                shutdown-after-unsuccessful-join-seed-nodes = off
+                retry-unsuccessful-join-after = 1s
+                log-info = off
+              }
+              coordinated-shutdown.exit-clr = off
+            }
+            """;
+        return ConfigurationFactory.ParseString(hocon).WithFallback(AdvantageConfig.Default);
+    }
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>Frame size for a run's options and network spec, both directions.</summary>
+    internal static long FrameSizeForRun(Learning.Networks.NetworkSpec spec, int rolloutLength, int environmentsPerWorker)
+    {
+        long parameters = ParameterCount(spec);
+        return FrameSizeFor(parameters, RolloutBytes(rolloutLength, environmentsPerWorker, spec.ObservationSize, spec.ActionWidth));
+    }
+
+    /// <summary>Parameters of a network of this spec (built once and dropped, so any body the spec describes counts right).</summary>
+    internal static long ParameterCount(Learning.Networks.NetworkSpec spec)
+    {
+        using var network = new Learning.Networks.ActorCriticNetwork(spec);
+        return network.Flat.NumberOfElements;
+    }
+}

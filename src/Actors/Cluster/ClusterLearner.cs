@@ -1,0 +1,155 @@
+using Advantage.Learning;
+using Advantage.Learning.Networks;
+using Akka.Actor;
+using Akka.Event;
+using ClusterExtension = Akka.Cluster.Cluster;
+using ClusterEvent = Akka.Cluster.ClusterEvent;
+
+namespace Advantage.Actors.Cluster;
+
+/// <summary>How a cluster learner keeps its state across a crash of its process.</summary>
+public sealed record ClusterLearnerOptions
+{
+    /// <summary>
+    /// Checkpoint file: written atomically every <see cref="CheckpointInterval"/> and at the end, and read at start,
+    /// so a learner process that was killed resumes where it was (parameters, optimizer state, version, steps).
+    /// Null: no checkpoints, a restarted learner starts afresh. Default null.
+    /// </summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>How often the checkpoint is rewritten; at least 100 ms. Default 10 s.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Returns a copy with <see cref="CheckpointPath"/> changed.</summary>
+    public ClusterLearnerOptions WithCheckpointPath(string value) => this with { CheckpointPath = value };
+
+    /// <summary>Returns a copy with <see cref="CheckpointInterval"/> changed.</summary>
+    public ClusterLearnerOptions WithCheckpointInterval(TimeSpan value) => this with { CheckpointInterval = value };
+}
+
+/// <summary>
+/// The learner side of a training cluster. Its node is the seed; worker nodes (<see cref="ClusterWorker"/>)
+/// join it, ask to take part, and their workers register with the learner at the well-known path
+/// <see cref="EndpointPath"/>. The learner downs worker nodes that become unreachable, so their workers'
+/// deaths shrink the round within the failure-detection window, and it keeps waiting when every worker is gone.
+/// </summary>
+public static class ClusterLearner
+{
+    /// <summary>Name of the learner node's endpoint under /user; worker nodes send <see cref="JoinRun"/> there.</summary>
+    public const string EndpointName = "advantage";
+
+    /// <summary>Path of the endpoint on the learner node.</summary>
+    public const string EndpointPath = "/user/" + EndpointName;
+
+    /// <summary>
+    /// Creates the learner node's actor system: bound to <paramref name="node"/> (give it a fixed port: workers
+    /// join it), seed of its own cluster, frame size from the run's parameter count and rollout size.
+    /// </summary>
+    /// <param name="node">Bind address; port must be fixed (not 0) so workers can find it.</param>
+    /// <param name="options">The run, for the frame size.</param>
+    /// <param name="maxEnvironmentsPerWorker">The largest K a worker node will use, for the frame size. Default: the run's own.</param>
+    public static ActorSystem CreateSystem(ClusterNodeOptions node, TrainingOptions options, int? maxEnvironmentsPerWorker = null)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (node.Port == 0) throw new OptionsValidationException(nameof(ClusterNodeOptions), ["Port = 0: the learner needs a fixed port, worker nodes join it."]);
+        var spec = SpecFor(options);
+        long frame = ClusterConfig.FrameSizeForRun(spec, options.Algorithm.RolloutLength, Math.Max(maxEnvironmentsPerWorker ?? 0, options.Algorithm.EnvironmentsPerWorker));
+        var config = ClusterConfig.For(node, ClusterConfig.LearnerRole, $"{node.Host}:{node.Port}", frame);
+        return ActorSystem.Create(node.SystemName, config);
+    }
+
+    /// <summary>
+    /// Starts the learner of a cluster run in <paramref name="system"/> (made by <see cref="CreateSystem"/>).
+    /// No workers start here: <see cref="A2COptions.Workers"/> is ignored, workers come from worker nodes.
+    /// The run ends on the target, the step budget or <see cref="TrainingRun.Stop"/>; never because workers are gone.
+    /// </summary>
+    public static TrainingRun Start(ActorSystem system, TrainingOptions options, ClusterLearnerOptions? learnerOptions = null, Action<TrainingProgress>? onProgress = null)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        learnerOptions ??= new ClusterLearnerOptions();
+        if (learnerOptions.CheckpointInterval < TimeSpan.FromMilliseconds(100))
+            throw new OptionsValidationException(nameof(ClusterLearnerOptions), [$"CheckpointInterval = {learnerOptions.CheckpointInterval} must be at least 100 ms."]);
+        AdvantageConfig.Install(system);
+        var spec = SpecFor(options);
+        var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hosting = new LearnerHosting(true, learnerOptions.CheckpointPath is { } path ? new LearnerCheckpointing(path, learnerOptions.CheckpointInterval) : null);
+        var endpoint = system.ActorOf(Props.Create(() => new LearnerEndpoint(options, spec, hosting, onProgress, completion)), EndpointName);
+        var learner = endpoint.Ask<IActorRef>(LearnerEndpoint.GetLearner.Instance, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+        return new TrainingRun(endpoint, learner, completion.Task, spec);
+    }
+
+    internal static NetworkSpec SpecFor(TrainingOptions options)
+    {
+        var probe = options.Environments.Make(options.EnvironmentId);
+        var algorithm = options.Algorithm;
+        return NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body);
+    }
+}
+
+/// <summary>
+/// The learner node's well-known endpoint: parent of the learner, answers <see cref="JoinRun"/> with the
+/// run's description and a block of worker ids, and downs worker nodes that become unreachable.
+/// </summary>
+internal sealed class LearnerEndpoint : ReceiveActor
+{
+    internal sealed record GetLearner : INoSerializationVerificationNeeded
+    {
+        public static readonly GetLearner Instance = new();
+    }
+
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly IActorRef learner;
+    private int nextWorkerId;
+
+    public LearnerEndpoint(TrainingOptions options, NetworkSpec spec, LearnerHosting hosting, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
+    {
+        var algorithm = new A2CLearner(options.Algorithm, spec);
+        learner = Context.ActorOf(LearnerActor.HostedProps(options, algorithm, onProgress, completion, hosting), "learner");
+        Context.Watch(learner);
+        Receive<GetLearner>(_ => Sender.Tell(learner));
+        Receive<JoinRun>(join =>
+        {
+            int first = nextWorkerId;
+            nextWorkerId += Math.Max(1, join.Workers);
+            log.Info("Node {0} joins the run with {1} workers x {2} environments (ids {3}..{4}).", join.Node, join.Workers, join.EnvironmentsPerWorker, first, nextWorkerId - 1);
+            var algorithm = options.Algorithm;
+            Sender.Tell(new RunJoined(learner, options.EnvironmentId, spec, algorithm.RolloutLength, algorithm.Seed, first,
+                algorithm.NormalizeRewards ? new Environments.RewardScalerOptions(algorithm.Gamma) : null));
+        });
+        Receive<ClusterEvent.UnreachableMember>(unreachable =>
+        {
+            if (unreachable.Member.HasRole(ClusterConfig.WorkerRole))
+            {
+                log.Warning("Worker node {0} is unreachable; removing it so the round goes on without it.", unreachable.Member.Address);
+                ClusterExtension.Get(Context.System).Down(unreachable.Member.Address);
+            }
+        });
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<Terminated>(t =>
+        {
+            if (!t.ActorRef.Equals(learner)) return;
+            // A learner that failed to start never completes the run itself.
+            completion.TrySetException(new InvalidOperationException("The learner stopped without finishing the run; see the log for its failure."));
+            Context.Stop(Self);
+        });
+    }
+
+    protected override void PreStart()
+    {
+        if (Context.System is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
+            ClusterExtension.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.UnreachableMember));
+    }
+
+    protected override void PostStop()
+    {
+        if (Context.System is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
+            ClusterExtension.Get(Context.System).Unsubscribe(Self);
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(0, TimeSpan.Zero, localOnlyDecider: _ => Directive.Stop);
+}

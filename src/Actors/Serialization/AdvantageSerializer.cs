@@ -1,0 +1,243 @@
+using System.Runtime.Serialization;
+using Advantage.Actors.Cluster;
+using Advantage.Environments;
+using Advantage.Learning;
+using Advantage.Learning.Networks;
+using Akka.Actor;
+using Akka.Serialization;
+
+namespace Advantage.Actors.Serialization;
+
+/// <summary>
+/// Binary serializer for every <see cref="IAdvantageMessage"/>: rollouts and parameter vectors are raw
+/// little-endian arrays behind a short header, so the hot path costs a copy per array instead of JSON
+/// text. Bound to the marker interface in the library's embedded HOCON.
+/// </summary>
+/// <remarks>
+/// <para>Each payload starts with a 4-byte header: "AD", a format version, and the message's tag, which
+/// must agree with the manifest. Manifests are short stable strings ending in their format version
+/// (<c>"P1"</c> is version 1 of <see cref="Parameters"/>); a change to a layout adds a new manifest and
+/// keeps reading the old one, so nodes of adjacent versions still talk.</para>
+/// <para>Anything that is not a complete message of the named manifest (an unknown manifest, truncated
+/// bytes, lengths that do not fit, trailing bytes, invalid values) throws
+/// <see cref="SerializationException"/>: Akka.Remote then drops that one message and keeps the connection.</para>
+/// </remarks>
+public sealed class AdvantageSerializer : SerializerWithStringManifest
+{
+    /// <summary>The serializer identifier registered in HOCON; stable across releases.</summary>
+    public const int Id = 417;
+
+    private const byte FormatVersion = 1;
+
+    /// <summary>Manifests (stable; never reuse one for another layout).</summary>
+    internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P1", RolloutManifest = "RC1",
+        WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP1",
+        JoinRunManifest = "JR1", RunJoinedManifest = "RJ1";
+
+    private static readonly Dictionary<string, byte> Tags = new()
+    {
+        [RegisterWorkerManifest] = 1, [ParametersManifest] = 2, [RolloutManifest] = 3, [WorkerRestartedManifest] = 4,
+        [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [JoinRunManifest] = 8, [RunJoinedManifest] = 9,
+    };
+
+    /// <summary>Created by Akka from HOCON.</summary>
+    public AdvantageSerializer(ExtendedActorSystem system) : base(system) { }
+
+    /// <inheritdoc />
+    public override int Identifier => Id;
+
+    /// <inheritdoc />
+    public override string Manifest(object o) => o switch
+    {
+        RegisterWorker => RegisterWorkerManifest,
+        Parameters => ParametersManifest,
+        RolloutCollected => RolloutManifest,
+        WorkerRestarted => WorkerRestartedManifest,
+        StopTraining => StopManifest,
+        GetProgress => GetProgressManifest,
+        TrainingProgress => ProgressManifest,
+        JoinRun => JoinRunManifest,
+        RunJoined => RunJoinedManifest,
+        _ => throw new ArgumentException($"{nameof(AdvantageSerializer)} cannot serialize {o?.GetType().FullName ?? "null"}.", nameof(o)),
+    };
+
+    /// <summary>Bytes a message will take on the wire (payload only); used to size frames and in reports.</summary>
+    public static long EstimateSize(Rollout rollout)
+    {
+        ArgumentNullException.ThrowIfNull(rollout);
+        return 64 + 4L * rollout.Observations.Length + 4L * rollout.Actions.Length + 4L * rollout.Rewards.Length
+            + rollout.Terminated.Length + rollout.Truncated.Length + 4L * rollout.FinalObservationIndices.Length
+            + 4L * rollout.FinalObservations.Length + 8L * rollout.EpisodeReturns.Length + 4L * rollout.EpisodeLengths.Length;
+    }
+
+    /// <inheritdoc />
+    public override byte[] ToBinary(object obj)
+    {
+        string manifest = Manifest(obj);
+        var w = new WireWriter(obj switch
+        {
+            Parameters p => 64 + 4 * p.Values.Length + 16 * (p.ObservationStatistics?.Size ?? 0),
+            RolloutCollected r => (int)Math.Min(int.MaxValue, EstimateSize(r.Data)),
+            _ => 64,
+        });
+        w.Byte((byte)'A');
+        w.Byte((byte)'D');
+        w.Byte(FormatVersion);
+        w.Byte(Tags[manifest]);
+        switch (obj)
+        {
+            case RegisterWorker m:
+                w.Int(m.WorkerId);
+                w.Int(m.Environments);
+                break;
+            case Parameters m:
+                w.Long(m.Version);
+                w.Floats(m.Values);
+                w.Bool(m.ObservationStatistics is not null);
+                if (m.ObservationStatistics is { } s)
+                {
+                    w.Doubles(s.Mean);
+                    w.Doubles(s.Var);
+                    w.Double(s.Count);
+                }
+                break;
+            case RolloutCollected { Data: var r }:
+                w.Int(r.WorkerId);
+                w.Long(r.Version);
+                w.Int(r.Steps);
+                w.Int(r.Environments);
+                w.Int(r.ObservationSize);
+                w.Int(r.ActionWidth);
+                w.Floats(r.Observations);
+                w.Floats(r.Actions);
+                w.Floats(r.Rewards);
+                w.Bools(r.Terminated);
+                w.Bools(r.Truncated);
+                w.Ints(r.FinalObservationIndices);
+                w.Floats(r.FinalObservations);
+                w.Doubles(r.EpisodeReturns);
+                w.Ints(r.EpisodeLengths);
+                break;
+            case WorkerRestarted m:
+                w.Int(m.WorkerId);
+                w.String(m.Reason);
+                break;
+            case StopTraining or GetProgress:
+                break;
+            case TrainingProgress m:
+                w.Long(m.Steps);
+                w.Double(m.Seconds);
+                w.Double(m.StepsPerSecond);
+                w.Long(m.Episodes);
+                w.Double(m.MeanReturn);
+                w.Long(m.Version);
+                w.Int(m.Workers);
+                w.Long(m.RejectedRollouts);
+                w.Long(m.WorkerRestarts);
+                w.Bool(m.LastUpdate is not null);
+                if (m.LastUpdate is { } u)
+                {
+                    w.Double(u.PolicyLoss);
+                    w.Double(u.ValueLoss);
+                    w.Double(u.Entropy);
+                    w.Double(u.GradNorm);
+                    w.Double(u.ExplainedVariance);
+                    w.Int(u.BatchSize);
+                }
+                break;
+            case JoinRun m:
+                w.String(m.Node);
+                w.Int(m.Workers);
+                w.Int(m.EnvironmentsPerWorker);
+                break;
+            case RunJoined m:
+                w.String(Akka.Serialization.Serialization.SerializedActorPath(m.Learner));
+                w.String(m.EnvironmentId);
+                w.Int(m.Spec.ObservationSize);
+                w.Ints(m.Spec.HiddenSizes.ToArray());
+                w.Int(m.Spec.ActionSize);
+                w.Bool(m.Spec.Continuous);
+                w.Double(m.Spec.InitialLogStd);
+                w.Int((int)m.Spec.Body);
+                w.Bool(m.Spec.ObservationShape is not null);
+                if (m.Spec.ObservationShape is { } shape) w.Ints(shape.ToArray());
+                w.Int(m.RolloutLength);
+                w.Int(m.Seed);
+                w.Int(m.FirstWorkerId);
+                w.Bool(m.RewardScaling is not null);
+                if (m.RewardScaling is { } scaling)
+                {
+                    w.Double(scaling.Gamma);
+                    w.Double(scaling.Epsilon);
+                }
+                break;
+        }
+        return w.ToArray();
+    }
+
+    /// <inheritdoc />
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        if (bytes is null) throw new SerializationException("Cannot read an Advantage message from null bytes.");
+        if (manifest is null || !Tags.TryGetValue(manifest, out byte tag))
+            throw new SerializationException($"Unknown Advantage manifest '{manifest}'; this node reads {string.Join(", ", Tags.Keys)}.");
+        var r = new WireReader(bytes, manifest);
+        if (r.Byte() != 'A' || r.Byte() != 'D') throw r.Fail("it does not start with the Advantage header");
+        byte version = r.Byte();
+        if (version != FormatVersion) throw r.Fail($"its format version is {version}, this node reads {FormatVersion}");
+        byte actualTag = r.Byte();
+        if (actualTag != tag) throw r.Fail($"its tag {actualTag} does not match the manifest's {tag}");
+        try
+        {
+            object message = manifest switch
+            {
+                RegisterWorkerManifest => new RegisterWorker(r.Int(), r.Int()),
+                ParametersManifest => ReadParameters(ref r),
+                RolloutManifest => new RolloutCollected(new Rollout(
+                    r.Int(), r.Long(), r.Int(), r.Int(), r.Int(), r.Int(),
+                    r.Floats(), r.Floats(), r.Floats(), r.Bools(), r.Bools(), r.Ints(), r.Floats(), r.Doubles(), r.Ints())),
+                WorkerRestartedManifest => new WorkerRestarted(r.Int(), r.String()),
+                StopManifest => StopTraining.Instance,
+                GetProgressManifest => GetProgress.Instance,
+                ProgressManifest => new TrainingProgress(r.Long(), r.Double(), r.Double(), r.Long(), r.Double(), r.Long(), r.Int(), r.Long(), r.Long(),
+                    r.Bool() ? new UpdateMetrics(r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Int()) : null),
+                JoinRunManifest => new JoinRun(r.String(), r.Int(), r.Int()),
+                RunJoinedManifest => ReadRunJoined(ref r),
+                _ => throw r.Fail("no reader"),
+            };
+            r.End();
+            return message;
+        }
+        catch (ArgumentException e)
+        {
+            // A constructor refused the values (e.g. negative variances): the bytes are not a valid message.
+            throw r.Fail(e.Message);
+        }
+    }
+
+    private RunJoined ReadRunJoined(ref WireReader r)
+    {
+        var learner = system.Provider.ResolveActorRef(r.String());
+        string environmentId = r.String();
+        int observationSize = r.Int();
+        int[] hidden = r.Ints();
+        int actionSize = r.Int();
+        bool continuous = r.Bool();
+        double logStd = r.Double();
+        int body = r.Int();
+        if (!Enum.IsDefined((BodyKind)body)) throw r.Fail($"network body {body} is unknown");
+        int[]? shape = r.Bool() ? r.Ints() : null;
+        var spec = new NetworkSpec(observationSize, hidden, actionSize, continuous, logStd, (BodyKind)body, shape);
+        int rolloutLength = r.Int(), seed = r.Int(), firstWorkerId = r.Int();
+        var scaling = r.Bool() ? new RewardScalerOptions(r.Double(), r.Double()) : null;
+        return new RunJoined(learner, environmentId, spec, rolloutLength, seed, firstWorkerId, scaling);
+    }
+
+    private static Parameters ReadParameters(ref WireReader r)
+    {
+        long version = r.Long();
+        float[] values = r.Floats();
+        NormalizerState? statistics = r.Bool() ? new NormalizerState(r.Doubles(), r.Doubles(), r.Double()) : null;
+        return new Parameters(version, values, statistics);
+    }
+}

@@ -1,0 +1,215 @@
+using System.Runtime.Serialization;
+using Advantage.Actors.Cluster;
+using Advantage.Actors.Serialization;
+using Advantage.Environments;
+using Advantage.Learning;
+using Advantage.Learning.Networks;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit.Xunit2;
+
+namespace Advantage.Actors.Tests;
+
+public class SerializerTests : TestKit
+{
+    public SerializerTests() : base(AdvantageConfig.Default) { }
+
+    private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
+
+    private static readonly string[] AllManifests = ["RW1", "P1", "RC1", "WR1", "ST1", "GP1", "TP1", "JR1", "RJ1"];
+
+    public static TheoryData<string> Manifests => new(AllManifests);
+
+    private object Sample(string manifest) => manifest switch
+    {
+        "RW1" => new RegisterWorker(3, 16),
+        "P1" => new Parameters(42, [1f, -2.5f, float.Epsilon, 3e30f], new NormalizerState([0.5, -1.0], [2.0, 0.25], 1234.5)),
+        "RC1" => new RolloutCollected(Truncating()),
+        "WR1" => new WorkerRestarted(7, "boom: the environment failed ü"),
+        "ST1" => StopTraining.Instance,
+        "GP1" => GetProgress.Instance,
+        "TP1" => new TrainingProgress(1000, 1.5, 650.25, 12, 21.5, 9, 2, 1, 3, new UpdateMetrics(0.1, 0.2, 0.69, 1.5, 0.33, 80)),
+        "JR1" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2, 8),
+        "RJ1" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]), 5, 11, 4, new RewardScalerOptions(0.95)),
+        _ => throw new ArgumentOutOfRangeException(nameof(manifest)),
+    };
+
+    /// <summary>A rollout with a truncated step (a final observation) and finished episodes.</summary>
+    private static Rollout Truncating()
+    {
+        var r = Fixtures.Rollout(workerId: 2, version: 5);
+        var truncated = new bool[r.Truncated.Length];
+        truncated[3] = true;
+        return r with { Truncated = truncated, FinalObservationIndices = [3], FinalObservations = [0.1f, 0.2f, 0.3f, 0.4f], EpisodeReturns = [2.0, 9.5], EpisodeLengths = [2, 9] };
+    }
+
+    private object RoundTrip(object message)
+    {
+        var serializer = Serializer;
+        byte[] bytes = serializer.ToBinary(message);
+        return serializer.FromBinary(bytes, serializer.Manifest(message));
+    }
+
+    [Fact]
+    public void Every_advantage_message_is_bound_to_the_binary_serializer_with_identifier_417()
+    {
+        foreach (string manifest in AllManifests)
+        {
+            var serializer = Sys.Serialization.FindSerializerFor(Sample(manifest));
+            Assert.IsType<AdvantageSerializer>(serializer);
+            Assert.Equal(417, serializer.Identifier);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests))]
+    public void Every_message_round_trips_to_an_equal_message(string manifest)
+    {
+        var message = Sample(manifest);
+        Assert.Equal(manifest, Serializer.Manifest(message));
+        var back = RoundTrip(message);
+        switch (message)
+        {
+            case Parameters p:
+                var q = Assert.IsType<Parameters>(back);
+                Assert.Equal(p.Version, q.Version);
+                Assert.Equal(p.Values, q.Values);
+                Assert.Equal(p.ObservationStatistics, q.ObservationStatistics);
+                break;
+            case RolloutCollected r:
+                AssertSameRollout(r.Data, Assert.IsType<RolloutCollected>(back).Data);
+                break;
+            case RunJoined j:
+                var k = Assert.IsType<RunJoined>(back);
+                Assert.Equal(j.Learner, k.Learner);
+                Assert.Equal(j.Spec, k.Spec);
+                Assert.Equal(j with { Spec = k.Spec }, k);
+                break;
+            default:
+                Assert.Equal(message, back);
+                break;
+        }
+    }
+
+    [Fact]
+    public void Parameters_without_statistics_and_progress_without_an_update_round_trip()
+    {
+        var parameters = Assert.IsType<Parameters>(RoundTrip(new Parameters(0, [])));
+        Assert.Empty(parameters.Values);
+        Assert.Null(parameters.ObservationStatistics);
+        var progress = new TrainingProgress(0, 0, 0, 0, double.NaN, 0, 0, 0, 0, null);
+        Assert.Equal(progress, RoundTrip(progress));
+    }
+
+    private static void AssertSameRollout(Rollout a, Rollout b)
+    {
+        Assert.Equal((a.WorkerId, a.Version, a.Steps, a.Environments, a.ObservationSize, a.ActionWidth), (b.WorkerId, b.Version, b.Steps, b.Environments, b.ObservationSize, b.ActionWidth));
+        Assert.Equal(a.Observations, b.Observations);
+        Assert.Equal(a.Actions, b.Actions);
+        Assert.Equal(a.Rewards, b.Rewards);
+        Assert.Equal(a.Terminated, b.Terminated);
+        Assert.Equal(a.Truncated, b.Truncated);
+        Assert.Equal(a.FinalObservationIndices, b.FinalObservationIndices);
+        Assert.Equal(a.FinalObservations, b.FinalObservations);
+        Assert.Equal(a.EpisodeReturns, b.EpisodeReturns);
+        Assert.Equal(a.EpisodeLengths, b.EpisodeLengths);
+        Assert.Null(b.Problem(a.Steps, a.ObservationSize, a.ActionWidth));
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests))]
+    public void Every_truncation_of_a_message_is_rejected_with_SerializationException(string manifest)
+    {
+        byte[] bytes = Serializer.ToBinary(Sample(manifest));
+        for (int length = 0; length < bytes.Length; length++)
+        {
+            var error = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes[..length], manifest));
+            Assert.Contains(manifest, error.Message);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests))]
+    public void Random_bytes_and_trailing_bytes_are_rejected_with_SerializationException(string manifest)
+    {
+        var random = new Random(manifest.GetHashCode(StringComparison.Ordinal) & 0xFFFF);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            var bytes = new byte[random.Next(0, 200)];
+            random.NextBytes(bytes);
+            Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, manifest));
+        }
+        // A valid header followed by random bytes: lengths and flags are checked, not trusted.
+        byte[] valid = Serializer.ToBinary(Sample(manifest));
+        for (int trial = 0; trial < 300; trial++)
+        {
+            var bytes = new byte[random.Next(5, 200)];
+            random.NextBytes(bytes);
+            valid.AsSpan(0, 4).CopyTo(bytes);
+            try
+            {
+                // Rarely random bytes form a valid small message; it must then be a message of this manifest.
+                Assert.Equal(manifest, Serializer.Manifest(Serializer.FromBinary(bytes, manifest)));
+            }
+            catch (SerializationException)
+            {
+            }
+        }
+        Assert.Throws<SerializationException>(() => Serializer.FromBinary([.. valid, 0], manifest));
+    }
+
+    [Fact]
+    public void Unknown_manifests_and_a_manifest_that_disagrees_with_the_payload_are_rejected()
+    {
+        byte[] register = Serializer.ToBinary(new RegisterWorker(1, 2));
+        Assert.Contains("Unknown Advantage manifest 'X9'", Assert.Throws<SerializationException>(() => Serializer.FromBinary(register, "X9")).Message);
+        Assert.Contains("tag", Assert.Throws<SerializationException>(() => Serializer.FromBinary(register, "WR1")).Message);
+        // A terminated flag that is neither 0 nor 1.
+        var rollout = Fixtures.Rollout(0, 0);
+        var flags = Serializer.ToBinary(new RolloutCollected(rollout));
+        int terminatedAt = 4 + 4 + 8 + 4 * 4 + (4 + 4 * rollout.Observations.Length) + (4 + 4 * rollout.Actions.Length) + (4 + 4 * rollout.Rewards.Length) + 4;
+        Assert.Equal(0, flags[terminatedAt]);
+        flags[terminatedAt] = 2;
+        Assert.Contains("expected 0 or 1", Assert.Throws<SerializationException>(() => Serializer.FromBinary(flags, "RC1")).Message);
+        // Corrupt a normaliser variance into a negative number: the constructor refuses, the serializer reports it.
+        var statistics = Serializer.ToBinary(new Parameters(1, [1f], new NormalizerState([0.0], [1.0], 1)));
+        BitConverter.GetBytes(-1.0).CopyTo(statistics, statistics.Length - 16);
+        Assert.Throws<SerializationException>(() => Serializer.FromBinary(statistics, "P1"));
+    }
+
+    [Fact]
+    public void Unknown_types_are_refused_when_serializing()
+    {
+        Assert.Throws<ArgumentException>(() => Serializer.Manifest("not a message"));
+    }
+
+    [Fact]
+    public void A_parameter_vector_of_the_Nature_conv_size_costs_four_bytes_a_parameter()
+    {
+        var values = new float[1_700_000];
+        for (int i = 0; i < values.Length; i++) values[i] = i * 1e-3f;
+        byte[] bytes = Serializer.ToBinary(new Parameters(9, values));
+        Assert.InRange(bytes.Length, 4 * values.Length, 4 * values.Length + 32);
+        Assert.Equal(values, Assert.IsType<Parameters>(Serializer.FromBinary(bytes, "P1")).Values);
+    }
+}
+
+/// <summary>With <c>serialize-messages = on</c> every local message goes through its serializer, as if it crossed the wire.</summary>
+public class SerializeMessagesTrainingTests : TestKit
+{
+    public SerializeMessagesTrainingTests()
+        : base(ConfigurationFactory.ParseString("akka.actor.serialize-messages = on\nakka.loglevel = WARNING").WithFallback(AdvantageConfig.Default))
+    {
+    }
+
+    [Fact]
+    public async Task A_run_with_every_message_serialized_still_trains()
+    {
+        var options = Fixtures.Training.WithAlgorithm(Fixtures.Options.WithWorkers(2).WithEnvironmentsPerWorker(4).WithRolloutLength(5)).WithMaxSteps(2_000);
+        var result = await Training.RunAsync(Sys, options).WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(StopReason.StepBudgetExhausted, result.Reason);
+        Assert.True(result.Progress.Version >= 2_000 / 40);
+        Assert.Equal(0, result.Progress.RejectedRollouts);
+        Assert.True(Sys.Settings.SerializeAllMessages);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+using Advantage.Actors;
+
+namespace Advantage.Cluster.Tests;
+
+/// <summary>A learner and worker processes of the Train sample on loopback; one worker is SIGKILLed mid-run.</summary>
+public class ProcessClusterTests
+{
+    private static TrainingProgress? Parse(string line)
+    {
+        if (!line.StartsWith("progress ", StringComparison.Ordinal)) return null;
+        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(f => f.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
+        long L(string key) => long.Parse(fields[key], CultureInfo.InvariantCulture);
+        double D(string key) => fields[key] == "nan" ? double.NaN : double.Parse(fields[key], CultureInfo.InvariantCulture);
+        return new TrainingProgress(L("steps"), D("seconds"), D("steps_per_second"), L("episodes"), D("mean_return"), L("version"), (int)L("workers"), L("rejected"), L("restarts"), null);
+    }
+
+    [Fact]
+    public async Task A_learner_and_two_worker_processes_train_a_killed_worker_shrinks_the_round_and_a_restarted_one_rejoins()
+    {
+        int port = Ports.Free();
+        var progress = new ProgressLog();
+        var processes = new List<TrainProcess>();
+        string[] common = ["--failure-pause", "4"];
+        TrainProcess Worker(string name) =>
+            new(name, ["worker", "--join", $"127.0.0.1:{port}", "--envs-per-worker", "4", "--learner-lost-after", "30", .. common]);
+        try
+        {
+            processes.Add(new TrainProcess("learner",
+                ["learner", "--port", port.ToString(CultureInfo.InvariantCulture), "--envs-per-worker", "4", "--max-steps", "1000000000", "--target-return", "1000000", .. common],
+                line => { if (Parse(line) is { } p) progress.Add(p); }));
+            var a = Worker("worker-a");
+            processes.Add(a);
+            processes.Add(Worker("worker-b"));
+
+            var both = await progress.WaitFor(p => p.Workers == 2 && p.Version >= 20, TimeSpan.FromSeconds(120), "both workers training");
+
+            var clock = Stopwatch.StartNew();
+            a.Kill();
+            var shrunk = await progress.WaitFor(p => p.Workers == 1 && p.Version > both.Version, TimeSpan.FromSeconds(40), "the round to go on with one worker");
+            // Failure detection (4 s pause, 1 s heartbeats) plus downing and removal: well under 30 s on a busy machine.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"It took {clock.Elapsed} to go on without the killed worker.");
+            var alone = await progress.WaitFor(p => p.Workers == 1 && p.Version >= shrunk.Version + 20, TimeSpan.FromSeconds(30), "training to continue with one worker");
+
+            processes.Add(Worker("worker-a2"));
+            var rejoined = await progress.WaitFor(p => p.Workers == 2 && p.Version >= alone.Version + 20, TimeSpan.FromSeconds(90), "the restarted worker to rejoin");
+            Assert.True(rejoined.Steps > alone.Steps);
+            Assert.Equal(0, rejoined.RejectedRollouts);
+        }
+        catch (Exception e) when (e is TimeoutException or Xunit.Sdk.XunitException)
+        {
+            throw new Exception(e.Message + "\n" + string.Join("\n", processes.Select(p => p.Tail())), e);
+        }
+        finally
+        {
+            foreach (var p in processes) p.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_SIGKILLed_learner_restarted_from_its_checkpoint_resumes_and_the_worker_process_comes_back_to_it()
+    {
+        int port = Ports.Free();
+        string folder = Directory.CreateTempSubdirectory("advantage-learner-kill-").FullName;
+        string checkpoint = Path.Combine(folder, "learner.ckpt");
+        var processes = new List<TrainProcess>();
+        string[] learnerArgs = ["learner", "--port", port.ToString(CultureInfo.InvariantCulture), "--envs-per-worker", "4", "--max-steps", "1000000000",
+            "--target-return", "1000000", "--checkpoint", checkpoint, "--checkpoint-interval", "0.5", "--failure-pause", "4"];
+        try
+        {
+            var before = new ProgressLog();
+            var learner = new TrainProcess("learner", learnerArgs, line => { if (Parse(line) is { } p) before.Add(p); });
+            processes.Add(learner);
+            processes.Add(new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{port}", "--envs-per-worker", "4", "--learner-lost-after", "3", "--failure-pause", "4"]));
+            await before.WaitFor(p => p.Workers == 1 && p.Version >= 50, TimeSpan.FromSeconds(120), "the first learner to train");
+            // A checkpoint written while training (at most one interval old) is what the next learner starts from.
+            // Rounds are fast (hundreds per second), so the first checkpoints may predate any training: wait for one that does not.
+            using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            using (var ticks = new PeriodicTimer(TimeSpan.FromMilliseconds(100)))
+                while (SavedVersion(checkpoint) < 1 && await ticks.WaitForNextTickAsync(wait.Token)) { }
+            learner.Kill();
+            long saved = SavedVersion(checkpoint);
+            Assert.True(saved > 0, $"The checkpoint is at version {saved}.");
+
+            var after = new ProgressLog();
+            processes.Add(new TrainProcess("learner-2", learnerArgs, line => { if (Parse(line) is { } p) after.Add(p); }));
+            var first = await after.WaitFor(_ => true, TimeSpan.FromSeconds(60), "the restarted learner to report");
+            Assert.True(first.Version >= saved, $"The restarted learner is at version {first.Version}; its checkpoint had {saved}.");
+            await after.WaitFor(p => p.Workers == 1 && p.Version >= first.Version + 20, TimeSpan.FromSeconds(90), "the worker process to come back to the new learner");
+        }
+        catch (Exception e) when (e is TimeoutException or Xunit.Sdk.XunitException)
+        {
+            throw new Exception(e.Message + "\n" + string.Join("\n", processes.Select(p => p.Tail())), e);
+        }
+        finally
+        {
+            foreach (var p in processes) p.Dispose();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static long SavedVersion(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? long.Parse(Advantage.Learning.Checkpoint.Load(path).Metadata["version"], CultureInfo.InvariantCulture) : -1;
+        }
+        catch (IOException)
+        {
+            return -1; // replaced while being read; the next poll reads the new one
+        }
+    }
+}

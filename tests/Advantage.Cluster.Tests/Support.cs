@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Advantage.Actors;
+
+namespace Advantage.Cluster.Tests;
+
+/// <summary>Progress snapshots as they arrive, with bounded waits for a condition (no sleeps).</summary>
+internal sealed class ProgressLog
+{
+    private readonly Channel<TrainingProgress> channel = Channel.CreateUnbounded<TrainingProgress>();
+
+    public TrainingProgress? Last { get; private set; }
+
+    public void Add(TrainingProgress progress) => channel.Writer.TryWrite(progress);
+
+    /// <summary>The first snapshot (from now on) that satisfies <paramref name="condition"/>; fails after <paramref name="timeout"/>.</summary>
+    public async Task<TrainingProgress> WaitFor(Func<TrainingProgress, bool> condition, TimeSpan timeout, string what)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            while (true)
+            {
+                var p = await channel.Reader.ReadAsync(cancel.Token);
+                Last = p;
+                if (condition(p)) return p;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"Waited {timeout.TotalSeconds:F0} s for {what}; last progress: {Last}");
+        }
+    }
+}
+
+internal static class Ports
+{
+    public static int Free()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>The Train sample's executable, started as a child process on loopback; killed on dispose.</summary>
+internal sealed class TrainProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly List<string> output = [];
+
+    public TrainProcess(string name, IEnumerable<string> args, Action<string>? onLine = null)
+    {
+        Name = name;
+        var info = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        string dll = Executable();
+        info.FileName = "dotnet";
+        info.ArgumentList.Add(dll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.ArgumentList.Add("--exit-with-parent");
+        info.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (output) output.Add(e.Data);
+            onLine?.Invoke(e.Data);
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (output) output.Add("! " + e.Data);
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Name { get; }
+
+    public bool HasExited => process.HasExited;
+
+    public string Tail(int lines = 30)
+    {
+        lock (output) return $"--- {Name} ---\n" + string.Join("\n", output.TakeLast(lines));
+    }
+
+    /// <summary>SIGKILL, no goodbye: what a crashed machine looks like to the others.</summary>
+    public void Kill()
+    {
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
+        process.WaitForExit(10_000);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Kill();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        process.Dispose();
+    }
+
+    /// <summary>advantage-train.dll of the same configuration as these tests.</summary>
+    private static string Executable()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Advantage.slnx"))) dir = dir.Parent;
+        if (dir is null) throw new InvalidOperationException("Cannot find the repository root (Advantage.slnx) above " + AppContext.BaseDirectory);
+        string dll = Path.Combine(dir.FullName, "samples", "Train", "bin", configuration, "net10.0", "advantage-train.dll");
+        if (!File.Exists(dll)) throw new InvalidOperationException($"Build samples/Train first: {dll} is missing.");
+        return dll;
+    }
+}
