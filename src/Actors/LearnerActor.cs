@@ -37,6 +37,15 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private long rejected;
     private long restarts;
     private bool everHadWorkers;
+
+    // In one process the first round waits until every configured worker has registered: a round that
+    // started with whichever workers happened to be up first would make a seeded run depend on thread timing.
+    private bool started;
+
+    private sealed record StartAnyway : INoSerializationVerificationNeeded
+    {
+        public static readonly StartAnyway Instance = new();
+    }
     private UpdateMetrics? lastUpdate;
     private long stepsAtLastReport;
     private double secondsAtLastReport;
@@ -83,6 +92,11 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Receive<GetProgress>(_ => Sender.Tell(Snapshot()));
         Receive<ProgressTick>(_ => Report());
         Receive<StopTraining>(_ => Finish(StopReason.Stopped, "Asked to stop."));
+        Receive<StartAnyway>(_ =>
+        {
+            log.Warning("Only {0} of {1} workers registered in time; starting with them.", workers.Count, options.Algorithm.Workers);
+            if (workers.Count > 0) StartRounds();
+        });
         Receive<EvaluatorActor.Evaluated>(OnEvaluated);
         Receive<CheckpointTick>(_ => SaveCheckpoint());
     }
@@ -123,6 +137,10 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         TorchThreads.UseOne();
         clock.Start();
         Timers.StartPeriodicTimer("progress", ProgressTick.Instance, options.ProgressInterval);
+        // A cluster learner serves whoever joins; in one process, wait for the configured workers (a worker
+        // that cannot start at all must not hold the run forever, hence the deadline).
+        if (hosting.WaitForWorkers) started = true;
+        else Timers.StartSingleTimer("start-anyway", StartAnyway.Instance, TimeSpan.FromSeconds(30));
         if (hosting.Checkpoint is { } checkpoint)
         {
             if (LearnerCheckpoint.TryResume(checkpoint.Path, algorithm) is { } resumed)
@@ -164,7 +182,18 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (joined) Publish(new WorkerJoined(run, register.WorkerId, register.Environments, workers.Count));
         // A (re)registering worker has no rollout in flight for this round any more.
         pending.Remove(Sender);
-        Sender.Tell(new Parameters(version, current, algorithm.ObservationStatistics));
+        if (started) Sender.Tell(new Parameters(version, current, algorithm.ObservationStatistics));
+        else if (workers.Count >= options.Algorithm.Workers) StartRounds();
+    }
+
+    /// <summary>Sends the first parameters to every registered worker; rounds run from here on.</summary>
+    private void StartRounds()
+    {
+        if (started) return;
+        started = true;
+        Timers.Cancel("start-anyway");
+        var parameters = new Parameters(version, current, algorithm.ObservationStatistics);
+        foreach (var worker in workers.OrderBy(w => w.Value.WorkerId)) worker.Key.Tell(parameters);
     }
 
     private void OnRollout(RolloutCollected message)

@@ -12,7 +12,7 @@ internal static class Fixtures
 
     public static readonly NetworkSpec Spec = new(ObservationSize, [8], 2, Continuous: false);
 
-    public static A2COptions Options => new A2COptions().WithRolloutLength(Steps).WithHiddenSizes([8]).WithSeed(7);
+    public static A2COptions Options => new A2COptions().WithRolloutLength(Steps).WithHiddenSizes([8]).WithSeed(7).WithWorkers(1);
 
     public static TrainingOptions Training => new TrainingOptions().WithAlgorithm(Options).WithMaxSteps(1_000_000);
 

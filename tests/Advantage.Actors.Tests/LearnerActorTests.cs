@@ -152,4 +152,17 @@ public class LearnerActorTests : ActorTestKit
         Assert.Equal(1e-4 + Fixtures.Steps * 2, next.Count, 9);
         Assert.Equal(Fixtures.ObservationSize, next.Mean.Length);
     }
+
+    [Fact]
+    public void In_one_process_the_first_round_waits_for_every_configured_worker()
+    {
+        var (learner, _) = StartLearner(Fixtures.Training.WithAlgorithm(Fixtures.Options.WithWorkers(2)));
+        var w1 = CreateTestProbe();
+        var w0 = CreateTestProbe();
+        w1.Send(learner, new RegisterWorker(1, 2));
+        w1.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        w0.Send(learner, new RegisterWorker(0, 2));
+        Assert.Equal(0, w0.ExpectMsg<Parameters>().Version);
+        Assert.Equal(0, w1.ExpectMsg<Parameters>().Version);
+    }
 }
