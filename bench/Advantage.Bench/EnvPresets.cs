@@ -36,61 +36,22 @@ public static class EnvPresets
     [
         new EnvPreset(
             "Acrobot-v1", Budget: 500_000, Target: -100, TargetRule: "every seed", n => n,
-            new A2COptions
-            {
-                // zoo a2c.yml Acrobot-v1: 16 environments, normalised observations, ent_coef 0, SB3 defaults
-                // otherwise (n_steps 5, lr 7e-4, RMSprop). Reward scaling added: measured on main at -82.6 (seed 1).
-                Workers = 2,
-                EnvironmentsPerWorker = 8,
-                NormalizeObservations = true,
-                NormalizeRewards = true,
-            },
+            A2CPresets.For("Acrobot-v1"),
             "rl-baselines3-zoo a2c.yml Acrobot-v1 (n_envs 16, normalize obs); reward scaling as measured on main"),
 
         new EnvPreset(
             "MountainCar-v0", Budget: 1_000_000, Target: -120, TargetRule: "at least 2 of 3 seeds", n => (2 * n + 2) / 3,
-            new A2COptions
-            {
-                // zoo a2c.yml MountainCar-v0: 16 environments, normalised observations, ent_coef 0, SB3 defaults.
-                // Reward scaling as for Acrobot (the -1 per step reward then has a stable scale for the critic).
-                Workers = 2,
-                EnvironmentsPerWorker = 8,
-                NormalizeObservations = true,
-                NormalizeRewards = true,
-            },
+            A2CPresets.For("MountainCar-v0"),
             "rl-baselines3-zoo a2c.yml MountainCar-v0 (n_envs 16, normalize obs); reward scaling as Acrobot"),
 
         new EnvPreset(
             "Pendulum-v1", Budget: 2_000_000, Target: -400, TargetRule: "every seed", n => n,
-            new A2COptions
-            {
-                // zoo a2c.yml Pendulum-v1: 8 environments, n_steps 8, GAE 0.9, normalize obs+reward, RMSprop 7e-4.
-                // The zoo's gSDE has no equivalent here; without it, its gamma 0.9 with log_std_init -2 stayed
-                // near -1100 after 1.2M steps (seed 1), while gamma 0.95 with log-std -1 reached -166 at 2M
-                // (first >= -400 at 660k). See bench/README.md for every variant measured.
-                Workers = 2,
-                EnvironmentsPerWorker = 8,
-                RolloutLength = 8,
-                Gamma = 0.95,
-                Estimator = AdvantageEstimator.Gae,
-                GaeLambda = 0.9,
-                NormalizeObservations = true,
-                NormalizeRewards = true,
-                InitialLogStd = -1,
-            },
+            A2CPresets.For("Pendulum-v1"),
             "rl-baselines3-zoo a2c.yml Pendulum-v1 (n_envs 8, n_steps 8, gae_lambda 0.9, normalize) without gSDE; gamma 0.95 and log-std -1 measured here"),
 
         new EnvPreset(
             "MinAtar/Breakout-v1", Budget: 3_000_000, Target: 3.91, TargetRule: "every seed (10 x random 0.391)", n => n,
-            new A2COptions
-            {
-                // MinAtar's conv body (Young & Tian 2019: one 3x3 conv, 16 channels, then 128 units);
-                // zoo a2c.yml Atari: ent_coef 0.01 and RMSprop lr 7e-4, n_steps 5; 16 environments.
-                Workers = 2,
-                EnvironmentsPerWorker = 8,
-                Body = BodyKind.MinAtarConv,
-                EntropyCoefficient = 0.01,
-            },
+            A2CPresets.For("MinAtar/Breakout-v1"),
             "MinAtar paper conv body; rl-baselines3-zoo a2c.yml Atari (ent_coef 0.01, RMSprop 7e-4, n_steps 5)"),
     ];
 

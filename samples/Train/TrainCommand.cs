@@ -45,7 +45,7 @@ internal static class TrainCommand
         var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate with deterministic actions every this many updates, keeping best.ckpt (0: never)", DefaultValueFactory = _ => 0 };
         var evalEpisodes = new Option<int>("--eval-episodes") { Description = "Episodes per evaluation", DefaultValueFactory = _ => 10 };
 
-        var root = new RootCommand("Train an A2C agent with Akka.NET worker and learner actors.")
+        var root = new RootCommand("Train an A2C agent with Akka.NET worker and learner actors. Algorithm options default to the environment's measured preset (A2CPresets; CartPole-v1: 2 x 16 envs, lr 5e-3, GAE 0.9, gamma 0.98, vf-coef 0.25); options given here override it.")
         {
             env, workers, envsPerWorker, rollout, gamma, gaeLambda, lr, entCoef, vfCoef, maxGradNorm, optimizer, normAdv, normObs, normRew, body, logStdInit, hidden, seed,
             maxSteps, target, output, device, quiet, resume, checkpointEvery, evalEvery, evalEpisodes,
@@ -54,23 +54,26 @@ internal static class TrainCommand
         root.SetAction(parse =>
         {
             string envId = parse.GetValue(env)!;
-            var algorithm = new A2COptions
+            // Start from the environment's measured preset (A2CPresets); any option given on the command line wins.
+            var preset = A2CPresets.For(parse.GetValue(env)!);
+            T Pick<T>(Option<T> option, T presetValue) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : presetValue;
+            var algorithm = preset with
             {
-                Workers = parse.GetValue(workers),
-                EnvironmentsPerWorker = parse.GetValue(envsPerWorker),
-                RolloutLength = parse.GetValue(rollout),
-                Gamma = parse.GetValue(gamma),
-                LearningRate = parse.GetValue(lr),
-                EntropyCoefficient = parse.GetValue(entCoef),
-                ValueCoefficient = parse.GetValue(vfCoef),
-                MaxGradNorm = parse.GetValue(maxGradNorm),
-                Optimizer = parse.GetValue(optimizer),
-                NormalizeAdvantages = parse.GetValue(normAdv),
-            NormalizeObservations = parse.GetValue(normObs),
-            NormalizeRewards = parse.GetValue(normRew),
-            Body = parse.GetValue(body),
-            InitialLogStd = parse.GetValue(logStdInit),
-                HiddenSizes = parse.GetValue(hidden) ?? [64, 64],
+                Workers = Pick(workers, preset.Workers),
+                EnvironmentsPerWorker = Pick(envsPerWorker, preset.EnvironmentsPerWorker),
+                RolloutLength = Pick(rollout, preset.RolloutLength),
+                Gamma = Pick(gamma, preset.Gamma),
+                LearningRate = Pick(lr, preset.LearningRate),
+                EntropyCoefficient = Pick(entCoef, preset.EntropyCoefficient),
+                ValueCoefficient = Pick(vfCoef, preset.ValueCoefficient),
+                MaxGradNorm = Pick(maxGradNorm, preset.MaxGradNorm),
+                Optimizer = Pick(optimizer, preset.Optimizer),
+                NormalizeAdvantages = Pick(normAdv, preset.NormalizeAdvantages),
+                NormalizeObservations = Pick(normObs, preset.NormalizeObservations),
+                NormalizeRewards = Pick(normRew, preset.NormalizeRewards),
+                Body = Pick(body, preset.Body),
+                InitialLogStd = Pick(logStdInit, preset.InitialLogStd),
+                HiddenSizes = Pick(hidden, preset.HiddenSizes.ToArray()),
                 Seed = parse.GetValue(seed),
                 Device = parse.GetValue(device)!,
             };
