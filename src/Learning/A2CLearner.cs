@@ -120,12 +120,12 @@ public sealed class A2CLearner : IDisposable
         Ensure(ref rewards, tn);
         Ensure(ref terminated, tn);
         Ensure(ref truncated, tn);
-        Ensure(ref values, (steps + 1) * envs + finals);
+        EnsureAtLeast(ref values, (steps + 1) * envs + finals);
         Ensure(ref bootstrap, envs);
         Ensure(ref finalValues, tn);
         Ensure(ref advantages, tn);
         Ensure(ref returns, tn);
-        Ensure(ref finalIndex, finals);
+        EnsureAtLeast(ref finalIndex, finals);
 
         // Batch column-wise: worker w's environments become columns [offset, offset + K_w).
         int column = 0, finalRow = 0;
@@ -237,9 +237,19 @@ public sealed class A2CLearner : IDisposable
         return varY == 0 ? double.NaN : 1.0 - varD / varY;
     }
 
+    /// <summary>Exact size, for buffers handed whole to torch.</summary>
     private static void Ensure<T>(ref T[] buffer, int length)
     {
         if (buffer.Length != length) buffer = new T[length];
+    }
+
+    /// <summary>
+    /// At least this size, for host-only buffers whose length follows the number of truncations in a round:
+    /// growing only keeps a varying count from reallocating them every round.
+    /// </summary>
+    private static void EnsureAtLeast<T>(ref T[] buffer, int length)
+    {
+        if (buffer.Length < length) buffer = new T[length];
     }
 
     /// <inheritdoc />
