@@ -117,8 +117,26 @@ var clusterWorker = new Command("cluster-worker", "A worker node of the cluster 
 clusterWorker.Hidden = true;
 clusterWorker.SetAction(parse => ClusterBench.Worker(parse.GetValue(cwJoin)!, parse.GetValue(cwEnvs), parse.GetValue(cwParent)));
 
+// ---- remote-rtt: request/response round trip over Akka.Remote on loopback ---------------------------
+var rttRequest = new Option<int>("--bytes") { Description = "Request size in bytes (a parameter broadcast is ~18.7 kB for [64, 64])", DefaultValueFactory = _ => 18_717 };
+var rttReply = new Option<int>("--reply-bytes") { Description = "Reply size in bytes (a 16 x 5 CartPole rollout is ~2.4 kB)", DefaultValueFactory = _ => 2_416 };
+var rttCount = new Option<int>("--count") { Description = "Round trips measured", DefaultValueFactory = _ => 3_000 };
+var rttDispatcher = new Option<string>("--dispatcher") { Description = "Where both actors run: compute (Advantage's compute dispatcher) or default", DefaultValueFactory = _ => "compute" };
+var rttOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "remote-rtt.json") };
+var rtt = new Command("remote-rtt", "Round-trip time of a request/response between two actors, in one process and across two processes over Akka.Remote on loopback.")
+{
+    rttRequest, rttReply, rttCount, rttDispatcher, rttOut,
+};
+rtt.SetAction(parse => RemoteLatency.Run(new RemoteLatency.Settings(parse.GetValue(rttRequest), parse.GetValue(rttReply), parse.GetValue(rttCount), parse.GetValue(rttDispatcher)!), parse.GetValue(rttOut)!));
+var rttParent = new Option<string>("--parent") { Required = true };
+var rttEchoReply = new Option<int>("--reply-bytes") { DefaultValueFactory = _ => 2_416 };
+var rttEchoDispatcher = new Option<string>("--dispatcher") { DefaultValueFactory = _ => "compute" };
+var rttEcho = new Command("remote-rtt-echo", "The echo side of remote-rtt (started by it).") { rttParent, rttEchoReply, rttEchoDispatcher };
+rttEcho.Hidden = true;
+rttEcho.SetAction(parse => RemoteLatency.EchoProcess(parse.GetValue(rttParent)!, parse.GetValue(rttEchoReply), parse.GetValue(rttEchoDispatcher)!));
+
 var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, learning quality per environment, cluster vs in-process, and micro-benchmarks of the hot loops.")
 {
-    e2e, solve, micro, EnvCommand.Create(), cluster, clusterWorker,
+    e2e, solve, micro, EnvCommand.Create(), cluster, clusterWorker, rtt, rttEcho,
 };
 return root.Parse(args).Invoke();
