@@ -182,7 +182,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (joined) Publish(new WorkerJoined(run, register.WorkerId, register.Environments, workers.Count));
         // A (re)registering worker has no rollout in flight for this round any more.
         pending.Remove(Sender);
-        if (started) Sender.Tell(new Parameters(version, current, algorithm.ObservationStatistics));
+        if (started) Send([Sender], new Parameters(version, current, algorithm.ObservationStatistics));
         else if (workers.Count >= options.Algorithm.Workers) StartRounds();
     }
 
@@ -193,7 +193,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         started = true;
         Timers.Cancel("start-anyway");
         var parameters = new Parameters(version, current, algorithm.ObservationStatistics);
-        foreach (var worker in workers.OrderBy(w => w.Value.WorkerId)) worker.Key.Tell(parameters);
+        Send(workers.OrderBy(w => w.Value.WorkerId).Select(w => w.Key), parameters);
     }
 
     private void OnRollout(RolloutCollected message)
@@ -211,7 +211,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             Publish(new RolloutRejected(run, rollout.WorkerId, problem));
             // Keep a well-behaved worker of the current round going: it has no other way to get parameters.
             if (worker is not null && rollout.Version != version && !pending.ContainsKey(Sender))
-                Sender.Tell(new Parameters(version, current, algorithm.ObservationStatistics));
+                Send([Sender], new Parameters(version, current, algorithm.ObservationStatistics));
             return;
         }
         pending[Sender] = rollout;
@@ -222,6 +222,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     {
         if (workers.Remove(terminated.ActorRef, out var lost))
         {
+            hosting.Lane?.Drop(terminated.ActorRef);
             pending.Remove(terminated.ActorRef);
             Publish(new WorkerLost(run, lost.WorkerId, workers.Count));
             log.Warning("Worker {0} is gone; {1} remain.", terminated.ActorRef.Path.Name, workers.Count);
@@ -274,7 +275,18 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (evaluator is not null && version % options.Evaluation!.EveryUpdates == 0)
             evaluator.Tell(new EvaluatorActor.Evaluate(version, steps, Snapshot(version)));
         var parameters = new Parameters(version, current, algorithm.ObservationStatistics);
-        foreach (var worker in workers.Keys) worker.Tell(parameters);
+        Send(workers.Keys, parameters);
+    }
+
+    /// <summary>Parameters to workers: on a cluster's data lane when the worker has one (serialized once per round), else by Tell.</summary>
+    private void Send(IEnumerable<IActorRef> targets, Parameters parameters)
+    {
+        byte[]? frame = null;
+        foreach (var worker in targets)
+        {
+            if (hosting.Lane is { Connected: > 0 } lane && lane.TrySend(worker, frame ??= lane.Frame(parameters))) continue;
+            worker.Tell(parameters);
+        }
     }
 
     private void AddEpisode(double value)

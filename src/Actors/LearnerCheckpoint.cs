@@ -14,6 +14,9 @@ internal sealed record LearnerCheckpointing(string Path, TimeSpan Interval);
 internal sealed record LearnerHosting(bool WaitForWorkers, LearnerCheckpointing? Checkpoint)
 {
     public static readonly LearnerHosting InProcess = new(false, null);
+
+    /// <summary>A cluster learner's data lane: parameters go to workers on it when they have one.</summary>
+    public Cluster.LearnerLane? Lane { get; init; }
 }
 
 /// <summary>What a resumed learner continues from.</summary>

@@ -24,6 +24,9 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
     /// checkpoint interval); 0 never. See <see cref="WorkerActor"/> for why.
     /// </summary>
     public int ReseedInterval { get; init; }
+
+    /// <summary>The learner's data lane, when a cluster learner offers one; null sends everything through Akka.</summary>
+    internal Cluster.LaneEndpoint? Lane { get; init; }
 }
 
 /// <summary>
@@ -68,6 +71,7 @@ public sealed class WorkerActor : ReceiveActor
     private RewardScaler? rewardScaler;
     private ObservationNormalizer? normalizer;
     private float[] normalized = [];
+    private Cluster.WorkerLane? lane;
 
     /// <summary>Creates the worker; prefer <see cref="Props"/>.</summary>
     public WorkerActor(WorkerSettings settings, IActorRef learner)
@@ -107,6 +111,8 @@ public sealed class WorkerActor : ReceiveActor
         awaitingFirstParameters = true;
         if (settings.RewardScaling is { } scaling) rewardScaler = new RewardScaler(settings.Environments, scaling);
         normalized = new float[settings.Environments * settings.Spec.ObservationSize];
+        // The lane introduces this actor before it registers, so the learner can answer on it from the first round.
+        if (settings.Lane is { } endpoint) lane = Cluster.WorkerLane.TryConnect(endpoint, (ExtendedActorSystem)Context.System, Self, log);
         learner.Tell(new RegisterWorker(settings.WorkerId, settings.Environments));
     }
 
@@ -118,6 +124,8 @@ public sealed class WorkerActor : ReceiveActor
         // Keep the actor alive across the restart (no PostStop children logic); dispose native state now.
         policy?.Dispose();
         policy = null;
+        lane?.Dispose();
+        lane = null;
     }
 
     /// <inheritdoc />
@@ -130,7 +138,11 @@ public sealed class WorkerActor : ReceiveActor
     }
 
     /// <inheritdoc />
-    protected override void PostStop() => policy?.Dispose();
+    protected override void PostStop()
+    {
+        policy?.Dispose();
+        lane?.Dispose();
+    }
 
     private void OnParameters(Parameters parameters)
     {
@@ -193,7 +205,8 @@ public sealed class WorkerActor : ReceiveActor
         envs.Observations.CopyTo(observations.AsSpan(steps * k * obs));
         var rollout = new Rollout(settings.WorkerId, parameters.Version, steps, k, obs, width, observations, actions, rewards,
             terminated, truncated, finalIndices.ToArray(), finalObservations.ToArray(), episodeReturns.ToArray(), episodeLengths.ToArray());
-        learner.Tell(new RolloutCollected(rollout));
+        var collected = new RolloutCollected(rollout);
+        if (lane is null || !lane.TrySend(collected)) learner.Tell(collected);
     }
 
     /// <summary>Observations as the network sees them: normalised with the learner's statistics when it sends them.</summary>

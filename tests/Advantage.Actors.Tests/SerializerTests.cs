@@ -16,7 +16,7 @@ public class SerializerTests : TestKit
 
     private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
 
-    private static readonly string[] AllManifests = ["RW1", "P1", "RC1", "WR1", "ST1", "GP1", "TP1", "JR1", "RJ1"];
+    private static readonly string[] AllManifests = ["RW1", "P1", "RC1", "WR1", "ST1", "GP1", "TP1", "JR1", "RJ2"];
 
     public static TheoryData<string> Manifests => new(AllManifests);
 
@@ -30,7 +30,7 @@ public class SerializerTests : TestKit
         "GP1" => GetProgress.Instance,
         "TP1" => new TrainingProgress(1000, 1.5, 650.25, 12, 21.5, 9, 2, 1, 3, new UpdateMetrics(0.1, 0.2, 0.69, 1.5, 0.33, 80)),
         "JR1" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2, 8),
-        "RJ1" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]), 5, 11, 4, new RewardScalerOptions(0.95)),
+        "RJ2" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]), 5, 11, 4, new RewardScalerOptions(0.95), 40123),
         _ => throw new ArgumentOutOfRangeException(nameof(manifest)),
     };
 
@@ -175,6 +175,19 @@ public class SerializerTests : TestKit
         var statistics = Serializer.ToBinary(new Parameters(1, [1f], new NormalizerState([0.0], [1.0], 1)));
         BitConverter.GetBytes(-1.0).CopyTo(statistics, statistics.Length - 16);
         Assert.Throws<SerializationException>(() => Serializer.FromBinary(statistics, "P1"));
+    }
+
+    [Fact]
+    public void A_version_1_run_joined_from_an_older_learner_still_reads_and_offers_no_lane()
+    {
+        // RJ1 is RJ2 without the trailing lane port, under tag 9.
+        var joined = (RunJoined)Sample("RJ2");
+        byte[] current = Serializer.ToBinary(joined);
+        byte[] old = current[..^4];
+        old[3] = 9;
+        var back = Assert.IsType<RunJoined>(Serializer.FromBinary(old, "RJ1"));
+        Assert.Equal(joined with { LanePort = 0, Spec = back.Spec }, back);
+        Assert.Throws<SerializationException>(() => Serializer.FromBinary(current, "RJ1"));
     }
 
     [Fact]

@@ -24,5 +24,10 @@ public sealed record JoinRun(string Node, int Workers, int EnvironmentsPerWorker
 /// <param name="Seed">Run seed; worker seeds derive from it and their ids.</param>
 /// <param name="FirstWorkerId">Ids FirstWorkerId .. FirstWorkerId + Workers - 1 belong to the asking node.</param>
 /// <param name="RewardScaling">Worker-side reward scaling of the run; null when rewards stay raw.</param>
+/// <param name="LanePort">
+/// Port of the learner's data lane on the learner node's host, where workers send rollouts and receive
+/// parameters without Akka.Remote's per-message thread hops; 0 when the learner offers none (then every
+/// message goes through Akka.Remote).
+/// </param>
 public sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, int RolloutLength, int Seed, int FirstWorkerId,
-    RewardScalerOptions? RewardScaling = null) : IAdvantageMessage;
+    RewardScalerOptions? RewardScaling = null, int LanePort = 0) : IAdvantageMessage;

@@ -250,6 +250,7 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
                 joined.EnvironmentId, () => registry.Make(joined.EnvironmentId), joined.Spec)
             {
                 RewardScaling = joined.RewardScaling,
+                Lane = joined.LanePort > 0 ? new LaneEndpoint(learnerAddress.Host!, joined.LanePort, frame) : null,
             };
             Context.ActorOf(WorkerActor.Props(settings, learner), $"worker-{id}");
         }

@@ -32,12 +32,12 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
     internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P1", RolloutManifest = "RC1",
         WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP1",
-        JoinRunManifest = "JR1", RunJoinedManifest = "RJ1";
+        JoinRunManifest = "JR1", RunJoinedManifest = "RJ2", RunJoinedV1Manifest = "RJ1";
 
     private static readonly Dictionary<string, byte> Tags = new()
     {
         [RegisterWorkerManifest] = 1, [ParametersManifest] = 2, [RolloutManifest] = 3, [WorkerRestartedManifest] = 4,
-        [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [JoinRunManifest] = 8, [RunJoinedManifest] = 9,
+        [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [JoinRunManifest] = 8, [RunJoinedV1Manifest] = 9, [RunJoinedManifest] = 10,
     };
 
     /// <summary>Created by Akka from HOCON.</summary>
@@ -170,6 +170,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                     w.Double(scaling.Gamma);
                     w.Double(scaling.Epsilon);
                 }
+                w.Int(m.LanePort);
                 break;
         }
         return w.ToArray();
@@ -202,7 +203,8 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 ProgressManifest => new TrainingProgress(r.Long(), r.Double(), r.Double(), r.Long(), r.Double(), r.Long(), r.Int(), r.Long(), r.Long(),
                     r.Bool() ? new UpdateMetrics(r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Int()) : null),
                 JoinRunManifest => new JoinRun(r.String(), r.Int(), r.Int()),
-                RunJoinedManifest => ReadRunJoined(ref r),
+                RunJoinedV1Manifest => ReadRunJoined(ref r, withLane: false),
+                RunJoinedManifest => ReadRunJoined(ref r, withLane: true),
                 _ => throw r.Fail("no reader"),
             };
             r.End();
@@ -215,7 +217,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         }
     }
 
-    private RunJoined ReadRunJoined(ref WireReader r)
+    private RunJoined ReadRunJoined(ref WireReader r, bool withLane)
     {
         var learner = system.Provider.ResolveActorRef(r.String());
         string environmentId = r.String();
@@ -230,7 +232,9 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         var spec = new NetworkSpec(observationSize, hidden, actionSize, continuous, logStd, (BodyKind)body, shape);
         int rolloutLength = r.Int(), seed = r.Int(), firstWorkerId = r.Int();
         var scaling = r.Bool() ? new RewardScalerOptions(r.Double(), r.Double()) : null;
-        return new RunJoined(learner, environmentId, spec, rolloutLength, seed, firstWorkerId, scaling);
+        int lanePort = withLane ? r.Int() : 0;
+        if (lanePort is < 0 or > 65535) throw r.Fail($"lane port {lanePort} is outside [0, 65535]");
+        return new RunJoined(learner, environmentId, spec, rolloutLength, seed, firstWorkerId, scaling, lanePort);
     }
 
     private static Parameters ReadParameters(ref WireReader r)
