@@ -15,12 +15,16 @@ namespace Advantage.Bench;
 /// </summary>
 public static class ClusterBench
 {
-    public sealed record Settings(int Nodes, int EnvironmentsPerWorker, int RolloutLength, int[] Hidden, TimeSpan Warmup, TimeSpan Window, string Output);
+    public sealed record Settings(int Nodes, int EnvironmentsPerWorker, int RolloutLength, int[] Hidden, TimeSpan Warmup, TimeSpan Window, string Output, bool CompareAkkaOnly = true, int Repeats = 1);
 
     public sealed record Side(string Mode, double StepsPerSecond, double UpdatesPerSecond, long Steps, double Seconds, int Workers);
 
     public sealed record Result(string Benchmark, string Environment, MachineInfo Machine, int Workers, int EnvsPerWorker, int Rollout, int[] Hidden,
-        long Parameters, long BytesPerRollout, long BytesPerParameterBroadcast, IReadOnlyList<Side> Sides, double ClusterOverInProcess);
+        long Parameters, long BytesPerRollout, long BytesPerParameterBroadcast, IReadOnlyList<Side> Sides, double ClusterOverInProcess)
+    {
+        /// <summary>Every repeat's measurement, in the order taken (modes interleaved); <see cref="Sides"/> holds each mode's median.</summary>
+        public IReadOnlyList<Side> Samples { get; init; } = [];
+    }
 
     private static TrainingOptions Options(Settings s, int workers) => new()
     {
@@ -36,21 +40,55 @@ public static class ClusterBench
         Console.WriteLine($"cluster vs in-process on CartPole-v1: {settings.Nodes} workers x K {settings.EnvironmentsPerWorker}, rollout {settings.RolloutLength}, hidden [{string.Join(",", settings.Hidden)}]; " +
             $"warm-up {settings.Warmup.TotalSeconds:F1} s, window {settings.Window.TotalSeconds:F1} s; load average before {machine.LoadAverageBefore}, {machine.ProcessorCount} cores.");
 
-        // In process: the same number of worker actors in one actor system.
+        // Modes are interleaved (in-process, cluster, cluster without the lane; again), so a change in machine
+        // load shows up in every mode rather than in one; each mode reports its median.
+        var samples = new List<Side>();
+        long parameters = 0, rolloutBytes = 0, parameterBytes = 0;
+        for (int repeat = 1; repeat <= settings.Repeats; repeat++)
+        {
+            var inProcess = RunInProcess(settings);
+            Console.WriteLine($"  in-process : {inProcess.StepsPerSecond,10:N0} steps/s  {inProcess.UpdatesPerSecond,7:N0} updates/s");
+            Side cluster;
+            (cluster, parameters, rolloutBytes, parameterBytes) = RunCluster(settings, lane: true);
+            Console.WriteLine($"  cluster    : {cluster.StepsPerSecond,10:N0} steps/s  {cluster.UpdatesPerSecond,7:N0} updates/s  ({settings.Nodes} worker processes + learner; rounds on the data lane)");
+            samples.Add(inProcess);
+            samples.Add(cluster);
+            if (settings.CompareAkkaOnly)
+            {
+                var akkaOnly = RunCluster(settings, lane: false).Side;
+                Console.WriteLine($"  akka-only  : {akkaOnly.StepsPerSecond,10:N0} steps/s  {akkaOnly.UpdatesPerSecond,7:N0} updates/s  (the same cluster, every message through Akka.Remote)");
+                samples.Add(akkaOnly);
+            }
+        }
+        var sides = samples.GroupBy(s => s.Mode).Select(g => Median(g.ToList())).ToList();
+        double ratio = sides[1].StepsPerSecond / sides[0].StepsPerSecond;
+        Console.WriteLine($"  medians of {settings.Repeats}: " + string.Join(", ", sides.Select(s => $"{s.Mode} {s.StepsPerSecond:N0}")));
+        Console.WriteLine($"  cluster / in-process = {ratio:P0}; bytes per rollout {rolloutBytes:N0}, per parameter broadcast {parameterBytes:N0} ({parameters:N0} parameters)");
+        Report.Write(settings.Output, new Result("cluster", "CartPole-v1", machine, settings.Nodes, settings.EnvironmentsPerWorker, settings.RolloutLength, settings.Hidden,
+            parameters, rolloutBytes, parameterBytes, sides, Report.Round(ratio, 3)) { Samples = samples });
+        return 0;
+    }
+
+    private static Side Median(List<Side> sides) => sides.OrderBy(s => s.StepsPerSecond).ElementAt(sides.Count / 2);
+
+    /// <summary>The same number of worker actors in one actor system.</summary>
+    private static Side RunInProcess(Settings settings)
+    {
         var local = Report.NewSystem("bench-inprocess");
-        Side inProcess;
         try
         {
             var run = Training.Start(local, Options(settings, settings.Nodes));
-            inProcess = Measure("in-process", run, settings, _ => true);
+            return Measure("in-process", run, settings, _ => true);
         }
         finally
         {
             Report.Shutdown(local);
         }
-        Console.WriteLine($"  in-process : {inProcess.StepsPerSecond,10:N0} steps/s  {inProcess.UpdatesPerSecond,7:N0} updates/s");
+    }
 
-        // Loopback cluster: learner here, one worker process per node.
+    /// <summary>A loopback cluster: learner here, one worker process per node.</summary>
+    private static (Side Side, long Parameters, long RolloutBytes, long ParameterBytes) RunCluster(Settings settings, bool lane)
+    {
         int port = FreePort();
         var options = Options(settings, 1);
         using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
@@ -59,7 +97,7 @@ public static class ClusterBench
         long parameters, rolloutBytes, parameterBytes;
         try
         {
-            var run = ClusterLearner.Start(system, options);
+            var run = ClusterLearner.Start(system, options, new ClusterLearnerOptions().WithDataLane(lane));
             for (int n = 0; n < settings.Nodes; n++) children.Add(StartWorker(port, settings.EnvironmentsPerWorker));
             var deadline = Stopwatch.StartNew();
             while (run.GetProgressAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult().Workers < settings.Nodes)
@@ -67,7 +105,7 @@ public static class ClusterBench
                 if (deadline.Elapsed > TimeSpan.FromSeconds(120)) throw new TimeoutException("Worker processes did not join within 120 s.");
                 Thread.Sleep(200);
             }
-            cluster = Measure("cluster", run, settings, p => p.Workers == settings.Nodes);
+            cluster = Measure(lane ? "cluster" : "cluster-akka-only", run, settings, p => p.Workers == settings.Nodes);
             var serializer = new AdvantageSerializer((ExtendedActorSystem)system);
             float[] values = new float[ClusterParameterCount(run)];
             parameters = values.Length;
@@ -83,12 +121,7 @@ public static class ClusterBench
             }
             system.Terminate().Wait(TimeSpan.FromSeconds(10));
         }
-        Console.WriteLine($"  cluster    : {cluster.StepsPerSecond,10:N0} steps/s  {cluster.UpdatesPerSecond,7:N0} updates/s  ({settings.Nodes} worker processes + learner)");
-        double ratio = cluster.StepsPerSecond / inProcess.StepsPerSecond;
-        Console.WriteLine($"  cluster / in-process = {ratio:P0}; bytes per rollout {rolloutBytes:N0}, per parameter broadcast {parameterBytes:N0} ({parameters:N0} parameters)");
-        Report.Write(settings.Output, new Result("cluster", "CartPole-v1", machine, settings.Nodes, settings.EnvironmentsPerWorker, settings.RolloutLength, settings.Hidden,
-            parameters, rolloutBytes, parameterBytes, [inProcess, cluster], Report.Round(ratio, 3)));
-        return 0;
+        return (cluster, parameters, rolloutBytes, parameterBytes);
     }
 
     private static long ClusterParameterCount(TrainingRun run)

@@ -111,8 +111,8 @@ public sealed class WorkerActor : ReceiveActor
         awaitingFirstParameters = true;
         if (settings.RewardScaling is { } scaling) rewardScaler = new RewardScaler(settings.Environments, scaling);
         normalized = new float[settings.Environments * settings.Spec.ObservationSize];
-        // The lane introduces this actor before it registers, so the learner can answer on it from the first round.
-        if (settings.Lane is { } endpoint) lane = Cluster.WorkerLane.TryConnect(endpoint, (ExtendedActorSystem)Context.System, Self, log);
+        // The lane connects in the background; rounds use it once it is up and Akka until then.
+        if (settings.Lane is { } endpoint) lane = Cluster.WorkerLane.Open(endpoint, (ExtendedActorSystem)Context.System, Self, log);
         learner.Tell(new RegisterWorker(settings.WorkerId, settings.Environments));
     }
 

@@ -48,9 +48,12 @@ public class DataLaneTests() : TestKit("akka.actor.provider = remote\nakka.remot
         return lane;
     }
 
-    private WorkerLane Connect(LearnerLane lane, IActorRef worker) =>
-        WorkerLane.TryConnect(new LaneEndpoint("127.0.0.1", lane.Port, MaxFrame), Extended, worker, Logging.GetLogger(Sys, "test"))
-        ?? throw new InvalidOperationException("The lane did not connect.");
+    private WorkerLane Connect(LearnerLane lane, IActorRef worker)
+    {
+        var workerLane = WorkerLane.Open(new LaneEndpoint("127.0.0.1", lane.Port, MaxFrame), Extended, worker, Logging.GetLogger(Sys, "test"));
+        AwaitCondition(() => workerLane.Ready && lane.Connected == 1);
+        return workerLane;
+    }
 
     [Fact]
     public void Rollouts_arrive_as_sent_by_their_worker_and_parameters_reach_the_worker()
@@ -58,7 +61,6 @@ public class DataLaneTests() : TestKit("akka.actor.provider = remote\nakka.remot
         using var lane = OpenLane(TestActor);
         var worker = CreateTestProbe();
         using var workerLane = Connect(lane, worker.Ref);
-        AwaitCondition(() => lane.Connected == 1);
 
         var rollout = Fixtures.Rollout(workerId: 4, version: 7);
         Assert.True(workerLane.TrySend(new RolloutCollected(rollout)));
@@ -102,7 +104,6 @@ public class DataLaneTests() : TestKit("akka.actor.provider = remote\nakka.remot
         using var lane = OpenLane(TestActor);
         var worker = CreateTestProbe();
         using var workerLane = Connect(lane, worker.Ref);
-        AwaitCondition(() => lane.Connected == 1);
         lane.Drop(worker.Ref);
         Assert.Equal(0, lane.Connected);
         Assert.False(lane.TrySend(worker.Ref, lane.Frame(new Parameters(1, [1f]))));
@@ -111,7 +112,7 @@ public class DataLaneTests() : TestKit("akka.actor.provider = remote\nakka.remot
     }
 
     [Fact]
-    public void A_worker_that_cannot_reach_a_lane_gets_none()
+    public void A_worker_that_cannot_reach_a_lane_keeps_sending_through_akka()
     {
         int closedPort;
         using (var listener = new TcpListener(System.Net.IPAddress.Loopback, 0))
@@ -119,6 +120,9 @@ public class DataLaneTests() : TestKit("akka.actor.provider = remote\nakka.remot
             listener.Start();
             closedPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         }
-        Assert.Null(WorkerLane.TryConnect(new LaneEndpoint("127.0.0.1", closedPort, MaxFrame), Extended, TestActor, Logging.GetLogger(Sys, "test")));
+        using var workerLane = WorkerLane.Open(new LaneEndpoint("127.0.0.1", closedPort, MaxFrame), Extended, TestActor, Logging.GetLogger(Sys, "test"));
+        AwaitCondition(() => workerLane.Broken);
+        Assert.False(workerLane.Ready);
+        Assert.False(workerLane.TrySend(new RolloutCollected(Fixtures.Rollout(0, 1))));
     }
 }

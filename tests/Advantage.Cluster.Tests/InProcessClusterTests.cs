@@ -39,6 +39,8 @@ public class InProcessClusterTests
         Assert.Equal("127.0.0.1", config.GetString("akka.remote.dot-netty.tcp.hostname"));
         Assert.False(config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
         Assert.Equal("cluster", config.GetString("akka.actor.provider"));
+        // Compute actors on a node wait a network round for each message: they block instead of spinning.
+        Assert.Contains(nameof(BlockingComputeDispatcherConfigurator), config.GetString("advantage.compute-dispatcher.type"));
     }
 
     [Fact]

@@ -106,6 +106,8 @@ public static class ClusterConfig
               }
               coordinated-shutdown.exit-clr = off
             }
+            # Compute actors here wait a network round for their next message; blocking beats spinning.
+            advantage.compute-dispatcher.type = "Advantage.Actors.BlockingComputeDispatcherConfigurator, Advantage.Actors"
             """;
         return ConfigurationFactory.ParseString(hocon).WithFallback(AdvantageConfig.Default);
     }

@@ -239,50 +239,44 @@ internal sealed record LaneEndpoint(string Host, int Port, long MaxFrame);
 /// A worker actor's end of the data lane: sends its rollouts on its own thread and hands parameters that arrive
 /// to the actor. Created in the actor's PreStart and disposed with the actor instance.
 /// </summary>
+/// <remarks>
+/// The lane's thread connects, introduces the actor, then reads; until it has, <see cref="TrySend"/> says no and
+/// the actor uses Akka, so PreStart never waits on the network. The socket is connected and used only with
+/// blocking calls: on Linux a socket that has seen one asynchronous call stays non-blocking and .NET then
+/// emulates every blocking read and write through its epoll thread and the thread pool, two more thread hops
+/// per message.
+/// </remarks>
 internal sealed class WorkerLane : IDisposable
 {
-    private readonly NetworkStream stream;
+    private readonly Socket socket = new(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
     private readonly AdvantageSerializer serializer;
+    private NetworkStream? stream;
+    private volatile bool ready;
     private volatile bool broken;
 
-    private WorkerLane(NetworkStream stream, AdvantageSerializer serializer)
+    private WorkerLane(AdvantageSerializer serializer) => this.serializer = serializer;
+
+    /// <summary>Starts connecting the lane for <paramref name="self"/> in the background.</summary>
+    public static WorkerLane Open(LaneEndpoint endpoint, ExtendedActorSystem system, IActorRef self, ILoggingAdapter log)
     {
-        this.stream = stream;
-        this.serializer = serializer;
+        var lane = new WorkerLane(new AdvantageSerializer(system));
+        new Thread(() => lane.Run(endpoint, self, log)) { IsBackground = true, Name = "advantage-lane-read" }.Start();
+        return lane;
     }
 
-    /// <summary>Connects and introduces <paramref name="self"/>; null (and a log line) when the lane cannot be reached.</summary>
-    public static WorkerLane? TryConnect(LaneEndpoint endpoint, ExtendedActorSystem system, IActorRef self, ILoggingAdapter log)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
-                socket.ConnectAsync(endpoint.Host, endpoint.Port, timeout.Token).AsTask().GetAwaiter().GetResult();
-            var stream = new NetworkStream(socket, ownsSocket: true);
-            stream.Write(LaneFrames.Encode(LaneFrames.Hello, Encoding.UTF8.GetBytes(Akka.Serialization.Serialization.SerializedActorPath(self))));
-            var lane = new WorkerLane(stream, new AdvantageSerializer(system));
-            new Thread(() => lane.ReadLoop(self, endpoint.MaxFrame, log)) { IsBackground = true, Name = "advantage-lane-read" }.Start();
-            return lane;
-        }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
-        {
-            socket.Dispose();
-            log.Warning("No data lane to {0}:{1} ({2}); rounds go through Akka.Remote.", endpoint.Host, endpoint.Port, e.Message);
-            return null;
-        }
-    }
+    /// <summary>True while rollouts can go on the lane.</summary>
+    public bool Ready => ready && !broken;
 
     /// <summary>True once the lane is closed or failed; every send then goes through Akka.</summary>
     public bool Broken => broken;
 
-    /// <summary>Sends a message on the lane; false when the lane is broken (the caller falls back to Tell).</summary>
+    /// <summary>Sends a message on the lane; false when the lane is not (or no longer) up, so the caller falls back to Tell.</summary>
     public bool TrySend(object message)
     {
-        if (broken) return false;
+        if (!Ready || stream is not { } s) return false;
         try
         {
-            stream.Write(LaneFrames.Encode(serializer.Manifest(message), serializer.ToBinary(message)));
+            s.Write(LaneFrames.Encode(serializer.Manifest(message), serializer.ToBinary(message)));
             return true;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
@@ -295,14 +289,19 @@ internal sealed class WorkerLane : IDisposable
     public void Dispose()
     {
         broken = true;
-        stream.Dispose();
+        socket.Dispose();
     }
 
-    private void ReadLoop(IActorRef self, long maxFrame, ILoggingAdapter log)
+    private void Run(LaneEndpoint endpoint, IActorRef self, ILoggingAdapter log)
     {
         try
         {
-            while (LaneFrames.Read(stream, maxFrame) is { } frame)
+            socket.Connect(endpoint.Host, endpoint.Port);
+            var s = new NetworkStream(socket, ownsSocket: false);
+            s.Write(LaneFrames.Encode(LaneFrames.Hello, Encoding.UTF8.GetBytes(Akka.Serialization.Serialization.SerializedActorPath(self))));
+            stream = s;
+            ready = true;
+            while (LaneFrames.Read(s, endpoint.MaxFrame) is { } frame)
             {
                 object message;
                 try
@@ -319,7 +318,7 @@ internal sealed class WorkerLane : IDisposable
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ObjectDisposedException or SocketException)
         {
-            if (!broken) log.Info("The data lane closed: {0}", e.Message);
+            if (!broken) log.Warning("The data lane to {0}:{1} is down ({2}); rounds go through Akka.Remote.", endpoint.Host, endpoint.Port, e.Message);
         }
         finally
         {
