@@ -115,7 +115,8 @@ internal static class ClusterCommands
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file: resumed from at start, rewritten atomically at the interval" };
         var interval = new Option<double>("--checkpoint-interval") { Description = "Seconds between checkpoints", DefaultValueFactory = _ => 10 };
         var quiet = new Option<bool>("--quiet") { Description = "Print only the summary" };
-        var command = new Command("learner", "Run the learner node of a training cluster (the seed that worker nodes join).") { port, checkpoint, interval, quiet };
+        var noLane = new Option<bool>("--no-data-lane") { Description = "Send rollouts and parameters through Akka.Remote instead of the direct data lane (off anyway with TLS)" };
+        var command = new Command("learner", "Run the learner node of a training cluster (the seed that worker nodes join).") { port, checkpoint, interval, quiet, noLane };
         foreach (var o in common.All.Concat(run.All)) command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -131,7 +132,7 @@ internal static class ClusterCommands
             using var stop = new CancellationTokenSource();
             common.WatchParent(parse, stop);
             using var system = ClusterLearner.CreateSystem(node, options);
-            var learnerOptions = new ClusterLearnerOptions { CheckpointInterval = TimeSpan.FromSeconds(parse.GetValue(interval)) };
+            var learnerOptions = new ClusterLearnerOptions { CheckpointInterval = TimeSpan.FromSeconds(parse.GetValue(interval)), DataLane = !parse.GetValue(noLane) };
             if (parse.GetValue(checkpoint) is { } path) learnerOptions = learnerOptions.WithCheckpointPath(path);
             bool isQuiet = parse.GetValue(quiet);
             Console.WriteLine($"Learner listening on {node.Host}:{node.Port}{(node.Tls is null ? "" : " (TLS)")}; training {options.EnvironmentId}; join with: worker --join {node.Host}:{node.Port}");
