@@ -69,7 +69,21 @@ public static class ClusterBench
         return 0;
     }
 
-    private static Side Median(List<Side> sides) => sides.OrderBy(s => s.StepsPerSecond).ElementAt(sides.Count / 2);
+    /// <summary>The middle measurement; with an even count, the mean of the two middle ones.</summary>
+    private static Side Median(List<Side> sides)
+    {
+        var sorted = sides.OrderBy(s => s.StepsPerSecond).ToList();
+        var upper = sorted[sorted.Count / 2];
+        if (sorted.Count % 2 == 1) return upper;
+        var lower = sorted[sorted.Count / 2 - 1];
+        return upper with
+        {
+            StepsPerSecond = Report.Round((lower.StepsPerSecond + upper.StepsPerSecond) / 2, 1),
+            UpdatesPerSecond = Report.Round((lower.UpdatesPerSecond + upper.UpdatesPerSecond) / 2, 1),
+            Steps = lower.Steps + upper.Steps,
+            Seconds = Report.Round(lower.Seconds + upper.Seconds, 3),
+        };
+    }
 
     /// <summary>The same number of worker actors in one actor system.</summary>
     private static Side RunInProcess(Settings settings)
