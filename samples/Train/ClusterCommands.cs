@@ -115,12 +115,32 @@ internal static class ClusterCommands
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file: resumed from at start, rewritten atomically at the interval" };
         var interval = new Option<double>("--checkpoint-interval") { Description = "Seconds between checkpoints", DefaultValueFactory = _ => 10 };
         var quiet = new Option<bool>("--quiet") { Description = "Print only the summary" };
+        var resume = new Option<string?>("--resume") { Description = "Start from this training checkpoint (e.g. an in-process run's last.ckpt; its algorithm options and environment are used); a --checkpoint file that already exists wins" };
         var noLane = new Option<bool>("--no-data-lane") { Description = "Send rollouts and parameters through Akka.Remote instead of the direct data lane (off anyway with TLS)" };
-        var command = new Command("learner", "Run the learner node of a training cluster (the seed that worker nodes join).") { port, checkpoint, interval, quiet, noLane };
+        var command = new Command("learner", "Run the learner node of a training cluster (the seed that worker nodes join).") { port, checkpoint, interval, resume, quiet, noLane };
         foreach (var o in common.All.Concat(run.All)) command.Options.Add(o);
         command.SetAction(parse =>
         {
             var options = run.Options(parse);
+            if (parse.GetValue(resume) is { } resumePath)
+            {
+                Learning.Checkpoint saved;
+                try
+                {
+                    saved = Learning.Checkpoint.Load(resumePath);
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException)
+                {
+                    Console.Error.WriteLine($"Cannot resume: {e.Message}");
+                    return 2;
+                }
+                if (!saved.CanResume)
+                {
+                    Console.Error.WriteLine($"Cannot resume: '{resumePath}' is a bare model without optimizer state and counters.");
+                    return 2;
+                }
+                options = options with { Algorithm = saved.Options!, EnvironmentId = saved.EnvironmentId ?? options.EnvironmentId, ResumeFrom = saved };
+            }
             var node = common.Node(parse, parse.GetValue(port));
             var problems = options.Problems().Concat(node.Problems()).ToList();
             if (problems.Count > 0)

@@ -52,7 +52,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private double lastRate;
     private readonly string run;
     private bool finished;
-    private readonly long stepsAtStart;
+    private long stepsAtStart;
     private TensorBoardLog? tensorBoard;
     private IActorRef? evaluator;
     private EvaluationFinished? lastEvaluation;
@@ -78,13 +78,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         // Training.Start names the learner "<run>-learner"; events carry the run's name.
         string name = Self.Path.Name;
         run = name.EndsWith("-learner", StringComparison.Ordinal) ? name[..^"-learner".Length] : name;
-        if (options.ResumeFrom?.Progress is { } resumed)
-        {
-            version = resumed.Version;
-            steps = stepsAtStart = stepsAtLastReport = resumed.Steps;
-            episodes = resumed.Episodes;
-            foreach (double r in resumed.RecentReturns.Skip(Math.Max(0, resumed.RecentReturns.Count - window.Length))) AddToWindow(r);
-        }
+        if (options.ResumeFrom?.Progress is { } resumed) ContinueFrom(resumed);
         Receive<RegisterWorker>(OnRegister);
         Receive<RolloutCollected>(OnRollout);
         Receive<Terminated>(OnTerminated);
@@ -143,12 +137,10 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         else Timers.StartSingleTimer("start-anyway", StartAnyway.Instance, TimeSpan.FromSeconds(30));
         if (hosting.Checkpoint is { } checkpoint)
         {
-            if (LearnerCheckpoint.TryResume(checkpoint.Path, algorithm) is { } resumed)
+            // The hosted checkpoint is this run's own, newer than any ResumeFrom it started with: it wins.
+            if (LearnerCheckpoint.TryLoad(checkpoint.Path, algorithm) is { } resumed)
             {
-                version = resumed.Version;
-                steps = resumed.Steps;
-                episodes = resumed.Episodes;
-                stepsAtLastReport = steps;
+                ContinueFrom(resumed);
                 current = algorithm.Parameters.Read();
                 log.Warning("Resumed from checkpoint {0}: version {1}, {2} steps.", checkpoint.Path, version, steps);
             }
@@ -289,6 +281,17 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>Counters and return window of a resumed run, so its mean return, target check and step budget continue.</summary>
+    private void ContinueFrom(CheckpointProgress resumed)
+    {
+        version = resumed.Version;
+        steps = stepsAtStart = stepsAtLastReport = resumed.Steps;
+        episodes = resumed.Episodes;
+        windowCount = windowNext = 0;
+        windowSum = 0;
+        foreach (double r in resumed.RecentReturns.Skip(Math.Max(0, resumed.RecentReturns.Count - window.Length))) AddToWindow(r);
+    }
+
     private void AddEpisode(double value)
     {
         episodes++;
@@ -340,7 +343,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (hosting.Checkpoint is not { } checkpoint) return;
         try
         {
-            LearnerCheckpoint.Save(checkpoint.Path, algorithm, current, version, steps, episodes);
+            Snapshot(version).Save(checkpoint.Path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -4,7 +4,7 @@ using Advantage.Learning;
 namespace Advantage.Actors;
 
 /// <summary>Where and how often a learner writes its resumable state.</summary>
-/// <param name="Path">Checkpoint file; the optimizer state goes beside it in <c>Path + ".optimizer"</c>.</param>
+/// <param name="Path">Checkpoint file (format 2, the same as an in-process run's <c>last.ckpt</c>).</param>
 /// <param name="Interval">How often it is rewritten (atomically) while training.</param>
 internal sealed record LearnerCheckpointing(string Path, TimeSpan Interval);
 
@@ -19,67 +19,53 @@ internal sealed record LearnerHosting(bool WaitForWorkers, LearnerCheckpointing?
     public Cluster.LearnerLane? Lane { get; init; }
 }
 
-/// <summary>What a resumed learner continues from.</summary>
-internal sealed record ResumedLearner(long Version, long Steps, long Episodes);
-
 /// <summary>
-/// A learner's resumable state on disk: parameters, version and step count in an <see cref="Checkpoint"/>
-/// (atomic: temporary file, then rename), the observation normaliser's statistics in its metadata, and the
-/// optimizer's state beside it, written the same way.
+/// Reads a cluster learner's own checkpoint at start. It is written (atomically, every interval and at the end) as
+/// the same format-2 <see cref="Checkpoint"/> that an in-process run writes as <c>last.ckpt</c>, with optimizer state,
+/// counters, return window and observation statistics inside, so one file resumes either kind of run and
+/// <c>eval</c> reads it too.
 /// </summary>
 internal static class LearnerCheckpoint
 {
-    public static string OptimizerPath(string path) => path + ".optimizer";
-
-    public static void Save(string path, A2CLearner algorithm, float[] parameters, long version, long steps, long episodes)
-    {
-        // Optimizer first: a checkpoint file never points at optimizer state older than itself by more than one interval.
-        string optimizer = OptimizerPath(path);
-        string temp = optimizer + ".tmp-" + Environment.ProcessId;
-        string? dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        if (algorithm.Optimizer is TorchSharp.Modules.OptimizerHelper helper)
-        {
-            helper.save_state_dict(temp);
-            File.Move(temp, optimizer, overwrite: true);
-        }
-        var metadata = new Dictionary<string, string>
-        {
-            ["version"] = version.ToString(CultureInfo.InvariantCulture),
-            ["steps"] = steps.ToString(CultureInfo.InvariantCulture),
-            ["episodes"] = episodes.ToString(CultureInfo.InvariantCulture),
-        };
-        if (algorithm.ObservationStatistics is { } statistics)
-        {
-            metadata["observation_mean"] = string.Join(',', statistics.Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
-            metadata["observation_var"] = string.Join(',', statistics.Var.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
-            metadata["observation_count"] = statistics.Count.ToString("R", CultureInfo.InvariantCulture);
-        }
-        new Checkpoint(algorithm.Spec, parameters, metadata).Save(path);
-    }
-
-    /// <summary>Loads the state into <paramref name="algorithm"/> when a checkpoint exists; null when there is none.</summary>
-    /// <exception cref="InvalidDataException">The checkpoint exists but is corrupt or belongs to another network.</exception>
-    public static ResumedLearner? TryResume(string path, A2CLearner algorithm)
+    /// <summary>
+    /// Loads the checkpoint at <paramref name="path"/> into <paramref name="algorithm"/> and returns where the run
+    /// stood; null when there is no file yet (a fresh run).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is corrupt, of another network, or cannot resume training.</exception>
+    public static CheckpointProgress? TryLoad(string path, A2CLearner algorithm)
     {
         if (!File.Exists(path)) return null;
-        var checkpoint = Checkpoint.Load(path);
-        if (!checkpoint.Spec.Equals(algorithm.Spec) || checkpoint.Parameters.Length != algorithm.Parameters.Count)
-            throw new InvalidDataException($"Checkpoint '{path}' is of another network ({checkpoint.Spec}); this run trains {algorithm.Spec}.");
-        algorithm.Parameters.Write(checkpoint.Parameters);
-        if (checkpoint.Metadata.TryGetValue("observation_mean", out var mean) && checkpoint.Metadata.TryGetValue("observation_var", out var var)
-            && checkpoint.Metadata.TryGetValue("observation_count", out var count) && algorithm.ObservationStatistics is not null)
+        var saved = Checkpoint.Load(path);
+        if (!saved.Spec.Equals(algorithm.Spec) || saved.Parameters.Length != algorithm.Parameters.Count)
+            throw new InvalidDataException($"Checkpoint '{path}' holds another network ({saved.Spec.ObservationSize} observations, hidden [{string.Join(", ", saved.Spec.HiddenSizes)}], {saved.Spec.ActionSize} actions); this run trains {algorithm.Spec.ObservationSize}, [{string.Join(", ", algorithm.Spec.HiddenSizes)}], {algorithm.Spec.ActionSize}.");
+        if (saved.Progress is null && saved.OptimizerState is null) return LoadLegacy(path, saved, algorithm);
+        if (!saved.CanResume)
+            throw new InvalidDataException($"Checkpoint '{path}' is a bare model (no optimizer state, counters or options); a learner can only resume from a training checkpoint.");
+        LearnerState.Restore(algorithm, saved);
+        return saved.Progress;
+    }
+
+    /// <summary>
+    /// The cluster learner's format before it wrote format 2 (kept for one release): counters and observation
+    /// statistics as metadata strings, the optimizer in a side file <c>PATH.optimizer</c>, no return window.
+    /// </summary>
+    private static CheckpointProgress LoadLegacy(string path, Checkpoint saved, A2CLearner algorithm)
+    {
+        algorithm.Parameters.Write(saved.Parameters);
+        var metadata = saved.Metadata;
+        if (metadata.TryGetValue("observation_mean", out var mean) && metadata.TryGetValue("observation_var", out var var)
+            && metadata.TryGetValue("observation_count", out var count) && algorithm.ObservationStatistics is not null)
         {
             algorithm.RestoreObservationStatistics(new Environments.NormalizerState(Doubles(mean), Doubles(var), double.Parse(count, CultureInfo.InvariantCulture)));
         }
-        if (File.Exists(OptimizerPath(path)) && algorithm.Optimizer is TorchSharp.Modules.OptimizerHelper helper)
-            helper.load_state_dict(OptimizerPath(path));
-        return new ResumedLearner(Read(checkpoint, "version"), Read(checkpoint, "steps"), Read(checkpoint, "episodes"));
+        string optimizer = path + ".optimizer";
+        if (File.Exists(optimizer)) LearnerState.LoadOptimizer(algorithm, File.ReadAllBytes(optimizer));
+        return new CheckpointProgress(Read(metadata, "version"), Read(metadata, "steps"), Read(metadata, "episodes"), []);
     }
 
     private static double[] Doubles(string text) =>
         text.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 
-    private static long Read(Checkpoint checkpoint, string key) =>
-        checkpoint.Metadata.TryGetValue(key, out var text) && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value : 0;
+    private static long Read(IReadOnlyDictionary<string, string> metadata, string key) =>
+        metadata.TryGetValue(key, out var text) && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value : 0;
 }

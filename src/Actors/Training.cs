@@ -61,12 +61,27 @@ public static class Training
         var algorithm = options.Algorithm;
         var probe = options.Environments.Make(options.EnvironmentId);
         var spec = NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body);
+        CheckResumable(options, spec);
+        var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int run = Interlocked.Increment(ref runCounter);
+        var learning = CreateLearner(options, spec);
+        var learner = system.ActorOf(LearnerActor.Props(options, learning, onProgress, completion), $"advantage-run-{run}-learner");
+        var supervisor = system.ActorOf(Props.Create(() => new RunSupervisor(options, spec, learner)), $"advantage-run-{run}");
+        return new TrainingRun(supervisor, learner, completion.Task, spec);
+    }
+
+    /// <summary>Refuses a <see cref="TrainingOptions.ResumeFrom"/> whose network does not fit the environment, before anything starts.</summary>
+    internal static void CheckResumable(TrainingOptions options, NetworkSpec spec)
+    {
         if (options.ResumeFrom is { } resume && !resume.Spec.Equals(spec))
             throw new OptionsValidationException(nameof(TrainingOptions),
                 [$"{nameof(TrainingOptions.ResumeFrom)} holds a network for {resume.Spec.ObservationSize} observations and {resume.Spec.ActionSize} actions; '{options.EnvironmentId}' needs {spec.ObservationSize} and {spec.ActionSize}."]);
-        var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        int run = Interlocked.Increment(ref runCounter);
-        var learning = new A2CLearner(algorithm, spec);
+    }
+
+    /// <summary>The run's learner, continued from <see cref="TrainingOptions.ResumeFrom"/> when there is one.</summary>
+    internal static A2CLearner CreateLearner(TrainingOptions options, NetworkSpec spec)
+    {
+        var learning = new A2CLearner(options.Algorithm, spec);
         if (options.ResumeFrom is { } resumeFrom)
         {
             try
@@ -79,9 +94,7 @@ public static class Training
                 throw;
             }
         }
-        var learner = system.ActorOf(LearnerActor.Props(options, learning, onProgress, completion), $"advantage-run-{run}-learner");
-        var supervisor = system.ActorOf(Props.Create(() => new RunSupervisor(options, spec, learner)), $"advantage-run-{run}");
-        return new TrainingRun(supervisor, learner, completion.Task, spec);
+        return learning;
     }
 
     /// <summary>Starts a run and waits for it to end.</summary>

@@ -137,6 +137,38 @@ public class InProcessClusterTests
     }
 
     [Fact]
+    public async Task A_cluster_learner_continues_an_in_process_runs_last_checkpoint_and_refuses_one_of_another_environment()
+    {
+        string folder = Directory.CreateTempSubdirectory("advantage-handover-").FullName;
+        try
+        {
+            var inProcess = Run(16).WithMaxSteps(3_000).WithCheckpointDirectory(folder);
+            using (var local = ActorSystem.Create("local", AdvantageConfig.Default))
+            {
+                var finished = await Training.RunAsync(local, inProcess).WaitAsync(TimeSpan.FromSeconds(90));
+                Assert.Equal(StopReason.StepBudgetExhausted, finished.Reason);
+            }
+            var last = Checkpoint.Load(Path.Combine(folder, "last.ckpt"));
+            Assert.True(last.CanResume);
+
+            using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(Ports.Free()), Run(16));
+            var run = ClusterLearner.Start(system, Run(16).WithResumeFrom(last));
+            var progress = await run.GetProgressAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal((last.Progress!.Version, last.Progress.Steps, last.Progress.Episodes), (progress.Version, progress.Steps, progress.Episodes));
+            run.Stop();
+            var result = await run.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(last.Parameters, result.Parameters);
+
+            var error = Assert.Throws<OptionsValidationException>(() => ClusterLearner.Start(system, Run(16).WithEnvironmentId("Acrobot-v1").WithResumeFrom(last)));
+            Assert.Contains("ResumeFrom", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_restarted_learner_resumes_from_its_checkpoint_and_the_worker_node_comes_back_to_it()
     {
         string folder = Directory.CreateTempSubdirectory("advantage-resume-").FullName;
@@ -204,7 +236,9 @@ public class InProcessClusterTests
             if (!File.Exists(path)) continue;
             try
             {
-                long version = long.Parse(Checkpoint.Load(path).Metadata["version"], System.Globalization.CultureInfo.InvariantCulture);
+                var saved = Checkpoint.Load(path);
+                Assert.True(saved.CanResume);
+                long version = saved.Progress!.Version;
                 if (condition(version)) return version;
             }
             catch (IOException)

@@ -12,8 +12,11 @@ public sealed record ClusterLearnerOptions
 {
     /// <summary>
     /// Checkpoint file: written atomically every <see cref="CheckpointInterval"/> and at the end, and read at start,
-    /// so a learner process that was killed resumes where it was (parameters, optimizer state, version, steps).
-    /// Null: no checkpoints, a restarted learner starts afresh. Default null.
+    /// so a learner process that was killed resumes where it was (parameters, optimizer state, observation
+    /// statistics, version, steps, episodes and the return window). The file is the same format-2
+    /// <see cref="Learning.Checkpoint"/> an in-process run writes as <c>last.ckpt</c>: <c>eval</c> plays it and
+    /// <see cref="TrainingOptions.ResumeFrom"/> continues it in one process. Null: no checkpoints, a restarted
+    /// learner starts afresh. Default null.
     /// </summary>
     public string? CheckpointPath { get; init; }
 
@@ -74,6 +77,9 @@ public static class ClusterLearner
     /// <summary>
     /// Starts the learner of a cluster run in <paramref name="system"/> (made by <see cref="CreateSystem"/>).
     /// No workers start here: <see cref="A2COptions.Workers"/> is ignored, workers come from worker nodes.
+    /// A run continues from <see cref="TrainingOptions.ResumeFrom"/> (for instance an in-process run's <c>last.ckpt</c>)
+    /// unless <see cref="ClusterLearnerOptions.CheckpointPath"/> already holds a checkpoint: that one is this run's
+    /// own and newer, so it wins.
     /// The run ends on the target, the step budget or <see cref="TrainingRun.Stop"/>; never because workers are gone.
     /// </summary>
     public static TrainingRun Start(ActorSystem system, TrainingOptions options, ClusterLearnerOptions? learnerOptions = null, Action<TrainingProgress>? onProgress = null)
@@ -86,6 +92,7 @@ public static class ClusterLearner
             throw new OptionsValidationException(nameof(ClusterLearnerOptions), [$"CheckpointInterval = {learnerOptions.CheckpointInterval} must be at least 100 ms."]);
         AdvantageConfig.Install(system);
         var spec = SpecFor(options);
+        Training.CheckResumable(options, spec);
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var hosting = new LearnerHosting(true, learnerOptions.CheckpointPath is { } path ? new LearnerCheckpointing(path, learnerOptions.CheckpointInterval) : null)
         {
@@ -133,7 +140,7 @@ internal sealed class LearnerEndpoint : ReceiveActor
 
     public LearnerEndpoint(TrainingOptions options, NetworkSpec spec, LearnerHosting hosting, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
     {
-        var algorithm = new A2CLearner(options.Algorithm, spec);
+        var algorithm = Training.CreateLearner(options, spec);
         learner = Context.ActorOf(LearnerActor.HostedProps(options, algorithm, onProgress, completion, hosting), "learner");
         Context.Watch(learner);
         lane = hosting.Lane;
