@@ -124,21 +124,7 @@ internal static class ClusterCommands
             var options = run.Options(parse);
             if (parse.GetValue(resume) is { } resumePath)
             {
-                Learning.Checkpoint saved;
-                try
-                {
-                    saved = Learning.Checkpoint.Load(resumePath);
-                }
-                catch (Exception e) when (e is InvalidDataException or IOException)
-                {
-                    Console.Error.WriteLine($"Cannot resume: {e.Message}");
-                    return 2;
-                }
-                if (!saved.CanResume)
-                {
-                    Console.Error.WriteLine($"Cannot resume: '{resumePath}' is a bare model without optimizer state and counters.");
-                    return 2;
-                }
+                if (ResumeCheckpoint.Load(resumePath) is not { } saved) return 2;
                 options = options with { Algorithm = saved.Options!, EnvironmentId = saved.EnvironmentId ?? options.EnvironmentId, ResumeFrom = saved };
             }
             var node = common.Node(parse, parse.GetValue(port));

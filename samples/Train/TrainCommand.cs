@@ -81,20 +81,8 @@ internal static class TrainCommand
             Checkpoint? resumeFrom = null;
             if (parse.GetValue(resume) is { } resumePath)
             {
-                try
-                {
-                    resumeFrom = Checkpoint.Load(resumePath);
-                }
-                catch (Exception e) when (e is InvalidDataException or IOException)
-                {
-                    Console.Error.WriteLine($"Cannot resume: {e.Message}");
-                    return 2;
-                }
-                if (!resumeFrom.CanResume)
-                {
-                    Console.Error.WriteLine($"Cannot resume: '{resumePath}' is a bare model without optimizer state and counters.");
-                    return 2;
-                }
+                resumeFrom = ResumeCheckpoint.Load(resumePath);
+                if (resumeFrom is null) return 2;
                 algorithm = resumeFrom.Options!;
                 envId = resumeFrom.EnvironmentId ?? envId;
             }
