@@ -45,6 +45,31 @@ internal static class Ports
     }
 }
 
+/// <summary>Runs the Train sample's executable to its end, for tests of its commands.</summary>
+internal static class TrainCli
+{
+    public static async Task<(int ExitCode, string Output)> Run(IEnumerable<string> args, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo { FileName = "dotnet", RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(TrainProcess.Executable());
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"advantage-train {string.Join(' ', info.ArgumentList.Skip(1))} ran longer than {timeout.TotalSeconds:F0} s.");
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
+
 /// <summary>The Train sample's executable, started as a child process on loopback; killed on dispose.</summary>
 internal sealed class TrainProcess : IDisposable
 {
@@ -107,7 +132,7 @@ internal sealed class TrainProcess : IDisposable
     }
 
     /// <summary>advantage-train.dll of the same configuration as these tests.</summary>
-    private static string Executable()
+    public static string Executable()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
