@@ -20,6 +20,12 @@ internal static class LaneFrames
     /// <summary>Handshake manifest: the payload is the worker actor's serialized path.</summary>
     public const string Hello = "HELLO1";
 
+    /// <summary>
+    /// A write that cannot finish in this time (the peer stopped reading) fails, which closes the lane and sends the
+    /// message through Akka instead; without it one stalled peer would block the sender's actor thread.
+    /// </summary>
+    public const int SendTimeoutMilliseconds = 5_000;
+
     public static byte[] Encode(string manifest, ReadOnlySpan<byte> payload)
     {
         int rest = 1 + manifest.Length + payload.Length;
@@ -156,6 +162,7 @@ internal sealed class LearnerLane : IDisposable
                 return;
             }
             socket.NoDelay = true;
+            socket.SendTimeout = LaneFrames.SendTimeoutMilliseconds;
             var connection = new Connection(socket);
             connections[connection] = 0;
             new Thread(() => ReadLoop(connection)) { IsBackground = true, Name = "advantage-lane-read" }.Start();
@@ -248,7 +255,7 @@ internal sealed record LaneEndpoint(string Host, int Port, long MaxFrame);
 /// </remarks>
 internal sealed class WorkerLane : IDisposable
 {
-    private readonly Socket socket = new(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+    private readonly Socket socket = new(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, SendTimeout = LaneFrames.SendTimeoutMilliseconds };
     private readonly AdvantageSerializer serializer;
     private NetworkStream? stream;
     private volatile bool ready;
