@@ -141,11 +141,20 @@ internal static class ClusterCommands
             var learnerOptions = new ClusterLearnerOptions { CheckpointInterval = TimeSpan.FromSeconds(parse.GetValue(interval)), DataLane = !parse.GetValue(noLane) };
             if (parse.GetValue(checkpoint) is { } path) learnerOptions = learnerOptions.WithCheckpointPath(path);
             bool isQuiet = parse.GetValue(quiet);
-            Console.WriteLine($"Learner listening on {node.Host}:{node.Port}{(node.Tls is null ? "" : " (TLS)")}; training {options.EnvironmentId}; join with: worker --join {node.Host}:{node.Port}");
-            var training = ClusterLearner.Start(system, options, learnerOptions, p =>
+            TrainingRun training;
+            try
             {
-                if (!isQuiet) Console.WriteLine(ProgressLine(p));
-            });
+                training = ClusterLearner.Start(system, options, learnerOptions, p =>
+                {
+                    if (!isQuiet) Console.WriteLine(ProgressLine(p));
+                });
+            }
+            catch (Exception e) when (e is InvalidDataException or OptionsValidationException)
+            {
+                Console.Error.WriteLine($"Cannot start the learner: {e.Message}");
+                return 2;
+            }
+            Console.WriteLine($"Learner listening on {node.Host}:{node.Port}{(node.Tls is null ? "" : " (TLS)")}; training {options.EnvironmentId}; join with: worker --join {node.Host}:{node.Port}");
             stop.Token.Register(training.Stop);
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; training.Stop(); };
             var result = training.Completion.GetAwaiter().GetResult();

@@ -137,8 +137,9 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         else Timers.StartSingleTimer("start-anyway", StartAnyway.Instance, TimeSpan.FromSeconds(30));
         if (hosting.Checkpoint is { } checkpoint)
         {
-            // The hosted checkpoint is this run's own, newer than any ResumeFrom it started with: it wins.
-            if (LearnerCheckpoint.TryLoad(checkpoint.Path, algorithm) is { } resumed)
+            // Loaded into the algorithm before the actor existed (so a bad file fails the start, not the run);
+            // the hosted checkpoint is this run's own, newer than any ResumeFrom it started with: it wins.
+            if (hosting.Resumed is { } resumed)
             {
                 ContinueFrom(resumed);
                 current = algorithm.Parameters.Read();

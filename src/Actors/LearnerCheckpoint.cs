@@ -15,6 +15,9 @@ internal sealed record LearnerHosting(bool WaitForWorkers, LearnerCheckpointing?
 {
     public static readonly LearnerHosting InProcess = new(false, null);
 
+    /// <summary>Where the run stood in the hosted checkpoint, already loaded into the learner's algorithm; null for a fresh start.</summary>
+    public CheckpointProgress? Resumed { get; init; }
+
     /// <summary>A cluster learner's data lane: parameters go to workers on it when they have one.</summary>
     public Cluster.LearnerLane? Lane { get; init; }
 }
@@ -27,6 +30,25 @@ internal sealed record LearnerHosting(bool WaitForWorkers, LearnerCheckpointing?
 /// </summary>
 internal static class LearnerCheckpoint
 {
+    /// <summary>
+    /// The run's algorithm, continued from its hosted checkpoint when the file exists (else from
+    /// <see cref="TrainingOptions.ResumeFrom"/>), and where that checkpoint stood.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The checkpoint file is corrupt, of another network, or cannot resume; names the path.</exception>
+    public static (A2CLearner Algorithm, CheckpointProgress? Resumed) CreateLearner(TrainingOptions options, Learning.Networks.NetworkSpec spec, LearnerCheckpointing? checkpoint)
+    {
+        var algorithm = Training.CreateLearner(options, spec);
+        try
+        {
+            return (algorithm, checkpoint is null ? null : TryLoad(checkpoint.Path, algorithm));
+        }
+        catch
+        {
+            algorithm.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>
     /// Loads the checkpoint at <paramref name="path"/> into <paramref name="algorithm"/> and returns where the run
     /// stood; null when there is no file yet (a fresh run).

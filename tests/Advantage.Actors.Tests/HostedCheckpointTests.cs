@@ -21,8 +21,10 @@ public sealed class HostedCheckpointTests : ActorTestKit
         var o = options ?? Fixtures.Training;
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         AdvantageConfig.Install(Sys);
-        var hosting = new LearnerHosting(true, new LearnerCheckpointing(checkpoint, TimeSpan.FromHours(1)));
-        var learner = Sys.ActorOf(LearnerActor.HostedProps(o, Training.CreateLearner(o, Fixtures.Spec), null, completion, hosting));
+        var checkpointing = new LearnerCheckpointing(checkpoint, TimeSpan.FromHours(1));
+        var (algorithm, resumed) = LearnerCheckpoint.CreateLearner(o, Fixtures.Spec, checkpointing);
+        var hosting = new LearnerHosting(true, checkpointing) { Resumed = resumed };
+        var learner = Sys.ActorOf(LearnerActor.HostedProps(o, algorithm, null, completion, hosting));
         return (learner, completion.Task);
     }
 
@@ -139,5 +141,19 @@ public sealed class HostedCheckpointTests : ActorTestKit
         new Checkpoint(Fixtures.Spec, learner.Parameters.Read(), new Dictionary<string, string>()) { Progress = new CheckpointProgress(1, 2, 3, []) }.Save(bare);
         Assert.Contains("bare model", Assert.Throws<InvalidDataException>(() => LearnerCheckpoint.TryLoad(bare, learner)).Message);
         Assert.Null(LearnerCheckpoint.TryLoad(PathOf("missing.ckpt"), learner));
+    }
+
+    [Fact]
+    public void A_cluster_learner_on_a_checkpoint_it_cannot_resume_refuses_to_start_and_leaves_the_file_alone()
+    {
+        string other = PathOf("other.ckpt");
+        using (var big = new A2CLearner(Fixtures.Options.WithHiddenSizes([16]), Fixtures.Spec with { HiddenSizes = [16] }))
+            new Checkpoint(big.Spec, big.Parameters.Read(), new Dictionary<string, string>()).Save(other);
+        byte[] before = File.ReadAllBytes(other);
+        var error = Assert.Throws<InvalidDataException>(() =>
+            Cluster.ClusterLearner.Start(Sys, Fixtures.Training, new Cluster.ClusterLearnerOptions().WithCheckpointPath(other)));
+        Assert.Contains(other, error.Message);
+        Assert.Contains("another network", error.Message);
+        Assert.Equal(before, File.ReadAllBytes(other));
     }
 }

@@ -94,11 +94,15 @@ public static class ClusterLearner
         var spec = SpecFor(options);
         Training.CheckResumable(options, spec);
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var hosting = new LearnerHosting(true, learnerOptions.CheckpointPath is { } path ? new LearnerCheckpointing(path, learnerOptions.CheckpointInterval) : null)
+        var checkpointing = learnerOptions.CheckpointPath is { } path ? new LearnerCheckpointing(path, learnerOptions.CheckpointInterval) : null;
+        // A checkpoint file that cannot be resumed fails here, before anything starts, with the path and the reason.
+        var (algorithm, resumed) = LearnerCheckpoint.CreateLearner(options, spec, checkpointing);
+        var hosting = new LearnerHosting(true, checkpointing)
         {
+            Resumed = resumed,
             Lane = OpenLane(system, learnerOptions),
         };
-        var endpoint = system.ActorOf(Props.Create(() => new LearnerEndpoint(options, spec, hosting, onProgress, completion)), EndpointName);
+        var endpoint = system.ActorOf(Props.Create(() => new LearnerEndpoint(options, spec, algorithm, hosting, onProgress, completion)), EndpointName);
         var learner = endpoint.Ask<IActorRef>(LearnerEndpoint.GetLearner.Instance, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
         return new TrainingRun(endpoint, learner, completion.Task, spec);
     }
@@ -138,9 +142,8 @@ internal sealed class LearnerEndpoint : ReceiveActor
     private readonly LearnerLane? lane;
     private int nextWorkerId;
 
-    public LearnerEndpoint(TrainingOptions options, NetworkSpec spec, LearnerHosting hosting, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
+    public LearnerEndpoint(TrainingOptions options, NetworkSpec spec, A2CLearner algorithm, LearnerHosting hosting, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
     {
-        var algorithm = Training.CreateLearner(options, spec);
         learner = Context.ActorOf(LearnerActor.HostedProps(options, algorithm, onProgress, completion, hosting), "learner");
         Context.Watch(learner);
         lane = hosting.Lane;
