@@ -49,8 +49,7 @@ public sealed class A2CLearner : IDisposable
         this.options = options.Validate();
         Spec = spec;
         device = torch.device(options.Device);
-        torch.manual_seed(options.Seed);
-        network = new ActorCriticNetwork(spec);
+        network = ActorCriticNetwork.CreateSeeded(spec, options.Seed);
         network.to(device);
         Parameters = new ParameterVector(network);
         valueCoefficient = options.ValueCoefficient.ToScalar();

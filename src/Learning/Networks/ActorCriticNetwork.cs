@@ -125,8 +125,32 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
         inferenceViews = views;
     }
 
+    /// <summary>
+    /// Guards torch's process-wide random generator while a network initialises from it. TorchSharp's
+    /// <c>init.orthogonal_</c> takes no generator, so a seeded network is "seed the global generator, then
+    /// initialise": any other thread drawing from it in between (another run's learner, a worker's policy copy,
+    /// a test running in parallel) silently changes the seeded weights. Every initialisation holds this lock,
+    /// and <see cref="CreateSeeded"/> holds it across both steps.
+    /// </summary>
+    internal static readonly object InitGate = new();
+
+    /// <summary>A network whose initial weights depend only on <paramref name="spec"/> and <paramref name="seed"/>, whatever other threads do.</summary>
+    public static ActorCriticNetwork CreateSeeded(NetworkSpec spec, int seed)
+    {
+        lock (InitGate)
+        {
+            torch.manual_seed(seed);
+            return new ActorCriticNetwork(spec);
+        }
+    }
+
     /// <summary>Orthogonal initialisation: body sqrt(2), policy head 0.01 (a near-uniform first policy), value head 1; biases 0.</summary>
     private void InitWeights()
+    {
+        lock (InitGate) InitWeightsLocked();
+    }
+
+    private void InitWeightsLocked()
     {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();

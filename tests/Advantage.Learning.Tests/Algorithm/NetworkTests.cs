@@ -46,8 +46,7 @@ public class NetworkTests
     [Fact]
     public void Initialisation_is_orthogonal_with_the_agreed_gains()
     {
-        torch.manual_seed(1);
-        using var net = new ActorCriticNetwork(new NetworkSpec(64, [64], 64, false));
+        using var net = ActorCriticNetwork.CreateSeeded(new NetworkSpec(64, [64], 64, false), 1);
         var vector = new ParameterVector(net);
         var values = vector.Read();
         float[] Slot(string name)
