@@ -78,7 +78,8 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         // Training.Start names the learner "<run>-learner"; events carry the run's name.
         string name = Self.Path.Name;
         run = name.EndsWith("-learner", StringComparison.Ordinal) ? name[..^"-learner".Length] : name;
-        if (options.ResumeFrom?.Progress is { } resumed) ContinueFrom(resumed);
+        // The hosted checkpoint (already loaded into the algorithm) is this run's own, newer than any ResumeFrom: it wins.
+        if ((hosting.Resumed ?? options.ResumeFrom?.Progress) is { } resumed) ContinueFrom(resumed);
         Receive<RegisterWorker>(OnRegister);
         Receive<RolloutCollected>(OnRollout);
         Receive<Terminated>(OnTerminated);
@@ -137,14 +138,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         else Timers.StartSingleTimer("start-anyway", StartAnyway.Instance, TimeSpan.FromSeconds(30));
         if (hosting.Checkpoint is { } checkpoint)
         {
-            // Loaded into the algorithm before the actor existed (so a bad file fails the start, not the run);
-            // the hosted checkpoint is this run's own, newer than any ResumeFrom it started with: it wins.
-            if (hosting.Resumed is { } resumed)
-            {
-                ContinueFrom(resumed);
-                current = algorithm.Parameters.Read();
-                log.Warning("Resumed from checkpoint {0}: version {1}, {2} steps.", checkpoint.Path, version, steps);
-            }
+            if (hosting.Resumed is not null) log.Warning("Resumed from checkpoint {0}: version {1}, {2} steps.", checkpoint.Path, version, steps);
             Timers.StartPeriodicTimer("checkpoint", CheckpointTick.Instance, checkpoint.Interval);
         }
         if (options.TensorBoardDirectory is { } board) tensorBoard = new TensorBoardLog(board, TensorBoardLog.Hyperparameters(options));
@@ -288,8 +282,6 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         version = resumed.Version;
         steps = stepsAtStart = stepsAtLastReport = resumed.Steps;
         episodes = resumed.Episodes;
-        windowCount = windowNext = 0;
-        windowSum = 0;
         foreach (double r in resumed.RecentReturns.Skip(Math.Max(0, resumed.RecentReturns.Count - window.Length))) AddToWindow(r);
     }
 
