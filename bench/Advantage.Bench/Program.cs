@@ -109,8 +109,14 @@ var rttEcho = new Command("remote-rtt-echo", "The echo side of remote-rtt (start
 rttEcho.Hidden = true;
 rttEcho.SetAction(parse => RemoteLatency.EchoProcess(parse.GetValue(rttParent)!, parse.GetValue(rttEchoReply), parse.GetValue(rttEchoDispatcher)!));
 
+// ---- report: README's Results section from the JSON files ------------------------------------------
+var reportFolder = new Option<string>("--results") { Description = "Folder of the benchmark JSON files", DefaultValueFactory = _ => Path.Combine("bench", "results") };
+var reportReadme = new Option<string>("--readme") { Description = "README whose results block is replaced", DefaultValueFactory = _ => "README.md" };
+var report = new Command("report", "Rewrite README's Results section (between the results markers) from the benchmark JSON files.") { reportFolder, reportReadme };
+report.SetAction(parse => ResultsReport.Run(parse.GetValue(reportFolder)!, parse.GetValue(reportReadme)!));
+
 var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, learning quality per environment, cluster vs in-process, and micro-benchmarks of the hot loops.")
 {
-    e2e, solve, micro, EnvCommand.Create(), cluster, clusterWorker, rtt, rttEcho,
+    e2e, solve, micro, EnvCommand.Create(), cluster, clusterWorker, rtt, rttEcho, report,
 };
 return root.Parse(args).Invoke();

@@ -146,6 +146,7 @@ public static class RunHost
             ["rollout"] = algorithm.RolloutLength,
             ["resumed_from_version"] = options.ResumeFrom?.Progress?.Version,
             ["parameters_sha256"] = Hash(result.Parameters),
+            ["finished_utc"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
         };
         File.WriteAllText(Path.Combine(folder, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"{(result.Solved ? "Solved" : "Stopped")} ({result.Reason}): {final.Steps:N0} steps in {final.Seconds:F2} s " +
