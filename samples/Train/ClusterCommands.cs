@@ -125,7 +125,7 @@ internal static class ClusterCommands
         var join = new Option<string>("--join") { Description = "The learner's HOST:PORT", Required = true };
         var port = new Option<int>("--port") { Description = "Port to bind (0: any free one)", DefaultValueFactory = _ => 0 };
         var workers = new Option<int>("--workers") { Description = "Worker actors on this node (their ids, seeds and environments come from the learner)", DefaultValueFactory = _ => 1 };
-        var lost = new Option<double>("--learner-lost-after") { Description = "Seconds the learner may stay unreachable before this node starts over", DefaultValueFactory = _ => 10 };
+        var lost = new Option<double>("--learner-lost-after") { Description = "Seconds the learner may stay unreachable (after the failure pause) before this node starts over", DefaultValueFactory = _ => 2 };
         var command = new Command("worker", "Run a worker node that joins a learner and trains until stopped; it outlives learner restarts.") { join, port, workers, lost };
         foreach (var o in common.All) command.Options.Add(o);
         command.SetAction(parse =>
