@@ -15,6 +15,15 @@ namespace Advantage.Environments;
 /// <c>uniform(low, high)</c> returns <c>low + (high - low) * random()</c>.
 /// </para>
 /// <para>
+/// The classic-control environments (CartPole-v1, Acrobot-v1, MountainCar-v0, MountainCarContinuous-v0,
+/// Pendulum-v1) follow Gymnasium's seeding contract with it: <c>Reset(seed)</c> reseeds as
+/// <c>env.reset(seed=seed)</c> does and makes the same draws in the same order, so the first observation is
+/// Gymnasium's bit for bit; <c>Reset(null)</c> draws on from the same stream, as a later unseeded
+/// <c>env.reset()</c> does. One difference: before any seed Gymnasium draws fresh entropy from the
+/// operating system, while these environments start from <see cref="DefaultSeed"/>, so an unseeded run
+/// still repeats (the first <c>Reset(null)</c> equals <c>Reset(0)</c>, as it did before this generator).
+/// </para>
+/// <para>
 /// Seeding and every draw allocate nothing (the 128-bit arithmetic is <see cref="UInt128"/>), so an
 /// environment can reseed inside a vector environment's step. It is a class (not a struct) so an
 /// environment's stream cannot be forked by an accidental copy. Not thread-safe: each environment owns one.
@@ -117,6 +126,14 @@ public sealed class NumPyRandom
     /// or array bounds) is these draws element by element in C order.
     /// </summary>
     public double Uniform(double low, double high) => low + (high - low) * NextDouble();
+
+    /// <summary>
+    /// The NumPy seed an environment's <c>Reset(int? seed)</c> stands for: a non-negative seed is itself, a
+    /// negative one is read as its 32-bit two's complement (seed + 2^32). Gymnasium refuses negative seeds;
+    /// reading them this way keeps every <see cref="int"/> usable and makes <see cref="VectorEnvironment"/>'s
+    /// wrapping <c>seed + k</c> land on the seed Gymnasium would be given (up to 2^32 - 1).
+    /// </summary>
+    public static ulong FromEnvironmentSeed(int seed) => unchecked((uint)seed);
 
     private void Step() => state = unchecked(state * Multiplier + increment);
 
