@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Advantage.Actors;
 using Advantage.Actors.Cluster;
 using Advantage.Actors.Serialization;
@@ -15,7 +13,17 @@ namespace Advantage.Bench;
 /// </summary>
 public static class ClusterBench
 {
-    public sealed record Settings(int Nodes, int EnvironmentsPerWorker, int RolloutLength, int[] Hidden, TimeSpan Warmup, TimeSpan Window, string Output, bool CompareAkkaOnly = true, int Repeats = 1);
+    /// <summary>The run (train's options; one worker actor per worker process), how long to measure, and how often.</summary>
+    public sealed record Settings(TrainingOptions Run, TimeSpan Warmup, TimeSpan Window, string Output, int Repeats = 1)
+    {
+        public int Nodes => Run.Algorithm.Workers;
+
+        public int EnvironmentsPerWorker => Run.Algorithm.EnvironmentsPerWorker;
+
+        public int RolloutLength => Run.Algorithm.RolloutLength;
+
+        public int[] Hidden => [.. Run.Algorithm.HiddenSizes];
+    }
 
     public sealed record Side(string Mode, double StepsPerSecond, double UpdatesPerSecond, long Steps, double Seconds, int Workers);
 
@@ -26,21 +34,16 @@ public static class ClusterBench
         public IReadOnlyList<Side> Samples { get; init; } = [];
     }
 
-    private static TrainingOptions Options(Settings s, int workers) => new()
-    {
-        Algorithm = new A2COptions { Workers = workers, EnvironmentsPerWorker = s.EnvironmentsPerWorker, RolloutLength = s.RolloutLength, HiddenSizes = s.Hidden, Seed = 1 },
-        EnvironmentId = "CartPole-v1",
-        MaxSteps = 1_000_000_000_000,
-        TargetMeanReturn = null,
-    };
+    /// <summary>The measured run never ends on its own: no target, an endless budget.</summary>
+    private static TrainingOptions Options(Settings s) => s.Run with { TargetMeanReturn = null, MaxSteps = 1_000_000_000_000 };
 
     public static int Run(Settings settings)
     {
         var machine = MachineInfo.Capture();
-        Console.WriteLine($"cluster vs in-process on CartPole-v1: {settings.Nodes} workers x K {settings.EnvironmentsPerWorker}, rollout {settings.RolloutLength}, hidden [{string.Join(",", settings.Hidden)}]; " +
+        Console.WriteLine($"cluster vs in-process on {settings.Run.EnvironmentId}: {settings.Nodes} workers x K {settings.EnvironmentsPerWorker}, rollout {settings.RolloutLength}, hidden [{string.Join(",", settings.Hidden)}]; " +
             $"warm-up {settings.Warmup.TotalSeconds:F1} s, window {settings.Window.TotalSeconds:F1} s; load average before {machine.LoadAverageBefore}, {machine.ProcessorCount} cores.");
 
-        // Modes are interleaved (in-process, cluster, cluster without the lane; again), so a change in machine
+        // Modes are interleaved (in-process, cluster; again), so a change in machine
         // load shows up in every mode rather than in one; each mode reports its median.
         var samples = new List<Side>();
         long parameters = 0, rolloutBytes = 0, parameterBytes = 0;
@@ -49,22 +52,16 @@ public static class ClusterBench
             var inProcess = RunInProcess(settings);
             Console.WriteLine($"  in-process : {inProcess.StepsPerSecond,10:N0} steps/s  {inProcess.UpdatesPerSecond,7:N0} updates/s");
             Side cluster;
-            (cluster, parameters, rolloutBytes, parameterBytes) = RunCluster(settings, lane: true);
-            Console.WriteLine($"  cluster    : {cluster.StepsPerSecond,10:N0} steps/s  {cluster.UpdatesPerSecond,7:N0} updates/s  ({settings.Nodes} worker processes + learner; rounds on the data lane)");
+            (cluster, parameters, rolloutBytes, parameterBytes) = RunCluster(settings);
+            Console.WriteLine($"  cluster    : {cluster.StepsPerSecond,10:N0} steps/s  {cluster.UpdatesPerSecond,7:N0} updates/s  ({settings.Nodes} worker processes + learner, over Akka.Remote)");
             samples.Add(inProcess);
             samples.Add(cluster);
-            if (settings.CompareAkkaOnly)
-            {
-                var akkaOnly = RunCluster(settings, lane: false).Side;
-                Console.WriteLine($"  akka-only  : {akkaOnly.StepsPerSecond,10:N0} steps/s  {akkaOnly.UpdatesPerSecond,7:N0} updates/s  (the same cluster, every message through Akka.Remote)");
-                samples.Add(akkaOnly);
-            }
         }
         var sides = samples.GroupBy(s => s.Mode).Select(g => Median(g.ToList())).ToList();
         double ratio = sides[1].StepsPerSecond / sides[0].StepsPerSecond;
         Console.WriteLine($"  medians of {settings.Repeats}: " + string.Join(", ", sides.Select(s => $"{s.Mode} {s.StepsPerSecond:N0}")));
         Console.WriteLine($"  cluster / in-process = {ratio:P0}; bytes per rollout {rolloutBytes:N0}, per parameter broadcast {parameterBytes:N0} ({parameters:N0} parameters)");
-        Report.Write(settings.Output, new Result("cluster", "CartPole-v1", machine, settings.Nodes, settings.EnvironmentsPerWorker, settings.RolloutLength, settings.Hidden,
+        Report.Write(settings.Output, new Result("cluster", settings.Run.EnvironmentId, machine, settings.Nodes, settings.EnvironmentsPerWorker, settings.RolloutLength, settings.Hidden,
             parameters, rolloutBytes, parameterBytes, sides, Report.Round(ratio, 3)) { Samples = samples });
         return 0;
     }
@@ -91,7 +88,7 @@ public static class ClusterBench
         var local = Report.NewSystem("bench-inprocess");
         try
         {
-            var run = Training.Start(local, Options(settings, settings.Nodes));
+            var run = Training.Start(local, Options(settings));
             return Measure("in-process", run, settings, _ => true);
         }
         finally
@@ -101,25 +98,25 @@ public static class ClusterBench
     }
 
     /// <summary>A loopback cluster: learner here, one worker process per node.</summary>
-    private static (Side Side, long Parameters, long RolloutBytes, long ParameterBytes) RunCluster(Settings settings, bool lane)
+    private static (Side Side, long Parameters, long RolloutBytes, long ParameterBytes) RunCluster(Settings settings)
     {
-        int port = FreePort();
-        var options = Options(settings, 1);
+        int port = Advantage.Samples.Train.Ports.Free();
+        var options = Options(settings);
         using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
         var children = new List<Process>();
         Side cluster;
         long parameters, rolloutBytes, parameterBytes;
         try
         {
-            var run = ClusterLearner.Start(system, options, new ClusterLearnerOptions().WithDataLane(lane));
-            for (int n = 0; n < settings.Nodes; n++) children.Add(StartWorker(port, settings.EnvironmentsPerWorker));
+            var run = ClusterLearner.Start(system, options);
+            for (int n = 0; n < settings.Nodes; n++) children.Add(StartWorker(port));
             var deadline = Stopwatch.StartNew();
             while (run.GetProgressAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult().Workers < settings.Nodes)
             {
                 if (deadline.Elapsed > TimeSpan.FromSeconds(120)) throw new TimeoutException("Worker processes did not join within 120 s.");
                 Thread.Sleep(200);
             }
-            cluster = Measure(lane ? "cluster" : "cluster-akka-only", run, settings, p => p.Workers == settings.Nodes);
+            cluster = Measure("cluster", run, settings, p => p.Workers == settings.Nodes);
             var serializer = new AdvantageSerializer((ExtendedActorSystem)system);
             float[] values = new float[ClusterParameterCount(run)];
             parameters = values.Length;
@@ -167,14 +164,13 @@ public static class ClusterBench
         return new Side(mode, Report.Round(steps / seconds, 1), Report.Round((after.Version - before.Version) / seconds, 1), steps, Report.Round(seconds, 3), after.Workers);
     }
 
-    private static Process StartWorker(int port, int k)
+    private static Process StartWorker(int port)
     {
         var info = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         string self = Environment.ProcessPath!;
         info.FileName = self;
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") info.ArgumentList.Add(typeof(ClusterBench).Assembly.Location);
-        foreach (var a in new[] { "cluster-worker", "--join", $"127.0.0.1:{port}", "--envs-per-worker", k.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--parent", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { "cluster-worker", "--join", $"127.0.0.1:{port}", "--parent", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             info.ArgumentList.Add(a);
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
@@ -185,7 +181,7 @@ public static class ClusterBench
     }
 
     /// <summary>The child side: one worker node until the parent process is gone.</summary>
-    public static int Worker(string join, int k, int parent)
+    public static int Worker(string join, int parent)
     {
         using var stop = new CancellationTokenSource();
         _ = Task.Run(async () =>
@@ -197,14 +193,7 @@ public static class ClusterBench
             }
             stop.Cancel();
         });
-        ClusterWorker.RunAsync(new ClusterWorkerOptions(join).WithEnvironmentsPerWorker(k), null, stop.Token).GetAwaiter().GetResult();
+        ClusterWorker.RunAsync(new ClusterWorkerOptions(join), null, stop.Token).GetAwaiter().GetResult();
         return 0;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
