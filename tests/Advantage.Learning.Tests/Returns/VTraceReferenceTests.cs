@@ -93,6 +93,27 @@ public class VTraceReferenceTests
         Assert.True(expected.PgAdvantages.Matches(c.PgAdvantages), $"{c}: {expected.PgAdvantages.Explain(c.PgAdvantages)}");
     }
 
+    /// <summary>
+    /// A worked example by hand, for the truncation rule TorchBeast does not exercise. T 2, one column, gamma 0.5,
+    /// lambda 1, every threshold 1; ratios 2 then 0.5; step 1 truncated with V(final) 4 (the bootstrap 100 is not read).
+    /// <code>
+    /// t 1: target = 2 + 0.5 * 4 = 4;  vs = 1 + min(1, 0.5) * (4 - 1) = 2.5;  pg = min(1, 0.5) * (4 - 1) = 1.5
+    /// t 0: target = 1 + 0.5 * 1 = 1.5;  vs = 0.5 + 1 * (1.5 - 0.5) + 0.5 * min(1, 2) * (2.5 - 1) = 2.25
+    ///      pg = min(1, 2) * (1 + 0.5 * 2.5 - 0.5) = 1.75  (3.5 with no pg clipping)
+    /// </code>
+    /// </summary>
+    [Fact]
+    public void AWorkedExample_WithATruncatedStepAndClippedRatios()
+    {
+        var inputs = new ReturnInputs(2, 1, [1f, 2f], [0.5f, 1f], [100f], [false, false], [false, true], [0f, 4f]);
+        float[] logRhos = [MathF.Log(2f), MathF.Log(0.5f)];
+        var clipped = Returns.VTrace(inputs, logRhos, 0.5, 1.0, 1.0, 1.0, 1.0);
+        var unclippedPg = Returns.VTrace(inputs, logRhos, 0.5, 1.0, 1.0, 1.0, null);
+        Assert.Equal([2.25f, 2.5f], clipped.Vs, (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal([1.75f, 1.5f], clipped.PgAdvantages, (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal([3.5f, 1.5f], unclippedPg.PgAdvantages, (a, b) => Math.Abs(a - b) < 1e-6);
+    }
+
     /// <summary>The reference's trace coefficient really is clipped at 1: without c-bar the off-policy cases disagree.</summary>
     [Fact]
     public void WithoutCBar_TheOffPolicyCasesDisagree_SoTheCBarOfOneIsWhatTheyTest()
