@@ -225,14 +225,14 @@ public class TlsClusterTests
         using var files = new TestCertificates();
         var cluster = new ClusterNodeOptions().WithTls(files.SelfSigned("cluster"));
         var options = new TrainingOptions()
-            .WithAlgorithm(new A2COptions().WithHiddenSizes([16]).WithEnvironmentsPerWorker(4).WithRolloutLength(5).WithSeed(3))
+            .WithAlgorithm(new A2COptions().WithHiddenSizes([16]).WithWorkers(1).WithEnvironmentsPerWorker(4).WithRolloutLength(5).WithSeed(3))
             .WithMaxSteps(1_000_000_000);
         int port = Ports.Free();
         var progress = new ProgressLog();
         using var system = ClusterLearner.CreateSystem(cluster.WithPort(port), options);
         var run = ClusterLearner.Start(system, options, null, progress.Add);
         ClusterWorkerOptions Worker(ClusterNodeOptions node) => new ClusterWorkerOptions($"127.0.0.1:{port}")
-            .WithEnvironmentsPerWorker(4).WithNode(node).WithLearnerLostAfter(TimeSpan.FromSeconds(2)).WithJoinRetryInterval(TimeSpan.FromMilliseconds(250));
+            .WithNode(node).WithLearnerLostAfter(TimeSpan.FromSeconds(2)).WithJoinRetryInterval(TimeSpan.FromMilliseconds(250));
 
         using var cancel = new CancellationTokenSource();
         var strangerEvents = new System.Collections.Concurrent.ConcurrentQueue<ClusterWorkerEvent>();
