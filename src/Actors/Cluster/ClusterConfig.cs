@@ -1,6 +1,6 @@
 using System.Globalization;
-using Advantage.Learning;
 using System.Net.Sockets;
+using Advantage.Learning;
 using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Configuration;
