@@ -27,17 +27,18 @@ internal static class ClusterCommands
     private sealed class Common
     {
         public readonly Option<string> Host = new("--host") { Description = "Address to bind and advertise (loopback unless told otherwise)", DefaultValueFactory = _ => "127.0.0.1" };
-        public readonly Option<string?> TlsCert = new("--tls-cert") { Description = "PKCS#12 certificate (with private key) for TLS between nodes; every node uses the same file" };
+        public readonly Option<string?> TlsCert = new("--tls-cert") { Description = "PKCS#12 certificate (with private key) for mutual TLS between nodes; peers must present this same certificate unless --tls-ca is given" };
         public readonly Option<string> TlsPassword = new("--tls-password") { Description = "Password of the --tls-cert file", DefaultValueFactory = _ => "" };
+        public readonly Option<string?> TlsCa = new("--tls-ca") { Description = "CA certificate file (PEM or DER): accept peers whose certificate it issued, so each node may have its own --tls-cert" };
         public readonly Option<double> FailurePause = new("--failure-pause") { Description = "Seconds of missed heartbeats before a node counts as unreachable", DefaultValueFactory = _ => 5.0 };
         public readonly Option<int?> ExitWithParent = new("--exit-with-parent") { Description = "Exit when this process id is gone (used by local-cluster)", Hidden = true };
 
-        public IEnumerable<Option> All => [Host, TlsCert, TlsPassword, FailurePause, ExitWithParent];
+        public IEnumerable<Option> All => [Host, TlsCert, TlsPassword, TlsCa, FailurePause, ExitWithParent];
 
         public ClusterNodeOptions Node(ParseResult parse, int port)
         {
             var node = new ClusterNodeOptions { Host = parse.GetValue(Host)!, Port = port, FailureDetectionPause = TimeSpan.FromSeconds(parse.GetValue(FailurePause)) };
-            return parse.GetValue(TlsCert) is { } cert ? node.WithTls(new TlsOptions(cert, parse.GetValue(TlsPassword) ?? "")) : node;
+            return parse.GetValue(TlsCert) is { } cert ? node.WithTls(new TlsOptions(cert, parse.GetValue(TlsPassword) ?? "") { CertificateAuthorityPath = parse.GetValue(TlsCa) }) : node;
         }
 
         public void WatchParent(ParseResult parse, CancellationTokenSource stop)
