@@ -436,10 +436,8 @@ internal static class Probe
             var busiest = ProcFiles.ThreadTicks(pid).Select(t => (t.Key, Ticks: t.Value - cpuBefore.GetValueOrDefault(t.Key))).OrderByDescending(t => t.Ticks).Take(3)
                 .Select(t => $"{t.Key} {t.Ticks / 100.0 / hold.TotalSeconds:P0}");
             int filesAtEnd = ProcFiles.OpenFiles(pid);
-            // Which of them did the learner close while they were held?
-            int closed = sockets.Count(s => s.Poll(0, SelectMode.SelectRead) && s.Available == 0);
             return $"{sockets.Count} opened in {opened.TotalSeconds:F1} s ({failed} failed), held {hold.TotalSeconds:F0} s; " +
-                   $"{closed} closed by the learner meanwhile; learner's open files {filesBefore} before, {filesMost} at most, {filesAtEnd} at the end; " +
+                   $"learner's open files {filesBefore} before, {filesMost} at most, {filesAtEnd} at the end; " +
                    $"its busiest threads meanwhile (share of a core): {string.Join(", ", busiest)}";
         }
         finally
