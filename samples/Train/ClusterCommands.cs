@@ -35,6 +35,13 @@ internal static class ClusterCommands
 
         public IEnumerable<Option> All => [Host, TlsCert, TlsPassword, TlsCa, FailurePause, ExitWithParent];
 
+        /// <summary>Mistakes in the node flags themselves, said before anything starts.</summary>
+        public IEnumerable<string> Problems(ParseResult parse)
+        {
+            if (parse.GetValue(TlsCa) is not null && parse.GetValue(TlsCert) is null)
+                yield return "--tls-ca needs --tls-cert: a CA only checks peers; this node still needs its own certificate.";
+        }
+
         public ClusterNodeOptions Node(ParseResult parse, int port)
         {
             var node = new ClusterNodeOptions { Host = parse.GetValue(Host)!, Port = port, FailureDetectionPause = TimeSpan.FromSeconds(parse.GetValue(FailurePause)) };
@@ -79,15 +86,25 @@ internal static class ClusterCommands
         {
             var bound = flags.Bind(parse);
             var node = common.Node(parse, parse.GetValue(port));
-            var problems = bound.Problems.Concat(node.Problems()).ToList();
+            var problems = bound.Problems.Concat(common.Problems(parse)).Concat(node.Problems()).ToList();
             if (node.Port == 0) problems.Add("--port 0: the learner needs a fixed port, worker nodes join it.");
             if (problems.Count > 0 || bound.Options is null) return RunHost.Refuse("Invalid options:", problems);
+            if (Ports.Taken(node.Host, node.Port))
+            {
+                Console.Error.WriteLine($"Cannot start the learner: port {node.Port} on {node.Host} is already in use (another learner?); choose another --port or stop the other process.");
+                return 2;
+            }
             if (RunHost.PrepareFolder(bound) is not { } folder) return 2;
             using var stop = new CancellationTokenSource();
             ActorSystem system;
             try
             {
                 system = ClusterLearner.CreateSystem(node, bound.Options);
+            }
+            catch (PortInUseException e)
+            {
+                Console.Error.WriteLine($"Cannot start the learner: {e.Message} (another learner?); choose another --port or stop the other process.");
+                return 2;
             }
             catch (Exception e) when (e is OptionsValidationException or System.Net.Sockets.SocketException or Akka.Configuration.ConfigurationException or Akka.Remote.RemoteTransportException)
             {
@@ -137,7 +154,7 @@ internal static class ClusterCommands
                 Workers = parse.GetValue(workers),
                 LearnerLostAfter = TimeSpan.FromSeconds(parse.GetValue(lost)),
             };
-            var problems = options.Problems();
+            var problems = options.Problems().Concat(common.Problems(parse)).ToList();
             if (problems.Count > 0)
             {
                 Console.Error.WriteLine("Invalid options:");
@@ -180,12 +197,14 @@ internal static class ClusterCommands
             problems.AddRange(bound.Problems.Where(p => !p.StartsWith("--workers", StringComparison.Ordinal)));
             int learnerPort = parse.GetValue(port) is int p and > 0 ? p : Ports.Free();
             var node = common.Node(parse, learnerPort);
+            problems.AddRange(common.Problems(parse));
             problems.AddRange(node.Problems());
             if (problems.Count > 0) return RunHost.Refuse("Invalid options:", problems);
 
             string host = parse.GetValue(common.Host)!;
             var shared = new List<string> { "--host", host, "--failure-pause", parse.GetValue(common.FailurePause).ToString("R", CultureInfo.InvariantCulture), "--exit-with-parent", I(Environment.ProcessId) };
             if (parse.GetValue(common.TlsCert) is { } cert) shared.AddRange(["--tls-cert", cert, "--tls-password", parse.GetValue(common.TlsPassword) ?? ""]);
+            if (parse.GetValue(common.TlsCa) is { } ca) shared.AddRange(["--tls-ca", ca]);
             var learnerArgs = new List<string> { "learner", "--port", I(learnerPort), "--workers", I(nodeCount * perNode) };
             var given = flags.Given(parse).ToList();
             for (int i = 0; i < given.Count; i++)
@@ -298,6 +317,25 @@ internal static class ClusterCommands
 /// <summary>Ports for loopback clusters.</summary>
 public static class Ports
 {
+    /// <summary>
+    /// Whether another socket listens on host:port now, so a command can refuse in one line before Akka logs its own
+    /// bind failure with a stack trace (Akka still refuses a clash that happens after this check).
+    /// </summary>
+    public static bool Taken(string host, int port)
+    {
+        if (!IPAddress.TryParse(host, out var address)) return false;
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.Bind(new IPEndPoint(address, port));
+            return false;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return true;
+        }
+    }
+
     /// <summary>A port that was free a moment ago (the OS picks it); the caller binds it next.</summary>
     public static int Free()
     {
