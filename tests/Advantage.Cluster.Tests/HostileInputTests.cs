@@ -59,15 +59,23 @@ public class HostileInputTests(ITestOutputHelper log)
             {
                 var random = new byte[64 << 10];
                 new Random(11).NextBytes(random);
-                log.WriteLine("random bytes: " + await Probe.SendAndWatch(port, random, TimeSpan.FromSeconds(5)));
+                var garbage = await Probe.SendAndWatch(port, random, TimeSpan.FromSeconds(5));
+                log.WriteLine("random bytes: " + garbage);
+                Assert.True(garbage.Closed, "random bytes: " + garbage);
                 var http = await Probe.SendAndWatch(port, Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"), TimeSpan.FromSeconds(5));
                 log.WriteLine("HTTP request: " + http);
+                Assert.True(http.Closed, "HTTP: " + http);
                 Assert.Equal(0, http.BytesBack); // nothing here speaks HTTP
                 // Akka.Remote's frames: a 4-byte little-endian length, then the payload. Claim int.MaxValue, send 1 MiB of it.
                 var huge = new byte[4 + (1 << 20)];
                 BitConverter.TryWriteBytes(huge.AsSpan(0, 4), int.MaxValue);
-                log.WriteLine("2 GB frame: " + await Probe.SendAndWatch(port, huge, TimeSpan.FromSeconds(5)));
-                log.WriteLine("slow sender: " + await Probe.SlowSender(port, TimeSpan.FromSeconds(5)));
+                var claim = await Probe.SendAndWatch(port, huge, TimeSpan.FromSeconds(5));
+                log.WriteLine("2 GB frame: " + claim);
+                Assert.True(claim.Closed, "2 GB frame: " + claim);
+                // Closed at Akka's handshake timeout (connection-timeout, 5 s), however slowly it keeps sending.
+                var slow = await Probe.SlowSender(port, TimeSpan.FromSeconds(5));
+                log.WriteLine("slow sender: " + slow);
+                Assert.True(slow.Closed, "slow sender: " + slow);
             });
             var b1 = await lines.Window("baseline 1", Baseline);
             var idle = await lines.Window("1,000 idle connections", async () =>
@@ -405,9 +413,9 @@ internal static class Probe
         {
             return new Outcome(true, clock.Elapsed, 0, $"reset while dribbling ({e.SocketErrorCode})");
         }
-        using var settle = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        using var settle = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var end = await WatchClose(s, clock, settle.Token);
-        return end with { How = end.Closed ? end.How : $"still open after dribbling {(int)(length.TotalMilliseconds / 100)} bytes" };
+        return end with { How = end.Closed ? end.How : $"still open 10 s after dribbling {(int)(length.TotalMilliseconds / 100)} bytes" };
     }
 
     /// <summary>Opens <paramref name="count"/> connections that send nothing and holds them for <paramref name="hold"/>.</summary>
