@@ -12,9 +12,6 @@ namespace Advantage.Packaging.Tests;
 [Collection(PackedFeedCollection.Name)]
 public sealed class ConsumerTests(PackedFeed feed, ITestOutputHelper output)
 {
-    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(10);
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(5);
-
     [Fact]
     public void A_CSharp_console_app_trains_CartPole_from_the_packages()
     {
@@ -101,27 +98,10 @@ public sealed class ConsumerTests(PackedFeed feed, ITestOutputHelper output)
         BuildAndRun(project, "Consumer.dll");
     }
 
-    /// <summary>
-    /// Writes a project in its own folder under the feed's temporary root, beside a nuget.config that adds the
-    /// packed folder to NuGet's usual sources and empty Directory.* files that keep any outer ones out.
-    /// </summary>
+    /// <summary>Writes a project in its own folder under the feed's consumer root.</summary>
     private string Consumer(string name, string projectFile, string projectXml, params (string Name, string Text)[] sources)
     {
-        Assert.True(feed.PackResult.Succeeded, feed.PackResult.Describe());
-        string root = Path.Combine(feed.Root, "consumers");
-        Directory.CreateDirectory(root);
-        File.WriteAllText(Path.Combine(root, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="advantage-under-test" value="{feed.Folder}" />
-              </packageSources>
-            </configuration>
-            """);
-        foreach (string file in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
-            File.WriteAllText(Path.Combine(root, file), "<Project />\n");
-
-        string folder = Path.Combine(root, name);
+        string folder = Path.Combine(feed.ConsumerRoot(), name);
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, projectFile), projectXml);
         foreach (var (file, text) in sources) File.WriteAllText(Path.Combine(folder, file), text);
@@ -130,13 +110,27 @@ public sealed class ConsumerTests(PackedFeed feed, ITestOutputHelper output)
 
     private void BuildAndRun(string folder, string assembly)
     {
-        ChildResult build = ChildProcess.Run("dotnet", ["build", "-c", "Release", "--disable-build-servers"], folder, BuildTimeout);
+        ChildResult run = Consumers.BuildAndRun(folder, assembly, [], output);
+        Assert.Contains("finished: StepBudgetExhausted at 20000 steps", run.Output);
+    }
+}
+
+/// <summary>Builds a consumer project as a user would and runs what it built.</summary>
+internal static class Consumers
+{
+    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>`dotnet build -c Release -warnaserror` (restore included), then `dotnet bin/Release/net10.0/ASSEMBLY ARGS`; both must exit 0.</summary>
+    public static ChildResult BuildAndRun(string folder, string assembly, IReadOnlyList<string> arguments, ITestOutputHelper output)
+    {
+        ChildResult build = ChildProcess.Run("dotnet", ["build", "-c", "Release", "--disable-build-servers", "-warnaserror"], folder, BuildTimeout);
         output.WriteLine(build.Describe(lastLines: int.MaxValue));
         Assert.True(build.Succeeded, build.Describe());
 
-        ChildResult run = ChildProcess.Run("dotnet", [Path.Combine("bin", "Release", "net10.0", assembly)], folder, RunTimeout);
+        ChildResult run = ChildProcess.Run("dotnet", [Path.Combine("bin", "Release", "net10.0", assembly), .. arguments], folder, RunTimeout);
         output.WriteLine(run.Describe(lastLines: int.MaxValue));
         Assert.True(run.Succeeded, run.Describe());
-        Assert.Contains("finished: StepBudgetExhausted at 20000 steps", run.Output);
+        return run;
     }
 }

@@ -41,6 +41,32 @@ public sealed class PackedFeed : IDisposable
     public string PackagePath(string id, string extension = "nupkg") =>
         Path.Combine(Folder, $"{id}.{Version}.{extension}");
 
+    /// <summary>
+    /// The folder consumer projects are created in (outside the repository): a nuget.config there adds the
+    /// packed folder to NuGet's usual sources, and empty Directory.* files keep any outer ones out.
+    /// </summary>
+    public string ConsumerRoot()
+    {
+        Xunit.Assert.True(PackResult.Succeeded, PackResult.Describe());
+        string root = Path.Combine(Root, "consumers");
+        lock (this)
+        {
+            if (Directory.Exists(root)) return root;
+            Directory.CreateDirectory(root);
+            File.WriteAllText(Path.Combine(root, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <add key="advantage-under-test" value="{Folder}" />
+                  </packageSources>
+                </configuration>
+                """);
+            foreach (string file in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+                File.WriteAllText(Path.Combine(root, file), "<Project />\n");
+        }
+        return root;
+    }
+
     public void Dispose()
     {
         TryDelete(Root);
@@ -48,7 +74,15 @@ public sealed class PackedFeed : IDisposable
             ? configured
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         foreach (string id in Repository.PackageIds)
-            TryDelete(Path.Combine(cache, id.ToLowerInvariant(), Version));
+        {
+            string folder = Path.Combine(cache, id.ToLowerInvariant());
+            TryDelete(Path.Combine(folder, Version));
+            try
+            {
+                if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+            }
+            catch (IOException) { }
+        }
     }
 
     private static void TryDelete(string path)
