@@ -22,6 +22,10 @@ internal sealed record ChildResult(string Command, int? ExitCode, string Output,
 /// <summary>Runs a command with a timeout, capturing stdout and stderr interleaved.</summary>
 internal static class ChildProcess
 {
+    /// <summary>The dotnet host that runs these tests (the CLI says which), else the one on PATH.</summary>
+    public static string Dotnet { get; } =
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
     public static ChildResult Run(string fileName, IReadOnlyList<string> arguments, string workingDirectory,
         TimeSpan timeout, IReadOnlyDictionary<string, string?>? environment = null)
     {

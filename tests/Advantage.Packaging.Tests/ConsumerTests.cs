@@ -124,11 +124,11 @@ internal static class Consumers
     /// <summary>`dotnet build -c Release -warnaserror` (restore included), then `dotnet bin/Release/net10.0/ASSEMBLY ARGS`; both must exit 0.</summary>
     public static ChildResult BuildAndRun(string folder, string assembly, IReadOnlyList<string> arguments, ITestOutputHelper output)
     {
-        ChildResult build = ChildProcess.Run("dotnet", ["build", "-c", "Release", "--disable-build-servers", "-warnaserror"], folder, BuildTimeout);
+        ChildResult build = ChildProcess.Run(ChildProcess.Dotnet, ["build", "-c", "Release", "--disable-build-servers", "-warnaserror"], folder, BuildTimeout);
         output.WriteLine(build.Describe(lastLines: int.MaxValue));
         Assert.True(build.Succeeded, build.Describe());
 
-        ChildResult run = ChildProcess.Run("dotnet", [Path.Combine("bin", "Release", "net10.0", assembly), .. arguments], folder, RunTimeout);
+        ChildResult run = ChildProcess.Run(ChildProcess.Dotnet, [Path.Combine("bin", "Release", "net10.0", assembly), .. arguments], folder, RunTimeout);
         output.WriteLine(run.Describe(lastLines: int.MaxValue));
         Assert.True(run.Succeeded, run.Describe());
         return run;

@@ -14,7 +14,7 @@ public sealed class PackedFeed : IDisposable
         Root = Path.Combine(Path.GetTempPath(), $"advantage-packaging-{Guid.NewGuid():N}");
         Folder = Path.Combine(Root, "feed");
         Directory.CreateDirectory(Folder);
-        PackResult = ChildProcess.Run("dotnet",
+        PackResult = ChildProcess.Run(ChildProcess.Dotnet,
             [
                 "pack", Path.Combine(Repository.Root, "Advantage.slnx"),
                 "--no-build", "-c", Repository.Configuration, "--disable-build-servers",

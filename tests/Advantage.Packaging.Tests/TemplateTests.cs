@@ -22,12 +22,12 @@ public sealed class TemplateTests(PackedFeed feed, ITestOutputHelper output)
         string package = feed.PackagePath("Advantage.Templates");
         Assert.True(File.Exists(package), $"no template package at {package}");
 
-        ChildResult install = ChildProcess.Run("dotnet", ["new", "install", package, "--debug:custom-hive", hive], root, Timeout);
+        ChildResult install = ChildProcess.Run(ChildProcess.Dotnet, ["new", "install", package, "--debug:custom-hive", hive], root, Timeout);
         output.WriteLine(install.Describe(lastLines: int.MaxValue));
         Assert.True(install.Succeeded, install.Describe());
 
         string folder = Path.Combine(root, "template-" + name);
-        ChildResult create = ChildProcess.Run("dotnet",
+        ChildResult create = ChildProcess.Run(ChildProcess.Dotnet,
             ["new", "advantage-cartpole", "-lang", language, "-n", "TemplateApp", "-o", folder, "--no-update-check", "--debug:custom-hive", hive],
             root, Timeout);
         output.WriteLine(create.Describe(lastLines: int.MaxValue));
