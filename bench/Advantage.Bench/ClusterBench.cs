@@ -15,7 +15,7 @@ namespace Advantage.Bench;
 /// </summary>
 public static class ClusterBench
 {
-    public sealed record Settings(int Nodes, int EnvironmentsPerWorker, int RolloutLength, int[] Hidden, TimeSpan Warmup, TimeSpan Window, string Output, bool CompareAkkaOnly = true, int Repeats = 1);
+    public sealed record Settings(int Nodes, int EnvironmentsPerWorker, int RolloutLength, int[] Hidden, TimeSpan Warmup, TimeSpan Window, string Output, int Repeats = 1);
 
     public sealed record Side(string Mode, double StepsPerSecond, double UpdatesPerSecond, long Steps, double Seconds, int Workers);
 
@@ -40,7 +40,7 @@ public static class ClusterBench
         Console.WriteLine($"cluster vs in-process on CartPole-v1: {settings.Nodes} workers x K {settings.EnvironmentsPerWorker}, rollout {settings.RolloutLength}, hidden [{string.Join(",", settings.Hidden)}]; " +
             $"warm-up {settings.Warmup.TotalSeconds:F1} s, window {settings.Window.TotalSeconds:F1} s; load average before {machine.LoadAverageBefore}, {machine.ProcessorCount} cores.");
 
-        // Modes are interleaved (in-process, cluster, cluster without the lane; again), so a change in machine
+        // Modes are interleaved (in-process, cluster; again), so a change in machine
         // load shows up in every mode rather than in one; each mode reports its median.
         var samples = new List<Side>();
         long parameters = 0, rolloutBytes = 0, parameterBytes = 0;
@@ -49,16 +49,10 @@ public static class ClusterBench
             var inProcess = RunInProcess(settings);
             Console.WriteLine($"  in-process : {inProcess.StepsPerSecond,10:N0} steps/s  {inProcess.UpdatesPerSecond,7:N0} updates/s");
             Side cluster;
-            (cluster, parameters, rolloutBytes, parameterBytes) = RunCluster(settings, lane: true);
-            Console.WriteLine($"  cluster    : {cluster.StepsPerSecond,10:N0} steps/s  {cluster.UpdatesPerSecond,7:N0} updates/s  ({settings.Nodes} worker processes + learner; rounds on the data lane)");
+            (cluster, parameters, rolloutBytes, parameterBytes) = RunCluster(settings);
+            Console.WriteLine($"  cluster    : {cluster.StepsPerSecond,10:N0} steps/s  {cluster.UpdatesPerSecond,7:N0} updates/s  ({settings.Nodes} worker processes + learner, over Akka.Remote)");
             samples.Add(inProcess);
             samples.Add(cluster);
-            if (settings.CompareAkkaOnly)
-            {
-                var akkaOnly = RunCluster(settings, lane: false).Side;
-                Console.WriteLine($"  akka-only  : {akkaOnly.StepsPerSecond,10:N0} steps/s  {akkaOnly.UpdatesPerSecond,7:N0} updates/s  (the same cluster, every message through Akka.Remote)");
-                samples.Add(akkaOnly);
-            }
         }
         var sides = samples.GroupBy(s => s.Mode).Select(g => Median(g.ToList())).ToList();
         double ratio = sides[1].StepsPerSecond / sides[0].StepsPerSecond;
@@ -101,25 +95,25 @@ public static class ClusterBench
     }
 
     /// <summary>A loopback cluster: learner here, one worker process per node.</summary>
-    private static (Side Side, long Parameters, long RolloutBytes, long ParameterBytes) RunCluster(Settings settings, bool lane)
+    private static (Side Side, long Parameters, long RolloutBytes, long ParameterBytes) RunCluster(Settings settings)
     {
         int port = FreePort();
-        var options = Options(settings, 1);
+        var options = Options(settings, settings.Nodes);
         using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
         var children = new List<Process>();
         Side cluster;
         long parameters, rolloutBytes, parameterBytes;
         try
         {
-            var run = ClusterLearner.Start(system, options, new ClusterLearnerOptions().WithDataLane(lane));
-            for (int n = 0; n < settings.Nodes; n++) children.Add(StartWorker(port, settings.EnvironmentsPerWorker));
+            var run = ClusterLearner.Start(system, options);
+            for (int n = 0; n < settings.Nodes; n++) children.Add(StartWorker(port));
             var deadline = Stopwatch.StartNew();
             while (run.GetProgressAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult().Workers < settings.Nodes)
             {
                 if (deadline.Elapsed > TimeSpan.FromSeconds(120)) throw new TimeoutException("Worker processes did not join within 120 s.");
                 Thread.Sleep(200);
             }
-            cluster = Measure(lane ? "cluster" : "cluster-akka-only", run, settings, p => p.Workers == settings.Nodes);
+            cluster = Measure("cluster", run, settings, p => p.Workers == settings.Nodes);
             var serializer = new AdvantageSerializer((ExtendedActorSystem)system);
             float[] values = new float[ClusterParameterCount(run)];
             parameters = values.Length;
@@ -167,14 +161,13 @@ public static class ClusterBench
         return new Side(mode, Report.Round(steps / seconds, 1), Report.Round((after.Version - before.Version) / seconds, 1), steps, Report.Round(seconds, 3), after.Workers);
     }
 
-    private static Process StartWorker(int port, int k)
+    private static Process StartWorker(int port)
     {
         var info = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         string self = Environment.ProcessPath!;
         info.FileName = self;
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") info.ArgumentList.Add(typeof(ClusterBench).Assembly.Location);
-        foreach (var a in new[] { "cluster-worker", "--join", $"127.0.0.1:{port}", "--envs-per-worker", k.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--parent", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { "cluster-worker", "--join", $"127.0.0.1:{port}", "--parent", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             info.ArgumentList.Add(a);
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
@@ -185,7 +178,7 @@ public static class ClusterBench
     }
 
     /// <summary>The child side: one worker node until the parent process is gone.</summary>
-    public static int Worker(string join, int k, int parent)
+    public static int Worker(string join, int parent)
     {
         using var stop = new CancellationTokenSource();
         _ = Task.Run(async () =>
@@ -197,7 +190,7 @@ public static class ClusterBench
             }
             stop.Cancel();
         });
-        ClusterWorker.RunAsync(new ClusterWorkerOptions(join).WithEnvironmentsPerWorker(k), null, stop.Token).GetAwaiter().GetResult();
+        ClusterWorker.RunAsync(new ClusterWorkerOptions(join), null, stop.Token).GetAwaiter().GetResult();
         return 0;
     }
 

@@ -105,19 +105,17 @@ var clWarmup = new Option<double>("--warmup") { Description = "Seconds discarded
 var clWindow = new Option<double>("--window") { Description = "Seconds measured after the warm-up", DefaultValueFactory = _ => 8.0 };
 var clOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "cluster.json") };
 var clRepeats = new Option<int>("--repeats") { Description = "Interleaved repeats of every mode; each mode reports its median", DefaultValueFactory = _ => 1 };
-var clNoAkka = new Option<bool>("--skip-akka-only") { Description = "Do not also measure the cluster with the data lane off (every message through Akka.Remote)" };
 var cluster = new Command("cluster", "Env-steps/s of one configuration in one process and as a loopback cluster (learner + N worker processes), side by side; bytes per rollout and per parameter broadcast.")
 {
-    clNodes, clEnvs, clRollout, clHidden, clWarmup, clWindow, clOut, clNoAkka, clRepeats,
+    clNodes, clEnvs, clRollout, clHidden, clWarmup, clWindow, clOut, clRepeats,
 };
 cluster.SetAction(parse => ClusterBench.Run(new ClusterBench.Settings(parse.GetValue(clNodes), parse.GetValue(clEnvs), parse.GetValue(clRollout), parse.GetValue(clHidden) ?? [64, 64],
-    TimeSpan.FromSeconds(parse.GetValue(clWarmup)), TimeSpan.FromSeconds(parse.GetValue(clWindow)), parse.GetValue(clOut)!, !parse.GetValue(clNoAkka), Math.Max(1, parse.GetValue(clRepeats)))));
+    TimeSpan.FromSeconds(parse.GetValue(clWarmup)), TimeSpan.FromSeconds(parse.GetValue(clWindow)), parse.GetValue(clOut)!, Math.Max(1, parse.GetValue(clRepeats)))));
 var cwJoin = new Option<string>("--join") { Required = true };
-var cwEnvs = new Option<int>("--envs-per-worker") { DefaultValueFactory = _ => 16 };
 var cwParent = new Option<int>("--parent") { Required = true };
-var clusterWorker = new Command("cluster-worker", "A worker node of the cluster benchmark (started by it).") { cwJoin, cwEnvs, cwParent };
+var clusterWorker = new Command("cluster-worker", "A worker node of the cluster benchmark (started by it).") { cwJoin, cwParent };
 clusterWorker.Hidden = true;
-clusterWorker.SetAction(parse => ClusterBench.Worker(parse.GetValue(cwJoin)!, parse.GetValue(cwEnvs), parse.GetValue(cwParent)));
+clusterWorker.SetAction(parse => ClusterBench.Worker(parse.GetValue(cwJoin)!, parse.GetValue(cwParent)));
 
 // ---- remote-rtt: request/response round trip over Akka.Remote on loopback ---------------------------
 var rttRequest = new Option<int>("--bytes") { Description = "Request size in bytes (a parameter broadcast is ~18.7 kB for [64, 64])", DefaultValueFactory = _ => 18_717 };

@@ -7,6 +7,7 @@ using Advantage.Actors;
 using Advantage.Actors.Cluster;
 using Advantage.Environments;
 using Advantage.Learning;
+using Akka.Actor;
 
 namespace Advantage.Samples.Train;
 
@@ -62,107 +63,51 @@ internal static class ClusterCommands
         }
     }
 
-    private sealed class Run
-    {
-        public readonly Option<string> Env = new("--env") { Description = "Environment id", DefaultValueFactory = _ => "CartPole-v1" };
-        public readonly Option<int> EnvsPerWorker = new("--envs-per-worker") { Description = "Environments per worker actor", DefaultValueFactory = _ => 8 };
-        public readonly Option<int> Rollout = new("--rollout") { Description = "Rollout length T", DefaultValueFactory = _ => new A2COptions().RolloutLength };
-        public readonly Option<double> Lr = new("--lr") { Description = "Learning rate", DefaultValueFactory = _ => new A2COptions().LearningRate };
-        public readonly Option<int[]> Hidden = new("--hidden") { Description = "Hidden layer widths", DefaultValueFactory = _ => [64, 64], AllowMultipleArgumentsPerToken = true };
-        public readonly Option<int> Seed = new("--seed") { Description = "Run seed", DefaultValueFactory = _ => 1 };
-        public readonly Option<long> MaxSteps = new("--max-steps") { Description = "Step budget", DefaultValueFactory = _ => 1_000_000 };
-        public readonly Option<double?> Target = new("--target-return") { Description = "Stop when the mean return of the last 100 episodes reaches this (default: 475 on CartPole-v1)" };
-
-        public IEnumerable<Option> All => [Env, EnvsPerWorker, Rollout, Lr, Hidden, Seed, MaxSteps, Target];
-
-        public TrainingOptions Options(ParseResult parse)
-        {
-            string env = parse.GetValue(Env)!;
-            var algorithm = new A2COptions
-            {
-                EnvironmentsPerWorker = parse.GetValue(EnvsPerWorker),
-                RolloutLength = parse.GetValue(Rollout),
-                LearningRate = parse.GetValue(Lr),
-                HiddenSizes = parse.GetValue(Hidden) ?? [64, 64],
-                Seed = parse.GetValue(Seed),
-            };
-            var options = new TrainingOptions { Algorithm = algorithm, EnvironmentId = env, MaxSteps = parse.GetValue(MaxSteps) };
-            double? target = parse.GetValue(Target) ?? (env == "CartPole-v1" ? 475.0 : null);
-            return target is double t ? options.WithTargetMeanReturn(t) : options;
-        }
-
-        public IEnumerable<string> Forward(ParseResult parse)
-        {
-            yield return "--env"; yield return parse.GetValue(Env)!;
-            yield return "--envs-per-worker"; yield return I(parse.GetValue(EnvsPerWorker));
-            yield return "--rollout"; yield return I(parse.GetValue(Rollout));
-            yield return "--lr"; yield return parse.GetValue(Lr).ToString("R", CultureInfo.InvariantCulture);
-            yield return "--hidden";
-            foreach (int h in parse.GetValue(Hidden) ?? [64, 64]) yield return I(h);
-            yield return "--seed"; yield return I(parse.GetValue(Seed));
-            yield return "--max-steps"; yield return parse.GetValue(MaxSteps).ToString(CultureInfo.InvariantCulture);
-            if (parse.GetValue(Target) is double t) { yield return "--target-return"; yield return t.ToString("R", CultureInfo.InvariantCulture); }
-        }
-    }
-
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static Command Learner()
     {
         var common = new Common();
-        var run = new Run();
+        var flags = new TrainingFlags();
         var port = new Option<int>("--port") { Description = "Port to bind; worker nodes join HOST:PORT", DefaultValueFactory = _ => 4053 };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file: resumed from at start, rewritten atomically at the interval" };
-        var interval = new Option<double>("--checkpoint-interval") { Description = "Seconds between checkpoints", DefaultValueFactory = _ => 10 };
-        var quiet = new Option<bool>("--quiet") { Description = "Print only the summary" };
-        var resume = new Option<string?>("--resume") { Description = "Start from this training checkpoint (e.g. an in-process run's last.ckpt; its algorithm options and environment are used); a --checkpoint file that already exists wins" };
-        var noLane = new Option<bool>("--no-data-lane") { Description = "Send rollouts and parameters through Akka.Remote instead of the direct data lane (off anyway with TLS)" };
-        var command = new Command("learner", "Run the learner node of a training cluster (the seed that worker nodes join).") { port, checkpoint, interval, resume, quiet, noLane };
-        foreach (var o in common.All.Concat(run.All)) command.Options.Add(o);
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "The learner's own checkpoint file: resumed from at start when it exists, written with last.ckpt's cadence (--checkpoint-interval updates)" };
+        var command = new Command("learner", "Run the learner node of a training cluster (the seed that worker nodes join). It waits for --workers workers before the first round and writes the same run folder as train.") { port, checkpoint };
+        flags.AddTo(command);
+        foreach (var o in common.All) command.Options.Add(o);
         command.SetAction(parse =>
         {
-            var options = run.Options(parse);
-            if (parse.GetValue(resume) is { } resumePath)
-            {
-                if (ResumeCheckpoint.Load(resumePath) is not { } saved) return 2;
-                options = options with { Algorithm = saved.Options!, EnvironmentId = saved.EnvironmentId ?? options.EnvironmentId, ResumeFrom = saved };
-            }
+            var bound = flags.Bind(parse);
             var node = common.Node(parse, parse.GetValue(port));
-            var problems = options.Problems().Concat(node.Problems()).ToList();
-            if (problems.Count > 0)
-            {
-                Console.Error.WriteLine("Invalid options:");
-                foreach (var p in problems) Console.Error.WriteLine($"  - {p}");
-                return 2;
-            }
+            var problems = bound.Problems.Concat(node.Problems()).ToList();
+            if (node.Port == 0) problems.Add("--port 0: the learner needs a fixed port, worker nodes join it.");
+            if (problems.Count > 0 || bound.Options is null) return RunHost.Refuse("Invalid options:", problems);
+            if (RunHost.PrepareFolder(bound) is not { } folder) return 2;
             using var stop = new CancellationTokenSource();
-            common.WatchParent(parse, stop);
-            using var system = ClusterLearner.CreateSystem(node, options);
-            var learnerOptions = new ClusterLearnerOptions { CheckpointInterval = TimeSpan.FromSeconds(parse.GetValue(interval)), DataLane = !parse.GetValue(noLane) };
-            if (parse.GetValue(checkpoint) is { } path) learnerOptions = learnerOptions.WithCheckpointPath(path);
-            bool isQuiet = parse.GetValue(quiet);
-            TrainingRun training;
+            ActorSystem system;
             try
             {
-                training = ClusterLearner.Start(system, options, learnerOptions, p =>
-                {
-                    if (!isQuiet) Console.WriteLine(ProgressLine(p));
-                });
+                system = ClusterLearner.CreateSystem(node, bound.Options);
             }
-            catch (Exception e) when (e is InvalidDataException or OptionsValidationException)
+            catch (Exception e) when (e is OptionsValidationException or System.Net.Sockets.SocketException or Akka.Configuration.ConfigurationException or Akka.Remote.RemoteTransportException)
             {
-                Console.Error.WriteLine($"Cannot start the learner: {e.Message}");
+                Console.Error.WriteLine($"Cannot start the learner on {node.Host}:{node.Port}: {e.Message}");
                 return 2;
             }
-            Console.WriteLine($"Learner listening on {node.Host}:{node.Port}{(node.Tls is null ? "" : " (TLS)")}; training {options.EnvironmentId}; join with: worker --join {node.Host}:{node.Port}");
-            stop.Token.Register(training.Stop);
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; training.Stop(); };
-            var result = training.Completion.GetAwaiter().GetResult();
-            var final = result.Progress;
-            Console.WriteLine($"finished reason={result.Reason} solved={result.Solved} steps={final.Steps} version={final.Version} seconds={F(final.Seconds)} " +
-                $"steps_per_second={F(final.StepsPerSecond)} mean_return={F(final.MeanReturn)} restarts={final.WorkerRestarts} rejected={final.RejectedRollouts}");
-            system.Terminate().Wait(TimeSpan.FromSeconds(10));
-            return 0;
+            using (system)
+            {
+                var learnerOptions = new ClusterLearnerOptions().WithCheckpointPath(parse.GetValue(checkpoint));
+                Console.WriteLine($"Learner listening on {node.Host}:{node.Port}{(node.Tls is null ? "" : " (TLS)")}; waiting for {bound.Options.Algorithm.Workers} workers; join with: worker --join {node.Host}:{node.Port}");
+                TrainingRun? running = null;
+                common.WatchParent(parse, stop);
+                stop.Token.Register(() => running?.Stop());
+                int code = RunHost.Execute(system, bound, folder, () => new Placement("cluster", Akka.Cluster.Cluster.Get(system).State.Members.Count), (options, progress) =>
+                {
+                    running = ClusterLearner.Start(system, options, learnerOptions, progress);
+                    return running;
+                }, ProgressLine);
+                system.Terminate().Wait(TimeSpan.FromSeconds(10));
+                return code;
+            }
         });
         return command;
     }
@@ -179,10 +124,9 @@ internal static class ClusterCommands
         var common = new Common();
         var join = new Option<string>("--join") { Description = "The learner's HOST:PORT", Required = true };
         var port = new Option<int>("--port") { Description = "Port to bind (0: any free one)", DefaultValueFactory = _ => 0 };
-        var workers = new Option<int>("--workers") { Description = "Worker actors on this node", DefaultValueFactory = _ => 1 };
-        var envs = new Option<int>("--envs-per-worker") { Description = "Environments per worker actor", DefaultValueFactory = _ => 8 };
+        var workers = new Option<int>("--workers") { Description = "Worker actors on this node (their ids, seeds and environments come from the learner)", DefaultValueFactory = _ => 1 };
         var lost = new Option<double>("--learner-lost-after") { Description = "Seconds the learner may stay unreachable before this node starts over", DefaultValueFactory = _ => 10 };
-        var command = new Command("worker", "Run a worker node that joins a learner and trains until stopped; it outlives learner restarts.") { join, port, workers, envs, lost };
+        var command = new Command("worker", "Run a worker node that joins a learner and trains until stopped; it outlives learner restarts.") { join, port, workers, lost };
         foreach (var o in common.All) command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -190,7 +134,6 @@ internal static class ClusterCommands
             {
                 Node = common.Node(parse, parse.GetValue(port)),
                 Workers = parse.GetValue(workers),
-                EnvironmentsPerWorker = parse.GetValue(envs),
                 LearnerLostAfter = TimeSpan.FromSeconds(parse.GetValue(lost)),
             };
             var problems = options.Problems();
@@ -213,43 +156,63 @@ internal static class ClusterCommands
     private static Command LocalCluster()
     {
         var common = new Common();
-        var run = new Run();
-        var nodes = new Option<int>("--nodes") { Description = "Worker processes", DefaultValueFactory = _ => 2 };
-        var workers = new Option<int>("--workers") { Description = "Worker actors per worker process", DefaultValueFactory = _ => 1 };
+        var flags = new TrainingFlags();
+        var nodes = new Option<int>("--nodes") { Description = "Worker processes, in [1, 64]", DefaultValueFactory = _ => 2 };
         var port = new Option<int>("--port") { Description = "Learner port (0: a free one)", DefaultValueFactory = _ => 0 };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Learner checkpoint file (resume across learner restarts)" };
-        var command = new Command("local-cluster", "Start one learner and N worker processes on this machine, stream their output, and stop them all on exit or Ctrl-C.")
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "The learner's own checkpoint file (resume across learner restarts)" };
+        var command = new Command("local-cluster", "Start one learner and N worker processes on this machine with the same training options as train (--workers counts " +
+            "worker actors per process), stream their output, stop them all on exit, Ctrl-C or SIGTERM, and exit with the learner's exit code.")
         {
-            nodes, workers, port, checkpoint,
+            nodes, port, checkpoint,
         };
-        foreach (var o in common.All.Concat(run.All)) command.Options.Add(o);
+        flags.AddTo(command);
+        flags.Workers.Description = "Worker actors per worker process, in [1, 1024] [default: 1]";
+        foreach (var o in common.All) command.Options.Add(o);
         command.SetAction(parse =>
         {
+            // Everything is checked here, before any child starts: the learner would refuse the same options, but only after a start-up.
+            int nodeCount = parse.GetValue(nodes), perNode = parse.GetValue(flags.Workers) ?? 1;
+            var problems = new List<string>();
+            if (nodeCount is < 1 or > 64) problems.Add($"--nodes = {nodeCount} is outside [1, 64].");
+            if (perNode is < 1 or > 1024) problems.Add($"--workers = {perNode} is outside [1, 1024].");
+            var bound = flags.Bind(parse);
+            problems.AddRange(bound.Problems.Where(p => !p.StartsWith("--workers", StringComparison.Ordinal)));
             int learnerPort = parse.GetValue(port) is int p and > 0 ? p : FreePort();
+            var node = common.Node(parse, learnerPort);
+            problems.AddRange(node.Problems());
+            if (problems.Count > 0) return RunHost.Refuse("Invalid options:", problems);
+
             string host = parse.GetValue(common.Host)!;
             var shared = new List<string> { "--host", host, "--failure-pause", parse.GetValue(common.FailurePause).ToString("R", CultureInfo.InvariantCulture), "--exit-with-parent", I(Environment.ProcessId) };
             if (parse.GetValue(common.TlsCert) is { } cert) shared.AddRange(["--tls-cert", cert, "--tls-password", parse.GetValue(common.TlsPassword) ?? ""]);
-            var learnerArgs = new List<string> { "learner", "--port", I(learnerPort) };
-            learnerArgs.AddRange(run.Forward(parse));
+            var learnerArgs = new List<string> { "learner", "--port", I(learnerPort), "--workers", I(nodeCount * perNode) };
+            var given = flags.Given(parse).ToList();
+            for (int i = 0; i < given.Count; i++)
+            {
+                // --workers is per process here; the learner gets the run's total above.
+                if (given[i] == flags.Workers.Name) { i++; continue; }
+                learnerArgs.Add(given[i]);
+            }
             learnerArgs.AddRange(shared);
             if (parse.GetValue(checkpoint) is { } path) learnerArgs.AddRange(["--checkpoint", path]);
 
             using var children = new ChildProcesses();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; children.Dispose(); };
-            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; children.Dispose(); });
+            using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; children.Interrupt(); });
+            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; children.Interrupt(); });
             AppDomain.CurrentDomain.ProcessExit += (_, _) => children.Dispose();
             using var listening = new ManualResetEventSlim();
             var learner = children.Start("learner", learnerArgs, line => { if (line.StartsWith("Learner listening", StringComparison.Ordinal)) listening.Set(); });
-            // Workers that start before the seed is bound only waste a join attempt or two; wait for it (bounded).
-            listening.Wait(TimeSpan.FromSeconds(60));
-            for (int n = 1; n <= parse.GetValue(nodes); n++)
+            // Workers that start before the seed is bound only waste a join attempt or two; wait for it, or for the learner to give up.
+            while (!listening.Wait(TimeSpan.FromMilliseconds(200)) && !learner.HasExited) { }
+            if (learner.HasExited) return learner.ExitCode;
+            for (int n = 1; n <= nodeCount; n++)
             {
-                var args = new List<string> { "worker", "--join", $"{host}:{learnerPort}", "--workers", I(parse.GetValue(workers)), "--envs-per-worker", I(parse.GetValue(run.EnvsPerWorker)) };
+                var args = new List<string> { "worker", "--join", $"{host}:{learnerPort}", "--workers", I(perNode) };
                 args.AddRange(shared);
                 children.Start($"worker-{n}", args);
             }
             learner.WaitForExit();
-            return learner.HasExited ? learner.ExitCode : 1;
+            return learner.ExitCode;
         });
         return command;
     }
@@ -293,6 +256,27 @@ internal static class ClusterCommands
             process.BeginErrorReadLine();
             return process;
         }
+
+        /// <summary>Asks every child to stop the graceful way (SIGTERM): the learner finishes its update and writes its run folder.</summary>
+        public void Interrupt()
+        {
+            lock (gate)
+            {
+                foreach (var p in processes)
+                {
+                    try
+                    {
+                        if (!p.HasExited) Kill(p.Id, 15);
+                    }
+                    catch (InvalidOperationException)
+                    {
+                    }
+                }
+            }
+        }
+
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+        private static extern int Kill(int pid, int signal);
 
         public void Dispose()
         {

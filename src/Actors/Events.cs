@@ -25,7 +25,17 @@ public sealed record EpisodeFinished(string Run, long Steps, long Episode, doubl
 /// <param name="Steps">Environment steps applied so far.</param>
 /// <param name="Metrics">Losses, entropy, gradient norm and explained variance of this update.</param>
 /// <param name="StepsPerSecond">Steps since this learner started divided by its wall time (CleanRL's SPS).</param>
-public sealed record UpdateFinished(string Run, long Version, long Steps, UpdateMetrics Metrics, double StepsPerSecond) : TrainingEvent(Run);
+public sealed record UpdateFinished(string Run, long Version, long Steps, UpdateMetrics Metrics, double StepsPerSecond) : TrainingEvent(Run)
+{
+    /// <summary>Mean return over the run's return window after this update (NaN before the first episode), so a log at a fixed update cadence needs no other event.</summary>
+    public double MeanReturn { get; init; } = double.NaN;
+
+    /// <summary>Episodes finished so far.</summary>
+    public long Episodes { get; init; }
+
+    /// <summary>Wall time of the learner when the update finished.</summary>
+    public double Seconds { get; init; }
+}
 
 /// <summary>A periodic evaluation with deterministic actions on separate environments finished.</summary>
 /// <param name="Run">The run's name.</param>

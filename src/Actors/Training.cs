@@ -58,14 +58,13 @@ public static class Training
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         AdvantageConfig.Install(system);
-        var algorithm = options.Algorithm;
-        var probe = options.Environments.Make(options.EnvironmentId);
-        var spec = NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body);
+        var spec = RunWiring.Spec(options);
         CheckResumable(options, spec);
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         int run = Interlocked.Increment(ref runCounter);
-        var learning = CreateLearner(options, spec);
-        var learner = system.ActorOf(LearnerActor.Props(options, learning, onProgress, completion), $"advantage-run-{run}-learner");
+        var (learning, resumed) = LearnerCheckpoint.CreateLearner(options, spec, null);
+        var hosting = new LearnerHosting($"advantage-run-{run}", false, null) { Resumed = resumed };
+        var learner = system.ActorOf(LearnerActor.HostedProps(options, learning, onProgress, completion, hosting), $"advantage-run-{run}-learner");
         var supervisor = system.ActorOf(Props.Create(() => new RunSupervisor(options, spec, learner)), $"advantage-run-{run}");
         return new TrainingRun(supervisor, learner, completion.Task, spec);
     }
@@ -76,25 +75,6 @@ public static class Training
         if (options.ResumeFrom is { } resume && !resume.Spec.Equals(spec))
             throw new OptionsValidationException(nameof(TrainingOptions),
                 [$"{nameof(TrainingOptions.ResumeFrom)} holds a network for {resume.Spec.ObservationSize} observations and {resume.Spec.ActionSize} actions; '{options.EnvironmentId}' needs {spec.ObservationSize} and {spec.ActionSize}."]);
-    }
-
-    /// <summary>The run's learner, continued from <see cref="TrainingOptions.ResumeFrom"/> when there is one.</summary>
-    internal static A2CLearner CreateLearner(TrainingOptions options, NetworkSpec spec)
-    {
-        var learning = new A2CLearner(options.Algorithm, spec);
-        if (options.ResumeFrom is { } resumeFrom)
-        {
-            try
-            {
-                LearnerState.Restore(learning, resumeFrom);
-            }
-            catch
-            {
-                learning.Dispose();
-                throw;
-            }
-        }
-        return learning;
     }
 
     /// <summary>Starts a run and waits for it to end.</summary>
@@ -111,19 +91,9 @@ internal sealed class RunSupervisor : ReceiveActor
 {
     public RunSupervisor(TrainingOptions options, NetworkSpec spec, IActorRef learner)
     {
-        var algorithm = options.Algorithm;
         Context.Watch(learner);
-        for (int w = 0; w < algorithm.Workers; w++)
-        {
-            var settings = new WorkerSettings(
-                w, Seeds.Derive(algorithm.Seed, w + 1), algorithm.RolloutLength, algorithm.EnvironmentsPerWorker,
-                options.EnvironmentId, () => options.Environments.Make(options.EnvironmentId), spec)
-            {
-                RewardScaling = algorithm.NormalizeRewards ? new RewardScalerOptions(algorithm.Gamma) : null,
-                ReseedInterval = options.CheckpointDirectory is null ? 0 : options.CheckpointInterval,
-            };
-            Context.ActorOf(WorkerActor.Props(settings, learner), $"worker-{w}");
-        }
+        for (int w = 0; w < options.Algorithm.Workers; w++)
+            Context.ActorOf(WorkerActor.Props(RunWiring.Settings(RunWiring.Worker(options, w), options.EnvironmentId, options.Environments, spec), learner), $"worker-{w}");
         Receive<Terminated>(t =>
         {
             if (t.ActorRef.Equals(learner)) Context.Stop(Self);

@@ -24,9 +24,6 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
     /// checkpoint interval); 0 never. See <see cref="WorkerActor"/> for why.
     /// </summary>
     public int ReseedInterval { get; init; }
-
-    /// <summary>The learner's data lane, when a cluster learner offers one; null sends everything through Akka.</summary>
-    internal Cluster.LaneEndpoint? Lane { get; init; }
 }
 
 /// <summary>
@@ -71,7 +68,6 @@ public sealed class WorkerActor : ReceiveActor
     private RewardScaler? rewardScaler;
     private ObservationNormalizer? normalizer;
     private float[] normalized = [];
-    private Cluster.WorkerLane? lane;
 
     /// <summary>Creates the worker; prefer <see cref="Props"/>.</summary>
     public WorkerActor(WorkerSettings settings, IActorRef learner)
@@ -111,8 +107,6 @@ public sealed class WorkerActor : ReceiveActor
         awaitingFirstParameters = true;
         if (settings.RewardScaling is { } scaling) rewardScaler = new RewardScaler(settings.Environments, scaling);
         normalized = new float[settings.Environments * settings.Spec.ObservationSize];
-        // The lane connects in the background; rounds use it once it is up and Akka until then.
-        if (settings.Lane is { } endpoint) lane = Cluster.WorkerLane.Open(endpoint, (ExtendedActorSystem)Context.System, Self, log);
         learner.Tell(new RegisterWorker(settings.WorkerId, settings.Environments));
     }
 
@@ -124,8 +118,6 @@ public sealed class WorkerActor : ReceiveActor
         // Keep the actor alive across the restart (no PostStop children logic); dispose native state now.
         policy?.Dispose();
         policy = null;
-        lane?.Dispose();
-        lane = null;
     }
 
     /// <inheritdoc />
@@ -138,11 +130,7 @@ public sealed class WorkerActor : ReceiveActor
     }
 
     /// <inheritdoc />
-    protected override void PostStop()
-    {
-        policy?.Dispose();
-        lane?.Dispose();
-    }
+    protected override void PostStop() => policy?.Dispose();
 
     private void OnParameters(Parameters parameters)
     {
@@ -205,8 +193,7 @@ public sealed class WorkerActor : ReceiveActor
         envs.Observations.CopyTo(observations.AsSpan(steps * k * obs));
         var rollout = new Rollout(settings.WorkerId, parameters.Version, steps, k, obs, width, observations, actions, rewards,
             terminated, truncated, finalIndices.ToArray(), finalObservations.ToArray(), episodeReturns.ToArray(), episodeLengths.ToArray());
-        var collected = new RolloutCollected(rollout);
-        if (lane is null || !lane.TrySend(collected)) learner.Tell(collected);
+        learner.Tell(new RolloutCollected(rollout));
     }
 
     /// <summary>Observations as the network sees them: normalised with the learner's statistics when it sends them.</summary>

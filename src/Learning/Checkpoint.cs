@@ -31,7 +31,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
 {
     private static readonly byte[] Magic = "ADVCKPT\0"u8.ToArray();
 
-    /// <summary>The format version this code writes (it also reads format 1).</summary>
+    /// <summary>The format version this code writes and reads.</summary>
     public const int FormatVersion = 2;
 
     /// <summary>The optimizer's serialized state (TorchSharp's <c>save_state_dict</c> bytes); null when not kept.</summary>
@@ -133,18 +133,14 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             byte[] magic = reader.ReadBytes(Magic.Length);
             if (!magic.AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"'{path}' is not an Advantage checkpoint (bad magic).");
             int version = reader.ReadInt32();
-            if (version != 1 && version != FormatVersion)
-                throw new InvalidDataException($"'{path}' has checkpoint format {version}; this build reads 1 and {FormatVersion}.");
-            long payloadEnd = bytes.Length;
-            if (version >= 2)
-            {
-                if (bytes.Length < Magic.Length + 12) throw new InvalidDataException($"'{path}' is truncated.");
-                payloadEnd = bytes.Length - 4;
-                uint stored = BitConverter.ToUInt32(bytes, (int)payloadEnd);
-                uint actual = Crc32.Compute(bytes.AsSpan(0, (int)payloadEnd));
-                if (stored != actual)
-                    throw new InvalidDataException($"'{path}' is corrupt or truncated: checksum {actual:x8} does not match the stored {stored:x8}.");
-            }
+            if (version != FormatVersion)
+                throw new InvalidDataException($"'{path}' has checkpoint format {version}; this build reads {FormatVersion}.");
+            if (bytes.Length < Magic.Length + 12) throw new InvalidDataException($"'{path}' is truncated.");
+            long payloadEnd = bytes.Length - 4;
+            uint stored = BitConverter.ToUInt32(bytes, (int)payloadEnd);
+            uint actual = Crc32.Compute(bytes.AsSpan(0, (int)payloadEnd));
+            if (stored != actual)
+                throw new InvalidDataException($"'{path}' is corrupt or truncated: checksum {actual:x8} does not match the stored {stored:x8}.");
             int length = reader.ReadInt32();
             if (length <= 0 || length > 16 << 20 || length > payloadEnd - stream.Position)
                 throw new InvalidDataException($"'{path}' has a header length of {length} bytes, outside the file or (0, 16 MiB].");

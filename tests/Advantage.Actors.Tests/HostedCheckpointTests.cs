@@ -21,9 +21,8 @@ public sealed class HostedCheckpointTests : ActorTestKit
         var o = options ?? Fixtures.Training;
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         AdvantageConfig.Install(Sys);
-        var checkpointing = new LearnerCheckpointing(checkpoint, TimeSpan.FromHours(1));
-        var (algorithm, resumed) = LearnerCheckpoint.CreateLearner(o, Fixtures.Spec, checkpointing);
-        var hosting = new LearnerHosting(true, checkpointing) { Resumed = resumed };
+        var (algorithm, resumed) = LearnerCheckpoint.CreateLearner(o, Fixtures.Spec, checkpoint);
+        var hosting = new LearnerHosting("hosted", true, checkpoint) { Resumed = resumed };
         var learner = Sys.ActorOf(LearnerActor.HostedProps(o, algorithm, null, completion, hosting));
         return (learner, completion.Task);
     }
@@ -86,7 +85,8 @@ public sealed class HostedCheckpointTests : ActorTestKit
         // The in-process way: ResumeFrom the same file.
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var options = Fixtures.Training.WithResumeFrom(Checkpoint.Load(path));
-        var third = Sys.ActorOf(LearnerActor.Props(options, Training.CreateLearner(options, Fixtures.Spec), null, completion));
+        var (algorithm, fromFile) = LearnerCheckpoint.CreateLearner(options, Fixtures.Spec, null);
+        var third = Sys.ActorOf(LearnerActor.HostedProps(options, algorithm, null, completion, new LearnerHosting("in-process", false, null) { Resumed = fromFile }));
         var w2 = CreateTestProbe();
         w2.Send(third, new RegisterWorker(0, 2));
         Assert.Equal(resumed.Values, w2.ExpectMsg<Parameters>().Values);
@@ -102,45 +102,24 @@ public sealed class HostedCheckpointTests : ActorTestKit
     }
 
     [Fact]
-    public async Task A_checkpoint_in_the_earlier_cluster_format_still_resumes()
-    {
-        // Before format 2 was shared, the cluster learner wrote counters as metadata strings and the optimizer beside the file.
-        string path = PathOf("old.ckpt");
-        float[] weights;
-        using (var donor = new A2CLearner(Fixtures.Options, Fixtures.Spec))
-        {
-            weights = donor.Parameters.Read();
-            for (int i = 0; i < weights.Length; i++) weights[i] += 0.01f * (i % 5);
-            File.WriteAllBytes(path + ".optimizer", LearnerState.SaveOptimizer(donor));
-        }
-        new Checkpoint(Fixtures.Spec, weights, new Dictionary<string, string> { ["version"] = "5", ["steps"] = "60", ["episodes"] = "4" }).Save(path);
-
-        var (learner, _) = StartHosted(path);
-        var worker = CreateTestProbe();
-        worker.Send(learner, new RegisterWorker(0, 2));
-        var parameters = worker.ExpectMsg<Parameters>();
-        Assert.Equal(5L, parameters.Version);
-        Assert.Equal(weights, parameters.Values);
-        var progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(10));
-        Assert.Equal((60L, 4L), (progress.Steps, progress.Episodes));
-    }
-
-    [Fact]
     public void A_checkpoint_of_another_network_or_a_bare_model_is_refused_with_the_reason()
     {
         string other = PathOf("other.ckpt");
         using (var big = new A2CLearner(Fixtures.Options.WithHiddenSizes([16]), Fixtures.Spec with { HiddenSizes = [16] }))
             new Checkpoint(big.Spec, big.Parameters.Read(), new Dictionary<string, string>()).Save(other);
-        using var learner = new A2CLearner(Fixtures.Options, Fixtures.Spec);
-        var error = Assert.Throws<InvalidDataException>(() => LearnerCheckpoint.TryLoad(other, learner));
+        var error = Assert.Throws<InvalidDataException>(() => LearnerCheckpoint.CreateLearner(Fixtures.Training, Fixtures.Spec, other));
         Assert.Contains(other, error.Message);
         Assert.Contains("another network", error.Message);
         Assert.Contains("hidden [16]", error.Message);
 
+        // A bare model (a format-2 model.ckpt) resumes nothing: refused with the reason, never a fresh optimizer.
         string bare = PathOf("bare.ckpt");
-        new Checkpoint(Fixtures.Spec, learner.Parameters.Read(), new Dictionary<string, string>()) { Progress = new CheckpointProgress(1, 2, 3, []) }.Save(bare);
-        Assert.Contains("bare model", Assert.Throws<InvalidDataException>(() => LearnerCheckpoint.TryLoad(bare, learner)).Message);
-        Assert.Null(LearnerCheckpoint.TryLoad(PathOf("missing.ckpt"), learner));
+        using (var learner = new A2CLearner(Fixtures.Options, Fixtures.Spec))
+            new Checkpoint(Fixtures.Spec, learner.Parameters.Read(), new Dictionary<string, string>()) { Progress = new CheckpointProgress(1, 2, 3, []) }.Save(bare);
+        Assert.Contains("bare model", Assert.Throws<InvalidDataException>(() => LearnerCheckpoint.CreateLearner(Fixtures.Training, Fixtures.Spec, bare)).Message);
+        var (fresh, resumed) = LearnerCheckpoint.CreateLearner(Fixtures.Training, Fixtures.Spec, PathOf("missing.ckpt"));
+        fresh.Dispose();
+        Assert.Null(resumed);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public class SerializerTests : TestKit
 
     private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
 
-    private static readonly string[] AllManifests = ["RW1", "P1", "RC1", "WR1", "ST1", "GP1", "TP1", "JR1", "RJ2"];
+    private static readonly string[] AllManifests = ["RW1", "P1", "RC1", "WR1", "ST1", "GP1", "TP1", "JR2", "RJ3"];
 
     public static TheoryData<string> Manifests => new(AllManifests);
 
@@ -29,8 +29,9 @@ public class SerializerTests : TestKit
         "ST1" => StopTraining.Instance,
         "GP1" => GetProgress.Instance,
         "TP1" => new TrainingProgress(1000, 1.5, 650.25, 12, 21.5, 9, 2, 1, 3, new UpdateMetrics(0.1, 0.2, 0.69, 1.5, 0.33, 80)),
-        "JR1" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2, 8),
-        "RJ2" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]), 5, 11, 4, new RewardScalerOptions(0.95), 40123),
+        "JR2" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2),
+        "RJ3" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]),
+            [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null)]),
         _ => throw new ArgumentOutOfRangeException(nameof(manifest)),
     };
 
@@ -83,7 +84,8 @@ public class SerializerTests : TestKit
                 var k = Assert.IsType<RunJoined>(back);
                 Assert.Equal(j.Learner, k.Learner);
                 Assert.Equal(j.Spec, k.Spec);
-                Assert.Equal(j with { Spec = k.Spec }, k);
+                Assert.Equal(j.Workers, k.Workers);
+                Assert.Equal(j with { Spec = k.Spec, Workers = k.Workers }, k);
                 break;
             default:
                 Assert.Equal(message, back);
@@ -178,16 +180,14 @@ public class SerializerTests : TestKit
     }
 
     [Fact]
-    public void A_version_1_run_joined_from_an_older_learner_still_reads_and_offers_no_lane()
+    public void A_run_joined_that_claims_more_workers_than_its_bytes_hold_is_refused_before_allocating()
     {
-        // RJ1 is RJ2 without the trailing lane port, under tag 9.
-        var joined = (RunJoined)Sample("RJ2");
-        byte[] current = Serializer.ToBinary(joined);
-        byte[] old = current[..^4];
-        old[3] = 9;
-        var back = Assert.IsType<RunJoined>(Serializer.FromBinary(old, "RJ1"));
-        Assert.Equal(joined with { LanePort = 0, Spec = back.Spec }, back);
-        Assert.Throws<SerializationException>(() => Serializer.FromBinary(current, "RJ1"));
+        byte[] bytes = Serializer.ToBinary(Sample("RJ3"));
+        // The worker count sits just before the two plans (2 x 21 bytes and 16 bytes of scaling): claim a billion.
+        int countAt = bytes.Length - (4 * 5 + 1 + 16) - (4 * 5 + 1) - 4;
+        Assert.Equal(2, BitConverter.ToInt32(bytes, countAt));
+        BitConverter.GetBytes(1_000_000_000).CopyTo(bytes, countAt);
+        Assert.Contains("worker count", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ3")).Message);
     }
 
     [Fact]

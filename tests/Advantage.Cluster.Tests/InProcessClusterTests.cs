@@ -11,12 +11,11 @@ namespace Advantage.Cluster.Tests;
 public class InProcessClusterTests
 {
     private static TrainingOptions Run(params int[] hidden) => new TrainingOptions()
-        .WithAlgorithm(new A2COptions().WithHiddenSizes(hidden).WithEnvironmentsPerWorker(4).WithRolloutLength(5).WithSeed(3))
+        .WithAlgorithm(new A2COptions().WithHiddenSizes(hidden).WithWorkers(1).WithEnvironmentsPerWorker(4).WithRolloutLength(5).WithSeed(3))
         .WithMaxSteps(1_000_000_000);
 
     private static ClusterWorkerOptions WorkerFor(int port, ClusterNodeOptions? node = null) =>
         new ClusterWorkerOptions($"127.0.0.1:{port}")
-            .WithEnvironmentsPerWorker(4)
             .WithNode(node ?? new ClusterNodeOptions())
             .WithLearnerLostAfter(TimeSpan.FromSeconds(2))
             .WithJoinRetryInterval(TimeSpan.FromMilliseconds(250));
@@ -51,9 +50,9 @@ public class InProcessClusterTests
         Assert.Null(node.Tls);
         Assert.Equal("akka.tcp", node.Protocol);
         var worker = new ClusterWorkerOptions("127.0.0.1:4053");
-        Assert.Equal((1, 8, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1)), (worker.Workers, worker.EnvironmentsPerWorker, worker.LearnerLostAfter, worker.JoinRetryInterval));
+        Assert.Equal((1, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1)), (worker.Workers, worker.LearnerLostAfter, worker.JoinRetryInterval));
         Assert.Empty(worker.Problems());
-        Assert.Equal(TimeSpan.FromSeconds(10), new ClusterLearnerOptions().CheckpointInterval);
+        Assert.Null(new ClusterLearnerOptions().CheckpointPath);
         var tls = node.WithTls(new TlsOptions("node.pfx", "pw"));
         Assert.Equal("akka.ssl.tcp", tls.Protocol);
         var config = ClusterConfig.For(tls, ClusterConfig.WorkerRole, "10.0.0.1:4053", ClusterConfig.MinimumFrameSize);
@@ -175,8 +174,8 @@ public class InProcessClusterTests
         try
         {
             string checkpoint = Path.Combine(folder, "learner.ckpt");
-            var options = Run(16);
-            var learnerOptions = new ClusterLearnerOptions().WithCheckpointPath(checkpoint).WithCheckpointInterval(TimeSpan.FromMilliseconds(200));
+            var options = Run(16).WithCheckpointInterval(5);
+            var learnerOptions = new ClusterLearnerOptions().WithCheckpointPath(checkpoint);
             int port = Ports.Free();
             using var cancel = new CancellationTokenSource();
             var worker = ClusterWorker.RunAsync(WorkerFor(port), null, cancel.Token);

@@ -7,6 +7,9 @@ namespace Advantage.Cluster.Tests;
 /// <summary>A learner and worker processes of the Train sample on loopback; one worker is SIGKILLed mid-run.</summary>
 public class ProcessClusterTests
 {
+    /// <summary>A fresh run folder under the temp directory (a learner writes one like train does).</summary>
+    private static string Output() => Path.Combine(Path.GetTempPath(), $"advantage-cluster-test-{Guid.NewGuid():N}");
+
     private static TrainingProgress? Parse(string line)
     {
         if (!line.StartsWith("progress ", StringComparison.Ordinal)) return null;
@@ -25,11 +28,11 @@ public class ProcessClusterTests
         var processes = new List<TrainProcess>();
         string[] common = ["--failure-pause", "4"];
         TrainProcess Worker(string name) =>
-            new(name, ["worker", "--join", $"127.0.0.1:{port}", "--envs-per-worker", "4", "--learner-lost-after", "30", .. common]);
+            new(name, ["worker", "--join", $"127.0.0.1:{port}", "--learner-lost-after", "30", .. common]);
         try
         {
             processes.Add(new TrainProcess("learner",
-                ["learner", "--port", port.ToString(CultureInfo.InvariantCulture), "--envs-per-worker", "4", "--max-steps", "1000000000", "--target-return", "1000000", .. common],
+                ["learner", "--port", port.ToString(CultureInfo.InvariantCulture), "--workers", "2", "--envs-per-worker", "4", "--max-steps", "1000000000", "--target-return", "1000000", "--output", Output(), .. common],
                 line => { if (Parse(line) is { } p) progress.Add(p); }));
             var a = Worker("worker-a");
             processes.Add(a);
@@ -66,14 +69,14 @@ public class ProcessClusterTests
         string folder = Directory.CreateTempSubdirectory("advantage-learner-kill-").FullName;
         string checkpoint = Path.Combine(folder, "learner.ckpt");
         var processes = new List<TrainProcess>();
-        string[] learnerArgs = ["learner", "--port", port.ToString(CultureInfo.InvariantCulture), "--envs-per-worker", "4", "--max-steps", "1000000000",
-            "--target-return", "1000000", "--checkpoint", checkpoint, "--checkpoint-interval", "0.5", "--failure-pause", "4"];
+        string[] learnerArgs = ["learner", "--port", port.ToString(CultureInfo.InvariantCulture), "--workers", "1", "--envs-per-worker", "4", "--max-steps", "1000000000",
+            "--target-return", "1000000", "--checkpoint", checkpoint, "--checkpoint-interval", "10", "--failure-pause", "4", "--output", Path.Combine(folder, "run"), "--overwrite"];
         try
         {
             var before = new ProgressLog();
             var learner = new TrainProcess("learner", learnerArgs, line => { if (Parse(line) is { } p) before.Add(p); });
             processes.Add(learner);
-            processes.Add(new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{port}", "--envs-per-worker", "4", "--learner-lost-after", "3", "--failure-pause", "4"]));
+            processes.Add(new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{port}", "--learner-lost-after", "3", "--failure-pause", "4"]));
             await before.WaitFor(p => p.Workers == 1 && p.Version >= 50, TimeSpan.FromSeconds(120), "the first learner to train");
             // A checkpoint written while training (at most one interval old) is what the next learner starts from.
             // Rounds are fast (hundreds per second), so the first checkpoints may predate any training: wait for one that does not.
@@ -105,7 +108,7 @@ public class ProcessClusterTests
     {
         try
         {
-            return File.Exists(path) ? long.Parse(Advantage.Learning.Checkpoint.Load(path).Metadata["version"], CultureInfo.InvariantCulture) : -1;
+            return File.Exists(path) ? Advantage.Learning.Checkpoint.Load(path).Progress!.Version : -1;
         }
         catch (IOException)
         {

@@ -11,34 +11,16 @@ namespace Advantage.Actors.Cluster;
 public sealed record ClusterLearnerOptions
 {
     /// <summary>
-    /// Checkpoint file: written atomically every <see cref="CheckpointInterval"/> and at the end, and read at start,
-    /// so a learner process that was killed resumes where it was (parameters, optimizer state, observation
-    /// statistics, version, steps, episodes and the return window). The file is the same format-2
-    /// <see cref="Learning.Checkpoint"/> an in-process run writes as <c>last.ckpt</c>: <c>eval</c> plays it and
-    /// <see cref="TrainingOptions.ResumeFrom"/> continues it in one process. Null: no checkpoints, a restarted
-    /// learner starts afresh. Default null.
+    /// The learner's own checkpoint file: read at start when it exists, and written atomically with the run's
+    /// checkpoint cadence (<see cref="TrainingOptions.CheckpointInterval"/> updates) and at the end, so a learner
+    /// process that was killed and started again with the same options resumes where it was (parameters, optimizer
+    /// state, observation statistics, version, steps, episodes and the return window). It is the same format-2
+    /// <see cref="Learning.Checkpoint"/> as <c>last.ckpt</c>. Null: a restarted learner starts afresh. Default null.
     /// </summary>
     public string? CheckpointPath { get; init; }
 
-    /// <summary>How often the checkpoint is rewritten; at least 100 ms. Default 10 s.</summary>
-    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>
-    /// Send each round's rollouts and parameters on a direct TCP connection per worker (the data lane) instead of
-    /// through Akka.Remote, whose per-message thread hops cost about a millisecond per round trip on loopback,
-    /// as much as a small round's work. Membership, registration, death watch and control stay on Akka. The lane
-    /// is plain TCP, so it is off whenever the node uses TLS (the rounds then go through Akka.Remote's TLS). Default true.
-    /// </summary>
-    public bool DataLane { get; init; } = true;
-
-    /// <summary>Returns a copy with <see cref="DataLane"/> changed.</summary>
-    public ClusterLearnerOptions WithDataLane(bool value) => this with { DataLane = value };
-
     /// <summary>Returns a copy with <see cref="CheckpointPath"/> changed.</summary>
-    public ClusterLearnerOptions WithCheckpointPath(string value) => this with { CheckpointPath = value };
-
-    /// <summary>Returns a copy with <see cref="CheckpointInterval"/> changed.</summary>
-    public ClusterLearnerOptions WithCheckpointInterval(TimeSpan value) => this with { CheckpointInterval = value };
+    public ClusterLearnerOptions WithCheckpointPath(string? value) => this with { CheckpointPath = value };
 }
 
 /// <summary>
@@ -68,7 +50,7 @@ public static class ClusterLearner
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         if (node.Port == 0) throw new OptionsValidationException(nameof(ClusterNodeOptions), ["Port = 0: the learner needs a fixed port, worker nodes join it."]);
-        var spec = SpecFor(options);
+        var spec = RunWiring.Spec(options);
         long frame = ClusterConfig.FrameSizeForRun(spec, options.Algorithm.RolloutLength, Math.Max(maxEnvironmentsPerWorker ?? 0, options.Algorithm.EnvironmentsPerWorker));
         var config = ClusterConfig.For(node, ClusterConfig.LearnerRole, $"{node.Host}:{node.Port}", frame);
         return ActorSystem.Create(node.SystemName, config);
@@ -88,44 +70,21 @@ public static class ClusterLearner
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         learnerOptions ??= new ClusterLearnerOptions();
-        if (learnerOptions.CheckpointInterval < TimeSpan.FromMilliseconds(100))
-            throw new OptionsValidationException(nameof(ClusterLearnerOptions), [$"CheckpointInterval = {learnerOptions.CheckpointInterval} must be at least 100 ms."]);
         AdvantageConfig.Install(system);
-        var spec = SpecFor(options);
+        var spec = RunWiring.Spec(options);
         Training.CheckResumable(options, spec);
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var checkpointing = learnerOptions.CheckpointPath is { } path ? new LearnerCheckpointing(path, learnerOptions.CheckpointInterval) : null;
         // A checkpoint file that cannot be resumed fails here, before anything starts, with the path and the reason.
-        var (algorithm, resumed) = LearnerCheckpoint.CreateLearner(options, spec, checkpointing);
-        var hosting = new LearnerHosting(true, checkpointing)
-        {
-            Resumed = resumed,
-            Lane = OpenLane(system, learnerOptions),
-        };
+        var (algorithm, resumed) = LearnerCheckpoint.CreateLearner(options, spec, learnerOptions.CheckpointPath);
+        var hosting = new LearnerHosting(RunName, true, learnerOptions.CheckpointPath) { Resumed = resumed };
         var endpoint = system.ActorOf(Props.Create(() => new LearnerEndpoint(options, spec, algorithm, hosting, onProgress, completion)), EndpointName);
         var learner = endpoint.Ask<IActorRef>(LearnerEndpoint.GetLearner.Instance, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
         return new TrainingRun(endpoint, learner, completion.Task, spec);
     }
 
-    /// <summary>The data lane on the node's host, unless turned off, the node uses TLS, or the system is not remote.</summary>
-    private static LearnerLane? OpenLane(ActorSystem system, ClusterLearnerOptions options)
-    {
-        var config = system.Settings.Config;
-        if (!options.DataLane || system is not ExtendedActorSystem { Provider: Akka.Remote.IRemoteActorRefProvider } extended) return null;
-        if (config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false)) return null;
-        string host = config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
-        long frame = config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size", ClusterConfig.MinimumFrameSize) ?? ClusterConfig.MinimumFrameSize;
-        return new LearnerLane(extended, string.IsNullOrWhiteSpace(host) ? "127.0.0.1" : host, frame);
-    }
-
-    internal static NetworkSpec SpecFor(TrainingOptions options)
-    {
-        var probe = options.Environments.Make(options.EnvironmentId);
-        var algorithm = options.Algorithm;
-        return NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body);
-    }
+    /// <summary>The run name a cluster learner's events carry.</summary>
+    public const string RunName = "advantage-cluster";
 }
-
 /// <summary>
 /// The learner node's well-known endpoint: parent of the learner, answers <see cref="JoinRun"/> with the
 /// run's description and a block of worker ids, and downs worker nodes that become unreachable.
@@ -139,25 +98,28 @@ internal sealed class LearnerEndpoint : ReceiveActor
 
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly IActorRef learner;
-    private readonly LearnerLane? lane;
-    private int nextWorkerId;
+
+    // Worker ids promised to each worker node (by address), so ids stay 0..N-1 and a node that asks again
+    // (its first answer was lost) gets the same ones; a node that leaves the cluster gives its ids back.
+    private readonly Dictionary<string, int[]> assigned = new(StringComparer.Ordinal);
 
     public LearnerEndpoint(TrainingOptions options, NetworkSpec spec, A2CLearner algorithm, LearnerHosting hosting, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
     {
         learner = Context.ActorOf(LearnerActor.HostedProps(options, algorithm, onProgress, completion, hosting), "learner");
         Context.Watch(learner);
-        lane = hosting.Lane;
-        lane?.Start(learner);
         Receive<GetLearner>(_ => Sender.Tell(learner));
         Receive<JoinRun>(join =>
         {
-            int first = nextWorkerId;
-            nextWorkerId += Math.Max(1, join.Workers);
-            log.Info("Node {0} joins the run with {1} workers x {2} environments (ids {3}..{4}).", join.Node, join.Workers, join.EnvironmentsPerWorker, first, nextWorkerId - 1);
-            var algorithm = options.Algorithm;
-            Sender.Tell(new RunJoined(learner, options.EnvironmentId, spec, algorithm.RolloutLength, algorithm.Seed, first,
-                algorithm.NormalizeRewards ? new Environments.RewardScalerOptions(algorithm.Gamma) : null, lane?.Port ?? 0));
+            if (!assigned.TryGetValue(join.Node, out var ids))
+            {
+                var taken = assigned.Values.SelectMany(i => i).ToHashSet();
+                ids = Enumerable.Range(0, int.MaxValue).Where(i => !taken.Contains(i)).Take(Math.Max(1, join.Workers)).ToArray();
+                assigned[join.Node] = ids;
+                log.Info("Node {0} joins the run with workers {1}.", join.Node, string.Join(", ", ids));
+            }
+            Sender.Tell(new RunJoined(learner, options.EnvironmentId, spec, ids.Select(id => RunWiring.Worker(options, id)).ToArray()));
         });
+        Receive<ClusterEvent.MemberRemoved>(removed => assigned.Remove(removed.Member.Address.ToString()));
         Receive<ClusterEvent.UnreachableMember>(unreachable =>
         {
             if (unreachable.Member.HasRole(ClusterConfig.WorkerRole))
@@ -184,7 +146,6 @@ internal sealed class LearnerEndpoint : ReceiveActor
 
     protected override void PostStop()
     {
-        lane?.Dispose();
         if (Context.System is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
             ClusterExtension.Get(Context.System).Unsubscribe(Self);
     }

@@ -1,4 +1,3 @@
-using Advantage.Environments;
 using Advantage.Learning.Networks;
 using Akka.Actor;
 
@@ -8,26 +7,18 @@ namespace Advantage.Actors.Cluster;
 /// A worker node asks the learner node to take part in its run; sent repeatedly until answered, because
 /// the learner node may not be up yet (or may be coming back after a crash).
 /// </summary>
-/// <param name="Node">A name for the asking node, for logs.</param>
-/// <param name="Workers">How many worker actors the node will start.</param>
-/// <param name="EnvironmentsPerWorker">K of each of those workers.</param>
-public sealed record JoinRun(string Node, int Workers, int EnvironmentsPerWorker) : IAdvantageMessage;
+/// <param name="Node">The asking node's address; the learner frees its worker ids when that node leaves the cluster.</param>
+/// <param name="Workers">How many worker actors the node will host.</param>
+public sealed record JoinRun(string Node, int Workers) : IAdvantageMessage;
 
 /// <summary>
-/// The learner node's answer to <see cref="JoinRun"/>: everything a worker node needs to build workers
-/// that fit this run, so worker processes are started without repeating the run's settings.
+/// The learner node's answer to <see cref="JoinRun"/>: the run's environment and network and one
+/// <see cref="WorkerPlan"/> per worker actor the node hosts. Everything that shapes the numbers (ids, seeds,
+/// environments per worker, rollout length, reseeding, reward scaling) comes from the learner, so which process
+/// hosts which worker does not change the run.
 /// </summary>
 /// <param name="Learner">The learner actor the workers register with.</param>
 /// <param name="EnvironmentId">Environment id the workers make (from their own registry).</param>
 /// <param name="Spec">Network sizes.</param>
-/// <param name="RolloutLength">T.</param>
-/// <param name="Seed">Run seed; worker seeds derive from it and their ids.</param>
-/// <param name="FirstWorkerId">Ids FirstWorkerId .. FirstWorkerId + Workers - 1 belong to the asking node.</param>
-/// <param name="RewardScaling">Worker-side reward scaling of the run; null when rewards stay raw.</param>
-/// <param name="LanePort">
-/// Port of the learner's data lane on the learner node's host, where workers send rollouts and receive
-/// parameters without Akka.Remote's per-message thread hops; 0 when the learner offers none (then every
-/// message goes through Akka.Remote).
-/// </param>
-public sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, int RolloutLength, int Seed, int FirstWorkerId,
-    RewardScalerOptions? RewardScaling = null, int LanePort = 0) : IAdvantageMessage;
+/// <param name="Workers">The workers this node hosts, by id.</param>
+public sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, IReadOnlyList<WorkerPlan> Workers) : IAdvantageMessage;

@@ -19,11 +19,11 @@ public sealed record ClusterWorkerOptions
     /// <summary>This node's own address; port 0 (the default) picks a free one.</summary>
     public ClusterNodeOptions Node { get; init; } = new();
 
-    /// <summary>Worker actors on this node, in [1, 1024]. Default 1.</summary>
+    /// <summary>
+    /// Worker actors on this node, in [1, 1024]. Default 1. Everything else about them (ids, seeds, environments
+    /// per worker, rollout length) comes from the learner, so the run is the same whichever node hosts which worker.
+    /// </summary>
     public int Workers { get; init; } = 1;
-
-    /// <summary>Environments per worker actor (K), in [1, 4096]. Default 8.</summary>
-    public int EnvironmentsPerWorker { get; init; } = 8;
 
     /// <summary>Where the run's environment id resolves on this node; register custom environments here. Default: the built-in set.</summary>
     public EnvironmentRegistry Environments { get; init; } = EnvironmentRegistry.Builtin;
@@ -43,9 +43,6 @@ public sealed record ClusterWorkerOptions
     /// <summary>Returns a copy with <see cref="Workers"/> changed.</summary>
     public ClusterWorkerOptions WithWorkers(int value) => this with { Workers = value };
 
-    /// <summary>Returns a copy with <see cref="EnvironmentsPerWorker"/> changed.</summary>
-    public ClusterWorkerOptions WithEnvironmentsPerWorker(int value) => this with { EnvironmentsPerWorker = value };
-
     /// <summary>Returns a copy with <see cref="Environments"/> changed.</summary>
     public ClusterWorkerOptions WithEnvironments(EnvironmentRegistry value) => this with { Environments = value };
 
@@ -64,7 +61,6 @@ public sealed record ClusterWorkerOptions
         if (Node is null) problems.Add($"{nameof(Node)} must be set.");
         else problems.AddRange(Node.Problems().Select(p => $"{nameof(Node)}.{p}"));
         if (Workers is < 1 or > 1024) problems.Add($"{nameof(Workers)} = {Workers} is outside [1, 1024].");
-        if (EnvironmentsPerWorker is < 1 or > 4096) problems.Add($"{nameof(EnvironmentsPerWorker)} = {EnvironmentsPerWorker} is outside [1, 4096].");
         if (Environments is null) problems.Add($"{nameof(Environments)} must be set.");
         if (LearnerLostAfter < TimeSpan.FromMilliseconds(500)) problems.Add($"{nameof(LearnerLostAfter)} = {LearnerLostAfter} must be at least 0.5 s.");
         if (JoinRetryInterval < TimeSpan.FromMilliseconds(50)) problems.Add($"{nameof(JoinRetryInterval)} = {JoinRetryInterval} must be at least 50 ms.");
@@ -185,7 +181,7 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         });
         Receive<AskToJoin>(_ =>
         {
-            if (learner is null) endpoint.Tell(new JoinRun(ClusterExtension.Get(Context.System).SelfAddress.ToString(), options.Workers, options.EnvironmentsPerWorker));
+            if (learner is null) endpoint.Tell(new JoinRun(ClusterExtension.Get(Context.System).SelfAddress.ToString(), options.Workers));
         });
         Receive<RunJoined>(OnJoined);
         Receive<ClusterEvent.UnreachableMember>(m =>
@@ -227,7 +223,7 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
     {
         if (learner is not null) return;
         Timers.Cancel("join");
-        long needed = ClusterConfig.FrameSizeForRun(joined.Spec, joined.RolloutLength, options.EnvironmentsPerWorker);
+        long needed = joined.Workers.Select(w => ClusterConfig.FrameSizeForRun(joined.Spec, w.RolloutLength, w.Environments)).DefaultIfEmpty(frame).Max();
         if (needed > frame)
         {
             report($"the run needs frames of {needed:N0} bytes (this node has {frame:N0}); starting over with larger frames");
@@ -243,18 +239,10 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
             report($"cannot take part: environment '{joined.EnvironmentId}' is not registered on this node");
             return;
         }
-        for (int i = 0; i < options.Workers; i++)
-        {
-            int id = joined.FirstWorkerId + i;
-            var settings = new WorkerSettings(id, Seeds.Derive(joined.Seed, id + 1), joined.RolloutLength, options.EnvironmentsPerWorker,
-                joined.EnvironmentId, () => registry.Make(joined.EnvironmentId), joined.Spec)
-            {
-                RewardScaling = joined.RewardScaling,
-                Lane = joined.LanePort > 0 ? new LaneEndpoint(learnerAddress.Host!, joined.LanePort, frame) : null,
-            };
-            Context.ActorOf(WorkerActor.Props(settings, learner), $"worker-{id}");
-        }
-        report($"started {options.Workers} workers (ids {joined.FirstWorkerId}..{joined.FirstWorkerId + options.Workers - 1}) x {options.EnvironmentsPerWorker} environments on {joined.EnvironmentId}");
+        foreach (var plan in joined.Workers)
+            Context.ActorOf(WorkerActor.Props(RunWiring.Settings(plan, joined.EnvironmentId, registry, joined.Spec), learner), $"worker-{plan.WorkerId}");
+        var first = joined.Workers.Count > 0 ? joined.Workers[0] : null;
+        report($"started {joined.Workers.Count} workers (ids {string.Join(", ", joined.Workers.Select(w => w.WorkerId))}) x {first?.Environments} environments on {joined.EnvironmentId}");
     }
 
     private void Lost(string why)

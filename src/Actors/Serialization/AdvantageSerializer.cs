@@ -32,12 +32,12 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
     internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P1", RolloutManifest = "RC1",
         WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP1",
-        JoinRunManifest = "JR1", RunJoinedManifest = "RJ2", RunJoinedV1Manifest = "RJ1";
+        JoinRunManifest = "JR2", RunJoinedManifest = "RJ3";
 
     private static readonly Dictionary<string, byte> Tags = new()
     {
         [RegisterWorkerManifest] = 1, [ParametersManifest] = 2, [RolloutManifest] = 3, [WorkerRestartedManifest] = 4,
-        [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [JoinRunManifest] = 8, [RunJoinedV1Manifest] = 9, [RunJoinedManifest] = 10,
+        [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [JoinRunManifest] = 8, [RunJoinedManifest] = 9,
     };
 
     /// <summary>Created by Akka from HOCON.</summary>
@@ -148,7 +148,6 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
             case JoinRun m:
                 w.String(m.Node);
                 w.Int(m.Workers);
-                w.Int(m.EnvironmentsPerWorker);
                 break;
             case RunJoined m:
                 w.String(Akka.Serialization.Serialization.SerializedActorPath(m.Learner));
@@ -161,16 +160,21 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 w.Int((int)m.Spec.Body);
                 w.Bool(m.Spec.ObservationShape is not null);
                 if (m.Spec.ObservationShape is { } shape) w.Ints(shape.ToArray());
-                w.Int(m.RolloutLength);
-                w.Int(m.Seed);
-                w.Int(m.FirstWorkerId);
-                w.Bool(m.RewardScaling is not null);
-                if (m.RewardScaling is { } scaling)
+                w.Int(m.Workers.Count);
+                foreach (var plan in m.Workers)
                 {
-                    w.Double(scaling.Gamma);
-                    w.Double(scaling.Epsilon);
+                    w.Int(plan.WorkerId);
+                    w.Int(plan.Seed);
+                    w.Int(plan.RolloutLength);
+                    w.Int(plan.Environments);
+                    w.Int(plan.ReseedInterval);
+                    w.Bool(plan.RewardScaling is not null);
+                    if (plan.RewardScaling is { } scaling)
+                    {
+                        w.Double(scaling.Gamma);
+                        w.Double(scaling.Epsilon);
+                    }
                 }
-                w.Int(m.LanePort);
                 break;
         }
         return w.ToArray();
@@ -202,9 +206,8 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 GetProgressManifest => GetProgress.Instance,
                 ProgressManifest => new TrainingProgress(r.Long(), r.Double(), r.Double(), r.Long(), r.Double(), r.Long(), r.Int(), r.Long(), r.Long(),
                     r.Bool() ? new UpdateMetrics(r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Int()) : null),
-                JoinRunManifest => new JoinRun(r.String(), r.Int(), r.Int()),
-                RunJoinedV1Manifest => ReadRunJoined(ref r, withLane: false),
-                RunJoinedManifest => ReadRunJoined(ref r, withLane: true),
+                JoinRunManifest => new JoinRun(r.String(), r.Int()),
+                RunJoinedManifest => ReadRunJoined(ref r),
                 _ => throw r.Fail("no reader"),
             };
             r.End();
@@ -217,7 +220,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         }
     }
 
-    private RunJoined ReadRunJoined(ref WireReader r, bool withLane)
+    private RunJoined ReadRunJoined(ref WireReader r)
     {
         var learner = system.Provider.ResolveActorRef(r.String());
         string environmentId = r.String();
@@ -230,11 +233,18 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         if (!Enum.IsDefined((BodyKind)body)) throw r.Fail($"network body {body} is unknown");
         int[]? shape = r.Bool() ? r.Ints() : null;
         var spec = new NetworkSpec(observationSize, hidden, actionSize, continuous, logStd, (BodyKind)body, shape);
-        int rolloutLength = r.Int(), seed = r.Int(), firstWorkerId = r.Int();
-        var scaling = r.Bool() ? new RewardScalerOptions(r.Double(), r.Double()) : null;
-        int lanePort = withLane ? r.Int() : 0;
-        if (lanePort is < 0 or > 65535) throw r.Fail($"lane port {lanePort} is outside [0, 65535]");
-        return new RunJoined(learner, environmentId, spec, rolloutLength, seed, firstWorkerId, scaling, lanePort);
+        int count = r.Int();
+        // Each plan takes at least 21 bytes: a count beyond what is left is a lie, refused before allocating.
+        if (count < 0 || count > r.Remaining / 21) throw r.Fail($"worker count {count} does not fit the {r.Remaining} bytes left");
+        var workers = new WorkerPlan[count];
+        for (int i = 0; i < count; i++)
+        {
+            int id = r.Int(), seed = r.Int(), rolloutLength = r.Int(), environments = r.Int(), reseed = r.Int();
+            var scaling = r.Bool() ? new RewardScalerOptions(r.Double(), r.Double()) : null;
+            if (id < 0 || rolloutLength < 1 || environments < 1 || reseed < 0) throw r.Fail($"worker plan {i} has invalid sizes");
+            workers[i] = new WorkerPlan(id, seed, rolloutLength, environments, reseed, scaling);
+        }
+        return new RunJoined(learner, environmentId, spec, workers);
     }
 
     private static Parameters ReadParameters(ref WireReader r)

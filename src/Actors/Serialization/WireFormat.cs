@@ -94,6 +94,9 @@ internal ref struct WireReader(ReadOnlySpan<byte> bytes, string manifest)
         return span;
     }
 
+    /// <summary>Bytes not read yet, for bounding a count before anything is allocated for it.</summary>
+    public readonly int Remaining => bytes.Length - position;
+
     public readonly SerializationException Fail(string why) =>
         new($"Cannot read an Advantage message of manifest '{manifest}' ({bytes.Length} bytes): {why}.");
 

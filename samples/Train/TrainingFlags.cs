@@ -1,0 +1,224 @@
+using System.CommandLine;
+using System.Globalization;
+using Advantage.Actors;
+using Advantage.Environments;
+using Advantage.Learning;
+using Advantage.Learning.Networks;
+
+namespace Advantage.Samples.Train;
+
+/// <summary>What the command line asked for: the run's options and where its folder goes, or the problems.</summary>
+/// <param name="Options">The run, validated; null when there are problems.</param>
+/// <param name="Output">The run folder the user named; null for the default name.</param>
+/// <param name="LogEvery">A progress.csv row every this many updates.</param>
+/// <param name="Overwrite">Whether an existing run folder may be written over.</param>
+/// <param name="Quiet">Print only the summary.</param>
+/// <param name="Changed">Options that differ from the resumed checkpoint's, for a note to the user.</param>
+/// <param name="Problems">Every problem, one line each; empty when valid.</param>
+public sealed record BoundRun(TrainingOptions? Options, string? Output, int LogEvery, bool Overwrite, bool Quiet, IReadOnlyList<string> Changed, IReadOnlyList<string> Problems);
+
+/// <summary>
+/// The one mapping from command-line flags to <see cref="TrainingOptions"/>, shared by <c>train</c>, <c>learner</c>,
+/// <c>local-cluster</c> and the benchmarks: the environment's measured preset first (or the resumed checkpoint's
+/// options), then every flag the user gave. Every training option works in every placement, validated the same way.
+/// </summary>
+public sealed class TrainingFlags
+{
+    /// <summary>The environment trained when neither <c>--env</c> nor a resumed checkpoint names one.</summary>
+    public const string DefaultEnvironment = "CartPole-v1";
+
+    private static readonly A2COptions Shown = A2CPresets.For(DefaultEnvironment);
+
+    /// <summary>Gymnasium's reward thresholds (its registry's <c>reward_threshold</c>): the default target where one exists.</summary>
+    private static readonly Dictionary<string, double> Thresholds = new(StringComparer.Ordinal) { ["CartPole-v1"] = 475.0 };
+
+    public readonly Option<string?> Env = new("--env") { Description = $"Environment id ({string.Join(", ", EnvironmentRegistry.Builtin.Ids)}) [default: {DefaultEnvironment}, or the resumed checkpoint's]" };
+    public readonly Option<int?> Workers = new("--workers") { Description = Preset("Worker actors of the run", Shown.Workers) };
+    public readonly Option<int?> EnvsPerWorker = new("--envs-per-worker") { Description = Preset("Environments per worker actor", Shown.EnvironmentsPerWorker) };
+    public readonly Option<int?> Rollout = new("--rollout") { Description = Preset("Rollout length T (steps per environment per update)", Shown.RolloutLength) };
+    public readonly Option<double?> Gamma = new("--gamma") { Description = Preset("Discount factor", Shown.Gamma) };
+    public readonly Option<double?> GaeLambda = new("--gae-lambda") { Description = Preset("Use GAE with this lambda", Shown.Estimator == AdvantageEstimator.Gae ? Shown.GaeLambda : "n-step") };
+    public readonly Option<bool> NStep = new("--n-step") { Description = "Use n-step returns instead of GAE" };
+    public readonly Option<double?> Lr = new("--lr") { Description = Preset("Learning rate", Shown.LearningRate) };
+    public readonly Option<double?> EntCoef = new("--ent-coef") { Description = Preset("Entropy bonus coefficient", Shown.EntropyCoefficient) };
+    public readonly Option<double?> VfCoef = new("--vf-coef") { Description = Preset("Value loss coefficient", Shown.ValueCoefficient) };
+    public readonly Option<double?> MaxGradNorm = new("--max-grad-norm") { Description = Preset("Global gradient-norm clip", Shown.MaxGradNorm) };
+    public readonly Option<OptimizerKind?> Optimizer = new("--optimizer") { Description = Preset("RmsProp or Adam", Shown.Optimizer) };
+    public readonly Option<double?> RmsPropAlpha = new("--rmsprop-alpha") { Description = Preset("RMSprop smoothing constant", Shown.RmsPropAlpha) };
+    public readonly Option<double?> OptimizerEps = new("--optimizer-eps") { Description = Preset("Optimizer epsilon", Shown.OptimizerEpsilon) };
+    public readonly Option<bool?> NormalizeAdvantages = new("--normalize-advantages") { Description = Preset("Normalise advantages per batch (true/false)", Shown.NormalizeAdvantages) };
+    public readonly Option<bool?> NormalizeObservations = new("--normalize-observations") { Description = Preset("Normalise observations with running statistics learned by the learner (true/false)", Shown.NormalizeObservations) };
+    public readonly Option<bool?> NormalizeRewards = new("--normalize-rewards") { Description = Preset("Scale rewards by the running std of the discounted return (true/false)", Shown.NormalizeRewards) };
+    public readonly Option<BodyKind?> Body = new("--body") { Description = Preset("Network trunk: FullyConnected, MinAtarConv or NatureConv", Shown.Body) };
+    public readonly Option<double?> LogStdInit = new("--log-std-init") { Description = Preset("Initial log std of a Gaussian policy (Box actions)", Shown.InitialLogStd) };
+    public readonly Option<int[]?> Hidden = new("--hidden") { Description = Preset("Hidden layer widths", string.Join(" ", Shown.HiddenSizes)), AllowMultipleArgumentsPerToken = true };
+    public readonly Option<int?> Seed = new("--seed") { Description = "Seed of environments, sampling and initial weights [default: 1, or the resumed checkpoint's]" };
+    public readonly Option<string?> Device = new("--device") { Description = "Torch device of the learner (cpu, cuda, cuda:0) [default: cpu]" };
+    public readonly Option<long> MaxSteps = new("--max-steps") { Description = "Step budget, counted from the start of the original run", DefaultValueFactory = _ => 1_000_000 };
+    public readonly Option<double?> Target = new("--target-return") { Description = "Stop when the mean return of the last --return-window episodes reaches this [default: 475 on CartPole-v1, none elsewhere]" };
+    public readonly Option<int> ReturnWindow = new("--return-window") { Description = "Episodes the mean return is taken over", DefaultValueFactory = _ => 100 };
+    public readonly Option<string?> Resume = new("--resume") { Description = "Continue the run saved in this training checkpoint (its options and environment; flags given here change what may change)" };
+    public readonly Option<int> CheckpointInterval = new("--checkpoint-interval") { Description = "Write last.ckpt every this many updates (0: only at the end)", DefaultValueFactory = _ => 500 };
+    public readonly Option<int> EvalEvery = new("--eval-every") { Description = "Evaluate with deterministic actions every this many updates, keeping best.ckpt (0: never)", DefaultValueFactory = _ => 0 };
+    public readonly Option<int> EvalEpisodes = new("--eval-episodes") { Description = "Episodes per evaluation", DefaultValueFactory = _ => 10 };
+    public readonly Option<int> LogEvery = new("--log-every") { Description = "Write a progress.csv row every this many updates", DefaultValueFactory = _ => 5 };
+    public readonly Option<string?> Output = new("--output") { Description = "Run folder [default: runs/<env>-seed<seed>-<time>]" };
+    public readonly Option<bool> Overwrite = new("--overwrite") { Description = "Write into an existing, non-empty run folder" };
+    public readonly Option<bool> Quiet = new("--quiet") { Description = "Print only the summary" };
+
+    private static string Preset(string text, object value) =>
+        $"{text} [default: the --env preset; {DefaultEnvironment}: {Convert.ToString(value, CultureInfo.InvariantCulture)}]";
+
+    /// <summary>Every flag, in the order <c>--help</c> lists them.</summary>
+    public IEnumerable<Option> All =>
+    [
+        Env, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
+        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, LogStdInit, Hidden, Seed, Device, MaxSteps, Target, ReturnWindow,
+        Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet,
+    ];
+
+    /// <summary>Adds every flag to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var option in All) command.Options.Add(option);
+    }
+
+    /// <summary>The training flags the user gave, as tokens, to hand to another process (local-cluster's learner).</summary>
+    public IEnumerable<string> Given(ParseResult parse)
+    {
+        foreach (var option in All)
+        {
+            if (parse.GetResult(option) is not { Implicit: false } result) continue;
+            yield return option.Name;
+            foreach (var token in result.Tokens) yield return token.Value;
+        }
+    }
+
+    /// <summary>
+    /// The run: resumed checkpoint's options or the environment's preset, then every given flag; validated. Refuses,
+    /// with a reason, a checkpoint that cannot be read or resumed and a flag that contradicts it (another environment).
+    /// </summary>
+    public BoundRun Bind(ParseResult parse)
+    {
+        var problems = new List<string>();
+        var changed = new List<string>();
+        Checkpoint? resume = null;
+        if (parse.GetValue(Resume) is { } resumePath)
+        {
+            try
+            {
+                resume = Checkpoint.Load(resumePath);
+                if (!resume.CanResume) problems.Add($"--resume: '{resumePath}' is a bare model without optimizer state and counters; only a training checkpoint (last.ckpt, best.ckpt) can be resumed.");
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"--resume: {e.Message}");
+            }
+        }
+        string? givenEnv = parse.GetValue(Env);
+        string env = givenEnv ?? resume?.EnvironmentId ?? DefaultEnvironment;
+        if (resume?.EnvironmentId is { } saved && givenEnv is not null && givenEnv != saved)
+            problems.Add($"--env {givenEnv} contradicts --resume, which was trained on '{saved}'; leave --env out or give '{saved}'.");
+        var baseline = resume is { CanResume: true } ? resume.Options! : A2CPresets.For(env);
+        var a = baseline;
+        T Pick<T>(Option<T?> option, T current) where T : struct => parse.GetResult(option) is { Implicit: false } && parse.GetValue(option) is T v ? v : current;
+        T PickRef<T>(Option<T?> option, T current) where T : class => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) ?? current : current;
+        a = a with
+        {
+            Workers = Pick(Workers, a.Workers),
+            EnvironmentsPerWorker = Pick(EnvsPerWorker, a.EnvironmentsPerWorker),
+            RolloutLength = Pick(Rollout, a.RolloutLength),
+            Gamma = Pick(Gamma, a.Gamma),
+            LearningRate = Pick(Lr, a.LearningRate),
+            EntropyCoefficient = Pick(EntCoef, a.EntropyCoefficient),
+            ValueCoefficient = Pick(VfCoef, a.ValueCoefficient),
+            MaxGradNorm = Pick(MaxGradNorm, a.MaxGradNorm),
+            Optimizer = Pick(Optimizer, a.Optimizer),
+            RmsPropAlpha = Pick(RmsPropAlpha, a.RmsPropAlpha),
+            OptimizerEpsilon = Pick(OptimizerEps, a.OptimizerEpsilon),
+            NormalizeAdvantages = Pick(NormalizeAdvantages, a.NormalizeAdvantages),
+            NormalizeObservations = Pick(NormalizeObservations, a.NormalizeObservations),
+            NormalizeRewards = Pick(NormalizeRewards, a.NormalizeRewards),
+            Body = Pick(Body, a.Body),
+            InitialLogStd = Pick(LogStdInit, a.InitialLogStd),
+            HiddenSizes = PickRef<int[]>(Hidden, [.. a.HiddenSizes]),
+            Seed = Pick(Seed, a.Seed),
+            Device = PickRef(Device, a.Device),
+        };
+        if (parse.GetValue(GaeLambda) is double lambda) a = a.WithGae(lambda);
+        if (parse.GetValue(NStep)) a = parse.GetValue(GaeLambda) is null ? a.WithNStep() : Add(problems, a, "--n-step and --gae-lambda contradict each other; give one.");
+        if (resume is { CanResume: true }) changed.AddRange(Differences(baseline, a));
+
+        int every = parse.GetValue(EvalEvery), logEvery = parse.GetValue(LogEvery);
+        if (every < 0) problems.Add($"--eval-every = {every} must be 0 (never) or positive.");
+        if (logEvery < 1) problems.Add($"--log-every = {logEvery} must be at least 1.");
+        var options = new TrainingOptions
+        {
+            Algorithm = a,
+            EnvironmentId = env,
+            MaxSteps = parse.GetValue(MaxSteps),
+            TargetMeanReturn = parse.GetValue(Target) ?? TargetFor(env),
+            ReturnWindow = parse.GetValue(ReturnWindow),
+            ResumeFrom = resume is { CanResume: true } ? resume : null,
+            CheckpointInterval = parse.GetValue(CheckpointInterval),
+            Evaluation = every > 0 ? new EvaluationOptions { EveryUpdates = every, Episodes = parse.GetValue(EvalEpisodes) } : null,
+        };
+        problems.AddRange(options.Problems().Select(Flagged));
+        if (problems.Count == 0 && options.Algorithm.Device != "cpu" && DeviceProblem(options.Algorithm.Device) is { } device) problems.Add(device);
+        return new BoundRun(problems.Count == 0 ? options : null, parse.GetValue(Output), logEvery, parse.GetValue(Overwrite), parse.GetValue(Quiet), changed, problems);
+    }
+
+    /// <summary>The default target of an environment: Gymnasium's reward threshold where the project uses one.</summary>
+    public static double? TargetFor(string environmentId) => Thresholds.TryGetValue(environmentId, out double t) ? t : null;
+
+    private static A2COptions Add(List<string> problems, A2COptions options, string problem)
+    {
+        problems.Add(problem);
+        return options;
+    }
+
+    /// <summary>A device that is not there, said before anything is created.</summary>
+    private static string? DeviceProblem(string device)
+    {
+        try
+        {
+            var d = TorchSharp.torch.device(device);
+            if (d.type == TorchSharp.DeviceType.CUDA && !TorchSharp.torch.cuda.is_available())
+                return $"--device {device}: this machine has no CUDA device (use cpu).";
+            return null;
+        }
+        catch (Exception e)
+        {
+            return $"--device {device}: {e.Message}";
+        }
+    }
+
+    /// <summary>Names the command-line flag in an options problem ("Algorithm.LearningRate = 0 ..." gets "--lr: ").</summary>
+    private static string Flagged(string problem)
+    {
+        string field = problem.Split(' ', 2)[0].Replace("Algorithm.", "", StringComparison.Ordinal);
+        string? flag = field switch
+        {
+            "Workers" => "--workers", "EnvironmentsPerWorker" => "--envs-per-worker", "RolloutLength" => "--rollout", "Gamma" => "--gamma",
+            "GaeLambda" => "--gae-lambda", "LearningRate" => "--lr", "EntropyCoefficient" => "--ent-coef", "ValueCoefficient" => "--vf-coef",
+            "MaxGradNorm" => "--max-grad-norm", "RmsPropAlpha" => "--rmsprop-alpha", "OptimizerEpsilon" => "--optimizer-eps",
+            "HiddenSizes" => "--hidden", "InitialLogStd" => "--log-std-init", "Device" => "--device", "Seed" => "--seed",
+            "EnvironmentId" => "--env", "MaxSteps" => "--max-steps", "TargetMeanReturn" => "--target-return", "ReturnWindow" => "--return-window",
+            "CheckpointInterval" => "--checkpoint-interval", "ResumeFrom" => "--resume", "Evaluation.Episodes" => "--eval-episodes",
+            _ => null,
+        };
+        return flag is null ? problem : $"{flag}: {problem}";
+    }
+
+    /// <summary>The algorithm options a resumed run changes, as "name old -> new".</summary>
+    private static IEnumerable<string> Differences(A2COptions before, A2COptions after)
+    {
+        foreach (var property in typeof(A2COptions).GetProperties())
+        {
+            object? x = property.GetValue(before), y = property.GetValue(after);
+            string a = x is IEnumerable<int> xs ? string.Join(" ", xs) : Convert.ToString(x, CultureInfo.InvariantCulture) ?? "";
+            string b = y is IEnumerable<int> ys ? string.Join(" ", ys) : Convert.ToString(y, CultureInfo.InvariantCulture) ?? "";
+            if (a != b) yield return $"{property.Name} {a} -> {b}";
+        }
+    }
+}

@@ -1,0 +1,415 @@
+using Advantage.Learning;
+using Akka.Actor;
+using Akka.Event;
+
+namespace Advantage.Actors;
+
+/// <summary>
+/// Runs synchronous A2C rounds keyed by parameter version: waits for one rollout of the current version
+/// from every live worker, orders them by worker id, updates once, and sends version v+1 to every worker.
+/// Watches its workers, so a worker that dies shrinks the round instead of stalling it. Rollouts that are
+/// stale, duplicated, from strangers, malformed or non-finite are counted and dropped, never applied.
+/// </summary>
+/// <remarks>
+/// The actor composes parts that are tested alone: <see cref="RoundCoordinator"/> (who is in a round),
+/// <see cref="ReturnWindow"/> (episode statistics), <see cref="StopPolicy"/> (target, budget, user conditions),
+/// <see cref="CheckpointWriter"/> (one cadence for every checkpoint file). An exception anywhere in it (the
+/// update, a checkpoint write, a stop condition, the progress callback) ends the run with
+/// <see cref="StopReason.Failed"/>: <see cref="TrainingRun.Completion"/> faults with a <see cref="TrainingFailedException"/>
+/// carrying the cause and the final result, after a last attempt to write the checkpoint. It is never restarted
+/// onto a half-updated network.
+/// </remarks>
+public sealed class LearnerActor : ReceiveActor, IWithTimers
+{
+    private sealed record ProgressTick : INoSerializationVerificationNeeded
+    {
+        public static readonly ProgressTick Instance = new();
+    }
+
+    private sealed record StartAnyway : INoSerializationVerificationNeeded
+    {
+        public static readonly StartAnyway Instance = new();
+    }
+
+    private readonly TrainingOptions options;
+    private readonly LearnerHosting hosting;
+    private readonly A2CLearner algorithm;
+    private readonly Action<TrainingProgress>? onProgress;
+    private readonly TaskCompletionSource<TrainingResult> completion;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly RoundCoordinator round = new();
+    private readonly ReturnWindow returns;
+    private readonly StopPolicy stopPolicy;
+    private readonly CheckpointWriter checkpoints;
+    private readonly System.Diagnostics.Stopwatch clock = new();
+    private readonly string run;
+    private long version;
+    private float[] current;
+    private long steps;
+    private long stepsAtStart;
+    private long rejected;
+    private long restarts;
+    private bool everHadWorkers;
+
+    // The first round waits until every configured worker has registered: a round that started with whichever
+    // workers happened to be up first would make a seeded run depend on thread timing and on process placement.
+    private bool started;
+    private bool finished;
+    private UpdateMetrics? lastUpdate;
+    private long stepsAtLastReport;
+    private double secondsAtLastReport;
+    private double lastRate;
+    private TensorBoardLog? tensorBoard;
+    private IActorRef? evaluator;
+    private EvaluationFinished? lastEvaluation;
+    private int evaluations;
+    private int evaluationsSinceBest;
+    private double bestEvaluation = double.NaN;
+
+    /// <summary>Creates the learner; prefer <see cref="Props"/>.</summary>
+    public LearnerActor(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
+        : this(options, algorithm, onProgress, completion, null)
+    {
+    }
+
+    internal LearnerActor(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion, LearnerHosting? hosting)
+    {
+        this.options = options;
+        this.algorithm = algorithm;
+        this.onProgress = onProgress;
+        this.completion = completion;
+        // A learner made through the public Props is named "<run>-learner"; events carry the run's name.
+        string name = Self.Path.Name;
+        this.hosting = hosting ?? new LearnerHosting(name.EndsWith("-learner", StringComparison.Ordinal) ? name[..^"-learner".Length] : name, false, null);
+        run = this.hosting.Run;
+        returns = new ReturnWindow(options.ReturnWindow);
+        stopPolicy = new StopPolicy(options);
+        var paths = new List<string>();
+        if (options.CheckpointDirectory is { } directory) paths.Add(Path.Combine(directory, "last.ckpt"));
+        if (this.hosting.CheckpointPath is { } own) paths.Add(own);
+        checkpoints = new CheckpointWriter(paths, options.CheckpointInterval);
+        current = algorithm.Parameters.Read();
+        if (this.hosting.Resumed is { } resumed)
+        {
+            version = resumed.Version;
+            steps = stepsAtStart = stepsAtLastReport = resumed.Steps;
+            returns.Restore(resumed.Episodes, resumed.RecentReturns);
+        }
+        Receive<RegisterWorker>(OnRegister);
+        Receive<RolloutCollected>(OnRollout);
+        Receive<Terminated>(OnTerminated);
+        Receive<WorkerRestarted>(_ => restarts++);
+        Receive<GetProgress>(_ => Sender.Tell(Snapshot()));
+        Receive<ProgressTick>(_ => Report());
+        Receive<StopTraining>(_ => Finish(StopReason.Stopped, "Asked to stop."));
+        Receive<StartAnyway>(_ =>
+        {
+            log.Warning("Only {0} of {1} workers registered in time; starting with them.", round.Count, options.Algorithm.Workers);
+            if (round.Count > 0) StartRounds();
+        });
+        Receive<EvaluatorActor.Evaluated>(OnEvaluated);
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Props on the compute dispatcher. The learner owns (and disposes) <paramref name="algorithm"/>.</summary>
+    public static Props Props(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion) =>
+        Akka.Actor.Props.Create(() => new LearnerActor(options, algorithm, onProgress, completion)).WithDispatcher(AdvantageConfig.ComputeDispatcher);
+
+    internal static Props HostedProps(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion, LearnerHosting hosting) =>
+        Akka.Actor.Props.CreateBy(new HostedProducer(() => new LearnerActor(options, algorithm, onProgress, completion, hosting))).WithDispatcher(AdvantageConfig.ComputeDispatcher);
+
+    /// <summary>Creates the learner through its internal constructor, which Akka's reflection-based Props cannot reach.</summary>
+    private sealed class HostedProducer(Func<LearnerActor> create) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(LearnerActor);
+
+        public ActorBase Produce() => create();
+
+        public void Release(ActorBase actor)
+        {
+        }
+    }
+
+    /// <summary>Rollouts refused so far.</summary>
+    internal long Rejected => rejected;
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        try
+        {
+            TorchThreads.UseOne();
+            Timers.StartPeriodicTimer("progress", ProgressTick.Instance, options.ProgressInterval);
+            // In one process a worker that cannot start at all must not hold the run forever, hence the deadline;
+            // a cluster learner waits for its worker nodes as long as they take.
+            if (!hosting.Cluster) Timers.StartSingleTimer("start-anyway", StartAnyway.Instance, TimeSpan.FromSeconds(30));
+            if (hosting.Resumed is not null) log.Info("Resumed at version {0}, {1} steps.", version, steps);
+            if (options.TensorBoardDirectory is { } board) tensorBoard = new TensorBoardLog(board, TensorBoardLog.Hyperparameters(options));
+            if (options.Evaluation is { } evaluation)
+            {
+                var registry = options.Environments;
+                string id = options.EnvironmentId;
+                evaluator = Context.ActorOf(EvaluatorActor.Props(evaluation, algorithm.Spec, () => registry.Make(id), options.CheckpointDirectory), "evaluator");
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+        }
+    }
+
+    /// <summary>Every message runs under one guard: an exception ends the run as failed instead of restarting the actor.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        try
+        {
+            return base.AroundReceive(receive, message);
+        }
+        catch (Exception e) when (!finished)
+        {
+            Fail(e);
+            return true;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        // Stopped from outside (the actor system shut down): the run ends as stopped, with what it has.
+        if (!finished) completion.TrySetResult(Result(StopReason.Stopped));
+        algorithm.Dispose();
+    }
+
+    private void OnRegister(RegisterWorker register)
+    {
+        bool joined = round.Register(Sender, register);
+        if (joined)
+        {
+            Context.Watch(Sender);
+            everHadWorkers = true;
+            Publish(new WorkerJoined(run, register.WorkerId, register.Environments, round.Count));
+        }
+        if (started) Send([Sender]);
+        else if (round.Count >= options.Algorithm.Workers) StartRounds();
+        else if (joined && hosting.Cluster) log.Info("Worker {0} registered; waiting for {1} more before the first round.", register.WorkerId, options.Algorithm.Workers - round.Count);
+    }
+
+    /// <summary>Sends the first parameters to every registered worker; rounds run from here on.</summary>
+    private void StartRounds()
+    {
+        if (started) return;
+        started = true;
+        // Wall time and steps per second count from the first round, not from the wait for workers to start.
+        clock.Start();
+        Timers.Cancel("start-anyway");
+        Send(round.InIdOrder);
+    }
+
+    private void OnRollout(RolloutCollected message)
+    {
+        var rollout = message.Data;
+        string? problem = round.Offer(Sender, rollout, version, r => r.Problem(options.Algorithm.RolloutLength, algorithm.Spec.ObservationSize, algorithm.Spec.ActionWidth));
+        if (problem is not null)
+        {
+            rejected++;
+            log.Warning("Rejected a rollout from worker {0}: {1}", rollout.WorkerId, problem);
+            Publish(new RolloutRejected(run, rollout.WorkerId, problem));
+            // Keep a well-behaved worker of the current round going: it has no other way to get parameters.
+            if (started && round.Registration(Sender) is not null && rollout.Version != version && !round.HasSent(Sender)) Send([Sender]);
+            return;
+        }
+        TryCompleteRound();
+    }
+
+    private void OnTerminated(Terminated terminated)
+    {
+        if (round.Remove(terminated.ActorRef) is not { } lost) return;
+        Publish(new WorkerLost(run, lost.WorkerId, round.Count));
+        log.Warning("Worker {0} is gone; {1} remain.", terminated.ActorRef.Path.Name, round.Count);
+        if (round.Count == 0 && everHadWorkers && !hosting.Cluster) Finish(StopReason.NoWorkers, "Every worker is gone.");
+        else if (started) TryCompleteRound();
+    }
+
+    private void TryCompleteRound()
+    {
+        if (!started || round.TakeBatch() is not { } batch) return;
+        lastUpdate = algorithm.Update(batch);
+        foreach (var r in batch)
+        {
+            steps += r.StepCount;
+            for (int i = 0; i < r.EpisodeReturns.Length; i++)
+            {
+                returns.Add(r.EpisodeReturns[i]);
+                Publish(new EpisodeFinished(run, steps, returns.Episodes, r.EpisodeReturns[i], r.EpisodeLengths[i], r.WorkerId));
+            }
+        }
+        version++;
+        current = algorithm.Parameters.Read();
+        double seconds = clock.Elapsed.TotalSeconds;
+        Publish(new UpdateFinished(run, version, steps, lastUpdate, seconds > 0 ? (steps - stepsAtStart) / seconds : 0)
+        {
+            MeanReturn = returns.Mean,
+            Episodes = returns.Episodes,
+            Seconds = seconds,
+        });
+        if (checkpoints.Due(version)) WriteCheckpoint();
+        if (CheckStop()) return;
+        if (evaluator is not null && version % options.Evaluation!.EveryUpdates == 0)
+            evaluator.Tell(new EvaluatorActor.Evaluate(version, steps, Snapshot(version)));
+        Send(round.InIdOrder);
+    }
+
+    /// <summary>The current parameters (and the observation statistics workers normalise with) to each target.</summary>
+    private void Send(IEnumerable<IActorRef> targets)
+    {
+        var parameters = new Parameters(version, current, algorithm.ObservationStatistics);
+        foreach (var worker in targets) worker.Tell(parameters);
+    }
+
+    private TrainingProgress Snapshot() => new(
+        steps, clock.Elapsed.TotalSeconds, lastRate, returns.Episodes, returns.Mean,
+        version, round.Count, rejected, restarts, lastUpdate);
+
+    private StopCheck Check() => new(Snapshot(), lastEvaluation, evaluations, evaluationsSinceBest, bestEvaluation);
+
+    private void Report()
+    {
+        double now = clock.Elapsed.TotalSeconds;
+        if (now > secondsAtLastReport) lastRate = (steps - stepsAtLastReport) / (now - secondsAtLastReport);
+        stepsAtLastReport = steps;
+        secondsAtLastReport = now;
+        var progress = Snapshot();
+        Context.System.EventStream.Publish(progress);
+        onProgress?.Invoke(progress);
+    }
+
+    private TrainingResult Result(StopReason reason)
+    {
+        double seconds = clock.Elapsed.TotalSeconds;
+        var final = Snapshot() with { StepsPerSecond = seconds > 0 ? (steps - stepsAtStart) / seconds : 0 };
+        return new TrainingResult(reason, stopPolicy.Solved(Check()), final, current, algorithm.Spec);
+    }
+
+    private void Finish(StopReason reason, string detail)
+    {
+        if (finished) return;
+        // The final checkpoint is written before anything says the run is over.
+        if (checkpoints.Paths.Count > 0) WriteCheckpoint();
+        finished = true;
+        clock.Stop();
+        var result = Result(reason) with { Detail = detail };
+        Context.System.EventStream.Publish(result.Progress);
+        Publish(new TrainingFinished(run, reason, detail, result.Progress));
+        onProgress?.Invoke(result.Progress);
+        completion.TrySetResult(result);
+        Context.Stop(Self);
+    }
+
+    /// <summary>Ends the run as failed: a last try at the checkpoint (the cause may have been the disk), then the exception on the completion.</summary>
+    private void Fail(Exception cause)
+    {
+        if (finished) return;
+        finished = true;
+        clock.Stop();
+        log.Error(cause, "The learner failed; the run ends.");
+        try
+        {
+            if (checkpoints.Paths.Count > 0) checkpoints.Write(Snapshot(version));
+        }
+        catch (Exception e)
+        {
+            log.Warning("The final checkpoint could not be written either: {0}", e.Message);
+        }
+        var result = Result(StopReason.Failed) with { Detail = $"{cause.GetType().Name}: {cause.Message}" };
+        try
+        {
+            Publish(new TrainingFinished(run, StopReason.Failed, result.Detail, result.Progress));
+        }
+        catch (Exception e)
+        {
+            log.Warning("Publishing the failure failed: {0}", e.Message);
+        }
+        completion.TrySetException(new TrainingFailedException(result, cause));
+        Context.Stop(Self);
+    }
+
+    private void Publish(TrainingEvent trainingEvent)
+    {
+        Context.System.EventStream.Publish(trainingEvent);
+        try
+        {
+            tensorBoard?.Write(trainingEvent);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("Writing TensorBoard events failed; training goes on without them: {0}", e.Message);
+            tensorBoard = null;
+        }
+    }
+
+    /// <summary>Everything a resumed run needs, as of now.</summary>
+    private Checkpoint Snapshot(long at) => new Checkpoint(algorithm.Spec, current, new Dictionary<string, string>
+    {
+        ["written_utc"] = DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+    })
+    {
+        OptimizerState = LearnerState.SaveOptimizer(algorithm),
+        Progress = new CheckpointProgress(at, steps, returns.Episodes, returns.Recent()),
+        Options = options.Algorithm,
+        EnvironmentId = options.EnvironmentId,
+        ObservationStatistics = algorithm.ObservationStatistics,
+    };
+
+    private void WriteCheckpoint()
+    {
+        foreach (string path in checkpoints.Write(Snapshot(version)))
+            Publish(new CheckpointWritten(run, path, CheckpointKind.Latest, version, steps));
+    }
+
+    private void OnEvaluated(EvaluatorActor.Evaluated evaluated)
+    {
+        evaluations++;
+        if (evaluated.IsBest)
+        {
+            evaluationsSinceBest = 0;
+            bestEvaluation = evaluated.Result.MeanReturn;
+        }
+        else
+        {
+            evaluationsSinceBest++;
+        }
+        lastEvaluation = new EvaluationFinished(run, evaluated.Version, evaluated.Steps, evaluated.Result, evaluated.IsBest);
+        Publish(lastEvaluation);
+        if (evaluated.BestPath is { } path) Publish(new CheckpointWritten(run, path, CheckpointKind.Best, evaluated.Version, evaluated.Steps));
+        if (started) CheckStop();
+    }
+
+    /// <summary>Asks the stop policy; finishes the run and returns true when it says stop.</summary>
+    private bool CheckStop()
+    {
+        if (stopPolicy.Check(Check()) is not { } stop) return false;
+        Finish(stop.Reason, stop.Detail);
+        return true;
+    }
+}
+
+/// <summary>
+/// The run failed: something in the learner threw (the update, a checkpoint write, a stop condition, a progress
+/// callback). <see cref="Exception.InnerException"/> is the cause; <see cref="Result"/> is where the run stood,
+/// with <see cref="StopReason.Failed"/>, so a host can still report it and resume from the last checkpoint.
+/// </summary>
+public sealed class TrainingFailedException : Exception
+{
+    /// <summary>Creates the exception for a run that ended at <paramref name="result"/> because of <paramref name="cause"/>.</summary>
+    public TrainingFailedException(TrainingResult result, Exception cause)
+        : base($"Training failed after {result?.Progress.Steps ?? 0} steps: {cause?.Message}", cause)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        Result = result;
+    }
+
+    /// <summary>Where the run stood when it failed.</summary>
+    public TrainingResult Result { get; }
+}

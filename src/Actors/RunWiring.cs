@@ -1,0 +1,59 @@
+using Advantage.Environments;
+using Advantage.Learning;
+using Advantage.Learning.Networks;
+
+namespace Advantage.Actors;
+
+/// <summary>
+/// What one worker of a run is, as the learner decides it: everything that shapes its numbers and nothing that
+/// depends on where it runs. It travels to worker nodes inside <see cref="Cluster.RunJoined"/>.
+/// </summary>
+/// <param name="WorkerId">Id in 0..N-1; the learner orders a round's rollouts by it.</param>
+/// <param name="Seed">Seeds the worker's environments (column k gets a seed derived from it and k) and action sampling.</param>
+/// <param name="RolloutLength">T.</param>
+/// <param name="Environments">K.</param>
+/// <param name="ReseedInterval">Restart environments and sampling at every version divisible by this; 0 never (see <see cref="WorkerActor"/>).</param>
+/// <param name="RewardScaling">Worker-side reward scaling; null leaves rewards raw.</param>
+public sealed record WorkerPlan(int WorkerId, int Seed, int RolloutLength, int Environments, int ReseedInterval, RewardScalerOptions? RewardScaling);
+
+/// <summary>
+/// The one place that turns <see cref="TrainingOptions"/> into the learner's network and each worker's settings.
+/// An in-process run and a cluster run both go through it, which is what makes a seeded run give the same
+/// numbers in one process and across processes.
+/// </summary>
+public static class RunWiring
+{
+    /// <summary>The network the run trains: the environment's spaces with the algorithm's body and head.</summary>
+    public static NetworkSpec Spec(TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var probe = options.Environments.Make(options.EnvironmentId);
+        var algorithm = options.Algorithm;
+        return NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body);
+    }
+
+    /// <summary>
+    /// Worker <paramref name="workerId"/> of the run: its seed derives from the run seed and the id alone, and it
+    /// restarts its environments at the checkpoint interval (so a resumed run continues exactly).
+    /// </summary>
+    public static WorkerPlan Worker(TrainingOptions options, int workerId)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(workerId);
+        var algorithm = options.Algorithm;
+        return new WorkerPlan(workerId, Seeds.Derive(algorithm.Seed, workerId + 1), algorithm.RolloutLength, algorithm.EnvironmentsPerWorker,
+            options.CheckpointInterval, algorithm.NormalizeRewards ? new RewardScalerOptions(algorithm.Gamma) : null);
+    }
+
+    /// <summary>The settings a <see cref="WorkerActor"/> runs with: the plan plus this process's way to make the environment.</summary>
+    public static WorkerSettings Settings(WorkerPlan plan, string environmentId, EnvironmentRegistry registry, NetworkSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(registry);
+        return new WorkerSettings(plan.WorkerId, plan.Seed, plan.RolloutLength, plan.Environments, environmentId, () => registry.Make(environmentId), spec)
+        {
+            RewardScaling = plan.RewardScaling,
+            ReseedInterval = plan.ReseedInterval,
+        };
+    }
+}
