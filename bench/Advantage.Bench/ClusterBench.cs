@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Advantage.Actors;
 using Advantage.Actors.Cluster;
 using Advantage.Actors.Serialization;
@@ -15,7 +13,17 @@ namespace Advantage.Bench;
 /// </summary>
 public static class ClusterBench
 {
-    public sealed record Settings(int Nodes, int EnvironmentsPerWorker, int RolloutLength, int[] Hidden, TimeSpan Warmup, TimeSpan Window, string Output, int Repeats = 1);
+    /// <summary>The run (train's options; one worker actor per worker process), how long to measure, and how often.</summary>
+    public sealed record Settings(TrainingOptions Run, TimeSpan Warmup, TimeSpan Window, string Output, int Repeats = 1)
+    {
+        public int Nodes => Run.Algorithm.Workers;
+
+        public int EnvironmentsPerWorker => Run.Algorithm.EnvironmentsPerWorker;
+
+        public int RolloutLength => Run.Algorithm.RolloutLength;
+
+        public int[] Hidden => [.. Run.Algorithm.HiddenSizes];
+    }
 
     public sealed record Side(string Mode, double StepsPerSecond, double UpdatesPerSecond, long Steps, double Seconds, int Workers);
 
@@ -26,18 +34,13 @@ public static class ClusterBench
         public IReadOnlyList<Side> Samples { get; init; } = [];
     }
 
-    private static TrainingOptions Options(Settings s, int workers) => new()
-    {
-        Algorithm = new A2COptions { Workers = workers, EnvironmentsPerWorker = s.EnvironmentsPerWorker, RolloutLength = s.RolloutLength, HiddenSizes = s.Hidden, Seed = 1 },
-        EnvironmentId = "CartPole-v1",
-        MaxSteps = 1_000_000_000_000,
-        TargetMeanReturn = null,
-    };
+    /// <summary>The measured run never ends on its own: no target, an endless budget.</summary>
+    private static TrainingOptions Options(Settings s) => s.Run with { TargetMeanReturn = null, MaxSteps = 1_000_000_000_000 };
 
     public static int Run(Settings settings)
     {
         var machine = MachineInfo.Capture();
-        Console.WriteLine($"cluster vs in-process on CartPole-v1: {settings.Nodes} workers x K {settings.EnvironmentsPerWorker}, rollout {settings.RolloutLength}, hidden [{string.Join(",", settings.Hidden)}]; " +
+        Console.WriteLine($"cluster vs in-process on {settings.Run.EnvironmentId}: {settings.Nodes} workers x K {settings.EnvironmentsPerWorker}, rollout {settings.RolloutLength}, hidden [{string.Join(",", settings.Hidden)}]; " +
             $"warm-up {settings.Warmup.TotalSeconds:F1} s, window {settings.Window.TotalSeconds:F1} s; load average before {machine.LoadAverageBefore}, {machine.ProcessorCount} cores.");
 
         // Modes are interleaved (in-process, cluster; again), so a change in machine
@@ -58,7 +61,7 @@ public static class ClusterBench
         double ratio = sides[1].StepsPerSecond / sides[0].StepsPerSecond;
         Console.WriteLine($"  medians of {settings.Repeats}: " + string.Join(", ", sides.Select(s => $"{s.Mode} {s.StepsPerSecond:N0}")));
         Console.WriteLine($"  cluster / in-process = {ratio:P0}; bytes per rollout {rolloutBytes:N0}, per parameter broadcast {parameterBytes:N0} ({parameters:N0} parameters)");
-        Report.Write(settings.Output, new Result("cluster", "CartPole-v1", machine, settings.Nodes, settings.EnvironmentsPerWorker, settings.RolloutLength, settings.Hidden,
+        Report.Write(settings.Output, new Result("cluster", settings.Run.EnvironmentId, machine, settings.Nodes, settings.EnvironmentsPerWorker, settings.RolloutLength, settings.Hidden,
             parameters, rolloutBytes, parameterBytes, sides, Report.Round(ratio, 3)) { Samples = samples });
         return 0;
     }
@@ -85,7 +88,7 @@ public static class ClusterBench
         var local = Report.NewSystem("bench-inprocess");
         try
         {
-            var run = Training.Start(local, Options(settings, settings.Nodes));
+            var run = Training.Start(local, Options(settings));
             return Measure("in-process", run, settings, _ => true);
         }
         finally
@@ -97,8 +100,8 @@ public static class ClusterBench
     /// <summary>A loopback cluster: learner here, one worker process per node.</summary>
     private static (Side Side, long Parameters, long RolloutBytes, long ParameterBytes) RunCluster(Settings settings)
     {
-        int port = FreePort();
-        var options = Options(settings, settings.Nodes);
+        int port = Advantage.Samples.Train.Ports.Free();
+        var options = Options(settings);
         using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
         var children = new List<Process>();
         Side cluster;
@@ -192,12 +195,5 @@ public static class ClusterBench
         });
         ClusterWorker.RunAsync(new ClusterWorkerOptions(join), null, stop.Token).GetAwaiter().GetResult();
         return 0;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

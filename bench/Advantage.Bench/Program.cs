@@ -5,7 +5,6 @@ using Advantage.Learning;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-var defaults = new A2COptions();
 
 // ---- e2e: throughput grid -------------------------------------------------------------------------
 var e2eWorkers = new Option<int[]>("--workers") { Description = "Worker counts of the grid", DefaultValueFactory = _ => [1, 2, 4], AllowMultipleArgumentsPerToken = true };
@@ -22,51 +21,22 @@ e2e.SetAction(parse => EndToEnd.Run(new EndToEnd.Settings(
     parse.GetValue(e2eWorkers)!, parse.GetValue(e2eEnvs)!, parse.GetValue(e2eRollout),
     TimeSpan.FromSeconds(parse.GetValue(e2eWarmup)), TimeSpan.FromSeconds(parse.GetValue(e2eWindow)), parse.GetValue(e2eOut)!)));
 
-// ---- solve: time to solve CartPole-v1 over seeds ---------------------------------------------------
+// ---- solve: time to solve over seeds, with train's own options ---------------------------------------
 var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds, run one at a time", DefaultValueFactory = _ => "1,2,3,4,5" };
-var workers = new Option<int>("--workers") { Description = "Worker actors", DefaultValueFactory = _ => 2 };
-var envsPerWorker = new Option<int>("--envs-per-worker") { Description = "Environments per worker", DefaultValueFactory = _ => 16 };
-var rollout = new Option<int>("--rollout") { Description = "Rollout length T", DefaultValueFactory = _ => defaults.RolloutLength };
-var gamma = new Option<double>("--gamma") { Description = "Discount factor", DefaultValueFactory = _ => defaults.Gamma };
-var gaeLambda = new Option<double?>("--gae-lambda") { Description = "Use GAE with this lambda (default: n-step returns)" };
-var lr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => defaults.LearningRate };
-var entCoef = new Option<double>("--ent-coef") { Description = "Entropy bonus coefficient", DefaultValueFactory = _ => defaults.EntropyCoefficient };
-var vfCoef = new Option<double>("--vf-coef") { Description = "Value loss coefficient", DefaultValueFactory = _ => defaults.ValueCoefficient };
-var maxGradNorm = new Option<double>("--max-grad-norm") { Description = "Global gradient-norm clip", DefaultValueFactory = _ => defaults.MaxGradNorm };
-var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "RmsProp or Adam", DefaultValueFactory = _ => defaults.Optimizer };
-var rmsAlpha = new Option<double>("--rmsprop-alpha") { Description = "RMSprop smoothing constant", DefaultValueFactory = _ => defaults.RmsPropAlpha };
-var optEps = new Option<double>("--optimizer-eps") { Description = "Optimizer epsilon", DefaultValueFactory = _ => defaults.OptimizerEpsilon };
-var normAdv = new Option<bool>("--normalize-advantages") { Description = "Normalise advantages per batch" };
-var hidden = new Option<int[]>("--hidden") { Description = "Hidden layer widths", DefaultValueFactory = _ => [64, 64], AllowMultipleArgumentsPerToken = true };
-var maxSteps = new Option<long>("--max-steps") { Description = "Step budget per seed", DefaultValueFactory = _ => 1_000_000 };
-var target = new Option<double>("--target") { Description = "Mean return over the last 100 episodes that counts as solved", DefaultValueFactory = _ => 475.0 };
 var solveOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "solve.json") };
 var label = new Option<string?>("--label") { Description = "Free text stored in the JSON (e.g. what this configuration tries)" };
 var verbose = new Option<bool>("--verbose") { Description = "Print progress every 0.5 s" };
-var solve = new Command("solve", "Time to reach mean-100 return >= target on CartPole-v1, one fresh ActorSystem per seed, seeds run sequentially.")
+var solveFlags = new Advantage.Samples.Train.TrainingFlags();
+var solve = new Command("solve", "Time to reach the target mean return (train's options and defaults: the environment's preset, CartPole's 475), one fresh ActorSystem per seed, seeds run sequentially.")
 {
-    seeds, workers, envsPerWorker, rollout, gamma, gaeLambda, lr, entCoef, vfCoef, maxGradNorm, optimizer, rmsAlpha, optEps, normAdv, hidden,
-    maxSteps, target, solveOut, label, verbose,
+    seeds, solveOut, label, verbose,
 };
+solveFlags.AddTo(solve);
 solve.SetAction(parse =>
 {
-    var algorithm = new A2COptions
-    {
-        Workers = parse.GetValue(workers),
-        EnvironmentsPerWorker = parse.GetValue(envsPerWorker),
-        RolloutLength = parse.GetValue(rollout),
-        Gamma = parse.GetValue(gamma),
-        LearningRate = parse.GetValue(lr),
-        EntropyCoefficient = parse.GetValue(entCoef),
-        ValueCoefficient = parse.GetValue(vfCoef),
-        MaxGradNorm = parse.GetValue(maxGradNorm),
-        Optimizer = parse.GetValue(optimizer),
-        RmsPropAlpha = parse.GetValue(rmsAlpha),
-        OptimizerEpsilon = parse.GetValue(optEps),
-        NormalizeAdvantages = parse.GetValue(normAdv),
-        HiddenSizes = parse.GetValue(hidden) ?? [64, 64],
-    };
-    if (parse.GetValue(gaeLambda) is double lambda) algorithm = algorithm.WithGae(lambda);
+    var bound = solveFlags.Bind(parse);
+    if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
+    if (bound.Options.TargetMeanReturn is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", [$"--target-return: {bound.Options.EnvironmentId} has no default target; give one."]);
     int[] seedList;
     try
     {
@@ -83,8 +53,7 @@ solve.SetAction(parse =>
         Console.Error.WriteLine("--seeds lists no seed.");
         return 2;
     }
-    return Solve.Run(new Solve.Settings(algorithm, seedList, parse.GetValue(maxSteps), parse.GetValue(target),
-        parse.GetValue(solveOut)!, parse.GetValue(label), parse.GetValue(verbose)));
+    return Solve.Run(new Solve.Settings(bound.Options, seedList, parse.GetValue(solveOut)!, parse.GetValue(label), parse.GetValue(verbose)));
 });
 
 // ---- micro: BenchmarkDotNet ------------------------------------------------------------------------
@@ -97,20 +66,25 @@ micro.Options.Add(skipCheck);
 micro.SetAction(parse => Micro.Run(parse.UnmatchedTokens.ToArray(), !parse.GetValue(skipCheck)));
 
 // ---- cluster: the same run in one process and as a loopback cluster ---------------------------------
-var clNodes = new Option<int>("--nodes") { Description = "Worker processes (in-process: worker actors)", DefaultValueFactory = _ => 2 };
-var clEnvs = new Option<int>("--envs-per-worker") { Description = "Environments per worker", DefaultValueFactory = _ => 16 };
-var clRollout = new Option<int>("--rollout") { Description = "Rollout length T", DefaultValueFactory = _ => 5 };
-var clHidden = new Option<int[]>("--hidden") { Description = "Hidden layer widths", DefaultValueFactory = _ => [64, 64], AllowMultipleArgumentsPerToken = true };
+var clNodes = new Option<int>("--nodes") { Description = "Worker processes, one worker actor each (in-process: worker actors)", DefaultValueFactory = _ => 2 };
 var clWarmup = new Option<double>("--warmup") { Description = "Seconds discarded after all workers are in", DefaultValueFactory = _ => 3.0 };
 var clWindow = new Option<double>("--window") { Description = "Seconds measured after the warm-up", DefaultValueFactory = _ => 8.0 };
 var clOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "cluster.json") };
 var clRepeats = new Option<int>("--repeats") { Description = "Interleaved repeats of every mode; each mode reports its median", DefaultValueFactory = _ => 1 };
-var cluster = new Command("cluster", "Env-steps/s of one configuration in one process and as a loopback cluster (learner + N worker processes), side by side; bytes per rollout and per parameter broadcast.")
+var clFlags = new Advantage.Samples.Train.TrainingFlags();
+var cluster = new Command("cluster", "Env-steps/s of one configuration (train's options) in one process and as a loopback cluster (learner + N worker processes), side by side; bytes per rollout and per parameter broadcast.")
 {
-    clNodes, clEnvs, clRollout, clHidden, clWarmup, clWindow, clOut, clRepeats,
+    clNodes, clWarmup, clWindow, clOut, clRepeats,
 };
-cluster.SetAction(parse => ClusterBench.Run(new ClusterBench.Settings(parse.GetValue(clNodes), parse.GetValue(clEnvs), parse.GetValue(clRollout), parse.GetValue(clHidden) ?? [64, 64],
-    TimeSpan.FromSeconds(parse.GetValue(clWarmup)), TimeSpan.FromSeconds(parse.GetValue(clWindow)), parse.GetValue(clOut)!, Math.Max(1, parse.GetValue(clRepeats)))));
+clFlags.AddTo(cluster);
+cluster.SetAction(parse =>
+{
+    var bound = clFlags.Bind(parse);
+    if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
+    var run = bound.Options with { Algorithm = bound.Options.Algorithm with { Workers = Math.Max(1, parse.GetValue(clNodes)) } };
+    return ClusterBench.Run(new ClusterBench.Settings(run, TimeSpan.FromSeconds(parse.GetValue(clWarmup)), TimeSpan.FromSeconds(parse.GetValue(clWindow)),
+        parse.GetValue(clOut)!, Math.Max(1, parse.GetValue(clRepeats))));
+});
 var cwJoin = new Option<string>("--join") { Required = true };
 var cwParent = new Option<int>("--parent") { Required = true };
 var clusterWorker = new Command("cluster-worker", "A worker node of the cluster benchmark (started by it).") { cwJoin, cwParent };
@@ -135,8 +109,14 @@ var rttEcho = new Command("remote-rtt-echo", "The echo side of remote-rtt (start
 rttEcho.Hidden = true;
 rttEcho.SetAction(parse => RemoteLatency.EchoProcess(parse.GetValue(rttParent)!, parse.GetValue(rttEchoReply), parse.GetValue(rttEchoDispatcher)!));
 
+// ---- report: README's Results section from the JSON files ------------------------------------------
+var reportFolder = new Option<string>("--results") { Description = "Folder of the benchmark JSON files", DefaultValueFactory = _ => Path.Combine("bench", "results") };
+var reportReadme = new Option<string>("--readme") { Description = "README whose results block is replaced", DefaultValueFactory = _ => "README.md" };
+var report = new Command("report", "Rewrite README's Results section (between the results markers) from the benchmark JSON files.") { reportFolder, reportReadme };
+report.SetAction(parse => ResultsReport.Run(parse.GetValue(reportFolder)!, parse.GetValue(reportReadme)!));
+
 var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, learning quality per environment, cluster vs in-process, and micro-benchmarks of the hot loops.")
 {
-    e2e, solve, micro, EnvCommand.Create(), cluster, clusterWorker, rtt, rttEcho,
+    e2e, solve, micro, EnvCommand.Create(), cluster, clusterWorker, rtt, rttEcho, report,
 };
 return root.Parse(args).Invoke();

@@ -11,7 +11,15 @@ namespace Advantage.Bench;
 /// </summary>
 public static class Solve
 {
-    public sealed record Settings(A2COptions Algorithm, int[] Seeds, long MaxSteps, double Target, string Output, string? Label, bool Verbose);
+    /// <summary>What to run: the run's options exactly as <c>train</c> would bind them (seed aside), and the seeds.</summary>
+    public sealed record Settings(TrainingOptions Options, int[] Seeds, string Output, string? Label, bool Verbose)
+    {
+        public A2COptions Algorithm => Options.Algorithm;
+
+        public long MaxSteps => Options.MaxSteps;
+
+        public double Target => Options.TargetMeanReturn ?? double.NaN;
+    }
 
     public sealed record SeedResult(
         int Seed,
@@ -63,7 +71,7 @@ public static class Solve
     {
         var a = settings.Algorithm;
         var machine = MachineInfo.Capture();
-        Console.WriteLine($"solve CartPole-v1 to mean-100 >= {settings.Target} within {settings.MaxSteps:N0} steps; {a.Workers} workers x {a.EnvironmentsPerWorker} envs, " +
+        Console.WriteLine($"solve {settings.Options.EnvironmentId} to mean-100 >= {settings.Target} within {settings.MaxSteps:N0} steps; {a.Workers} workers x {a.EnvironmentsPerWorker} envs, " +
             $"rollout {a.RolloutLength}, {a.Optimizer} lr {a.LearningRate:G4}, {(a.Estimator == AdvantageEstimator.Gae ? $"GAE {a.GaeLambda}" : "n-step")}, " +
             $"norm-adv {a.NormalizeAdvantages}, ent {a.EntropyCoefficient:G3}, vf {a.ValueCoefficient:G3}, clip {a.MaxGradNorm:G3}, gamma {a.Gamma:G4}; " +
             $"seeds {string.Join(",", settings.Seeds)}; load average before {machine.LoadAverageBefore}.");
@@ -93,7 +101,7 @@ public static class Solve
         var hp = new Hyperparameters(a.Workers, a.EnvironmentsPerWorker, a.RolloutLength, a.Gamma, a.Estimator.ToString(),
             a.Estimator == AdvantageEstimator.Gae ? a.GaeLambda : null, a.LearningRate, a.Optimizer.ToString(), a.RmsPropAlpha, a.OptimizerEpsilon,
             a.NormalizeAdvantages, a.EntropyCoefficient, a.ValueCoefficient, a.MaxGradNorm, a.HiddenSizes.ToArray());
-        Report.Write(settings.Output, new Result("solve", "CartPole-v1", settings.Label, machine, settings.Target, settings.MaxSteps, hp, results,
+        Report.Write(settings.Output, new Result("solve", settings.Options.EnvironmentId, settings.Label, machine, settings.Target, settings.MaxSteps, hp, results,
             solvedCount, solvedCount == results.Count, Finite(Report.Round(median, 3)), Finite(medianSteps), Finite(Report.Round(mean, 3)), Finite(Report.Round(max, 3))));
         return 0;
     }
@@ -103,13 +111,7 @@ public static class Solve
         var system = Report.NewSystem($"bench-solve-{seed}");
         try
         {
-            var options = new TrainingOptions
-            {
-                Algorithm = settings.Algorithm with { Seed = seed },
-                EnvironmentId = "CartPole-v1",
-                MaxSteps = settings.MaxSteps,
-                TargetMeanReturn = settings.Target,
-            };
+            var options = settings.Options with { Algorithm = settings.Algorithm with { Seed = seed } };
             var process = Process.GetCurrentProcess();
             var cpuBefore = process.TotalProcessorTime;
             var wall = Stopwatch.StartNew();

@@ -125,7 +125,7 @@ internal static class ClusterCommands
         var join = new Option<string>("--join") { Description = "The learner's HOST:PORT", Required = true };
         var port = new Option<int>("--port") { Description = "Port to bind (0: any free one)", DefaultValueFactory = _ => 0 };
         var workers = new Option<int>("--workers") { Description = "Worker actors on this node (their ids, seeds and environments come from the learner)", DefaultValueFactory = _ => 1 };
-        var lost = new Option<double>("--learner-lost-after") { Description = "Seconds the learner may stay unreachable before this node starts over", DefaultValueFactory = _ => 10 };
+        var lost = new Option<double>("--learner-lost-after") { Description = "Seconds the learner may stay unreachable (after the failure pause) before this node starts over", DefaultValueFactory = _ => 2 };
         var command = new Command("worker", "Run a worker node that joins a learner and trains until stopped; it outlives learner restarts.") { join, port, workers, lost };
         foreach (var o in common.All) command.Options.Add(o);
         command.SetAction(parse =>
@@ -177,7 +177,7 @@ internal static class ClusterCommands
             if (perNode is < 1 or > 1024) problems.Add($"--workers = {perNode} is outside [1, 1024].");
             var bound = flags.Bind(parse);
             problems.AddRange(bound.Problems.Where(p => !p.StartsWith("--workers", StringComparison.Ordinal)));
-            int learnerPort = parse.GetValue(port) is int p and > 0 ? p : FreePort();
+            int learnerPort = parse.GetValue(port) is int p and > 0 ? p : Ports.Free();
             var node = common.Node(parse, learnerPort);
             problems.AddRange(node.Problems());
             if (problems.Count > 0) return RunHost.Refuse("Invalid options:", problems);
@@ -215,13 +215,6 @@ internal static class ClusterCommands
             return learner.ExitCode;
         });
         return command;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Child processes of this one, output prefixed with their name; all killed (whole tree) on dispose.</summary>
@@ -298,5 +291,17 @@ internal static class ClusterCommands
                 }
             }
         }
+    }
+}
+
+/// <summary>Ports for loopback clusters.</summary>
+public static class Ports
+{
+    /// <summary>A port that was free a moment ago (the OS picks it); the caller binds it next.</summary>
+    public static int Free()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -28,10 +28,18 @@ internal static class EvalCommand
                 Console.Error.WriteLine($"Cannot evaluate: {e.Message}");
                 return 2;
             }
-            string? envId = parse.GetValue(env) ?? saved.EnvironmentId ?? (saved.Metadata.TryGetValue("environment", out var id) ? id : null);
+            string? envId = parse.GetValue(env) ?? saved.EnvironmentId;
             if (envId is null || !EnvironmentRegistry.Builtin.Contains(envId))
             {
                 Console.Error.WriteLine($"Unknown environment '{envId}'; pass --env with one of: {string.Join(", ", EnvironmentRegistry.Builtin.Ids)}.");
+                return 2;
+            }
+            var probe = EnvironmentRegistry.Builtin.Make(envId);
+            var spec = Advantage.Learning.Networks.NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, saved.Spec.HiddenSizes, saved.Spec.InitialLogStd, saved.Spec.Body);
+            if (!spec.Equals(saved.Spec))
+            {
+                Console.Error.WriteLine($"Cannot evaluate: '{path}' holds a network for {saved.Spec.ObservationSize} observations and {saved.Spec.ActionSize} actions" +
+                    $"{(saved.EnvironmentId is { } trained ? $" (trained on '{trained}')" : "")}; '{envId}' has {spec.ObservationSize} and {spec.ActionSize}.");
                 return 2;
             }
             int count = parse.GetValue(episodes);

@@ -91,14 +91,40 @@ public static class RunHost
         Console.WriteLine($"Training A2C on {options.EnvironmentId} ({placement().Name}): {algorithm.Workers} workers x {algorithm.EnvironmentsPerWorker} environments, rollout {algorithm.RolloutLength}, " +
             $"{(algorithm.Estimator == AdvantageEstimator.Gae ? $"GAE lambda {algorithm.GaeLambda}" : "n-step returns")}, lr {algorithm.LearningRate}, seed {algorithm.Seed}; " +
             $"stop at {(options.TargetMeanReturn is double t ? $"mean return {t} or " : "")}{options.MaxSteps:N0} steps. Run folder: {folder}");
-        var run = start(options, progress =>
+        // Ctrl-C, SIGTERM (timeout, docker stop, systemd) and SIGQUIT all end the run the same way: after the current update,
+        // with everything written. Registered before the run starts, so an early signal is not the default (abrupt) exit.
+        TrainingRun? run = null;
+        bool stopAsked = false;
+        var gate = new Lock();
+        void Stop(PosixSignalContext context)
         {
-            if (!bound.Quiet) Console.WriteLine(progressLine?.Invoke(progress) ?? Line(progress));
-        });
-        // Ctrl-C, SIGTERM (timeout, docker stop, systemd) and SIGQUIT all end the run the same way: after the current update, with everything written.
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; run.Stop(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; run.Stop(); });
-        using var sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => { c.Cancel = true; run.Stop(); });
+            context.Cancel = true;
+            lock (gate)
+            {
+                stopAsked = true;
+                run?.Stop();
+            }
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Stop);
+        try
+        {
+            var started = start(options, progress =>
+            {
+                if (!bound.Quiet) Console.WriteLine(progressLine?.Invoke(progress) ?? Line(progress));
+            });
+            lock (gate)
+            {
+                run = started;
+                if (stopAsked) run.Stop();
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or OptionsValidationException)
+        {
+            Console.Error.WriteLine($"Cannot start the run: {e.Message}");
+            return 2;
+        }
         TrainingResult result;
         int exitCode = 0;
         try
@@ -146,6 +172,7 @@ public static class RunHost
             ["rollout"] = algorithm.RolloutLength,
             ["resumed_from_version"] = options.ResumeFrom?.Progress?.Version,
             ["parameters_sha256"] = Hash(result.Parameters),
+            ["finished_utc"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
         };
         File.WriteAllText(Path.Combine(folder, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"{(result.Solved ? "Solved" : "Stopped")} ({result.Reason}): {final.Steps:N0} steps in {final.Seconds:F2} s " +

@@ -4,9 +4,11 @@ namespace Advantage.Environments;
 /// A small, fast, deterministic random source (SplitMix64) for environments' reset distributions.
 /// </summary>
 /// <remarks>
-/// Gymnasium draws from NumPy's PCG64, which we do not try to reproduce; what matters here is that a
-/// seed fully determines an environment's episodes on every platform and runtime, which
-/// <see cref="System.Random"/> does not promise across .NET versions. It is a class (not a struct) so
+/// For environments with no Gymnasium episode to reproduce (MinAtar Breakout, whose original draws from
+/// NumPy's <c>RandomState</c>) and for tests; the classic-control environments use
+/// <see cref="NumPyRandom"/> so a seed starts Gymnasium's episode. What matters here is that a seed fully
+/// determines an environment's episodes on every platform and runtime, which <see cref="System.Random"/>
+/// does not promise across .NET versions. It is a class (not a struct) so
 /// that an environment's stream cannot be forked by an accidental copy. Not thread-safe: each
 /// environment owns one.
 /// </remarks>

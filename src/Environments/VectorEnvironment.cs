@@ -133,7 +133,11 @@ public sealed class VectorEnvironment
     /// <summary>
     /// Starts a new episode in every environment, seeding environment i with <paramref name="seed"/> + i
     /// (Gymnasium's vector convention) so one seed reproduces the whole vector while the environments
-    /// still start differently. Clears the step flags and episode bookkeeping.
+    /// still start differently; with the classic-control environments column i then starts the episode
+    /// Gymnasium starts for seed + i. A sum past <see cref="int.MaxValue"/> wraps, which those environments
+    /// read as the same seed modulo 2^32 (<see cref="NumPyRandom.FromEnvironmentSeed"/>). Finished episodes
+    /// later reset unseeded, drawing on from each environment's stream. Clears the step flags and episode
+    /// bookkeeping.
     /// </summary>
     public void Reset(int seed)
     {

@@ -16,7 +16,7 @@ public sealed class AdvantageLearner
     private AdvantageLearner() { }
 }
 
-/// <summary>Key type of the run's supervisor (parent of learner and workers) in the <see cref="ActorRegistry"/>.</summary>
+/// <summary>Key type of the run's supervisor (parent of the workers; it stops with the learner) in the <see cref="ActorRegistry"/>.</summary>
 public sealed class AdvantageRun
 {
     private AdvantageRun() { }

@@ -28,6 +28,27 @@ public class WorkerActorTests : ActorTestKit
     }
 
     [Fact]
+    public void A_worker_resets_environment_k_with_its_seed_plus_k_so_each_starts_gymnasiums_episode_for_that_seed()
+    {
+        AdvantageConfig.Install(Sys);
+        var learner = CreateTestProbe();
+        var settings = new WorkerSettings(0, 11, Fixtures.Steps, 4, "CartPole-v1", () => EnvironmentRegistry.Builtin.Make("CartPole-v1"), Fixtures.Spec);
+        var worker = Sys.ActorOf(WorkerActor.Props(settings, learner.Ref));
+        learner.ExpectMsg<RegisterWorker>();
+        learner.Send(worker, new Parameters(0, new float[4 * 8 + 8 + 8 * 2 + 2 + 8 + 1]));
+        var rollout = learner.ExpectMsg<RolloutCollected>().Data;
+
+        // The worker's vector seed is derived from its settings' seed (no restart yet: stream 0).
+        int seed = Seeds.Derive(settings.Seed, 0);
+        for (int k = 0; k < 4; k++)
+        {
+            var expected = new float[4];
+            new CartPole().Reset(seed + k, expected);
+            Assert.Equal(expected, rollout.Observations.AsSpan(k * 4, 4).ToArray());
+        }
+    }
+
+    [Fact]
     public void An_environment_that_throws_restarts_its_worker_which_registers_again()
     {
         AdvantageConfig.Install(Sys);

@@ -84,8 +84,11 @@ internal sealed class TrainProcess : IDisposable
         info.FileName = "dotnet";
         info.ArgumentList.Add(dll);
         foreach (var a in args) info.ArgumentList.Add(a);
-        info.ArgumentList.Add("--exit-with-parent");
-        info.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (info.ArgumentList.Count > 1 && info.ArgumentList[1] is "learner" or "worker")
+        {
+            info.ArgumentList.Add("--exit-with-parent");
+            info.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, e) =>
         {
@@ -110,6 +113,28 @@ internal sealed class TrainProcess : IDisposable
     public string Tail(int lines = 30)
     {
         lock (output) return $"--- {Name} ---\n" + string.Join("\n", output.TakeLast(lines));
+    }
+
+    /// <summary>Sends a POSIX signal (2 SIGINT, 15 SIGTERM) as a terminal, timeout or systemd would.</summary>
+    public void Signal(int signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal.ToString(System.Globalization.CultureInfo.InvariantCulture), process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+    }
+
+    /// <summary>The exit code, once the process has ended within <paramref name="timeout"/>.</summary>
+    public async Task<int> WaitForExit(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name} did not exit within {timeout.TotalSeconds:F0} s.\n{Tail()}");
+        }
+        return process.ExitCode;
     }
 
     /// <summary>SIGKILL, no goodbye: what a crashed machine looks like to the others.</summary>

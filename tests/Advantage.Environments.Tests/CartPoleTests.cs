@@ -78,7 +78,7 @@ public class CartPoleTests
         b.Reset(null, ob);
         Assert.Equal(oa, ob);
         var seeded = new CartPole();
-        seeded.Reset(SeededRandom.DefaultSeed, ob);
+        seeded.Reset((int)NumPyRandom.DefaultSeed, ob);
         Assert.Equal(oa, ob);
     }
 

@@ -29,10 +29,12 @@ public sealed record ClusterWorkerOptions
     public EnvironmentRegistry Environments { get; init; } = EnvironmentRegistry.Builtin;
 
     /// <summary>
-    /// How long the learner may stay unreachable before this node gives it up, leaves, and starts over
-    /// (new actor system, join again, wait for a learner). Default 10 s.
+    /// How long the learner may stay unreachable (after the failure detector's own pause) before this node gives it
+    /// up and starts over (new actor system, join again, wait for a learner). Short, because a learner that comes back
+    /// is a new process the old cluster cannot take in: the sooner this node starts over, the sooner it trains again.
+    /// Default 2 s.
     /// </summary>
-    public TimeSpan LearnerLostAfter { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan LearnerLostAfter { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How often the node asks the learner to let it join while it has no answer. Default 1 s.</summary>
     public TimeSpan JoinRetryInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -113,13 +115,22 @@ public static class ClusterWorker
             using (cancellation.Register(() => stopped.TrySetResult()))
                 await Task.WhenAny(exit.Task, system.WhenTerminated, stopped.Task).ConfigureAwait(false);
             if (exit.Task.IsCompletedSuccessfully && exit.Task.Result > frame) frame = exit.Task.Result;
-            try
+            if (cancellation.IsCancellationRequested)
             {
-                await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                // Asked to stop: leave the cluster gracefully, so the learner drops this node's workers at once.
+                try
+                {
+                    await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    await system.Terminate().ConfigureAwait(false);
+                }
             }
-            catch (TimeoutException)
+            else
             {
-                await system.Terminate().ConfigureAwait(false);
+                // The learner is gone: a graceful leave needs a leader that is not there and would only wait out its timeout.
+                await system.Terminate().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             }
             if (cancellation.IsCancellationRequested) break;
             report("starting over: joining the learner again");
@@ -152,6 +163,11 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         public static readonly LearnerLost Instance = new();
     }
 
+    private sealed record NoLearnerYet : INoSerializationVerificationNeeded
+    {
+        public static readonly NoLearnerYet Instance = new();
+    }
+
     private readonly ClusterWorkerOptions options;
     private readonly long frame;
     private readonly Action<string> report;
@@ -159,6 +175,7 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly ActorSelection endpoint;
     private readonly Address learnerAddress;
+    private readonly System.Diagnostics.Stopwatch waiting = System.Diagnostics.Stopwatch.StartNew();
     private IActorRef? learner;
 
     public WorkerNode(ClusterWorkerOptions options, long frame, Action<string> report, TaskCompletionSource<long> exit)
@@ -184,6 +201,11 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
             if (learner is null) endpoint.Tell(new JoinRun(ClusterExtension.Get(Context.System).SelfAddress.ToString(), options.Workers));
         });
         Receive<RunJoined>(OnJoined);
+        Receive<NoLearnerYet>(_ =>
+        {
+            if (learner is null)
+                report($"cannot reach the learner at {options.Learner} for {waiting.Elapsed.TotalSeconds:F0} s; still trying every {options.JoinRetryInterval.TotalSeconds:0.#} s (Ctrl-C to stop)");
+        });
         Receive<ClusterEvent.UnreachableMember>(m =>
         {
             if (m.Member.Address.Equals(learnerAddress) && !Timers.IsTimerActive("lost"))
@@ -210,9 +232,13 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
+        // One line of its own when the learner does not answer, besides Akka's association warnings.
+        Timers.StartPeriodicTimer("no-learner", NoLearnerYet.Instance, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10));
         ClusterExtension.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
+    }
 
     protected override void PostStop() => ClusterExtension.Get(Context.System).Unsubscribe(Self);
 
@@ -231,6 +257,7 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
             return;
         }
         learner = joined.Learner;
+        Timers.Cancel("no-learner");
         Context.Watch(learner);
         var registry = options.Environments;
         if (!registry.Contains(joined.EnvironmentId))

@@ -7,7 +7,8 @@ namespace Advantage.Environments;
 /// </summary>
 /// <remarks>
 /// Reward is -1 per step and 0 on the step that reaches the goal height. Reset draws each state
-/// component from U(-0.1, 0.1) and rounds the state to float32, as Gymnasium does; steps then integrate
+/// component from U(-0.1, 0.1) with <see cref="NumPyRandom"/> (Gymnasium's generator, so a seed gives
+/// Gymnasium's start) and rounds the state to float32, as Gymnasium does; steps then integrate
 /// in float64. Angles are wrapped to [-pi, pi] and velocities clipped to 4 pi and 9 pi.
 /// </remarks>
 public sealed class Acrobot : IStatefulEnvironment
@@ -34,7 +35,7 @@ public sealed class Acrobot : IStatefulEnvironment
         [-1f, -1f, -1f, -1f, -(float)MaxVelocity1, -(float)MaxVelocity2],
         [1f, 1f, 1f, 1f, (float)MaxVelocity1, (float)MaxVelocity2]);
 
-    private readonly SeededRandom random = new();
+    private readonly NumPyRandom random = new();
     private double theta1, theta2, dtheta1, dtheta2;
     private bool started;
 
@@ -50,10 +51,16 @@ public sealed class Acrobot : IStatefulEnvironment
     public int StateSize => 4;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Draws θ1, θ2, dθ1, dθ2 in that order, as Gymnasium's <c>uniform(-0.1, 0.1, size=(4,)).astype(float32)</c>.
+    /// The seeding contract is Gymnasium's (see <see cref="NumPyRandom"/>): <c>Reset(seed)</c> starts the
+    /// episode <c>env.reset(seed=seed)</c> starts, <c>Reset(null)</c> draws on from the same stream, and
+    /// before any seed the stream is seed <see cref="NumPyRandom.DefaultSeed"/>'s.
+    /// </remarks>
     public void Reset(int? seed, Span<float> observation)
     {
         Guard.Observation(observation, Observations);
-        if (seed is int s) random.Reseed(s);
+        if (seed is int s) random.Reseed(NumPyRandom.FromEnvironmentSeed(s));
         // Gymnasium casts the reset state to float32; the first step starts from those rounded values.
         theta1 = (float)random.Uniform(-0.1, 0.1);
         theta2 = (float)random.Uniform(-0.1, 0.1);

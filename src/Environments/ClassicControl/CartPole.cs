@@ -7,9 +7,9 @@ namespace Advantage.Environments;
 /// </summary>
 /// <remarks>
 /// The state is kept in double precision and the observation is its float32 rounding, exactly as in
-/// Gymnasium. Reset draws each state component from U(-0.05, 0.05) using the environment's own
-/// <see cref="SeededRandom"/> (not NumPy's generator, so seeds give different, but reproducible,
-/// starts). A step allocates nothing.
+/// Gymnasium. Reset draws each state component from U(-0.05, 0.05) with <see cref="NumPyRandom"/>, the
+/// generator Gymnasium seeds, so <c>Reset(seed)</c> gives Gymnasium's initial observation bit for bit. A
+/// step allocates nothing.
 /// </remarks>
 public sealed class CartPole : IStatefulEnvironment
 {
@@ -35,7 +35,7 @@ public sealed class CartPole : IStatefulEnvironment
         [-(float)(XThreshold * 2), -float.MaxValue, -(float)(ThetaThresholdRadians * 2), -float.MaxValue],
         [(float)(XThreshold * 2), float.MaxValue, (float)(ThetaThresholdRadians * 2), float.MaxValue]);
 
-    private readonly SeededRandom random = new();
+    private readonly NumPyRandom random = new();
     private double x, xDot, theta, thetaDot;
     private bool started;
     // Gymnasium's steps_beyond_terminated: stepping on after termination pays 0 instead of 1.
@@ -52,10 +52,16 @@ public sealed class CartPole : IStatefulEnvironment
     public int StateSize => 4;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Draws x, x_dot, theta, theta_dot in that order, as Gymnasium's <c>uniform(-0.05, 0.05, size=(4,))</c>.
+    /// The seeding contract is Gymnasium's (see <see cref="NumPyRandom"/>): <c>Reset(seed)</c> starts the
+    /// episode <c>env.reset(seed=seed)</c> starts, <c>Reset(null)</c> draws on from the same stream, and
+    /// before any seed the stream is seed <see cref="NumPyRandom.DefaultSeed"/>'s.
+    /// </remarks>
     public void Reset(int? seed, Span<float> observation)
     {
         Guard.Observation(observation, Observations);
-        if (seed is int s) random.Reseed(s);
+        if (seed is int s) random.Reseed(NumPyRandom.FromEnvironmentSeed(s));
         x = random.Uniform(-0.05, 0.05);
         xDot = random.Uniform(-0.05, 0.05);
         theta = random.Uniform(-0.05, 0.05);

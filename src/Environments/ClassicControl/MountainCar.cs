@@ -7,7 +7,8 @@ namespace Advantage.Environments;
 /// </summary>
 /// <remarks>
 /// Reward is -1 every step, which makes it a hard-exploration benchmark. Reset draws the position from
-/// U(-0.6, -0.4) with zero velocity; the state is float64 and the observation its float32 rounding.
+/// U(-0.6, -0.4) with <see cref="NumPyRandom"/> (Gymnasium's generator, so a seed gives Gymnasium's start)
+/// with zero velocity; the state is float64 and the observation its float32 rounding.
 /// </remarks>
 public sealed class MountainCar : IStatefulEnvironment
 {
@@ -24,7 +25,7 @@ public sealed class MountainCar : IStatefulEnvironment
     private static readonly Box Observations = new(
         [2], [(float)MinPosition, -(float)MaxSpeed], [(float)MaxPosition, (float)MaxSpeed]);
 
-    private readonly SeededRandom random = new();
+    private readonly NumPyRandom random = new();
     private double position, velocity;
     private bool started;
 
@@ -40,10 +41,16 @@ public sealed class MountainCar : IStatefulEnvironment
     public int StateSize => 2;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Draws the position, as Gymnasium's <c>uniform(-0.6, -0.4)</c>; the velocity starts at 0.
+    /// The seeding contract is Gymnasium's (see <see cref="NumPyRandom"/>): <c>Reset(seed)</c> starts the
+    /// episode <c>env.reset(seed=seed)</c> starts, <c>Reset(null)</c> draws on from the same stream, and
+    /// before any seed the stream is seed <see cref="NumPyRandom.DefaultSeed"/>'s.
+    /// </remarks>
     public void Reset(int? seed, Span<float> observation)
     {
         Guard.Observation(observation, Observations);
-        if (seed is int s) random.Reseed(s);
+        if (seed is int s) random.Reseed(NumPyRandom.FromEnvironmentSeed(s));
         position = random.Uniform(-0.6, -0.4);
         velocity = 0.0;
         started = true;

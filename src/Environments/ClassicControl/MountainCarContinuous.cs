@@ -7,7 +7,8 @@ namespace Advantage.Environments;
 /// </summary>
 /// <remarks>
 /// Reward is -0.1 a^2 per step plus 100 on reaching the goal. Reset draws the position from
-/// U(-0.6, -0.4) with zero velocity in float64; every step stores the new state as float32, as
+/// U(-0.6, -0.4) with <see cref="NumPyRandom"/> (Gymnasium's generator, so a seed gives Gymnasium's start)
+/// with zero velocity in float64; every step stores the new state as float32, as
 /// Gymnasium does, so later steps start from rounded values and trajectories agree with it.
 /// </remarks>
 public sealed class MountainCarContinuous : IStatefulEnvironment
@@ -26,7 +27,7 @@ public sealed class MountainCarContinuous : IStatefulEnvironment
     private static readonly Box Observations = new(
         [2], [(float)MinPosition, -(float)MaxSpeed], [(float)MaxPosition, (float)MaxSpeed]);
 
-    private readonly SeededRandom random = new();
+    private readonly NumPyRandom random = new();
     private double position, velocity;
     private bool started;
 
@@ -42,10 +43,16 @@ public sealed class MountainCarContinuous : IStatefulEnvironment
     public int StateSize => 2;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Draws the position, as Gymnasium's <c>uniform(-0.6, -0.4)</c>; the velocity starts at 0.
+    /// The seeding contract is Gymnasium's (see <see cref="NumPyRandom"/>): <c>Reset(seed)</c> starts the
+    /// episode <c>env.reset(seed=seed)</c> starts, <c>Reset(null)</c> draws on from the same stream, and
+    /// before any seed the stream is seed <see cref="NumPyRandom.DefaultSeed"/>'s.
+    /// </remarks>
     public void Reset(int? seed, Span<float> observation)
     {
         Guard.Observation(observation, Observations);
-        if (seed is int s) random.Reseed(s);
+        if (seed is int s) random.Reseed(NumPyRandom.FromEnvironmentSeed(s));
         position = random.Uniform(-0.6, -0.4);
         velocity = 0.0;
         started = true;

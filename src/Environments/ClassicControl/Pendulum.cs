@@ -8,7 +8,7 @@ namespace Advantage.Environments;
 /// </summary>
 /// <remarks>
 /// Reward is -(θ² + 0.1 θ̇² + 0.001 u²) with θ normalized to [-π, π). Reset draws θ from U(-π, π) and θ̇
-/// from U(-1, 1).
+/// from U(-1, 1) with <see cref="NumPyRandom"/> (Gymnasium's generator, so a seed gives Gymnasium's start).
 /// </remarks>
 public sealed class Pendulum : IStatefulEnvironment
 {
@@ -23,7 +23,7 @@ public sealed class Pendulum : IStatefulEnvironment
 
     private static readonly Box Observations = new([3], [-1f, -1f, -(float)MaxSpeed], [1f, 1f, (float)MaxSpeed]);
 
-    private readonly SeededRandom random = new();
+    private readonly NumPyRandom random = new();
     private double theta, thetaDot;
     private bool started;
 
@@ -39,10 +39,16 @@ public sealed class Pendulum : IStatefulEnvironment
     public int StateSize => 2;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Draws θ from U(-π, π), then θ̇ from U(-1, 1), as Gymnasium's <c>uniform(low=-high, high=high)</c> with <c>high = [π, 1]</c>.
+    /// The seeding contract is Gymnasium's (see <see cref="NumPyRandom"/>): <c>Reset(seed)</c> starts the
+    /// episode <c>env.reset(seed=seed)</c> starts, <c>Reset(null)</c> draws on from the same stream, and
+    /// before any seed the stream is seed <see cref="NumPyRandom.DefaultSeed"/>'s.
+    /// </remarks>
     public void Reset(int? seed, Span<float> observation)
     {
         Guard.Observation(observation, Observations);
-        if (seed is int s) random.Reseed(s);
+        if (seed is int s) random.Reseed(NumPyRandom.FromEnvironmentSeed(s));
         theta = random.Uniform(-Math.PI, Math.PI);
         thetaDot = random.Uniform(-1.0, 1.0);
         started = true;

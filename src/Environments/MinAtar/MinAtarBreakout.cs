@@ -24,8 +24,10 @@ namespace Advantage.Environments;
 /// <para>
 /// Differences from MinAtar, all deliberate (see docs/minatar.md):
 /// the observation is channel-major float32 <c>[4, 10, 10]</c> (MinAtar: <c>[10, 10, 4]</c> booleans),
-/// so it feeds a convolution without a transpose; randomness comes from <see cref="SeededRandom"/>, so
-/// a seed gives different (but reproducible) episodes than NumPy's; the remembered sticky action is
+/// so it feeds a convolution without a transpose; randomness comes from its own <see cref="SeededRandom"/>,
+/// so a seed gives different (but reproducible) episodes than MinAtar's NumPy <c>RandomState</c>. Unlike the
+/// classic-control environments it does not use <see cref="NumPyRandom"/>: MinAtar is not seeded through
+/// Gymnasium's <c>np_random</c>, so there is no Gymnasium episode for a seed to reproduce; the remembered sticky action is
 /// cleared to no-op on every reset (MinAtar keeps it across episodes), so a seeded reset alone
 /// determines the episode; and <see cref="IEnvironment.Step"/> before the first reset throws, as the
 /// other environments here. Stepping after termination changes nothing and reports reward 0 and

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Re-measures every figure of README's Results section and rewrites that section (bench report).
+# Usage: bash bench/measure.sh [--with-envs]   (--with-envs adds the learning-quality runs: about an hour on 2 cores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build Advantage.slnx -c Release -v quiet -nologo
+bench="dotnet bench/Advantage.Bench/bin/Release/net10.0/advantage-bench.dll"
+main=$(mktemp -d)
+# The main job exactly as README gives it (dotnet run), into a throw-away folder; its summary is kept.
+dotnet run -c Release --no-build --project samples/Train -- --output "$main/run" --quiet
+cp "$main/run/summary.json" bench/results/main.json
+rm -rf "$main"
+$bench solve --seeds 1,2,3,4,5
+$bench e2e
+$bench cluster --nodes 2 --envs-per-worker 16 --rollout 5 --warmup 5 --window 8 --repeats 3
+$bench cluster --nodes 2 --envs-per-worker 32 --rollout 20 --warmup 5 --window 8 --repeats 3 --out bench/results/cluster-32x20.json
+if [ "${1:-}" = "--with-envs" ]; then
+  $bench envs --seeds 1,2,3
+fi
+$bench report

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Advantage.Learning;
+
+namespace Advantage.Cluster.Tests;
+
+/// <summary>
+/// Every mistake a user can make on the command line is one clear message and exit code 2, before anything starts
+/// and without a stack trace; and a stop by signal is a graceful one that writes the run folder.
+/// </summary>
+public sealed class CliMistakeTests : IDisposable
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(90);
+    private readonly string folder = Directory.CreateTempSubdirectory("advantage-mistakes-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private static void AssertRefused(int code, string output, string expected)
+    {
+        Assert.True(code == 2, $"exit code {code}: {output}");
+        Assert.Contains(expected, output);
+        Assert.DoesNotContain("   at ", output); // no stack trace
+        Assert.DoesNotContain("Exception", output);
+    }
+
+    [Theory]
+    [InlineData("--lr", "0", "--lr: Algorithm.LearningRate")]
+    [InlineData("--workers", "0", "--workers: Algorithm.Workers = 0")]
+    [InlineData("--env", "NoSuchEnv-v9", "--env: EnvironmentId = 'NoSuchEnv-v9' is not registered")]
+    [InlineData("--device", "cuda", "--device cuda")]
+    public async Task A_bad_training_option_is_refused_with_the_flag_named(string flag, string value, string expected)
+    {
+        string output = Path.Combine(folder, "run");
+        var (code, text) = await TrainCli.Run([flag, value, "--output", output], Limit);
+        AssertRefused(code, text, expected);
+        Assert.False(Directory.Exists(output), "Nothing is created for a refused run.");
+    }
+
+    [Fact]
+    public async Task Output_paths_that_cannot_hold_a_run_are_refused()
+    {
+        string file = Path.Combine(folder, "a-file");
+        File.WriteAllText(file, "");
+        var (code, text) = await TrainCli.Run(["--output", file], Limit);
+        AssertRefused(code, text, "is a file, not a folder");
+
+        (code, text) = await TrainCli.Run(["--output", Path.Combine(file, "below-a-file")], Limit);
+        AssertRefused(code, text, "cannot write to");
+
+        string used = Path.Combine(folder, "used");
+        Directory.CreateDirectory(used);
+        File.WriteAllText(Path.Combine(used, "last.ckpt"), "another run's");
+        (code, text) = await TrainCli.Run(["--output", used], Limit);
+        AssertRefused(code, text, "already holds files");
+        Assert.Equal("another run's", File.ReadAllText(Path.Combine(used, "last.ckpt")));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_of_another_environment_is_refused_for_eval_and_resume()
+    {
+        string acrobot = Path.Combine(folder, "acrobot");
+        var (code, text) = await TrainCli.Run(["--env", "Acrobot-v1", "--max-steps", "800", "--quiet", "--output", acrobot], Limit);
+        Assert.True(code == 0, text);
+        string last = Path.Combine(acrobot, "last.ckpt");
+        Assert.Equal("Acrobot-v1", Checkpoint.Load(last).EnvironmentId);
+
+        (code, text) = await TrainCli.Run(["eval", "--checkpoint", last, "--env", "CartPole-v1"], Limit);
+        AssertRefused(code, text, "'CartPole-v1' has 4 and 2");
+
+        (code, text) = await TrainCli.Run(["--resume", last, "--env", "CartPole-v1", "--lr", "0.01", "--output", Path.Combine(folder, "resumed")], Limit);
+        AssertRefused(code, text, "--env CartPole-v1 contradicts --resume");
+
+        // What may change does, and the run says so.
+        (code, text) = await TrainCli.Run(["--resume", last, "--lr", "0.01", "--max-steps", "1600", "--quiet", "--output", Path.Combine(folder, "resumed")], Limit);
+        Assert.True(code == 0, text);
+        Assert.Contains("Resumed run changes LearningRate 0.0007 -> 0.01", text);
+    }
+
+    [Theory]
+    [InlineData("--nodes", "0", "--nodes = 0 is outside [1, 64]")]
+    [InlineData("--nodes", "100000", "--nodes = 100000 is outside [1, 64]")]
+    [InlineData("--lr", "0", "--lr: Algorithm.LearningRate")]
+    public async Task Local_cluster_checks_everything_before_any_child_starts(string flag, string value, string expected)
+    {
+        var clock = Stopwatch.StartNew();
+        var (code, text) = await TrainCli.Run(["local-cluster", flag, value, "--output", Path.Combine(folder, "cluster")], Limit);
+        AssertRefused(code, text, expected);
+        Assert.DoesNotContain("[learner]", text);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"Refused only after {clock.Elapsed}.");
+    }
+
+    [Theory]
+    [InlineData(15)] // SIGTERM: timeout, docker stop, systemd
+    [InlineData(2)]  // SIGINT: Ctrl-C
+    public async Task A_signal_stops_train_gracefully_and_the_run_folder_is_complete(int signal)
+    {
+        string output = Path.Combine(folder, $"signal-{signal}");
+        var started = new TaskCompletionSource();
+        using var process = new TrainProcess("train", ["--max-steps", "100000000", "--target-return", "1000000", "--output", output],
+            line => { if (line.StartsWith("steps ", StringComparison.Ordinal)) started.TrySetResult(); });
+        await started.Task.WaitAsync(Limit);
+        var clock = Stopwatch.StartNew();
+        process.Signal(signal);
+        int code = await process.WaitForExit(TimeSpan.FromSeconds(30));
+        Assert.True(code == 0, $"exit code {code}\n{process.Tail()}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"Took {clock.Elapsed} to stop.");
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json"))).RootElement;
+        Assert.Equal("Stopped", summary.GetProperty("stop_reason").GetString());
+        var last = Checkpoint.Load(Path.Combine(output, "last.ckpt"));
+        Assert.Equal(summary.GetProperty("updates").GetInt64(), last.Progress!.Version);
+        Assert.True(File.Exists(Path.Combine(output, "model.ckpt")));
+        Assert.True(File.ReadAllLines(Path.Combine(output, "progress.csv")).Length > 1);
+    }
+}
