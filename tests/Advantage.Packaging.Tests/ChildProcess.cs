@@ -65,6 +65,10 @@ internal static class ChildProcess
         process.OutputDataReceived += (_, e) => Append(e.Data, stdoutClosed);
         process.ErrorDataReceived += (_, e) => Append(e.Data, stderrClosed);
         process.Start();
+        // Builds started here (nice 19) yield to the other test assemblies that `dotnet test` runs beside this
+        // one, some of which time their actors.
+        try { process.PriorityClass = ProcessPriorityClass.Idle; }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
