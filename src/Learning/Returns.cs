@@ -31,7 +31,7 @@ namespace Advantage.Learning;
 /// still needs <c>V(s_t)</c> after its return is written.
 /// </para>
 /// </remarks>
-public static class Returns
+public static partial class Returns
 {
     /// <summary>
     /// Discounted n-step returns, cut at episode ends and bootstrapped from the critic where the

@@ -50,7 +50,7 @@ public class InProcessClusterTests
         Assert.Null(node.Tls);
         Assert.Equal("akka.tcp", node.Protocol);
         var worker = new ClusterWorkerOptions("127.0.0.1:4053");
-        Assert.Equal((1, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1)), (worker.Workers, worker.LearnerLostAfter, worker.JoinRetryInterval));
+        Assert.Equal((1, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1)), (worker.Workers, worker.LearnerLostAfter, worker.JoinRetryInterval));
         Assert.Empty(worker.Problems());
         Assert.Null(new ClusterLearnerOptions().CheckpointPath);
         var tls = node.WithTls(new TlsOptions("node.pfx", "pw"));

@@ -76,7 +76,7 @@ public class ProcessClusterTests
             var before = new ProgressLog();
             var learner = new TrainProcess("learner", learnerArgs, line => { if (Parse(line) is { } p) before.Add(p); });
             processes.Add(learner);
-            processes.Add(new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{port}", "--learner-lost-after", "3", "--failure-pause", "4"]));
+            processes.Add(new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{port}", "--failure-pause", "2"]));
             await before.WaitFor(p => p.Workers == 1 && p.Version >= 50, TimeSpan.FromSeconds(120), "the first learner to train");
             // A checkpoint written while training (at most one interval old) is what the next learner starts from.
             // Rounds are fast (hundreds per second), so the first checkpoints may predate any training: wait for one that does not.
@@ -88,10 +88,20 @@ public class ProcessClusterTests
             Assert.True(saved > 0, $"The checkpoint is at version {saved}.");
 
             var after = new ProgressLog();
-            processes.Add(new TrainProcess("learner-2", learnerArgs, line => { if (Parse(line) is { } p) after.Add(p); }));
-            var first = await after.WaitFor(_ => true, TimeSpan.FromSeconds(60), "the restarted learner to report");
-            Assert.True(first.Version >= saved, $"The restarted learner is at version {first.Version}; its checkpoint had {saved}.");
-            await after.WaitFor(p => p.Workers == 1 && p.Version >= first.Version + 20, TimeSpan.FromSeconds(90), "the worker process to come back to the new learner");
+            var listening = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var clock = Stopwatch.StartNew();
+            processes.Add(new TrainProcess("learner-2", learnerArgs, line =>
+            {
+                if (line.StartsWith("Learner listening", StringComparison.Ordinal)) listening.TrySetResult(clock.Elapsed);
+                if (Parse(line) is { } p) after.Add(p);
+            }));
+            var back = await after.WaitFor(p => p.Workers == 1, TimeSpan.FromSeconds(60), "the worker process to come back to the new learner");
+            var since = clock.Elapsed - await listening.Task;
+            Assert.True(back.Version >= saved, $"The restarted learner is at version {back.Version}; its checkpoint had {saved}.");
+            // The learner comes back at once, so the worker is still detecting the loss: failure detection (2 s pause
+            // plus heartbeats), the node's grace (2 s), a fresh actor system and a join all count.
+            Assert.True(since < TimeSpan.FromSeconds(10), $"The worker came back {since.TotalSeconds:F1} s after the new learner listened.");
+            await after.WaitFor(p => p.Workers == 1 && p.Version >= back.Version + 20, TimeSpan.FromSeconds(90), "the worker process to train with the new learner");
         }
         catch (Exception e) when (e is TimeoutException or Xunit.Sdk.XunitException)
         {

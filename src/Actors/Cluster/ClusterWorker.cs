@@ -129,8 +129,17 @@ public static class ClusterWorker
             }
             else
             {
-                // The learner is gone: a graceful leave needs a leader that is not there and would only wait out its timeout.
-                await system.Terminate().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                // The learner is gone: a graceful leave needs a leader that is not there and would only wait out its
+                // timeouts, so this incarnation downs itself and goes; a fresh one (on a fresh port) joins at once.
+                ClusterExtension.Get(system).Down(ClusterExtension.Get(system).SelfAddress);
+                try
+                {
+                    await system.Terminate().WaitAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // It finishes shutting down in the background; nothing of it is used again.
+                }
             }
             if (cancellation.IsCancellationRequested) break;
             report("starting over: joining the learner again");

@@ -65,6 +65,78 @@ public static class ReferenceReturns
         return Gae(value.Inputs, value.Gamma, value.Lambda);
     }
 
+    /// <summary>
+    /// V-trace targets <c>vs_t</c> and policy-gradient advantages, written as the paper's sum (IMPALA eq. 1)
+    /// rather than the backward recursion, so it checks the recursion instead of repeating it:
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// rho_t = exp(logRhos_t);  clip(bar, rho) = min(bar, rho), or rho when bar is null
+    /// delta_s = clip(rhoBar, rho_s) * (target_s - V(x_s))
+    /// vs_t = V(x_t) + sum_{s=t}^{e} gamma^(s-t) * (prod_{i=t}^{s-1} lambda * clip(cBar, rho_i)) * delta_s
+    ///        where e is the first done step at or after t, or T - 1
+    /// pgAdv_t = clip(pgRhoBar, rho_t) * (q_t - V(x_t)),  q_t = target_t if done_t else r_t + gamma * vs_{t+1}  (vs_T = V(x_T))
+    /// </code>
+    /// The ratio is <c>Math.Exp</c> in double, as in <see cref="Returns"/>; magnitudes are the same sums over
+    /// absolute values (ratios and weights are non-negative). O(T²) per column.
+    /// </remarks>
+    public static ExpectedVTrace VTrace(ReturnInputs inputs, float[] logRhos, double gamma, double lambda,
+        double? rhoBar, double? cBar, double? pgRhoBar)
+    {
+        Check(inputs);
+        ArgumentNullException.ThrowIfNull(logRhos);
+        if (logRhos.Length != inputs.Steps * inputs.Envs)
+            throw new ArgumentException($"{nameof(logRhos)} must have {inputs.Steps * inputs.Envs} elements; got {logRhos.Length}.", nameof(logRhos));
+        var vs = Tabulate(inputs, (t, n) => VTraceTarget(inputs, logRhos, gamma, lambda, rhoBar, cBar, t, n));
+        var pg = Tabulate(inputs, (t, n) =>
+        {
+            int i = t * inputs.Envs + n;
+            double v = inputs.Values[i];
+            var (q, qm) = Done(inputs, i)
+                ? Target(inputs, gamma, t, n)
+                : Plus(inputs.Rewards[i], gamma, VTraceTarget(inputs, logRhos, gamma, lambda, rhoBar, cBar, t + 1, n));
+            double w = Clip(pgRhoBar, logRhos[i]);
+            return (w * (q - v), w * (qm + Math.Abs(v)));
+        });
+        return new ExpectedVTrace(vs, pg);
+    }
+
+    /// <summary>The V-trace targets and advantages of a generated case (its ratios, discounts and thresholds).</summary>
+    public static ExpectedVTrace VTrace(VTraceCase value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return VTrace(value.Inputs, value.LogRhos, value.Gamma, value.Lambda, value.RhoBar, value.CBar, value.PgRhoBar);
+    }
+
+    private static double Clip(double? bar, float logRho)
+    {
+        double rho = Math.Exp(logRho);
+        return bar is { } b ? Math.Min(b, rho) : rho;
+    }
+
+    private static (double Value, double Magnitude) Plus(double r, double gamma, (double Value, double Magnitude) later) =>
+        (r + gamma * later.Value, Math.Abs(r) + gamma * later.Magnitude);
+
+    private static (double Value, double Magnitude) VTraceTarget(ReturnInputs x, float[] logRhos, double gamma, double lambda,
+        double? rhoBar, double? cBar, int t, int n)
+    {
+        if (t == x.Steps) return (x.BootstrapValues[n], Math.Abs(x.BootstrapValues[n]));
+        double v = x.Values[t * x.Envs + n];
+        double sum = v, magnitude = Math.Abs(v);
+        double weight = 1.0; // gamma^(s-t) * prod_{i=t}^{s-1} c_i
+        for (int s = t; s < x.Steps; s++)
+        {
+            int i = s * x.Envs + n;
+            var (delta, deltaMagnitude) = Delta(x, gamma, s, n);
+            double rho = Clip(rhoBar, logRhos[i]);
+            sum += weight * rho * delta;
+            magnitude += weight * rho * deltaMagnitude;
+            if (Done(x, i)) break;
+            weight *= gamma * lambda * Clip(cBar, logRhos[i]);
+        }
+        return (sum, magnitude);
+    }
+
     private static bool Done(ReturnInputs x, int i) => x.Terminated[i] || x.Truncated[i];
 
     private static (double Value, double Magnitude) NextValue(ReturnInputs x, int t, int n)
@@ -228,5 +300,32 @@ public sealed record ExpectedGae(ExpectedValues Advantages, ExpectedValues Retur
     {
         ArgumentNullException.ThrowIfNull(actual);
         return Check(actual.Advantages, actual.Returns);
+    }
+}
+
+/// <summary>Expected V-trace targets and policy-gradient advantages.</summary>
+/// <param name="Vs">Expected <c>vs_t</c>.</param>
+/// <param name="PgAdvantages">Expected policy-gradient advantages.</param>
+public sealed record ExpectedVTrace(ExpectedValues Vs, ExpectedValues PgAdvantages)
+{
+    /// <summary>Whether both outputs match.</summary>
+    public bool Matches(float[] vs, float[] pgAdvantages) => Vs.Matches(vs) && PgAdvantages.Matches(pgAdvantages);
+
+    /// <summary>Whether a <see cref="VTraceResult"/> matches.</summary>
+    public bool Matches(VTraceResult actual)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        return Matches(actual.Vs, actual.PgAdvantages);
+    }
+
+    /// <summary>Both outputs as one FsCheck property, labelled with what is wrong.</summary>
+    public Property Check(float[] vs, float[] pgAdvantages) =>
+        Vs.Check(vs, "vs").And(PgAdvantages.Check(pgAdvantages, "pg advantages"));
+
+    /// <summary>A <see cref="VTraceResult"/> as one FsCheck property, labelled with what is wrong.</summary>
+    public Property Check(VTraceResult actual)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        return Check(actual.Vs, actual.PgAdvantages);
     }
 }

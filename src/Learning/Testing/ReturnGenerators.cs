@@ -182,10 +182,117 @@ public static class ReturnGenerators
         ArgumentNullException.ThrowIfNull(shape);
         return Arb.From(Cases(shape), c => Shrink(c, shape));
     }
+
+    /// <summary>
+    /// A log importance ratio <c>log(pi / mu)</c>: often exactly 0 (on-policy), often small (a ratio in
+    /// [0.6, 1.65]), otherwise in [-3, 3] (a ratio in [0.05, 20]), so clipping at 1 or 2 both bites and not.
+    /// </summary>
+    public static Gen<float> LogRatio() =>
+        Gen.Frequency(
+            (3, Gen.Constant(0f)),
+            (4, Gen.Choose(-500_000, 500_000).Select(k => (float)(k / 1e6))),
+            (3, Gen.Choose(-3_000_000, 3_000_000).Select(k => (float)(k / 1e6))));
+
+    /// <summary>A clipping threshold: often none (null), often IMPALA's 1, otherwise in (0, 4].</summary>
+    public static Gen<double?> Threshold() =>
+        Gen.Frequency(
+            (3, Gen.Constant<double?>(null)),
+            (3, Gen.Constant<double?>(1.0)),
+            (4, Gen.Choose(1, 4000).Select(k => (double?)(k / 1000.0))));
+
+    /// <summary>V-trace cases of the default shape (T in [1, 8], N in [1, 4], any done pattern).</summary>
+    public static Gen<VTraceCase> VTraceCases() => VTraceCases(ReturnCaseShape.Default);
+
+    /// <summary>
+    /// V-trace cases of the given shape: a <see cref="Cases(ReturnCaseShape)"/> rollout with gamma and lambda,
+    /// one in five on-policy (every log ratio 0) and the rest with <see cref="LogRatio"/> ratios, and three
+    /// thresholds from <see cref="Threshold"/>.
+    /// </summary>
+    public static Gen<VTraceCase> VTraceCases(ReturnCaseShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return from c in Cases(shape)
+               from logRhos in Gen.Frequency(
+                   (1, Gen.Constant(0).Select(_ => new float[c.Steps * c.Envs])),
+                   (4, Gen.ArrayOf(LogRatio(), c.Steps * c.Envs)))
+               from rhoBar in Threshold()
+               from cBar in Threshold()
+               from pgRhoBar in Threshold()
+               select new VTraceCase(c.Inputs, logRhos, c.Gamma, c.Lambda, rhoBar, cBar, pgRhoBar);
+    }
+
+    /// <summary>
+    /// Smaller V-trace cases within the shape: fewer steps or columns, gamma and lambda at 0 or 1, every
+    /// ratio 1, each threshold removed, then zero rewards.
+    /// </summary>
+    public static IEnumerable<VTraceCase> ShrinkVTrace(VTraceCase value, ReturnCaseShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(shape);
+        int steps = value.Steps, envs = value.Envs;
+        if (steps > shape.MinSteps)
+        {
+            yield return value.SelectSteps(1, steps - 1);
+            yield return value.SelectSteps(0, steps - 1);
+        }
+        if (envs > shape.MinEnvs)
+        {
+            yield return value.SelectColumns(Enumerable.Range(1, envs - 1).ToArray());
+            yield return value.SelectColumns(Enumerable.Range(0, envs - 1).ToArray());
+        }
+        if (value.Gamma != 0.0) yield return value.WithGamma(0.0);
+        if (value.Gamma is > 0.0 and < 1.0) yield return value.WithGamma(1.0);
+        if (value.Lambda != 0.0) yield return value.WithLambda(0.0);
+        if (value.Lambda is > 0.0 and < 1.0) yield return value.WithLambda(1.0);
+        if (value.LogRhos.Any(r => r != 0f)) yield return value.OnPolicy();
+        if (value.RhoBar is not null) yield return value.WithRhoBar(null);
+        if (value.CBar is not null) yield return value.WithCBar(null);
+        if (value.PgRhoBar is not null) yield return value.WithPgRhoBar(null);
+        if (value.Inputs.Rewards.Any(r => r != 0f))
+            yield return value.WithInputs(value.Inputs.WithRewards(new float[value.Inputs.Rewards.Length]));
+    }
+
+    /// <summary>Generator and shrinker of V-trace cases of the given shape, for <c>Prop.ForAll</c>.</summary>
+    public static Arbitrary<VTraceCase> VTraceArbitrary(ReturnCaseShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return Arb.From(VTraceCases(shape), c => ShrinkVTrace(c, shape));
+    }
+
+    /// <summary>
+    /// The rollout with its rewards rewritten so every one-step TD error <c>target_t - V(s_t)</c> has the given
+    /// sign and is at least the old reward's absolute value: <c>r'_t = V(s_t) - gamma * V(next_t) ± |r_t|</c>
+    /// (next: <c>s_{t+1}</c>, the final observation, or nothing, by the usual target rule), rounded away from
+    /// zero TD error. For laws that hold only for one sign, such as V-trace's monotonicity in its thresholds.
+    /// </summary>
+    /// <param name="inputs">The rollout.</param>
+    /// <param name="gamma">The discount the targets use.</param>
+    /// <param name="nonNegative">True for TD errors &gt;= 0, false for &lt;= 0.</param>
+    public static ReturnInputs WithTdErrorSign(ReturnInputs inputs, double gamma, bool nonNegative)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        int steps = inputs.Steps, envs = inputs.Envs;
+        var rewards = new float[inputs.Rewards.Length];
+        for (int t = 0; t < steps; t++)
+            for (int n = 0; n < envs; n++)
+            {
+                int i = t * envs + n;
+                double next = inputs.Terminated[i] ? 0.0
+                    : inputs.Truncated[i] ? inputs.FinalValues[i]
+                    : t + 1 < steps ? inputs.Values[i + envs] : inputs.BootstrapValues[n];
+                double needed = inputs.Values[i] - gamma * next; // the reward whose TD error is 0
+                double wanted = nonNegative ? needed + Math.Abs(inputs.Rewards[i]) : needed - Math.Abs(inputs.Rewards[i]);
+                float r = (float)wanted;
+                if (nonNegative && r < wanted) r = MathF.BitIncrement(r);
+                if (!nonNegative && r > wanted) r = MathF.BitDecrement(r);
+                rewards[i] = r;
+            }
+        return inputs.WithRewards(rewards);
+    }
 }
 
 /// <summary>
-/// The default <see cref="ReturnCase"/> arbitrary, for FsCheck.Xunit:
+/// The default <see cref="ReturnCase"/> and <see cref="Testing.VTraceCase"/> arbitraries, for FsCheck.Xunit:
 /// <c>[Property(Arbitrary = new[] { typeof(ReturnArbitraries) })]</c> in C#,
 /// <c>[&lt;Property(Arbitrary = [| typeof&lt;ReturnArbitraries&gt; |])&gt;]</c> in F#.
 /// </summary>
@@ -193,4 +300,7 @@ public static class ReturnArbitraries
 {
     /// <summary>Cases of <see cref="ReturnCaseShape.Default"/>, shrinking as <see cref="ReturnGenerators.Shrink"/>.</summary>
     public static Arbitrary<ReturnCase> ReturnCase() => ReturnGenerators.Arbitrary(ReturnCaseShape.Default);
+
+    /// <summary>V-trace cases of <see cref="ReturnCaseShape.Default"/>, shrinking as <see cref="ReturnGenerators.ShrinkVTrace"/>.</summary>
+    public static Arbitrary<VTraceCase> VTraceCase() => ReturnGenerators.VTraceArbitrary(ReturnCaseShape.Default);
 }
