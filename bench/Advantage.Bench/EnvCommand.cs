@@ -21,17 +21,7 @@ internal static class EnvCommand
         command.SetAction(parse =>
         {
             string[] ids = parse.GetValue(envs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            int[] seedList;
-            try
-            {
-                seedList = parse.GetValue(seeds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-            }
-            catch (FormatException)
-            {
-                Console.Error.WriteLine($"--seeds must be comma-separated integers; got '{parse.GetValue(seeds)}'.");
-                return 2;
-            }
+            if (SeedList.Parse(parse.GetValue(seeds)!) is not { } seedList) return 2;
             double seconds = parse.GetValue(interval);
             if (ids.Length == 0 || seedList.Length == 0 || !(seconds > 0))
             {

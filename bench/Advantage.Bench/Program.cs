@@ -37,17 +37,7 @@ solve.SetAction(parse =>
     var bound = solveFlags.Bind(parse);
     if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
     if (bound.Options.TargetMeanReturn is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", [$"--target-return: {bound.Options.EnvironmentId} has no default target; give one."]);
-    int[] seedList;
-    try
-    {
-        seedList = parse.GetValue(seeds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-    }
-    catch (FormatException)
-    {
-        Console.Error.WriteLine($"--seeds must be comma-separated integers; got '{parse.GetValue(seeds)}'.");
-        return 2;
-    }
+    if (SeedList.Parse(parse.GetValue(seeds)!) is not { } seedList) return 2;
     if (seedList.Length == 0)
     {
         Console.Error.WriteLine("--seeds lists no seed.");

@@ -7,7 +7,7 @@ open Advantage.Learning
 open Akka.Actor
 open Akka.Configuration
 
-/// CartPole's measured preset (2 workers x 16 environments, GAE 0.9, lr 5e-3); seed 3 solves it in about 98k steps.
+/// CartPole's measured preset (2 workers x 16 environments, GAE 0.9, lr 5e-3); seed 3 solves it at 184,320 steps (no checkpoint interval, so no reseeding).
 let options =
     TrainingOptions(
         Algorithm = A2CPresets.For("CartPole-v1").WithSeed(3),

@@ -27,17 +27,25 @@ internal static class ClusterCommands
     private sealed class Common
     {
         public readonly Option<string> Host = new("--host") { Description = "Address to bind and advertise (loopback unless told otherwise)", DefaultValueFactory = _ => "127.0.0.1" };
-        public readonly Option<string?> TlsCert = new("--tls-cert") { Description = "PKCS#12 certificate (with private key) for TLS between nodes; every node uses the same file" };
+        public readonly Option<string?> TlsCert = new("--tls-cert") { Description = "PKCS#12 certificate (with private key) for mutual TLS between nodes; peers must present this same certificate unless --tls-ca is given" };
         public readonly Option<string> TlsPassword = new("--tls-password") { Description = "Password of the --tls-cert file", DefaultValueFactory = _ => "" };
+        public readonly Option<string?> TlsCa = new("--tls-ca") { Description = "CA certificate file (PEM or DER): accept peers whose certificate it issued, so each node may have its own --tls-cert" };
         public readonly Option<double> FailurePause = new("--failure-pause") { Description = "Seconds of missed heartbeats before a node counts as unreachable", DefaultValueFactory = _ => 5.0 };
         public readonly Option<int?> ExitWithParent = new("--exit-with-parent") { Description = "Exit when this process id is gone (used by local-cluster)", Hidden = true };
 
-        public IEnumerable<Option> All => [Host, TlsCert, TlsPassword, FailurePause, ExitWithParent];
+        public IEnumerable<Option> All => [Host, TlsCert, TlsPassword, TlsCa, FailurePause, ExitWithParent];
+
+        /// <summary>Mistakes in the node flags themselves, said before anything starts.</summary>
+        public IEnumerable<string> Problems(ParseResult parse)
+        {
+            if (parse.GetValue(TlsCa) is not null && parse.GetValue(TlsCert) is null)
+                yield return "--tls-ca needs --tls-cert: a CA only checks peers; this node still needs its own certificate.";
+        }
 
         public ClusterNodeOptions Node(ParseResult parse, int port)
         {
             var node = new ClusterNodeOptions { Host = parse.GetValue(Host)!, Port = port, FailureDetectionPause = TimeSpan.FromSeconds(parse.GetValue(FailurePause)) };
-            return parse.GetValue(TlsCert) is { } cert ? node.WithTls(new TlsOptions(cert, parse.GetValue(TlsPassword) ?? "")) : node;
+            return parse.GetValue(TlsCert) is { } cert ? node.WithTls(new TlsOptions(cert, parse.GetValue(TlsPassword) ?? "") { CertificateAuthorityPath = parse.GetValue(TlsCa) }) : node;
         }
 
         public void WatchParent(ParseResult parse, CancellationTokenSource stop)
@@ -78,7 +86,7 @@ internal static class ClusterCommands
         {
             var bound = flags.Bind(parse);
             var node = common.Node(parse, parse.GetValue(port));
-            var problems = bound.Problems.Concat(node.Problems()).ToList();
+            var problems = bound.Problems.Concat(common.Problems(parse)).Concat(node.Problems()).ToList();
             if (node.Port == 0) problems.Add("--port 0: the learner needs a fixed port, worker nodes join it.");
             if (problems.Count > 0 || bound.Options is null) return RunHost.Refuse("Invalid options:", problems);
             if (RunHost.PrepareFolder(bound) is not { } folder) return 2;
@@ -87,6 +95,11 @@ internal static class ClusterCommands
             try
             {
                 system = ClusterLearner.CreateSystem(node, bound.Options);
+            }
+            catch (PortInUseException e)
+            {
+                Console.Error.WriteLine($"Cannot start the learner: {e.Message} (another learner?); choose another --port or stop the other process.");
+                return 2;
             }
             catch (Exception e) when (e is OptionsValidationException or System.Net.Sockets.SocketException or Akka.Configuration.ConfigurationException or Akka.Remote.RemoteTransportException)
             {
@@ -136,7 +149,7 @@ internal static class ClusterCommands
                 Workers = parse.GetValue(workers),
                 LearnerLostAfter = TimeSpan.FromSeconds(parse.GetValue(lost)),
             };
-            var problems = options.Problems();
+            var problems = options.Problems().Concat(common.Problems(parse)).ToList();
             if (problems.Count > 0)
             {
                 Console.Error.WriteLine("Invalid options:");
@@ -179,12 +192,14 @@ internal static class ClusterCommands
             problems.AddRange(bound.Problems.Where(p => !p.StartsWith("--workers", StringComparison.Ordinal)));
             int learnerPort = parse.GetValue(port) is int p and > 0 ? p : Ports.Free();
             var node = common.Node(parse, learnerPort);
+            problems.AddRange(common.Problems(parse));
             problems.AddRange(node.Problems());
             if (problems.Count > 0) return RunHost.Refuse("Invalid options:", problems);
 
             string host = parse.GetValue(common.Host)!;
             var shared = new List<string> { "--host", host, "--failure-pause", parse.GetValue(common.FailurePause).ToString("R", CultureInfo.InvariantCulture), "--exit-with-parent", I(Environment.ProcessId) };
             if (parse.GetValue(common.TlsCert) is { } cert) shared.AddRange(["--tls-cert", cert, "--tls-password", parse.GetValue(common.TlsPassword) ?? ""]);
+            if (parse.GetValue(common.TlsCa) is { } ca) shared.AddRange(["--tls-ca", ca]);
             var learnerArgs = new List<string> { "learner", "--port", I(learnerPort), "--workers", I(nodeCount * perNode) };
             var given = flags.Given(parse).ToList();
             for (int i = 0; i < given.Count; i++)

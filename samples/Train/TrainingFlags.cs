@@ -160,7 +160,7 @@ public sealed class TrainingFlags
             NormalizeRewards = Pick(NormalizeRewards, a.NormalizeRewards),
             Body = Pick(Body, a.Body),
             InitialLogStd = Pick(LogStdInit, a.InitialLogStd),
-            HiddenSizes = PickRef<int[]>(Hidden, [.. a.HiddenSizes]),
+            HiddenSizes = parse.GetResult(Hidden) is { Implicit: false } && parse.GetValue(Hidden) is { } hidden ? hidden : a.HiddenSizes,
             Seed = Pick(Seed, a.Seed),
             Device = PickRef(Device, a.Device),
         };

@@ -124,6 +124,19 @@ public sealed class CliMistakeTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"Refused only after {clock.Elapsed}.");
     }
 
+    [Fact]
+    public async Task A_second_learner_on_a_bound_port_is_refused_at_start()
+    {
+        int port = Ports.Free();
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var first = new TrainProcess("learner", ["learner", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--output", Path.Combine(folder, "first")],
+            line => { if (line.StartsWith("Learner listening", StringComparison.Ordinal)) listening.TrySetResult(); });
+        await listening.Task.WaitAsync(Limit);
+        var (code, text) = await TrainCli.Run(["learner", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--output", Path.Combine(folder, "second")], Limit);
+        AssertRefused(code, text, $"port {port} on 127.0.0.1 is already in use");
+        Assert.False(first.HasExited, "The first learner is unharmed.");
+    }
+
     [Theory]
     [InlineData(15)] // SIGTERM: timeout, docker stop, systemd
     [InlineData(2)]  // SIGINT: Ctrl-C

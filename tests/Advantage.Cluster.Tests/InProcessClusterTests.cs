@@ -53,13 +53,13 @@ public class InProcessClusterTests
         Assert.Equal((1, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1)), (worker.Workers, worker.LearnerLostAfter, worker.JoinRetryInterval));
         Assert.Empty(worker.Problems());
         Assert.Null(new ClusterLearnerOptions().CheckpointPath);
-        var tls = node.WithTls(new TlsOptions("node.pfx", "pw"));
+        using var files = new TestCertificates();
+        var tls = node.WithTls(files.SelfSigned("node"));
         Assert.Equal("akka.ssl.tcp", tls.Protocol);
         var config = ClusterConfig.For(tls, ClusterConfig.WorkerRole, "10.0.0.1:4053", ClusterConfig.MinimumFrameSize);
         Assert.Equal(["akka.ssl.tcp://advantage@10.0.0.1:4053"], config.GetStringList("akka.cluster.seed-nodes"));
         Assert.Equal(["worker"], config.GetStringList("akka.cluster.roles"));
         Assert.True(config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
-        Assert.Equal(Path.GetFullPath("node.pfx"), config.GetString("akka.remote.dot-netty.tcp.ssl.certificate.path"));
     }
 
     [Fact]
@@ -100,39 +100,21 @@ public class InProcessClusterTests
     [Fact]
     public async Task Nodes_train_over_TLS_with_a_self_signed_certificate()
     {
-        string folder = Directory.CreateTempSubdirectory("advantage-tls-").FullName;
-        try
-        {
-            string pfx = Path.Combine(folder, "node.pfx");
-            using (var rsa = RSA.Create(2048))
-            {
-                var request = new CertificateRequest("CN=advantage-test", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-                var san = new SubjectAlternativeNameBuilder();
-                san.AddIpAddress(System.Net.IPAddress.Loopback);
-                san.AddDnsName("localhost");
-                request.CertificateExtensions.Add(san.Build());
-                request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
-                using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-                File.WriteAllBytes(pfx, certificate.Export(X509ContentType.Pfx, "s3cret"));
-            }
-            var tls = new ClusterNodeOptions().WithTls(new TlsOptions(pfx, "s3cret"));
-            var options = Run(16);
-            int port = Ports.Free();
-            var progress = new ProgressLog();
-            using var system = ClusterLearner.CreateSystem(tls.WithPort(port), options);
-            Assert.True(system.Settings.Config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
-            var run = ClusterLearner.Start(system, options, null, progress.Add);
-            using var cancel = new CancellationTokenSource();
-            var worker = ClusterWorker.RunAsync(WorkerFor(port, tls), null, cancel.Token);
-            await progress.WaitFor(p => p.Workers == 1 && p.Version >= 10, TimeSpan.FromSeconds(90), "training over TLS");
-            run.Stop();
-            await run.Completion.WaitAsync(TimeSpan.FromSeconds(30));
-            await Stop(cancel, worker);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        using var files = new TestCertificates();
+        // Pinned to its own certificate (the default): both nodes share the file.
+        var tls = new ClusterNodeOptions().WithTls(files.SelfSigned("node"));
+        var options = Run(16);
+        int port = Ports.Free();
+        var progress = new ProgressLog();
+        using var system = ClusterLearner.CreateSystem(tls.WithPort(port), options);
+        Assert.True(system.Settings.Config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
+        var run = ClusterLearner.Start(system, options, null, progress.Add);
+        using var cancel = new CancellationTokenSource();
+        var worker = ClusterWorker.RunAsync(WorkerFor(port, tls), null, cancel.Token);
+        await progress.WaitFor(p => p.Workers == 1 && p.Version >= 10, TimeSpan.FromSeconds(90), "training over TLS");
+        run.Stop();
+        await run.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        await Stop(cancel, worker);
     }
 
     [Fact]

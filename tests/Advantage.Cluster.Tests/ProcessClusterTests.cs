@@ -126,3 +126,45 @@ public class ProcessClusterTests
         }
     }
 }
+
+/// <summary>A cluster learner stopped by SIGTERM finishes its update and writes its checkpoint and run folder before it exits.</summary>
+public class LearnerSignalTests
+{
+    [Fact]
+    public async Task SIGTERM_to_a_training_cluster_learner_writes_its_checkpoint_and_run_folder_and_exits_0()
+    {
+        int port = Ports.Free();
+        string folder = Directory.CreateTempSubdirectory("advantage-learner-term-").FullName;
+        string checkpoint = Path.Combine(folder, "learner.ckpt"), output = Path.Combine(folder, "run");
+        var training = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var processes = new List<TrainProcess>();
+        try
+        {
+            var learner = new TrainProcess("learner", ["learner", "--port", port.ToString(CultureInfo.InvariantCulture), "--workers", "1", "--max-steps", "1000000000",
+                "--target-return", "1000000", "--checkpoint", checkpoint, "--output", output],
+                line => { if (line.Contains(" workers=1 ", StringComparison.Ordinal) && !line.Contains(" version=0 ", StringComparison.Ordinal)) training.TrySetResult(); });
+            processes.Add(learner);
+            processes.Add(new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{port}"]));
+            await training.Task.WaitAsync(TimeSpan.FromSeconds(120));
+            learner.Signal(15);
+            Assert.Equal(0, await learner.WaitForExit(TimeSpan.FromSeconds(30)));
+            var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json"))).RootElement;
+            Assert.Equal("Stopped", summary.GetProperty("stop_reason").GetString());
+            long updates = summary.GetProperty("updates").GetInt64();
+            Assert.True(updates > 0);
+            // Both checkpoints hold the final state: nothing trained is lost.
+            Assert.Equal(updates, Advantage.Learning.Checkpoint.Load(checkpoint).Progress!.Version);
+            Assert.Equal(updates, Advantage.Learning.Checkpoint.Load(Path.Combine(output, "last.ckpt")).Progress!.Version);
+            Assert.True(File.Exists(Path.Combine(output, "model.ckpt")));
+        }
+        catch (Exception e) when (e is TimeoutException or Xunit.Sdk.XunitException)
+        {
+            throw new Exception(e.Message + "\n" + string.Join("\n", processes.Select(p => p.Tail())), e);
+        }
+        finally
+        {
+            foreach (var p in processes) p.Dispose();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

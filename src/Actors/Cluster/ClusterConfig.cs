@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Net.Sockets;
 using Advantage.Learning;
+using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 
 namespace Advantage.Actors.Cluster;
@@ -59,12 +62,15 @@ public static class ClusterConfig
         ArgumentOutOfRangeException.ThrowIfLessThan(frameSize, 32_000);
         string frame = frameSize.ToString(CultureInfo.InvariantCulture) + "b";
         string pause = ((long)node.FailureDetectionPause.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
-        string tls = node.Tls is { } t
-            ? $$"""
+        // The certificate and the peer check come from ClusterConfig.CreateSystem (a DotNettySslSetup): HOCON alone
+        // cannot pin a certificate. Without that setup, this config names no certificate and the node fails to start.
+        string tls = node.Tls is not null
+            ? """
                 enable-ssl = true
                 ssl {
-                  certificate { path = {{Quote(Path.GetFullPath(t.CertificatePath))}}, password = {{Quote(t.CertificatePassword)}} }
-                  suppress-validation = {{(t.SuppressValidation ? "on" : "off")}}
+                  suppress-validation = off
+                  require-mutual-authentication = on
+                  validate-certificate-hostname = off
                 }
               """
             : "enable-ssl = false";
@@ -86,6 +92,11 @@ public static class ClusterConfig
                   # Rounds are request/response (rollout in, parameters out): batching writes would hold each
                   # message back waiting for company that never comes in a synchronous round.
                   batching.enabled = false
+                  # Akka's default ("off-for-windows") sets SO_REUSEADDR, which .NET on Linux turns into SO_REUSEPORT
+                  # too: a second learner on the same port then binds and listens beside the first. Off, a taken port
+                  # fails the start; .NET still sets SO_REUSEADDR alone at bind on Unix, so a restart is not held
+                  # back by connections in TIME_WAIT.
+                  tcp-reuse-addr = off
                   {{tls}}
                 }
               }
@@ -110,6 +121,62 @@ public static class ClusterConfig
             advantage.compute-dispatcher.type = "Advantage.Actors.BlockingComputeDispatcherConfigurator, Advantage.Actors"
             """;
         return ConfigurationFactory.ParseString(hocon).WithFallback(AdvantageConfig.Default);
+    }
+
+    /// <summary>
+    /// Starts a node's actor system from its options and <see cref="For"/>'s config. Use this rather than
+    /// <c>ActorSystem.Create</c>: it adds what HOCON cannot carry (the TLS certificate and the callback that
+    /// accepts only the cluster's peers, see <see cref="TlsOptions"/>), and it turns a taken port into a
+    /// <see cref="PortInUseException"/> whose message a command line can print as it is.
+    /// </summary>
+    /// <param name="node">The same options the config was made from.</param>
+    /// <param name="config">The node's config (<see cref="For"/>).</param>
+    /// <exception cref="PortInUseException">Another socket listens on <see cref="ClusterNodeOptions.Port"/>.</exception>
+    /// <exception cref="OptionsValidationException">The options are invalid (a TLS file is missing, say).</exception>
+    public static ActorSystem CreateSystem(ClusterNodeOptions node, Config config)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(config);
+        node.Validate();
+        // A port someone already listens on is refused here, before Akka logs its own bind failure as an error with a trace.
+        if (node.Port != 0) ProbePort(node.Host, node.Port);
+        var bootstrap = BootstrapSetup.Create().WithConfig(config);
+        ActorSystemSetup setup = node.Tls is { } tls ? bootstrap.And(ClusterTls.Setup(tls)) : ActorSystemSetup.Create(bootstrap);
+        try
+        {
+            return ActorSystem.Create(node.SystemName, setup);
+        }
+        catch (Exception e) when (node.Port != 0 && AddressInUse(e) is { } cause)
+        {
+            throw new PortInUseException(node.Host, node.Port, cause);
+        }
+    }
+
+    /// <summary>Binds and releases the node's address: throws <see cref="PortInUseException"/> when another socket listens there.</summary>
+    private static void ProbePort(string host, int port)
+    {
+        if (!System.Net.IPAddress.TryParse(host, out var address)) return; // a host name: Akka resolves it and reports a clash itself
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.Bind(new System.Net.IPEndPoint(address, port));
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new PortInUseException(host, port, e);
+        }
+    }
+
+    private static SocketException? AddressInUse(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } socket) return socket;
+            if (e is AggregateException aggregate)
+                foreach (var inner in aggregate.InnerExceptions)
+                    if (AddressInUse(inner) is { } found) return found;
+        }
+        return null;
     }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";

@@ -53,7 +53,7 @@ public static class ClusterLearner
         var spec = RunWiring.Spec(options);
         long frame = ClusterConfig.FrameSizeForRun(spec, options.Algorithm.RolloutLength, Math.Max(maxEnvironmentsPerWorker ?? 0, options.Algorithm.EnvironmentsPerWorker));
         var config = ClusterConfig.For(node, ClusterConfig.LearnerRole, $"{node.Host}:{node.Port}", frame);
-        return ActorSystem.Create(node.SystemName, config);
+        return ClusterConfig.CreateSystem(node, config);
     }
 
     /// <summary>

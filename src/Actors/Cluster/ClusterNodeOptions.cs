@@ -3,17 +3,57 @@ using Advantage.Learning;
 namespace Advantage.Actors.Cluster;
 
 /// <summary>
-/// TLS between nodes: every node presents the same certificate (a PKCS#12 file with its private key)
-/// and checks its peers against it. One option away from plain TCP, because a cluster that leaves one
-/// machine carries parameters and experience over networks the user may not trust.
+/// TLS between nodes, mutually authenticated: every node presents its certificate (a PKCS#12 file with its
+/// private key) and accepts a connection, in either direction, only from a peer whose certificate passes.
+/// By default a peer must present the very certificate this node has (the cluster shares one file, so it is
+/// pinned: no CA, no trust store, and a stranger's self-signed certificate is refused). With
+/// <see cref="CertificateAuthorityPath"/> every node may have its own certificate, and a peer's must chain to
+/// that CA. A cluster that leaves one machine carries parameters and experience, and accepts rollouts and
+/// control messages, over networks the user may not trust: a node that cannot prove it belongs must not join.
 /// </summary>
-/// <param name="CertificatePath">Path of a .pfx/.p12 file holding the certificate and its private key.</param>
+/// <param name="CertificatePath">Path of a .pfx/.p12 file holding this node's certificate and its private key.</param>
 /// <param name="CertificatePassword">Its password; empty when it has none.</param>
-/// <param name="SuppressValidation">
-/// Skip chain validation, for self-signed certificates that are not in the machine's trust store (tests,
-/// a private cluster whose nodes share the file). Default true, since sharing one self-signed file is the common case.
-/// </param>
-public sealed record TlsOptions(string CertificatePath, string CertificatePassword, bool SuppressValidation = true);
+public sealed record TlsOptions(string CertificatePath, string CertificatePassword)
+{
+    /// <summary>
+    /// A CA certificate file (PEM, possibly several certificates, or DER) that peers' certificates must chain to;
+    /// null pins peers to this node's own certificate instead. Use it when nodes have certificates of their own
+    /// issued by a private CA. Only this file is trusted (not the machine's store), revocation is not checked,
+    /// and host names are not compared (nodes connect by address and the CA, not DNS, says who belongs). Default null.
+    /// </summary>
+    public string? CertificateAuthorityPath { get; init; }
+
+    /// <summary>
+    /// Accept any certificate a peer presents: traffic is encrypted but anyone can join. For tests only, which
+    /// is why it is a separate option with this name and not a default. Default false.
+    /// </summary>
+    public bool InsecureSkipValidation { get; init; }
+
+    /// <summary>Returns a copy that validates peers against the CA certificate(s) in this file (null: pin to this node's certificate).</summary>
+    public TlsOptions WithCertificateAuthorityPath(string? value) => this with { CertificateAuthorityPath = value };
+
+    /// <summary>Returns a copy with <see cref="InsecureSkipValidation"/> changed; true only in tests.</summary>
+    public TlsOptions WithInsecureSkipValidation(bool value) => this with { InsecureSkipValidation = value };
+
+    /// <summary>
+    /// Every problem with these options, one per bad field, found by reading the files: a node must fail at its
+    /// start with the reason, not later with a refused handshake and no word why. Empty when valid.
+    /// </summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(CertificatePath)) problems.Add($"{nameof(CertificatePath)} must be set.");
+        else if (ClusterTls.CertificateProblem(this) is { } problem) problems.Add($"{nameof(CertificatePath)} = '{CertificatePath}' {problem}.");
+        if (CertificateAuthorityPath is not null)
+        {
+            if (InsecureSkipValidation)
+                problems.Add($"{nameof(CertificateAuthorityPath)} is set but {nameof(InsecureSkipValidation)} = true would ignore it; choose one.");
+            else if (ClusterTls.AuthorityProblem(CertificateAuthorityPath) is { } problem)
+                problems.Add($"{nameof(CertificateAuthorityPath)} = '{CertificateAuthorityPath}' {problem}.");
+        }
+        return problems;
+    }
+}
 
 /// <summary>
 /// Where and how one node of a training cluster listens. Immutable; F# callers change it with the
@@ -53,7 +93,7 @@ public sealed record ClusterNodeOptions
     /// <summary>Returns a copy with <see cref="SystemName"/> changed.</summary>
     public ClusterNodeOptions WithSystemName(string value) => this with { SystemName = value };
 
-    /// <summary>Returns a copy with TLS on, using the given certificate.</summary>
+    /// <summary>Returns a copy with TLS on, using the given certificate and peer validation.</summary>
     public ClusterNodeOptions WithTls(TlsOptions value) => this with { Tls = value };
 
     /// <summary>Returns a copy with <see cref="FailureDetectionPause"/> changed.</summary>
@@ -67,7 +107,7 @@ public sealed record ClusterNodeOptions
         if (Port < 0 || Port > 65535) problems.Add($"{nameof(Port)} = {Port} is outside [0, 65535].");
         if (string.IsNullOrWhiteSpace(SystemName) || !SystemName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             problems.Add($"{nameof(SystemName)} = '{SystemName}' must be non-empty ASCII letters, digits, '-' or '_'.");
-        if (Tls is { } tls && string.IsNullOrWhiteSpace(tls.CertificatePath)) problems.Add($"{nameof(Tls)}.{nameof(TlsOptions.CertificatePath)} must be set.");
+        if (Tls is not null) problems.AddRange(Tls.Problems().Select(p => $"{nameof(Tls)}.{p}"));
         if (FailureDetectionPause < TimeSpan.FromMilliseconds(500)) problems.Add($"{nameof(FailureDetectionPause)} = {FailureDetectionPause} must be at least 0.5 s.");
         return problems;
     }

@@ -108,7 +108,7 @@ public static class ClusterWorker
                 try { onEvent?.Invoke(new ClusterWorkerEvent(current, message)); } catch (Exception) { /* a reporter must not stop the node */ }
             };
             var config = ClusterConfig.For(options.Node, ClusterConfig.WorkerRole, options.Learner, frame);
-            var system = ActorSystem.Create(options.Node.SystemName, config);
+            var system = ClusterConfig.CreateSystem(options.Node, config);
             var exit = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
             system.ActorOf(Props.Create(() => new WorkerNode(options, frame, report, exit)), "advantage-worker-node");
             var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

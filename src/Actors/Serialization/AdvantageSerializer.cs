@@ -40,6 +40,9 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [JoinRunManifest] = 8, [RunJoinedManifest] = 9,
     };
 
+    /// <summary>Every manifest this node reads, with the tag its payload header carries (tests enumerate them, so a new layout is fuzzed too).</summary>
+    internal static IReadOnlyDictionary<string, byte> ManifestTags => Tags;
+
     /// <summary>Created by Akka from HOCON.</summary>
     public AdvantageSerializer(ExtendedActorSystem system) : base(system) { }
 
@@ -229,7 +232,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
 
     private RunJoined ReadRunJoined(ref WireReader r)
     {
-        var learner = system.Provider.ResolveActorRef(r.String());
+        var learner = ResolveLearner(ref r, r.String());
         string environmentId = r.String();
         int observationSize = r.Int();
         int[] hidden = r.Ints();
@@ -267,6 +270,28 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
             if (!extra.TryAdd(name, r.Double())) throw r.Fail($"extra metric '{name}' appears twice");
         }
         return metrics with { Extra = extra };
+    }
+
+    /// <summary>
+    /// The learner's actor from its serialized path. Akka's resolver throws <see cref="FormatException"/> on
+    /// some malformed paths (a port that is not a number); the path is the sender's to choose, so every way it
+    /// can be wrong is a <see cref="SerializationException"/> here, never an exception Akka.Remote does not expect.
+    /// </summary>
+    private IActorRef ResolveLearner(ref WireReader r, string path)
+    {
+        IActorRef learner;
+        try
+        {
+            if (!ActorPath.TryParse(path, out var parsed) || parsed is null || parsed.Elements.Count == 0) throw r.Fail("the learner's path is not an actor path");
+            learner = system.Provider.ResolveActorRef(path);
+            // A path Akka parses but cannot place resolves to dead letters or to a root: no learner a worker could register with.
+            if (!learner.Path.Elements.SequenceEqual(parsed.Elements)) throw r.Fail("the learner's path does not name an actor");
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw r.Fail($"the learner's path is not an actor path ({e.GetType().Name})");
+        }
+        return learner;
     }
 
     private static Parameters ReadParameters(ref WireReader r)
