@@ -58,7 +58,7 @@ public static class LearnerState
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(options);
         return checkpoint.Algorithm is { } saved && saved != options.Algorithm
-            ? $"The checkpoint was trained with {saved}, this run trains {options.Algorithm}; a run continues only with the algorithm that wrote its checkpoint (start afresh, or resume with --algo {saved})."
+            ? $"The checkpoint was trained with {saved}, this run trains {options.Algorithm}; a run continues only with the algorithm that wrote its checkpoint (resume with {saved} options, or start afresh)."
             : null;
     }
 
