@@ -89,6 +89,11 @@ internal static class ClusterCommands
             var problems = bound.Problems.Concat(common.Problems(parse)).Concat(node.Problems()).ToList();
             if (node.Port == 0) problems.Add("--port 0: the learner needs a fixed port, worker nodes join it.");
             if (problems.Count > 0 || bound.Options is null) return RunHost.Refuse("Invalid options:", problems);
+            if (Ports.Taken(node.Host, node.Port))
+            {
+                Console.Error.WriteLine($"Cannot start the learner: port {node.Port} on {node.Host} is already in use (another learner?); choose another --port or stop the other process.");
+                return 2;
+            }
             if (RunHost.PrepareFolder(bound) is not { } folder) return 2;
             using var stop = new CancellationTokenSource();
             ActorSystem system;
@@ -312,6 +317,25 @@ internal static class ClusterCommands
 /// <summary>Ports for loopback clusters.</summary>
 public static class Ports
 {
+    /// <summary>
+    /// Whether another socket listens on host:port now, so a command can refuse in one line before Akka logs its own
+    /// bind failure with a stack trace (Akka still refuses a clash that happens after this check).
+    /// </summary>
+    public static bool Taken(string host, int port)
+    {
+        if (!IPAddress.TryParse(host, out var address)) return false;
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.Bind(new IPEndPoint(address, port));
+            return false;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return true;
+        }
+    }
+
     /// <summary>A port that was free a moment ago (the OS picks it); the caller binds it next.</summary>
     public static int Free()
     {

@@ -138,8 +138,6 @@ public static class ClusterConfig
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(config);
         node.Validate();
-        // A port someone already listens on is refused here, before Akka logs its own bind failure as an error with a trace.
-        if (node.Port != 0) ProbePort(node.Host, node.Port);
         var bootstrap = BootstrapSetup.Create().WithConfig(config);
         ActorSystemSetup setup = node.Tls is { } tls ? bootstrap.And(ClusterTls.Setup(tls)) : ActorSystemSetup.Create(bootstrap);
         try
@@ -149,21 +147,6 @@ public static class ClusterConfig
         catch (Exception e) when (node.Port != 0 && AddressInUse(e) is { } cause)
         {
             throw new PortInUseException(node.Host, node.Port, cause);
-        }
-    }
-
-    /// <summary>Binds and releases the node's address: throws <see cref="PortInUseException"/> when another socket listens there.</summary>
-    private static void ProbePort(string host, int port)
-    {
-        if (!System.Net.IPAddress.TryParse(host, out var address)) return; // a host name: Akka resolves it and reports a clash itself
-        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            probe.Bind(new System.Net.IPEndPoint(address, port));
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
-        {
-            throw new PortInUseException(host, port, e);
         }
     }
 

@@ -132,9 +132,6 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>Rollouts refused so far.</summary>
-    internal long Rejected => rejected;
-
     /// <inheritdoc />
     protected override void PreStart()
     {
@@ -177,8 +174,20 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     /// <inheritdoc />
     protected override void PostStop()
     {
-        // Stopped from outside (the actor system shut down): the run ends as stopped, with what it has.
-        if (!finished) completion.TrySetResult(Result(StopReason.Stopped));
+        // Stopped from outside (the actor system shut down): the run ends as stopped, with what it has, and its
+        // checkpoint is written like at any other end.
+        if (!finished)
+        {
+            try
+            {
+                if (checkpoints.Paths.Count > 0) checkpoints.Write(Snapshot(version));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Warning("The final checkpoint could not be written: {0}", e.Message);
+            }
+            completion.TrySetResult(Result(StopReason.Stopped));
+        }
         algorithm.Dispose();
     }
 
