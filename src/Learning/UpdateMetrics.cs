@@ -14,7 +14,7 @@ namespace Advantage.Learning;
 /// </remarks>
 public sealed record UpdateMetrics(double PolicyLoss, double ValueLoss, double Entropy, double GradNorm, double ExplainedVariance, int BatchSize)
 {
-    private static readonly IReadOnlyDictionary<string, double> None = new Dictionary<string, double>();
+    private static readonly IReadOnlyDictionary<string, double> None = new Dictionary<string, double>().AsReadOnly();
 
     /// <summary>The algorithm's own scalars by name (snake_case, as TensorBoard shows them); empty for A2C.</summary>
     public IReadOnlyDictionary<string, double> Extra { get; init; } = None;
