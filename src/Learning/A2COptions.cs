@@ -36,6 +36,13 @@ public sealed record A2COptions : AlgorithmOptions
     /// <inheritdoc />
     public override string Algorithm => AlgorithmName;
 
+    /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any; returns these options, typed as they are.</summary>
+    public new A2COptions Validate()
+    {
+        base.Validate();
+        return this;
+    }
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.Gamma"/>/> changed.</summary>
     public A2COptions WithGamma(double value) => this with { Gamma = value };
 
