@@ -138,7 +138,15 @@ public static class RunHost
             exitCode = 1;
         }
         var final = result.Progress;
-        collector.Ask<bool>(RunCollector.Flush.Instance, TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        try
+        {
+            // The collector may be thousands of events behind on a loaded machine; give it time, but never lose the rest of the folder to it.
+            collector.Ask<bool>(RunCollector.Flush.Instance, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            Console.Error.WriteLine("The progress log did not catch up within 60 s; progress.csv and the learning curve may miss the last updates.");
+        }
         lock (episodes)
             LearningCurve.Save(Path.Combine(folder, "learning_curve.png"), $"{algorithm.Algorithm.ToUpperInvariant()} on {options.EnvironmentId}, seed {algorithm.Seed}", episodes, options.ReturnWindow);
         string last = Path.Combine(folder, "last.ckpt");

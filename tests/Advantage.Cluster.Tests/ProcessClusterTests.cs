@@ -10,7 +10,7 @@ public class ProcessClusterTests
     /// <summary>A fresh run folder under the temp directory (a learner writes one like train does).</summary>
     private static string Output() => Path.Combine(Path.GetTempPath(), $"advantage-cluster-test-{Guid.NewGuid():N}");
 
-    private static TrainingProgress? Parse(string line)
+    internal static TrainingProgress? Parse(string line)
     {
         if (!line.StartsWith("progress ", StringComparison.Ordinal)) return null;
         var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)

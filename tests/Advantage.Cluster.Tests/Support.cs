@@ -76,15 +76,27 @@ internal sealed class TrainProcess : IDisposable
     private readonly Process process;
     private readonly List<string> output = [];
 
-    public TrainProcess(string name, IEnumerable<string> args, Action<string>? onLine = null)
+    /// <param name="name">Prefix of the output lines kept for failure messages.</param>
+    /// <param name="args">The command and its options.</param>
+    /// <param name="onLine">Called with every line of standard output.</param>
+    /// <param name="fileLimit">If set, the process starts under <c>ulimit -n</c> of this many descriptors (bash execs dotnet, so the pid is dotnet's).</param>
+    public TrainProcess(string name, IEnumerable<string> args, Action<string>? onLine = null, int? fileLimit = null)
     {
         Name = name;
         var info = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         string dll = Executable();
         info.FileName = "dotnet";
+        if (fileLimit is { } limit)
+        {
+            info.FileName = "bash";
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"ulimit -n {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)} && exec dotnet \"$@\"");
+            info.ArgumentList.Add("bash");
+        }
+        int first = info.ArgumentList.Count;
         info.ArgumentList.Add(dll);
         foreach (var a in args) info.ArgumentList.Add(a);
-        if (info.ArgumentList.Count > 1 && info.ArgumentList[1] is "learner" or "worker")
+        if (info.ArgumentList.Count > first + 1 && info.ArgumentList[first + 1] is "learner" or "worker")
         {
             info.ArgumentList.Add("--exit-with-parent");
             info.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -109,6 +121,9 @@ internal sealed class TrainProcess : IDisposable
     public string Name { get; }
 
     public bool HasExited => process.HasExited;
+
+    /// <summary>The process id (dotnet's, also when started under a file limit).</summary>
+    public int Id => process.Id;
 
     public string Tail(int lines = 30)
     {

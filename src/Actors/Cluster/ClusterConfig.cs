@@ -87,6 +87,10 @@ public static class ClusterConfig
                   hostname = {{Quote(node.Host)}}
                   port = {{node.Port}}
                   maximum-frame-size = {{frame}}
+                  # Also Akka's handshake timeout on this transport: a connection that has not completed Akka's
+                  # handshake by then is closed. 15 s (the default) lets a flood of idle connections hold the learner's
+                  # file descriptors (and DotNetty's accept loop, which spins while accept fails) three times longer.
+                  connection-timeout = 5 s
                   send-buffer-size = {{frame}}
                   receive-buffer-size = {{frame}}
                   # Rounds are request/response (rollout in, parameters out): batching writes would hold each

@@ -5,7 +5,8 @@ namespace Advantage.Actors;
 /// <summary>
 /// Writes the run's resumable checkpoint to every place it belongs (the run folder's <c>last.ckpt</c>, a cluster
 /// learner's own checkpoint file) every <c>interval</c> updates and at the end. One cadence, counted in updates,
-/// in every placement. A failed write throws: the learner ends the run rather than train on without a way back.
+/// in every placement. A failed write throws: the learner ends the run rather than train on without a way back
+/// (short of file descriptors only, it retries at the next interval for a while; the previous checkpoint stays whole).
 /// </summary>
 internal sealed class CheckpointWriter
 {

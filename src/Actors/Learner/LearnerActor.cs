@@ -14,7 +14,7 @@ namespace Advantage.Actors;
 /// The actor composes parts that are tested alone: <see cref="RoundCoordinator"/> (who is in a round),
 /// <see cref="ReturnWindow"/> (episode statistics), <see cref="StopPolicy"/> (target, budget, user conditions),
 /// <see cref="CheckpointWriter"/> (one cadence for every checkpoint file). An exception anywhere in it (the
-/// update, a checkpoint write, a stop condition, the progress callback) ends the run with
+/// update, a checkpoint write (short of descriptors: only past <see cref="CheckpointFailureTolerance"/>), a stop condition, the progress callback) ends the run with
 /// <see cref="StopReason.Failed"/>: <see cref="TrainingRun.Completion"/> faults with a <see cref="TrainingFailedException"/>
 /// carrying the cause and the final result, after a last attempt to write the checkpoint. It is never restarted
 /// onto a half-updated network.
@@ -41,6 +41,19 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private readonly ReturnWindow returns;
     private readonly StopPolicy stopPolicy;
     private readonly CheckpointWriter checkpoints;
+
+    /// <summary>
+    /// How long periodic checkpoint writes may keep failing for want of a file descriptor (EMFILE, ENFILE) before the
+    /// run ends. A full descriptor table is what a flood of connections at a cluster learner's port does (each costs one
+    /// until Akka.Remote's handshake timeout drops it), and it passes; the previous checkpoint stays whole (writes are
+    /// atomic), so the run trains on and retries at the next interval. Past this, or on any other write error (a full or
+    /// read-only disk does not pass), it would be training on without a way back: it ends.
+    /// </summary>
+    internal static readonly TimeSpan CheckpointFailureTolerance = TimeSpan.FromSeconds(60);
+
+    private const int TooManyOpenFiles = 24, TooManyOpenFilesInSystem = 23; // EMFILE, ENFILE: .NET's IOException.HResult on Unix
+
+    private System.Diagnostics.Stopwatch? checkpointFailing;
     private readonly System.Diagnostics.Stopwatch clock = new();
     private readonly string run;
     private long version;
@@ -373,7 +386,20 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
 
     private void WriteCheckpoint()
     {
-        foreach (string path in checkpoints.Write(Snapshot(version)))
+        IReadOnlyList<string> written;
+        try
+        {
+            written = checkpoints.Write(Snapshot(version));
+        }
+        catch (IOException e) when (e.HResult is TooManyOpenFiles or TooManyOpenFilesInSystem
+                                    && (checkpointFailing ??= System.Diagnostics.Stopwatch.StartNew()).Elapsed < CheckpointFailureTolerance)
+        {
+            log.Warning("The checkpoint at version {0} could not be written ({1}); the previous one stays, retrying at the next interval for up to {2} s.",
+                version, e.Message, CheckpointFailureTolerance.TotalSeconds);
+            return;
+        }
+        checkpointFailing = null;
+        foreach (string path in written)
             Publish(new CheckpointWritten(run, path, CheckpointKind.Latest, version, steps));
     }
 
