@@ -14,7 +14,7 @@ public static class Solve
     /// <summary>What to run: the run's options exactly as <c>train</c> would bind them (seed aside), and the seeds.</summary>
     public sealed record Settings(TrainingOptions Options, int[] Seeds, string Output, string? Label, bool Verbose)
     {
-        public A2COptions Algorithm => Options.Algorithm;
+        public AlgorithmOptions Algorithm => Options.Algorithm;
 
         public long MaxSteps => Options.MaxSteps;
 

@@ -88,7 +88,7 @@ public static class RunHost
         system.EventStream.Subscribe(collector, typeof(UpdateFinished));
         system.EventStream.Subscribe(collector, typeof(EvaluationFinished));
         foreach (string change in bound.Changed) Console.WriteLine($"Resumed run changes {change}.");
-        Console.WriteLine($"Training A2C on {options.EnvironmentId} ({placement().Name}): {algorithm.Workers} workers x {algorithm.EnvironmentsPerWorker} environments, rollout {algorithm.RolloutLength}, " +
+        Console.WriteLine($"Training {algorithm.Algorithm.ToUpperInvariant()} on {options.EnvironmentId} ({placement().Name}): {algorithm.Workers} workers x {algorithm.EnvironmentsPerWorker} environments, rollout {algorithm.RolloutLength}, " +
             $"{(algorithm.Estimator == AdvantageEstimator.Gae ? $"GAE lambda {algorithm.GaeLambda}" : "n-step returns")}, lr {algorithm.LearningRate}, seed {algorithm.Seed}; " +
             $"stop at {(options.TargetMeanReturn is double t ? $"mean return {t} or " : "")}{options.MaxSteps:N0} steps. Run folder: {folder}");
         // Ctrl-C, SIGTERM (timeout, docker stop, systemd) and SIGQUIT all end the run the same way: after the current update,
@@ -148,11 +148,12 @@ public static class RunHost
             Console.Error.WriteLine("The progress log did not catch up within 60 s; progress.csv and the learning curve may miss the last updates.");
         }
         lock (episodes)
-            LearningCurve.Save(Path.Combine(folder, "learning_curve.png"), $"A2C on {options.EnvironmentId}, seed {algorithm.Seed}", episodes, options.ReturnWindow);
+            LearningCurve.Save(Path.Combine(folder, "learning_curve.png"), $"{algorithm.Algorithm.ToUpperInvariant()} on {options.EnvironmentId}, seed {algorithm.Seed}", episodes, options.ReturnWindow);
         string last = Path.Combine(folder, "last.ckpt");
         new Checkpoint(result.Spec, result.Parameters, new Dictionary<string, string>())
         {
             EnvironmentId = options.EnvironmentId,
+            Algorithm = algorithm.Algorithm,
             // A run that normalised observations must evaluate with the same statistics: take them from the final training checkpoint.
             ObservationStatistics = File.Exists(last) ? Checkpoint.Load(last).ObservationStatistics : null,
         }.Save(Path.Combine(folder, "model.ckpt"));
@@ -162,6 +163,7 @@ public static class RunHost
             ["environment"] = options.EnvironmentId,
             ["placement"] = where.Name,
             ["nodes"] = where.Nodes,
+            ["algorithm"] = algorithm.Algorithm,
             ["solved"] = result.Solved,
             ["stop_reason"] = result.Reason.ToString(),
             ["stop_detail"] = result.Detail,

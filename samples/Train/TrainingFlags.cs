@@ -19,8 +19,8 @@ public sealed record BoundRun(TrainingOptions? Options, string? Output, int LogE
 
 /// <summary>
 /// The one mapping from command-line flags to <see cref="TrainingOptions"/>, shared by <c>train</c>, <c>learner</c>,
-/// <c>local-cluster</c> and the benchmarks: the environment's measured preset first (or the resumed checkpoint's
-/// options), then every flag the user gave. Every training option works in every placement, validated the same way.
+/// <c>local-cluster</c> and the benchmarks: the algorithm's (<c>--algo</c>) preset for the environment first (or the resumed
+/// checkpoint's options), then every flag the user gave. Every training option works in every placement, validated the same way.
 /// </summary>
 public sealed class TrainingFlags
 {
@@ -28,10 +28,12 @@ public sealed class TrainingFlags
     public const string DefaultEnvironment = "CartPole-v1";
 
     private static readonly A2COptions Shown = A2CPresets.For(DefaultEnvironment);
+    private static readonly PpoOptions ShownPpo = PpoPresets.For(DefaultEnvironment);
 
     /// <summary>Gymnasium's reward thresholds (its registry's <c>reward_threshold</c>): the default target where one exists.</summary>
     private static readonly Dictionary<string, double> Thresholds = new(StringComparer.Ordinal) { ["CartPole-v1"] = 475.0 };
 
+    public readonly Option<string?> Algo = new("--algo") { Description = $"Algorithm: {string.Join(" or ", Learners.Names)}; presets and defaults are the algorithm's [default: a2c, or the resumed checkpoint's]" };
     public readonly Option<string?> Env = new("--env") { Description = $"Environment id ({string.Join(", ", EnvironmentRegistry.Builtin.Ids)}) [default: {DefaultEnvironment}, or the resumed checkpoint's]" };
     public readonly Option<int?> Workers = new("--workers") { Description = Preset("Worker actors of the run", Shown.Workers) };
     public readonly Option<int?> EnvsPerWorker = new("--envs-per-worker") { Description = Preset("Environments per worker actor", Shown.EnvironmentsPerWorker) };
@@ -52,6 +54,11 @@ public sealed class TrainingFlags
     public readonly Option<BodyKind?> Body = new("--body") { Description = Preset("Network trunk: FullyConnected, MinAtarConv or NatureConv", Shown.Body) };
     public readonly Option<double?> LogStdInit = new("--log-std-init") { Description = Preset("Initial log std of a Gaussian policy (Box actions)", Shown.InitialLogStd) };
     public readonly Option<int[]?> Hidden = new("--hidden") { Description = Preset("Hidden layer widths", string.Join(" ", Shown.HiddenSizes)), AllowMultipleArgumentsPerToken = true };
+    public readonly Option<double?> ClipRange = new("--clip-range") { Description = PpoPreset("PPO: clip of the probability ratio", ShownPpo.ClipRange) };
+    public readonly Option<int?> Epochs = new("--epochs") { Description = PpoPreset("PPO: passes over each round's batch", ShownPpo.Epochs) };
+    public readonly Option<int?> Minibatches = new("--minibatches") { Description = PpoPreset("PPO: minibatches per epoch (one optimizer step each)", ShownPpo.Minibatches) };
+    public readonly Option<double?> TargetKl = new("--target-kl") { Description = PpoPreset("PPO: stop an update's steps past 1.5 x this approximate KL", "none") };
+    public readonly Option<double?> ClipValue = new("--clip-value") { Description = PpoPreset("PPO: clip the value prediction to within this of the collecting value", "none") };
     public readonly Option<int?> Seed = new("--seed") { Description = "Seed of environments, sampling and initial weights [default: 1, or the resumed checkpoint's]" };
     public readonly Option<string?> Device = new("--device") { Description = "Torch device of the learner (cpu, cuda, cuda:0) [default: cpu]" };
     public readonly Option<long> MaxSteps = new("--max-steps") { Description = "Step budget, counted from the start of the original run", DefaultValueFactory = _ => 1_000_000 };
@@ -67,13 +74,16 @@ public sealed class TrainingFlags
     public readonly Option<bool> Quiet = new("--quiet") { Description = "Print only the summary" };
 
     private static string Preset(string text, object value) =>
+        $"{text} [default: the --algo and --env preset; a2c on {DefaultEnvironment}: {Convert.ToString(value, CultureInfo.InvariantCulture)}]";
+
+    private static string PpoPreset(string text, object value) =>
         $"{text} [default: the --env preset; {DefaultEnvironment}: {Convert.ToString(value, CultureInfo.InvariantCulture)}]";
 
     /// <summary>Every flag, in the order <c>--help</c> lists them.</summary>
     public IEnumerable<Option> All =>
     [
-        Env, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
-        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, LogStdInit, Hidden, Seed, Device, MaxSteps, Target, ReturnWindow,
+        Algo, Env, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
+        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, LogStdInit, Hidden, ClipRange, Epochs, Minibatches, TargetKl, ClipValue, Seed, Device, MaxSteps, Target, ReturnWindow,
         Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet,
     ];
 
@@ -119,7 +129,16 @@ public sealed class TrainingFlags
         string env = givenEnv ?? resume?.EnvironmentId ?? DefaultEnvironment;
         if (resume?.EnvironmentId is { } saved && givenEnv is not null && givenEnv != saved)
             problems.Add($"--env {givenEnv} contradicts --resume, which was trained on '{saved}'; leave --env out or give '{saved}'.");
-        var baseline = resume is { CanResume: true } ? resume.Options! : A2CPresets.For(env);
+        string? givenAlgo = parse.GetValue(Algo);
+        if (givenAlgo is not null && !Learners.Names.Contains(givenAlgo))
+        {
+            problems.Add($"--algo {givenAlgo} is not one of {string.Join(", ", Learners.Names)}.");
+            givenAlgo = null;
+        }
+        if (resume?.Algorithm is { } trainedWith && givenAlgo is not null && givenAlgo != trainedWith)
+            problems.Add($"--algo {givenAlgo} contradicts --resume, which was trained with {trainedWith}; a run continues only with the algorithm that wrote its checkpoint.");
+        string algo = givenAlgo ?? resume?.Algorithm ?? A2COptions.AlgorithmName;
+        var baseline = resume is { CanResume: true } ? resume.Options! : Learners.Preset(algo, env);
         var a = baseline;
         T Pick<T>(Option<T?> option, T current) where T : struct => parse.GetResult(option) is { Implicit: false } && parse.GetValue(option) is T v ? v : current;
         T PickRef<T>(Option<T?> option, T current) where T : class => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) ?? current : current;
@@ -145,8 +164,24 @@ public sealed class TrainingFlags
             Seed = Pick(Seed, a.Seed),
             Device = PickRef(Device, a.Device),
         };
-        if (parse.GetValue(GaeLambda) is double lambda) a = a.WithGae(lambda);
-        if (parse.GetValue(NStep)) a = parse.GetValue(GaeLambda) is null ? a.WithNStep() : Add(problems, a, "--n-step and --gae-lambda contradict each other; give one.");
+        if (parse.GetValue(GaeLambda) is double lambda) a = a with { Estimator = AdvantageEstimator.Gae, GaeLambda = lambda };
+        if (parse.GetValue(NStep)) a = parse.GetValue(GaeLambda) is null ? a with { Estimator = AdvantageEstimator.NStep } : Add(problems, a, "--n-step and --gae-lambda contradict each other; give one.");
+        if (a is PpoOptions ppo)
+        {
+            a = ppo with
+            {
+                ClipRange = Pick(ClipRange, ppo.ClipRange),
+                Epochs = Pick(Epochs, ppo.Epochs),
+                Minibatches = Pick(Minibatches, ppo.Minibatches),
+                TargetKl = parse.GetValue(TargetKl) ?? ppo.TargetKl,
+                ClipRangeValue = parse.GetValue(ClipValue) ?? ppo.ClipRangeValue,
+            };
+        }
+        else
+        {
+            foreach (var option in new Option[] { ClipRange, Epochs, Minibatches, TargetKl, ClipValue })
+                if (parse.GetResult(option) is { Implicit: false }) problems.Add($"{option.Name} applies to --algo ppo only; this run trains {a.Algorithm}.");
+        }
         if (resume is { CanResume: true }) changed.AddRange(Differences(baseline, a));
 
         int every = parse.GetValue(EvalEvery), logEvery = parse.GetValue(LogEvery);
@@ -171,7 +206,7 @@ public sealed class TrainingFlags
     /// <summary>The default target of an environment: Gymnasium's reward threshold where the project uses one.</summary>
     public static double? TargetFor(string environmentId) => Thresholds.TryGetValue(environmentId, out double t) ? t : null;
 
-    private static A2COptions Add(List<string> problems, A2COptions options, string problem)
+    private static AlgorithmOptions Add(List<string> problems, AlgorithmOptions options, string problem)
     {
         problems.Add(problem);
         return options;
@@ -204,17 +239,19 @@ public sealed class TrainingFlags
             "MaxGradNorm" => "--max-grad-norm", "RmsPropAlpha" => "--rmsprop-alpha", "OptimizerEpsilon" => "--optimizer-eps",
             "HiddenSizes" => "--hidden", "InitialLogStd" => "--log-std-init", "Device" => "--device", "Seed" => "--seed",
             "EnvironmentId" => "--env", "MaxSteps" => "--max-steps", "TargetMeanReturn" => "--target-return", "ReturnWindow" => "--return-window",
-            "CheckpointInterval" => "--checkpoint-interval", "ResumeFrom" => "--resume", "Evaluation.Episodes" => "--eval-episodes",
+            "CheckpointInterval" => "--checkpoint-interval", "ClipRange" => "--clip-range", "Epochs" => "--epochs",
+            "Minibatches" => "--minibatches", "TargetKl" => "--target-kl", "ClipRangeValue" => "--clip-value", "ResumeFrom" => "--resume", "Evaluation.Episodes" => "--eval-episodes",
             _ => null,
         };
         return flag is null ? problem : $"{flag}: {problem}";
     }
 
     /// <summary>The algorithm options a resumed run changes, as "name old -> new".</summary>
-    private static IEnumerable<string> Differences(A2COptions before, A2COptions after)
+    private static IEnumerable<string> Differences(AlgorithmOptions before, AlgorithmOptions after)
     {
-        foreach (var property in typeof(A2COptions).GetProperties())
+        foreach (var property in before.GetType().GetProperties())
         {
+            if (property.Name == nameof(AlgorithmOptions.Algorithm) || property.GetIndexParameters().Length > 0) continue;
             object? x = property.GetValue(before), y = property.GetValue(after);
             string a = x is IEnumerable<int> xs ? string.Join(" ", xs) : Convert.ToString(x, CultureInfo.InvariantCulture) ?? "";
             string b = y is IEnumerable<int> ys ? string.Join(" ", ys) : Convert.ToString(y, CultureInfo.InvariantCulture) ?? "";

@@ -39,14 +39,14 @@ public sealed class TrainingRun
     public Task<TrainingProgress> GetProgressAsync(TimeSpan timeout) => Learner.Ask<TrainingProgress>(GetProgress.Instance, timeout);
 }
 
-/// <summary>Entry points that start A2C training inside an actor system the caller owns.</summary>
+/// <summary>Entry points that start training (A2C or PPO, as <see cref="TrainingOptions.Algorithm"/> says) inside an actor system the caller owns.</summary>
 public static class Training
 {
     private static int runCounter;
 
     /// <summary>
     /// Validates the options (every problem at once, before any actor starts), then starts a learner and
-    /// <see cref="A2COptions.Workers"/> workers under one supervisor in <paramref name="system"/>.
+    /// <see cref="AlgorithmOptions.Workers"/> workers under one supervisor in <paramref name="system"/>.
     /// </summary>
     /// <param name="system">Any actor system; Advantage's HOCON defaults are added behind its configuration.</param>
     /// <param name="options">What to train and when to stop.</param>

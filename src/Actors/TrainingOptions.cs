@@ -4,13 +4,17 @@ using Advantage.Learning;
 namespace Advantage.Actors;
 
 /// <summary>
-/// What to train and when to stop, around the algorithm's <see cref="A2COptions"/>. Immutable; F#
-/// callers change it with the <c>WithX</c> methods.
+/// What to train and when to stop, around the algorithm's options (<see cref="A2COptions"/> or <see cref="PpoOptions"/>:
+/// the concrete type of <see cref="Algorithm"/> chooses the algorithm). Immutable; F# callers change it with the <c>WithX</c> methods.
 /// </summary>
 public sealed record TrainingOptions
 {
-    /// <summary>The algorithm's hyperparameters. Default: <see cref="A2COptions"/> defaults.</summary>
-    public A2COptions Algorithm { get; init; } = new();
+    /// <summary>
+    /// The algorithm and its hyperparameters: <see cref="A2COptions"/> trains A2C, <see cref="PpoOptions"/> trains PPO
+    /// (<see cref="Learners.Create"/> maps one to the other). Everything the actors read (workers, environments, rollout
+    /// length, seed) is on the shared <see cref="AlgorithmOptions"/>. Default: <see cref="A2COptions"/> defaults.
+    /// </summary>
+    public AlgorithmOptions Algorithm { get; init; } = new A2COptions();
 
     /// <summary>Environment id, looked up in <see cref="Environments"/>. Default "CartPole-v1".</summary>
     public string EnvironmentId { get; init; } = "CartPole-v1";
@@ -80,7 +84,7 @@ public sealed record TrainingOptions
     public TrainingOptions WithTensorBoardDirectory(string? value) => this with { TensorBoardDirectory = value };
 
     /// <summary>Returns a copy with <see cref="Algorithm"/> changed.</summary>
-    public TrainingOptions WithAlgorithm(A2COptions value) => this with { Algorithm = value };
+    public TrainingOptions WithAlgorithm(AlgorithmOptions value) => this with { Algorithm = value };
 
     /// <summary>Returns a copy with <see cref="EnvironmentId"/> changed.</summary>
     public TrainingOptions WithEnvironmentId(string value) => this with { EnvironmentId = value };
@@ -121,7 +125,9 @@ public sealed record TrainingOptions
         if (CheckpointInterval < 0 || CheckpointInterval > 1_000_000_000) problems.Add($"{nameof(CheckpointInterval)} = {CheckpointInterval} is outside [0, 1000000000].");
         if (ResumeFrom is { } resume)
         {
-            if (!resume.CanResume)
+            if (Algorithm is not null && LearnerState.AlgorithmMismatch(resume, Algorithm) is { } mismatch)
+                problems.Add($"{nameof(ResumeFrom)}: {mismatch}");
+            else if (!resume.CanResume)
                 problems.Add($"{nameof(ResumeFrom)} is a bare model (no optimizer state, counters or options); only a training checkpoint can be resumed.");
             else if (Algorithm is not null && (resume.Options!.Optimizer != Algorithm.Optimizer || !resume.Options.HiddenSizes.SequenceEqual(Algorithm.HiddenSizes ?? [])))
                 problems.Add($"{nameof(ResumeFrom)} was trained with optimizer {resume.Options.Optimizer} and hidden sizes [{string.Join(", ", resume.Options.HiddenSizes)}]; a resumed run must keep both (other options may change, but only identical options continue exactly).");

@@ -49,7 +49,7 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
 /// </para>
 /// <para>
 /// One exception: reward scaling's return statistics live in the worker and are not checkpointed, so a resumed
-/// run with <see cref="A2COptions.NormalizeRewards"/> starts them afresh and continues close to, not exactly
+/// run with <see cref="AlgorithmOptions.NormalizeRewards"/> starts them afresh and continues close to, not exactly
 /// like, the uninterrupted run. Observation statistics live in the learner and are checkpointed.
 /// </para>
 /// </remarks>

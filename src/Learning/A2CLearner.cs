@@ -12,7 +12,7 @@ namespace Advantage.Learning;
 /// take one clipped optimizer step. Reads top to bottom like CleanRL's single file, but owns no actors,
 /// so it can be tested and embedded without Akka.
 /// </summary>
-public sealed class A2CLearner : IDisposable
+public sealed class A2CLearner : IPolicyLearner
 {
     private readonly A2COptions options;
     private readonly ActorCriticNetwork network;
@@ -27,26 +27,15 @@ public sealed class A2CLearner : IDisposable
     private readonly Scalar entropyCoefficient;
     private readonly Scalar normalizeEpsilon = 1e-8.ToScalar();
 
-    // Reused host buffers sized exactly to the batch (torch copies whole arrays); sizes are stable from round
-    // to round, so steady state allocates only tensors.
-    private float[] observations = [];
-    private float[] actions = [];
-    private float[] rewards = [];
-    private bool[] terminated = [];
-    private bool[] truncated = [];
-    private float[] values = [];
-    private float[] bootstrap = [];
-    private float[] finalValues = [];
-    private float[] advantages = [];
-    private float[] returns = [];
-    private int[] finalIndex = [];
+    private readonly RoundBatch batch = new();
 
     /// <summary>Creates the network (seeded) and optimizer.</summary>
     public A2CLearner(A2COptions options, NetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(spec);
-        this.options = options.Validate();
+        options.Validate();
+        this.options = options;
         Spec = spec;
         device = torch.device(options.Device);
         network = ActorCriticNetwork.CreateSeeded(spec, options.Seed);
@@ -68,6 +57,8 @@ public sealed class A2CLearner : IDisposable
 
     /// <summary>The validated options this learner was built with.</summary>
     public A2COptions Options => options;
+
+    AlgorithmOptions IPolicyLearner.Options => options;
 
     /// <summary>The trained network; read it for checkpoints or evaluation.</summary>
     public ActorCriticNetwork Network => network;
@@ -92,63 +83,24 @@ public sealed class A2CLearner : IDisposable
     /// <summary>The optimizer, exposed for checkpoints of its state.</summary>
     public optim.Optimizer Optimizer => optimizer;
 
+    /// <inheritdoc />
+    public byte[] SaveOptimizerState() => LearnerState.SaveOptimizer(optimizer);
+
+    /// <inheritdoc />
+    public void LoadOptimizerState(byte[] state) => LearnerState.LoadOptimizer(optimizer, options.Optimizer.ToString(), state);
+
     /// <summary>
     /// One A2C update from one round's rollouts. Columns are laid out in the order given (the learner
     /// actor sorts by worker id, which keeps a seeded run reproducible). Every rollout must have the same T.
     /// </summary>
     public UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
     {
-        ArgumentNullException.ThrowIfNull(rollouts);
-        if (rollouts.Count == 0) throw new ArgumentException("At least one rollout is needed.", nameof(rollouts));
-        int steps = rollouts[0].Steps;
-        int envs = 0;
-        int finals = 0;
-        foreach (var r in rollouts)
-        {
-            string? problem = r.Problem(steps, Spec.ObservationSize, Spec.ActionWidth);
-            if (problem is not null) throw new ArgumentException($"Rollout of worker {r.WorkerId}: {problem}", nameof(rollouts));
-            envs += r.Environments;
-            finals += r.FinalObservationIndices.Length;
-        }
+        batch.Fill(rollouts, Spec);
         int obsSize = Spec.ObservationSize;
         int width = Spec.ActionWidth;
-        int tn = steps * envs;
-        int rows = (steps + 1) * envs + finals;
-        Ensure(ref observations, rows * obsSize);
-        Ensure(ref actions, tn * width);
-        Ensure(ref rewards, tn);
-        Ensure(ref terminated, tn);
-        Ensure(ref truncated, tn);
-        EnsureAtLeast(ref values, (steps + 1) * envs + finals);
-        Ensure(ref bootstrap, envs);
-        Ensure(ref finalValues, tn);
-        Ensure(ref advantages, tn);
-        Ensure(ref returns, tn);
-        EnsureAtLeast(ref finalIndex, finals);
-
-        // Batch column-wise: worker w's environments become columns [offset, offset + K_w).
-        int column = 0, finalRow = 0;
-        foreach (var r in rollouts)
-        {
-            int k = r.Environments;
-            for (int t = 0; t <= steps; t++)
-                r.Observations.AsSpan(t * k * obsSize, k * obsSize).CopyTo(observations.AsSpan((t * envs + column) * obsSize));
-            for (int t = 0; t < steps; t++)
-            {
-                r.Actions.AsSpan(t * k * width, k * width).CopyTo(actions.AsSpan((t * envs + column) * width));
-                r.Rewards.AsSpan(t * k, k).CopyTo(rewards.AsSpan(t * envs + column));
-                r.Terminated.AsSpan(t * k, k).CopyTo(terminated.AsSpan(t * envs + column));
-                r.Truncated.AsSpan(t * k, k).CopyTo(truncated.AsSpan(t * envs + column));
-            }
-            for (int f = 0; f < r.FinalObservationIndices.Length; f++)
-            {
-                int index = r.FinalObservationIndices[f];
-                finalIndex[finalRow] = index / k * envs + column + index % k;
-                r.FinalObservations.AsSpan(f * obsSize, obsSize).CopyTo(observations.AsSpan(((steps + 1) * envs + finalRow) * obsSize));
-                finalRow++;
-            }
-            column += k;
-        }
+        int tn = batch.Transitions;
+        int rows = batch.Rows;
+        float[] observations = batch.Observations;
 
         if (observationStatistics is not null)
         {
@@ -164,47 +116,17 @@ public sealed class A2CLearner : IDisposable
         var allValues = network.Value(features);
 
         // Values feed the targets without gradient, on the host, through the one Returns implementation.
-        using (var host = allValues.detach().cpu())
-            TensorMemory.Floats(host).CopyTo(values);
-        values.AsSpan(steps * envs, envs).CopyTo(bootstrap);
-        for (int f = 0; f < finals; f++) finalValues[finalIndex[f]] = values[(steps + 1) * envs + f];
-        var v = values.AsSpan(0, tn);
-        if (options.Estimator == AdvantageEstimator.Gae)
-        {
-            Returns.Gae(rewards.AsSpan(0, tn), v, bootstrap.AsSpan(0, envs), terminated.AsSpan(0, tn), truncated.AsSpan(0, tn),
-                finalValues.AsSpan(0, tn), steps, envs, options.Gamma, options.GaeLambda, advantages.AsSpan(0, tn), returns.AsSpan(0, tn));
-        }
-        else
-        {
-            Returns.NStep(rewards.AsSpan(0, tn), v, bootstrap.AsSpan(0, envs), terminated.AsSpan(0, tn), truncated.AsSpan(0, tn),
-                finalValues.AsSpan(0, tn), steps, envs, options.Gamma, returns.AsSpan(0, tn));
-            for (int i = 0; i < tn; i++) advantages[i] = returns[i] - values[i];
-        }
-        double explainedVariance = ExplainedVariance(returns.AsSpan(0, tn), v);
+        double explainedVariance = batch.Estimate(allValues, options);
 
         var policyOut = network.Policy(features.narrow(0, 0, tn));
         var value = allValues.narrow(0, 0, tn);
-        var adv = torch.tensor(advantages, [tn]).to(device);
+        var adv = torch.tensor(batch.Advantages, [tn]).to(device);
         if (options.NormalizeAdvantages && tn > 1)
             adv = (adv - adv.mean()) / adv.std().add_(normalizeEpsilon);
-        var ret = torch.tensor(returns, [tn]).to(device);
-        var act = torch.tensor(actions, [tn * width]).to(device);
+        var ret = torch.tensor(batch.Returns, [tn]).to(device);
+        var act = torch.tensor(batch.Actions, [tn * width]).to(device);
 
-        Tensor logProb, entropy;
-        if (!Spec.Continuous)
-        {
-            var logits = nn.functional.log_softmax(policyOut, 1);
-            logProb = logits.gather(1, act.to(ScalarType.Int64).unsqueeze(1)).squeeze(1);
-            entropy = -(logits.exp() * logits).sum(1);
-        }
-        else
-        {
-            var logStd = network.LogStd()!;
-            var a = act.view(tn, width);
-            var z = (a - policyOut) * torch.exp(-logStd);
-            logProb = (-0.5 * z.pow(2) - logStd - 0.5 * Math.Log(2 * Math.PI)).sum(1);
-            entropy = (0.5 + 0.5 * Math.Log(2 * Math.PI) + logStd).sum().expand(tn);
-        }
+        var (logProb, entropy) = RoundBatch.LogProbAndEntropy(network, Spec, policyOut, act, tn);
 
         var policyLoss = -(adv * logProb).mean();
         var valueLoss = (ret - value).square().mean();
@@ -217,38 +139,6 @@ public sealed class A2CLearner : IDisposable
         optimizer.step();
 
         return new UpdateMetrics(policyLoss.item<float>(), valueLoss.item<float>(), entropyMean.item<float>(), gradNorm, explainedVariance, tn);
-    }
-
-    private static double ExplainedVariance(ReadOnlySpan<float> targets, ReadOnlySpan<float> predictions)
-    {
-        double meanY = 0, meanD = 0;
-        for (int i = 0; i < targets.Length; i++) { meanY += targets[i]; meanD += targets[i] - predictions[i]; }
-        meanY /= targets.Length;
-        meanD /= targets.Length;
-        double varY = 0, varD = 0;
-        for (int i = 0; i < targets.Length; i++)
-        {
-            double y = targets[i] - meanY;
-            double d = targets[i] - predictions[i] - meanD;
-            varY += y * y;
-            varD += d * d;
-        }
-        return varY == 0 ? double.NaN : 1.0 - varD / varY;
-    }
-
-    /// <summary>Exact size, for buffers handed whole to torch.</summary>
-    private static void Ensure<T>(ref T[] buffer, int length)
-    {
-        if (buffer.Length != length) buffer = new T[length];
-    }
-
-    /// <summary>
-    /// At least this size, for host-only buffers whose length follows the number of truncations in a round:
-    /// growing only keeps a varying count from reallocating them every round.
-    /// </summary>
-    private static void EnsureAtLeast<T>(ref T[] buffer, int length)
-    {
-        if (buffer.Length < length) buffer = new T[length];
     }
 
     /// <inheritdoc />

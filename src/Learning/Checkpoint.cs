@@ -20,8 +20,8 @@ public sealed record CheckpointProgress(long Version, long Steps, long Episodes,
 /// checkpoint; a corrupt, truncated or foreign file is refused with a clear error instead of loading garbage.
 /// </summary>
 /// <remarks>
-/// Format 1 (parameters and metadata only, no checksum) is still read, so models saved before format 2
-/// keep loading for evaluation; they cannot resume training exactly (no optimizer state or counters).
+/// Format 3 adds the <c>algorithm</c> that trained the parameters ("a2c", "ppo"), in the header and as the options'
+/// discriminator, so a run refuses to continue another algorithm's optimizer state. Older formats are refused.
 /// F# callers: construct with the three positional values and add the optional parts with the <c>WithX</c> methods.
 /// </remarks>
 /// <param name="Spec">Network sizes.</param>
@@ -32,7 +32,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
     private static readonly byte[] Magic = "ADVCKPT\0"u8.ToArray();
 
     /// <summary>The format version this code writes and reads.</summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     /// <summary>The optimizer's serialized state (TorchSharp's <c>save_state_dict</c> bytes); null when not kept.</summary>
     public byte[]? OptimizerState { get; init; }
@@ -43,8 +43,20 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
     /// <summary>Counters and the return window; null for a bare model.</summary>
     public CheckpointProgress? Progress { get; init; }
 
-    /// <summary>The algorithm's options the run used; null for a bare model.</summary>
-    public A2COptions? Options { get; init; }
+    /// <summary>The algorithm's options the run used (their concrete type names the algorithm); null for a bare model.</summary>
+    public AlgorithmOptions? Options { get; init; }
+
+    /// <summary>
+    /// The algorithm that trained the parameters ("a2c", "ppo"): <see cref="Options"/>' when they are kept, else the
+    /// header's; null when unknown. Resuming refuses a checkpoint of another algorithm.
+    /// </summary>
+    public string? Algorithm
+    {
+        get => Options?.Algorithm ?? algorithm;
+        init => algorithm = value;
+    }
+
+    private readonly string? algorithm;
 
     /// <summary>The environment id the run trained on; null when unknown.</summary>
     public string? EnvironmentId { get; init; }
@@ -62,7 +74,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
     public Checkpoint WithProgress(CheckpointProgress? value) => this with { Progress = value };
 
     /// <summary>Returns a copy with <see cref="Options"/> changed.</summary>
-    public Checkpoint WithOptions(A2COptions? value) => this with { Options = value };
+    public Checkpoint WithOptions(AlgorithmOptions? value) => this with { Options = value };
 
     /// <summary>Returns a copy with <see cref="EnvironmentId"/> changed.</summary>
     public Checkpoint WithEnvironmentId(string? value) => this with { EnvironmentId = value };
@@ -76,7 +88,8 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
         public BodyKind Body { get; init; } = BodyKind.FullyConnected;
         public int[]? ObservationShape { get; init; }
         public CheckpointProgress? Progress { get; init; }
-        public A2COptions? Options { get; init; }
+        public string? Algorithm { get; init; }
+        public AlgorithmOptions? Options { get; init; }
         public string? EnvironmentId { get; init; }
         public Statistics? ObservationStatistics { get; init; }
     }
@@ -95,6 +108,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             Body = Spec.Body,
             ObservationShape = Spec.ObservationShape?.ToArray(),
             Progress = Progress is null ? null : Progress with { RecentReturns = Progress.RecentReturns.ToArray() },
+            Algorithm = Algorithm,
             Options = Options,
             EnvironmentId = EnvironmentId,
             ObservationStatistics = stats is null ? null : new Statistics(stats.Mean, stats.Var, stats.Count),
@@ -157,16 +171,19 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             for (int i = 0; i < values.Length; i++) values[i] = reader.ReadSingle();
             byte[]? optimizer = header.OptimizerBytes >= 0 ? reader.ReadBytes(header.OptimizerBytes) : null;
             var stats = header.ObservationStatistics;
+            if (header.Options is not null && header.Algorithm is not null && header.Algorithm != header.Options.Algorithm)
+                throw new InvalidDataException($"'{path}' names algorithm '{header.Algorithm}' but holds {header.Options.Algorithm} options.");
             return new Checkpoint(spec, values, header.Metadata)
             {
                 OptimizerState = optimizer,
                 Progress = header.Progress,
+                Algorithm = header.Algorithm,
                 Options = header.Options,
                 EnvironmentId = header.EnvironmentId,
                 ObservationStatistics = stats is null ? null : new NormalizerState(stats.Mean, stats.Var, stats.Count),
             };
         }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException)
+        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or NotSupportedException)
         {
             throw new InvalidDataException($"'{path}' is corrupt: {e.Message}", e);
         }

@@ -3,7 +3,7 @@ using Akka.Actor;
 
 namespace Advantage.Actors.Tests;
 
-/// <summary>A cluster-hosted learner's checkpoint: the same format 2 as last.ckpt, and an exact continuation.</summary>
+/// <summary>A cluster-hosted learner's checkpoint: the same format 3 as last.ckpt, and an exact continuation.</summary>
 public sealed class HostedCheckpointTests : ActorTestKit
 {
     private readonly string folder = Directory.CreateTempSubdirectory("advantage-hosted-").FullName;
@@ -41,7 +41,7 @@ public sealed class HostedCheckpointTests : ActorTestKit
     }
 
     [Fact]
-    public async Task The_hosted_checkpoint_is_a_complete_format_2_checkpoint_with_no_side_file()
+    public async Task The_hosted_checkpoint_is_a_complete_format_3_checkpoint_with_no_side_file()
     {
         string path = PathOf("learner.ckpt");
         var (learner, completion) = StartHosted(path);

@@ -10,7 +10,7 @@ public class LearnerActorTests : ActorTestKit
     {
         var o = options ?? Fixtures.Training;
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var algorithm = new A2CLearner(o.Algorithm, Fixtures.Spec);
+        var algorithm = Learners.Create(o.Algorithm, Fixtures.Spec);
         AdvantageConfig.Install(Sys);
         var learner = Sys.ActorOf(LearnerActor.Props(o, algorithm, null, completion));
         return (learner, completion.Task);

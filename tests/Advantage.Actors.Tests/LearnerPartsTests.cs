@@ -108,10 +108,10 @@ public sealed class LearnerPartsTests : ActorTestKit
 /// <summary>An exception anywhere in the learner ends the run as failed, with the cause on the completion, never a restart.</summary>
 public sealed class LearnerFailureTests : ActorTestKit
 {
-    private (IActorRef Learner, Task<TrainingResult> Completion, A2CLearner Algorithm) Start(TrainingOptions options, Action<TrainingProgress>? onProgress = null)
+    private (IActorRef Learner, Task<TrainingResult> Completion, IPolicyLearner Algorithm) Start(TrainingOptions options, Action<TrainingProgress>? onProgress = null)
     {
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var algorithm = new A2CLearner(options.Algorithm, Fixtures.Spec);
+        var algorithm = Learners.Create(options.Algorithm, Fixtures.Spec);
         AdvantageConfig.Install(Sys);
         var learner = Sys.ActorOf(LearnerActor.Props(options, algorithm, onProgress, completion));
         return (learner, completion.Task, algorithm);

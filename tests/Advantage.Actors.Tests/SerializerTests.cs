@@ -16,7 +16,7 @@ public class SerializerTests : TestKit
 
     private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
 
-    private static readonly string[] AllManifests = ["RW1", "P1", "RC1", "WR1", "ST1", "GP1", "TP1", "JR2", "RJ3"];
+    private static readonly string[] AllManifests = ["RW1", "P1", "RC1", "WR1", "ST1", "GP1", "TP2", "JR2", "RJ3"];
 
     public static TheoryData<string> Manifests => new(AllManifests);
 
@@ -28,7 +28,10 @@ public class SerializerTests : TestKit
         "WR1" => new WorkerRestarted(7, "boom: the environment failed ü"),
         "ST1" => StopTraining.Instance,
         "GP1" => GetProgress.Instance,
-        "TP1" => new TrainingProgress(1000, 1.5, 650.25, 12, 21.5, 9, 2, 1, 3, new UpdateMetrics(0.1, 0.2, 0.69, 1.5, 0.33, 80)),
+        "TP2" => new TrainingProgress(1000, 1.5, 650.25, 12, 21.5, 9, 2, 1, 3, new UpdateMetrics(0.1, 0.2, 0.69, 1.5, 0.33, 80)
+        {
+            Extra = new Dictionary<string, double> { ["approx_kl"] = 0.012, ["clip_fraction"] = 0.25 },
+        }),
         "JR2" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2),
         "RJ3" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]),
             [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null)]),

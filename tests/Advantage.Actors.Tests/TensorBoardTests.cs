@@ -75,4 +75,33 @@ public class TensorBoardTests : ActorTestKit
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_PPO_run_writes_its_own_scalars_under_losses_and_its_options_in_the_table()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "advantage-tb-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = new TrainingOptions()
+                .WithAlgorithm(new PpoOptions { Workers = 1, EnvironmentsPerWorker = 4, RolloutLength = 8, HiddenSizes = [8], Seed = 2, Epochs = 3 })
+                .WithMaxSteps(2000)
+                .WithTensorBoardDirectory(dir);
+            var result = await Training.RunAsync(Sys, options).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(StopReason.StepBudgetExhausted, result.Reason);
+
+            var events = ReadEvents(Assert.Single(Directory.GetFiles(dir, "events.out.tfevents.*")));
+            var tags = events.Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value.Select(v => v.Tag)).ToHashSet();
+            foreach (var tag in new[] { "losses/approx_kl", "losses/clip_fraction", "losses/epochs", "losses/initial_ratio_error", "losses/policy" })
+                Assert.Contains(tag, tags);
+            string text = string.Concat(events.Where(e => e.Summary is not null).SelectMany(e => e.Summary.Value)
+                .Where(v => v.Tag.StartsWith("hyperparameters", StringComparison.Ordinal)).Select(v => v.Tensor?.StringVal.FirstOrDefault()?.ToStringUtf8() ?? ""));
+            Assert.Contains("|algorithm|ppo|", text);
+            Assert.Contains("|epochs|3|", text);
+            Assert.Contains("|clip_range|0.2|", text);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
 }

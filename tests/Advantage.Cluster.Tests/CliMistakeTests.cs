@@ -36,6 +36,41 @@ public sealed class CliMistakeTests : IDisposable
         Assert.False(Directory.Exists(output), "Nothing is created for a refused run.");
     }
 
+    [Theory]
+    [InlineData(new[] { "--algo", "sarsa" }, "--algo sarsa is not one of a2c, ppo")]
+    [InlineData(new[] { "--clip-range", "0.3" }, "--clip-range applies to --algo ppo only; this run trains a2c")]
+    [InlineData(new[] { "--algo", "ppo", "--epochs", "0" }, "--epochs: Algorithm.Epochs = 0 is outside [1, 1000]")]
+    [InlineData(new[] { "--algo", "ppo", "--minibatches", "100000" }, "--minibatches: Algorithm.Minibatches = 100000 is outside [1, 65536]")]
+    public async Task A_bad_algorithm_option_is_refused_with_the_flag_named(string[] flags, string expected)
+    {
+        string output = Path.Combine(folder, "run");
+        var (code, text) = await TrainCli.Run([.. flags, "--output", output], Limit);
+        AssertRefused(code, text, expected);
+        Assert.False(Directory.Exists(output), "Nothing is created for a refused run.");
+    }
+
+    [Fact]
+    public async Task Algo_ppo_binds_the_PPO_preset_and_its_checkpoint_resumes_only_as_PPO()
+    {
+        string ppo = Path.Combine(folder, "ppo");
+        var (code, text) = await TrainCli.Run(["--algo", "ppo", "--epochs", "2", "--max-steps", "1000", "--quiet", "--output", ppo], Limit);
+        Assert.True(code == 0, text);
+        var saved = Checkpoint.Load(Path.Combine(ppo, "last.ckpt"));
+        Assert.Equal("ppo", saved.Algorithm);
+        var options = Assert.IsType<PpoOptions>(saved.Options);
+        Assert.Equal((2, 4, 32, 1, 2, 1e-3), (options.Workers, options.EnvironmentsPerWorker, options.RolloutLength, options.Minibatches, options.Epochs, options.LearningRate));
+        Assert.Equal("ppo", Checkpoint.Load(Path.Combine(ppo, "model.ckpt")).Algorithm);
+        using (var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(ppo, "summary.json"))))
+            Assert.Equal("ppo", summary.RootElement.GetProperty("algorithm").GetString());
+
+        (code, text) = await TrainCli.Run(["--resume", Path.Combine(ppo, "last.ckpt"), "--algo", "a2c", "--output", Path.Combine(folder, "a2c")], Limit);
+        AssertRefused(code, text, "--algo a2c contradicts --resume, which was trained with ppo");
+
+        (code, text) = await TrainCli.Run(["--resume", Path.Combine(ppo, "last.ckpt"), "--epochs", "3", "--max-steps", "2000", "--quiet", "--output", ppo], Limit);
+        Assert.True(code == 0, text);
+        Assert.Contains("Resumed run changes Epochs 2 -> 3", text);
+    }
+
     [Fact]
     public async Task Output_paths_that_cannot_hold_a_run_are_refused()
     {

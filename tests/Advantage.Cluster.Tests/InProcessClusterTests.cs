@@ -98,6 +98,27 @@ public class InProcessClusterTests
     }
 
     [Fact]
+    public async Task A_PPO_learner_node_trains_worker_nodes_through_the_same_seam()
+    {
+        var options = new TrainingOptions()
+            .WithAlgorithm(new PpoOptions().WithHiddenSizes([16]).WithWorkers(1).WithEnvironmentsPerWorker(4).WithRolloutLength(8).WithEpochs(2).WithMinibatches(2).WithSeed(3))
+            .WithMaxSteps(1_000_000_000);
+        int port = Ports.Free();
+        var progress = new ProgressLog();
+        using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
+        var run = ClusterLearner.Start(system, options, null, progress.Add);
+        using var cancel = new CancellationTokenSource();
+        var worker = ClusterWorker.RunAsync(WorkerFor(port), null, cancel.Token);
+        var trained = await progress.WaitFor(p => p.Workers == 1 && p.Version >= 5, TimeSpan.FromSeconds(90), "the worker node to train with PPO");
+        Assert.Equal(0, trained.RejectedRollouts);
+        Assert.Equal(0.0, trained.LastUpdate!.Extra["initial_ratio_error"]);
+        run.Stop();
+        var result = await run.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(StopReason.Stopped, result.Reason);
+        await Stop(cancel, worker);
+    }
+
+    [Fact]
     public async Task Nodes_train_over_TLS_with_a_self_signed_certificate()
     {
         using var files = new TestCertificates();

@@ -14,7 +14,7 @@ public sealed record ClusterLearnerOptions
     /// The learner's own checkpoint file: read at start when it exists, and written atomically with the run's
     /// checkpoint cadence (<see cref="TrainingOptions.CheckpointInterval"/> updates) and at the end, so a learner
     /// process that was killed and started again with the same options resumes where it was (parameters, optimizer
-    /// state, observation statistics, version, steps, episodes and the return window). It is the same format-2
+    /// state, observation statistics, version, steps, episodes and the return window). It is the same format-3
     /// <see cref="Learning.Checkpoint"/> as <c>last.ckpt</c>. Null: a restarted learner starts afresh. Default null.
     /// </summary>
     public string? CheckpointPath { get; init; }
@@ -58,7 +58,7 @@ public static class ClusterLearner
 
     /// <summary>
     /// Starts the learner of a cluster run in <paramref name="system"/> (made by <see cref="CreateSystem"/>).
-    /// No workers start here: <see cref="A2COptions.Workers"/> is ignored, workers come from worker nodes.
+    /// No workers start here: <see cref="AlgorithmOptions.Workers"/> is ignored, workers come from worker nodes.
     /// A run continues from <see cref="TrainingOptions.ResumeFrom"/> (for instance an in-process run's <c>last.ckpt</c>)
     /// unless <see cref="ClusterLearnerOptions.CheckpointPath"/> already holds a checkpoint: that one is this run's
     /// own and newer, so it wins.
@@ -103,7 +103,7 @@ internal sealed class LearnerEndpoint : ReceiveActor
     // (its first answer was lost) gets the same ones; a node that leaves the cluster gives its ids back.
     private readonly Dictionary<string, int[]> assigned = new(StringComparer.Ordinal);
 
-    public LearnerEndpoint(TrainingOptions options, NetworkSpec spec, A2CLearner algorithm, LearnerHosting hosting, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
+    public LearnerEndpoint(TrainingOptions options, NetworkSpec spec, IPolicyLearner algorithm, LearnerHosting hosting, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
     {
         learner = Context.ActorOf(LearnerActor.HostedProps(options, algorithm, onProgress, completion, hosting), "learner");
         Context.Watch(learner);

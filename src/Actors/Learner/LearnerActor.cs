@@ -5,8 +5,8 @@ using Akka.Event;
 namespace Advantage.Actors;
 
 /// <summary>
-/// Runs synchronous A2C rounds keyed by parameter version: waits for one rollout of the current version
-/// from every live worker, orders them by worker id, updates once, and sends version v+1 to every worker.
+/// Runs synchronous rounds keyed by parameter version: waits for one rollout of the current version
+/// from every live worker, orders them by worker id, updates once (through <see cref="IPolicyLearner"/>, whichever algorithm it is), and sends version v+1 to every worker.
 /// Watches its workers, so a worker that dies shrinks the round instead of stalling it. Rollouts that are
 /// stale, duplicated, from strangers, malformed or non-finite are counted and dropped, never applied.
 /// </summary>
@@ -33,7 +33,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
 
     private readonly TrainingOptions options;
     private readonly LearnerHosting hosting;
-    private readonly A2CLearner algorithm;
+    private readonly IPolicyLearner algorithm;
     private readonly Action<TrainingProgress>? onProgress;
     private readonly TaskCompletionSource<TrainingResult> completion;
     private readonly ILoggingAdapter log = Context.GetLogger();
@@ -80,12 +80,12 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private double bestEvaluation = double.NaN;
 
     /// <summary>Creates the learner; prefer <see cref="Props"/>.</summary>
-    public LearnerActor(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
+    public LearnerActor(TrainingOptions options, IPolicyLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
         : this(options, algorithm, onProgress, completion, null)
     {
     }
 
-    internal LearnerActor(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion, LearnerHosting? hosting)
+    internal LearnerActor(TrainingOptions options, IPolicyLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion, LearnerHosting? hosting)
     {
         this.options = options;
         this.algorithm = algorithm;
@@ -127,10 +127,10 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props on the compute dispatcher. The learner owns (and disposes) <paramref name="algorithm"/>.</summary>
-    public static Props Props(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion) =>
+    public static Props Props(TrainingOptions options, IPolicyLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion) =>
         Akka.Actor.Props.Create(() => new LearnerActor(options, algorithm, onProgress, completion)).WithDispatcher(AdvantageConfig.ComputeDispatcher);
 
-    internal static Props HostedProps(TrainingOptions options, A2CLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion, LearnerHosting hosting) =>
+    internal static Props HostedProps(TrainingOptions options, IPolicyLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion, LearnerHosting hosting) =>
         Akka.Actor.Props.CreateBy(new HostedProducer(() => new LearnerActor(options, algorithm, onProgress, completion, hosting))).WithDispatcher(AdvantageConfig.ComputeDispatcher);
 
     /// <summary>Creates the learner through its internal constructor, which Akka's reflection-based Props cannot reach.</summary>
@@ -377,7 +377,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         ["written_utc"] = DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
     })
     {
-        OptimizerState = LearnerState.SaveOptimizer(algorithm),
+        OptimizerState = algorithm.SaveOptimizerState(),
         Progress = new CheckpointProgress(at, steps, returns.Episodes, returns.Recent()),
         Options = options.Algorithm,
         EnvironmentId = options.EnvironmentId,

@@ -17,15 +17,15 @@ internal sealed record LearnerHosting(string Run, bool Cluster, string? Checkpoi
 
 /// <summary>
 /// Builds a run's algorithm, continued from where the run stood: a cluster learner's own checkpoint file when it
-/// exists (it is this run's and newer), else <see cref="TrainingOptions.ResumeFrom"/>. Both are format-2 training
+/// exists (it is this run's and newer), else <see cref="TrainingOptions.ResumeFrom"/>. Both are format-3 training
 /// checkpoints; anything else is refused with the path and the reason before an actor starts.
 /// </summary>
 internal static class LearnerCheckpoint
 {
     /// <exception cref="InvalidDataException">The checkpoint file is corrupt, of another network, or a bare model; names the path.</exception>
-    public static (A2CLearner Algorithm, CheckpointProgress? Resumed) CreateLearner(TrainingOptions options, Learning.Networks.NetworkSpec spec, string? checkpointPath)
+    public static (IPolicyLearner Algorithm, CheckpointProgress? Resumed) CreateLearner(TrainingOptions options, Learning.Networks.NetworkSpec spec, string? checkpointPath)
     {
-        var algorithm = new A2CLearner(options.Algorithm, spec);
+        var algorithm = Learners.Create(options.Algorithm, spec);
         try
         {
             if (checkpointPath is not null && File.Exists(checkpointPath)) return (algorithm, Load(checkpointPath, algorithm));
@@ -43,13 +43,15 @@ internal static class LearnerCheckpoint
         }
     }
 
-    private static CheckpointProgress Load(string path, A2CLearner algorithm)
+    private static CheckpointProgress Load(string path, IPolicyLearner algorithm)
     {
         var saved = Checkpoint.Load(path);
         if (!saved.Spec.Equals(algorithm.Spec) || saved.Parameters.Length != algorithm.Parameters.Count)
             throw new InvalidDataException($"Checkpoint '{path}' holds another network ({saved.Spec.ObservationSize} observations, hidden [{string.Join(", ", saved.Spec.HiddenSizes)}], {saved.Spec.ActionSize} actions); this run trains {algorithm.Spec.ObservationSize}, [{string.Join(", ", algorithm.Spec.HiddenSizes)}], {algorithm.Spec.ActionSize}.");
         if (!saved.CanResume)
             throw new InvalidDataException($"Checkpoint '{path}' is a bare model (no optimizer state, counters or options); a learner can only resume from a training checkpoint.");
+        if (LearnerState.AlgorithmMismatch(saved, algorithm.Options) is { } mismatch)
+            throw new InvalidDataException($"Checkpoint '{path}': {mismatch}");
         LearnerState.Restore(algorithm, saved);
         return saved.Progress!;
     }

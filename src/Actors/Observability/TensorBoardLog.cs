@@ -9,7 +9,8 @@ namespace Advantage.Actors;
 /// Writes a run's events as TensorBoard scalars with CleanRL's namespaced tags (<c>charts/episodic_return</c>,
 /// <c>charts/episodic_length</c>, <c>charts/steps_per_second</c>, <c>charts/explained_variance</c>,
 /// <c>losses/policy</c>, <c>losses/value</c>, <c>losses/entropy</c>, <c>losses/grad_norm</c>,
-/// <c>eval/mean_return</c>, <c>eval/std_return</c>), each against environment steps, and the full
+/// <c>eval/mean_return</c>, <c>eval/std_return</c>, and an algorithm's own scalars from <see cref="UpdateMetrics.Extra"/> as
+/// <c>losses/&lt;name&gt;</c>, e.g. PPO's <c>losses/approx_kl</c> and <c>losses/clip_fraction</c>), each against environment steps, and the full
 /// hyperparameter table as text at the start, through TorchSharp's <c>SummaryWriter</c>.
 /// </summary>
 /// <remarks>
@@ -49,8 +50,9 @@ public sealed class TensorBoardLog
         ArgumentNullException.ThrowIfNull(options);
         var a = options.Algorithm;
         string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        return new Dictionary<string, string>
+        var table = new Dictionary<string, string>
         {
+            ["algorithm"] = a.Algorithm,
             ["env_id"] = options.EnvironmentId,
             ["gamma"] = F(a.Gamma),
             ["estimator"] = a.Estimator.ToString(),
@@ -80,6 +82,15 @@ public sealed class TensorBoardLog
             ["evaluation"] = options.Evaluation is { } e ? $"every {e.EveryUpdates} updates, {e.Episodes} episodes" : "none",
             ["resumed_from_version"] = options.ResumeFrom?.Progress?.Version.ToString(CultureInfo.InvariantCulture) ?? "none",
         };
+        if (a is PpoOptions ppo)
+        {
+            table["clip_range"] = F(ppo.ClipRange);
+            table["epochs"] = ppo.Epochs.ToString(CultureInfo.InvariantCulture);
+            table["minibatches"] = ppo.Minibatches.ToString(CultureInfo.InvariantCulture);
+            table["target_kl"] = ppo.TargetKl is double kl ? F(kl) : "none";
+            table["clip_range_value"] = ppo.ClipRangeValue is double cv ? F(cv) : "none";
+        }
+        return table;
     }
 
     /// <summary>Writes the scalars an event carries; events without scalars are ignored.</summary>
@@ -100,6 +111,7 @@ public sealed class TensorBoardLog
                 Scalar("losses/entropy", u.Metrics.Entropy, u.Steps);
                 Scalar("losses/grad_norm", u.Metrics.GradNorm, u.Steps);
                 Scalar("charts/explained_variance", u.Metrics.ExplainedVariance, u.Steps);
+                foreach (var (name, value) in u.Metrics.Extra) Scalar($"losses/{name}", value, u.Steps);
                 Scalar("charts/steps_per_second", u.StepsPerSecond, u.Steps);
                 break;
             case EvaluationFinished v:

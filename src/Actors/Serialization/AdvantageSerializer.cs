@@ -31,7 +31,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
 
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
     internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P1", RolloutManifest = "RC1",
-        WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP1",
+        WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP2",
         JoinRunManifest = "JR2", RunJoinedManifest = "RJ3";
 
     private static readonly Dictionary<string, byte> Tags = new()
@@ -146,6 +146,13 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                     w.Double(u.GradNorm);
                     w.Double(u.ExplainedVariance);
                     w.Int(u.BatchSize);
+                    // An algorithm's own scalars as name/value pairs: a new algorithm adds names, not a wire format.
+                    w.Int(u.Extra.Count);
+                    foreach (var (name, value) in u.Extra)
+                    {
+                        w.String(name);
+                        w.Double(value);
+                    }
                 }
                 break;
             case JoinRun m:
@@ -208,7 +215,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 StopManifest => StopTraining.Instance,
                 GetProgressManifest => GetProgress.Instance,
                 ProgressManifest => new TrainingProgress(r.Long(), r.Double(), r.Double(), r.Long(), r.Double(), r.Long(), r.Int(), r.Long(), r.Long(),
-                    r.Bool() ? new UpdateMetrics(r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Int()) : null),
+                    r.Bool() ? ReadUpdateMetrics(ref r) : null),
                 JoinRunManifest => new JoinRun(r.String(), r.Int()),
                 RunJoinedManifest => ReadRunJoined(ref r),
                 _ => throw r.Fail("no reader"),
@@ -248,6 +255,21 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
             workers[i] = new WorkerPlan(id, seed, rolloutLength, environments, reseed, scaling);
         }
         return new RunJoined(learner, environmentId, spec, workers);
+    }
+
+    private static UpdateMetrics ReadUpdateMetrics(ref WireReader r)
+    {
+        var metrics = new UpdateMetrics(r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Int());
+        int count = r.Int();
+        // Each pair takes at least 12 bytes (an empty name's length and the value): a count beyond what is left is a lie.
+        if (count < 0 || count > r.Remaining / 12) throw r.Fail($"extra metric count {count} does not fit the {r.Remaining} bytes left");
+        var extra = new Dictionary<string, double>(count, StringComparer.Ordinal);
+        for (int i = 0; i < count; i++)
+        {
+            string name = r.String();
+            if (!extra.TryAdd(name, r.Double())) throw r.Fail($"extra metric '{name}' appears twice");
+        }
+        return metrics with { Extra = extra };
     }
 
     /// <summary>

@@ -1,0 +1,139 @@
+using System.Text.Json.Serialization;
+using Advantage.Learning.Networks;
+
+namespace Advantage.Learning;
+
+/// <summary>
+/// The hyperparameters every actor-critic algorithm of this library shares: how experience is collected (workers,
+/// environments, rollout length, seed), how advantages are estimated, the network, the optimizer and the
+/// losses' common coefficients. One base record is what lets <c>TrainingOptions.Algorithm</c> be a single field
+/// that both names the algorithm (by its concrete type: <see cref="A2COptions"/>, <see cref="PpoOptions"/>) and
+/// carries everything the actors need (workers, rollout length, seed) without knowing which algorithm runs.
+/// </summary>
+/// <remarks>
+/// The concrete records are sealed and carry their own <c>WithX</c> methods, so F# chains keep the concrete type;
+/// <see cref="Learners.Create"/> turns a concrete record into its learner. Checkpoints store the concrete record
+/// with an <c>algorithm</c> discriminator ("a2c", "ppo").
+/// </remarks>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "algorithm", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
+[JsonDerivedType(typeof(A2COptions), A2COptions.AlgorithmName)]
+[JsonDerivedType(typeof(PpoOptions), PpoOptions.AlgorithmName)]
+public abstract record AlgorithmOptions
+{
+    /// <summary>Only this assembly's sealed records derive from it: a learner exists for each of them.</summary>
+    private protected AlgorithmOptions()
+    {
+    }
+
+    /// <summary>The algorithm's short name ("a2c", "ppo"): the checkpoint's <c>algorithm</c> field and <c>--algo</c>'s value.</summary>
+    [JsonIgnore]
+    public abstract string Algorithm { get; }
+
+    /// <summary>Discount factor in [0, 1]. Default 0.99.</summary>
+    public double Gamma { get; init; } = 0.99;
+
+    /// <summary>Advantage estimator. Default <see cref="AdvantageEstimator.NStep"/>.</summary>
+    public AdvantageEstimator Estimator { get; init; } = AdvantageEstimator.NStep;
+
+    /// <summary>GAE lambda in [0, 1], used when <see cref="Estimator"/> is GAE. Default 0.95.</summary>
+    public double GaeLambda { get; init; } = 0.95;
+
+    /// <summary>Steps each environment takes per rollout (T), in [1, 10000]. Default 5.</summary>
+    public int RolloutLength { get; init; } = 5;
+
+    /// <summary>Optimizer learning rate in (0, 1]. Default 7e-4.</summary>
+    public double LearningRate { get; init; } = 7e-4;
+
+    /// <summary>Weight of the entropy bonus in [0, 1]. Default 0.0 (CartPole needs none).</summary>
+    public double EntropyCoefficient { get; init; } = 0.0;
+
+    /// <summary>Weight of the value loss in [0, 100]. Default 0.5.</summary>
+    public double ValueCoefficient { get; init; } = 0.5;
+
+    /// <summary>Global gradient-norm clip in (0, 1e6]. Default 0.5.</summary>
+    public double MaxGradNorm { get; init; } = 0.5;
+
+    /// <summary>Normalise advantages per batch (mean 0, std 1). Default false.</summary>
+    public bool NormalizeAdvantages { get; init; }
+
+    /// <summary>Optimizer. Default RMSprop.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.RmsProp;
+
+    /// <summary>RMSprop smoothing constant in (0, 1). Default 0.99.</summary>
+    public double RmsPropAlpha { get; init; } = 0.99;
+
+    /// <summary>Optimizer epsilon in (0, 1). Default 1e-5.</summary>
+    public double OptimizerEpsilon { get; init; } = 1e-5;
+
+    /// <summary>Hidden layer widths of the fully connected body, each in [1, 65536]. Default 64, 64.</summary>
+    public IReadOnlyList<int> HiddenSizes { get; init; } = [64, 64];
+
+    /// <summary>The network trunk. Default fully connected; convolutional bodies need [C, H, W] observations.</summary>
+    public BodyKind Body { get; init; } = BodyKind.FullyConnected;
+
+    /// <summary>Initial log standard deviation of a Gaussian policy (Box actions), in [-5, 2]. Default 0.</summary>
+    public double InitialLogStd { get; init; }
+
+    /// <summary>
+    /// Normalise observations with running mean and variance (clip 10, epsilon 1e-8). The statistics are
+    /// learned by the learner from every batch and travel to workers with the parameters. Default false.
+    /// </summary>
+    public bool NormalizeObservations { get; init; }
+
+    /// <summary>
+    /// Scale rewards by the running standard deviation of each environment's discounted return (as
+    /// Gymnasium's NormalizeReward). Scaled on the worker, per environment; episode returns are reported unscaled. Default false.
+    /// </summary>
+    public bool NormalizeRewards { get; init; }
+
+    /// <summary>Worker actors, in [1, 1024]. Default 2.</summary>
+    public int Workers { get; init; } = 2;
+
+    /// <summary>Environments each worker steps together, in [1, 4096]. Default 8.</summary>
+    public int EnvironmentsPerWorker { get; init; } = 8;
+
+    /// <summary>Seed from which every worker, environment and initial weight derives. Default 1.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Torch device for the learner ("cpu", "cuda", "cuda:0"). Default "cpu".</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>
+    /// Every problem with these options, one message per bad field naming the field, its value and the
+    /// allowed range. Empty when the options are valid.
+    /// </summary>
+    public virtual IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        Check.Range(problems, nameof(Gamma), Gamma, 0, 1, minInclusive: true, maxInclusive: true);
+        Check.Range(problems, nameof(GaeLambda), GaeLambda, 0, 1, minInclusive: true, maxInclusive: true);
+        Check.IntRange(problems, nameof(RolloutLength), RolloutLength, 1, 10_000);
+        Check.Range(problems, nameof(LearningRate), LearningRate, 0, 1, minInclusive: false, maxInclusive: true);
+        Check.Range(problems, nameof(EntropyCoefficient), EntropyCoefficient, 0, 1, minInclusive: true, maxInclusive: true);
+        Check.Range(problems, nameof(ValueCoefficient), ValueCoefficient, 0, 100, minInclusive: true, maxInclusive: true);
+        Check.Range(problems, nameof(MaxGradNorm), MaxGradNorm, 0, 1e6, minInclusive: false, maxInclusive: true);
+        Check.Range(problems, nameof(RmsPropAlpha), RmsPropAlpha, 0, 1, minInclusive: false, maxInclusive: false);
+        Check.Range(problems, nameof(OptimizerEpsilon), OptimizerEpsilon, 0, 1, minInclusive: false, maxInclusive: false);
+        if (!Enum.IsDefined(Estimator)) problems.Add($"{nameof(Estimator)} = {Estimator} is not one of NStep, Gae.");
+        if (!Enum.IsDefined(Optimizer)) problems.Add($"{nameof(Optimizer)} = {Optimizer} is not one of RmsProp, Adam.");
+        if (HiddenSizes is null || HiddenSizes.Count == 0)
+            problems.Add($"{nameof(HiddenSizes)} must list at least one layer width, each in [1, 65536].");
+        else if (HiddenSizes.Any(h => h < 1 || h > 65_536))
+            problems.Add($"{nameof(HiddenSizes)} = [{string.Join(", ", HiddenSizes)}] has a width outside [1, 65536].");
+        if (!Enum.IsDefined(Body)) problems.Add($"{nameof(Body)} = {Body} is not one of FullyConnected, MinAtarConv, NatureConv.");
+        Check.Range(problems, nameof(InitialLogStd), InitialLogStd, -5, 2, minInclusive: true, maxInclusive: true);
+        Check.IntRange(problems, nameof(Workers), Workers, 1, 1024);
+        Check.IntRange(problems, nameof(EnvironmentsPerWorker), EnvironmentsPerWorker, 1, 4096);
+        if (string.IsNullOrWhiteSpace(Device) || !(Device == "cpu" || Device.StartsWith("cuda", StringComparison.Ordinal) || Device == "mps"))
+            problems.Add($"{nameof(Device)} = '{Device}' must be 'cpu', 'cuda', 'cuda:N' or 'mps'.");
+        return problems;
+    }
+
+    /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>
+    public AlgorithmOptions Validate()
+    {
+        var problems = Problems();
+        if (problems.Count > 0) throw new OptionsValidationException(GetType().Name, problems);
+        return this;
+    }
+}

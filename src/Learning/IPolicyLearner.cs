@@ -1,0 +1,76 @@
+using Advantage.Environments;
+using Advantage.Learning.Networks;
+
+namespace Advantage.Learning;
+
+/// <summary>
+/// The seam between the actors and an algorithm: what the learner actor, checkpoints and the cluster learner need
+/// from an update rule, and nothing about which rule it is. One round's rollouts go in, fresh parameters (and the
+/// observation statistics workers normalise with) come out; optimizer state travels as bytes so a checkpoint can
+/// continue any algorithm exactly. Make one with <see cref="Learners.Create"/>.
+/// </summary>
+public interface IPolicyLearner : IDisposable
+{
+    /// <summary>The validated options this learner was built with; their concrete type names the algorithm.</summary>
+    AlgorithmOptions Options { get; }
+
+    /// <summary>The network sizes.</summary>
+    NetworkSpec Spec { get; }
+
+    /// <summary>The parameter layout and flat read/write access; what workers receive after each update.</summary>
+    ParameterVector Parameters { get; }
+
+    /// <summary>
+    /// The observation statistics workers normalise with, or null when observation normalisation is off. Read it
+    /// after an update and send it with those parameters: the next update assumes the workers used exactly this.
+    /// </summary>
+    NormalizerState? ObservationStatistics { get; }
+
+    /// <summary>Replaces the observation statistics (resuming from a checkpoint).</summary>
+    /// <exception cref="InvalidOperationException">Observation normalisation is off.</exception>
+    void RestoreObservationStatistics(NormalizerState state);
+
+    /// <summary>
+    /// One update from one round's rollouts, all collected with the current parameters. Columns are laid out in
+    /// the order given (the learner actor sorts by worker id, which keeps a seeded run reproducible). Every rollout
+    /// must have the same T.
+    /// </summary>
+    UpdateMetrics Update(IReadOnlyList<Rollout> batch);
+
+    /// <summary>The optimizer's running state as bytes (TorchSharp's <c>save_state_dict</c> format).</summary>
+    byte[] SaveOptimizerState();
+
+    /// <summary>Replaces the optimizer's state with bytes from <see cref="SaveOptimizerState"/> of a learner with the same options and spec.</summary>
+    /// <exception cref="InvalidDataException">The bytes do not fit this learner's optimizer.</exception>
+    void LoadOptimizerState(byte[] state);
+}
+
+/// <summary>The one factory from an algorithm's options to its learner, so callers never name the algorithm.</summary>
+public static class Learners
+{
+    /// <summary>Validates <paramref name="options"/> and creates the learner its concrete type names, with a seeded network.</summary>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    public static IPolicyLearner Create(AlgorithmOptions options, NetworkSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(spec);
+        return options switch
+        {
+            A2COptions a2c => new A2CLearner(a2c, spec),
+            PpoOptions ppo => new PpoLearner(ppo, spec),
+            _ => throw new ArgumentException($"No learner for {options.GetType().Name}.", nameof(options)),
+        };
+    }
+
+    /// <summary>The names <c>--algo</c> and a checkpoint's <c>algorithm</c> field take.</summary>
+    public static IReadOnlyList<string> Names { get; } = [A2COptions.AlgorithmName, PpoOptions.AlgorithmName];
+
+    /// <summary>The options an algorithm starts from on an environment: its measured preset, or its defaults.</summary>
+    /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/>.</exception>
+    public static AlgorithmOptions Preset(string algorithm, string environmentId) => algorithm switch
+    {
+        A2COptions.AlgorithmName => A2CPresets.For(environmentId),
+        PpoOptions.AlgorithmName => PpoPresets.For(environmentId),
+        _ => throw new ArgumentException($"Unknown algorithm '{algorithm}'; known: {string.Join(", ", Names)}.", nameof(algorithm)),
+    };
+}

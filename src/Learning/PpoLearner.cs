@@ -1,0 +1,297 @@
+using Advantage.Environments;
+using Advantage.Learning.Networks;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Advantage.Learning;
+
+/// <summary>
+/// The PPO update (Schulman et al. 2017, clipped surrogate) on one round's batch: advantages by the one
+/// <see cref="Returns"/> implementation from the collecting network's values, then <see cref="PpoOptions.Epochs"/>
+/// passes over seeded shuffles of the batch in <see cref="PpoOptions.Minibatches"/> minibatches, each one clipped
+/// optimizer step on min(r A, clip(r, 1 - c, 1 + c) A), the (optionally clipped) value error and the entropy bonus;
+/// an optional approximate-KL limit ends the update early.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Workers send no log-probabilities: the learner holds exactly the parameters they acted with, so it recomputes
+/// pi_old itself, on the observations normalised with the statistics snapshot sent with those parameters (not with
+/// statistics updated by this batch, as A2C does). pi_old is computed on the first epoch's own minibatches, so the first
+/// minibatch step sees a ratio of exactly 1 (reported as <c>initial_ratio_error</c>, which is 0 unless learner and workers disagree).
+/// </para>
+/// <para>
+/// The shuffles derive from <see cref="AlgorithmOptions.Seed"/> and the batch's parameter version alone, so a seeded run
+/// and a run resumed from its checkpoint take the same minibatches.
+/// </para>
+/// </remarks>
+public sealed class PpoLearner : IPolicyLearner
+{
+    private readonly PpoOptions options;
+    private readonly ActorCriticNetwork network;
+    private readonly optim.Optimizer optimizer;
+    private readonly Parameter[] trainable;
+    private readonly Device device;
+    private readonly RunningMeanStd? observationStatistics;
+    private readonly RoundBatch batch = new();
+
+    // Native scalars made once (see A2CLearner: a double in a tensor expression becomes a finalizer-freed Scalar).
+    private readonly Scalar valueCoefficient;
+    private readonly Scalar entropyCoefficient;
+    private readonly Scalar clipLow;
+    private readonly Scalar clipHigh;
+    private readonly Scalar clipRange;
+    private readonly Scalar? valueClipLow;
+    private readonly Scalar? valueClipHigh;
+    private readonly Scalar one = 1.0.ToScalar();
+    private readonly Scalar normalizeEpsilon = 1e-8.ToScalar();
+    private long[] order = [];
+
+    /// <summary>Creates the network (seeded) and optimizer.</summary>
+    public PpoLearner(PpoOptions options, NetworkSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(spec);
+        options.Validate();
+        this.options = options;
+        Spec = spec;
+        device = torch.device(options.Device);
+        network = ActorCriticNetwork.CreateSeeded(spec, options.Seed);
+        network.to(device);
+        Parameters = new ParameterVector(network);
+        valueCoefficient = options.ValueCoefficient.ToScalar();
+        entropyCoefficient = options.EntropyCoefficient.ToScalar();
+        clipLow = (1 - options.ClipRange).ToScalar();
+        clipHigh = (1 + options.ClipRange).ToScalar();
+        clipRange = options.ClipRange.ToScalar();
+        if (options.ClipRangeValue is double cv)
+        {
+            valueClipLow = (-cv).ToScalar();
+            valueClipHigh = cv.ToScalar();
+        }
+        if (options.NormalizeObservations) observationStatistics = new RunningMeanStd(spec.ObservationSize);
+        trainable = [network.Flat];
+        optimizer = options.Optimizer switch
+        {
+            OptimizerKind.Adam => optim.Adam(trainable, options.LearningRate, eps: options.OptimizerEpsilon),
+            _ => optim.RMSProp(trainable, options.LearningRate, alpha: options.RmsPropAlpha, eps: options.OptimizerEpsilon),
+        };
+    }
+
+    /// <summary>The network sizes.</summary>
+    public NetworkSpec Spec { get; }
+
+    /// <summary>The validated options this learner was built with.</summary>
+    public PpoOptions Options => options;
+
+    AlgorithmOptions IPolicyLearner.Options => options;
+
+    /// <summary>The trained network; read it for checkpoints or evaluation.</summary>
+    public ActorCriticNetwork Network => network;
+
+    /// <inheritdoc />
+    public ParameterVector Parameters { get; }
+
+    /// <inheritdoc />
+    public NormalizerState? ObservationStatistics => observationStatistics?.Snapshot();
+
+    /// <inheritdoc />
+    public void RestoreObservationStatistics(NormalizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (observationStatistics is null) throw new InvalidOperationException("Observation normalisation is off in these options.");
+        observationStatistics.Restore(state);
+    }
+
+    /// <inheritdoc />
+    public byte[] SaveOptimizerState() => LearnerState.SaveOptimizer(optimizer);
+
+    /// <inheritdoc />
+    public void LoadOptimizerState(byte[] state) => LearnerState.LoadOptimizer(optimizer, options.Optimizer.ToString(), state);
+
+    /// <summary>
+    /// One PPO update from one round's rollouts, all collected with the current parameters and observation statistics.
+    /// <see cref="UpdateMetrics.Extra"/> holds <c>approx_kl</c> and <c>clip_fraction</c> (means over the minibatches
+    /// evaluated), <c>epochs</c> (epochs started; fewer than <see cref="PpoOptions.Epochs"/> after a KL stop) and
+    /// <c>initial_ratio_error</c> (max |ratio - 1| before the first step).
+    /// </summary>
+    public UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
+    {
+        batch.Fill(rollouts, Spec);
+        int obsSize = Spec.ObservationSize;
+        int width = Spec.ActionWidth;
+        int tn = batch.Transitions;
+        int rows = batch.Rows;
+        if (tn < options.Minibatches)
+            throw new ArgumentException($"The round holds {tn} transitions, fewer than {options.Minibatches} minibatches.", nameof(rollouts));
+        float[] observations = batch.Observations;
+
+        if (observationStatistics is not null)
+        {
+            // The workers acted on observations normalised with the snapshot sent with these parameters: the losses use
+            // exactly that, and only then does this batch move the statistics (for the next parameters).
+            var actedWith = observationStatistics.Snapshot();
+            observationStatistics.Update(observations.AsSpan(0, tn * obsSize), tn);
+            new ObservationNormalizer(actedWith).Normalize(observations);
+        }
+
+        using var scope = torch.NewDisposeScope();
+        var obs = torch.tensor(observations, [rows, obsSize]).to(device);
+        var act = torch.tensor(batch.Actions, [tn, width]).to(device);
+        var random = new Random(ShuffleSeed(options.Seed, rollouts[0].Version));
+        Ensure(ref order, tn);
+        Shuffle(random, order);
+        int[] sizes = MinibatchSizes(tn, options.Minibatches);
+
+        Tensor oldValues, oldLogProb;
+        double explainedVariance;
+        using (torch.no_grad())
+        {
+            var allValues = network.Value(network.Features(obs));
+            explainedVariance = batch.Estimate(allValues, options);
+            oldValues = allValues.narrow(0, 0, tn);
+            // pi_old on the first epoch's own minibatches: the first step's forward pass is then the same computation.
+            oldLogProb = torch.empty(tn, device: device);
+            var firstOrder = torch.tensor(order, [tn]).to(device);
+            int start = 0;
+            foreach (int size in sizes)
+            {
+                var index = firstOrder.narrow(0, start, size);
+                var (logProb, _) = RoundBatch.LogProbAndEntropy(network, Spec, network.Policy(network.Features(obs.index_select(0, index))),
+                    act.index_select(0, index).view(-1), size);
+                oldLogProb.index_copy_(0, index, logProb);
+                start += size;
+            }
+        }
+        var adv = torch.tensor(batch.Advantages, [tn]).to(device);
+        var ret = torch.tensor(batch.Returns, [tn]).to(device);
+
+        double policySum = 0, valueSum = 0, entropySum = 0, gradSum = 0, klSum = 0, clipSum = 0, initialRatioError = double.NaN;
+        int optimizerSteps = 0, evaluated = 0, epochs = 0;
+        bool stop = false;
+        for (int epoch = 0; epoch < options.Epochs && !stop; epoch++)
+        {
+            if (epoch > 0) Shuffle(random, order);
+            epochs++;
+            using var epochScope = torch.NewDisposeScope();
+            var shuffled = torch.tensor(order, [tn]).to(device);
+            int start = 0;
+            foreach (int size in sizes)
+            {
+                using var step = torch.NewDisposeScope();
+                var index = shuffled.narrow(0, start, size);
+                start += size;
+                var features = network.Features(obs.index_select(0, index));
+                var (logProb, entropy) = RoundBatch.LogProbAndEntropy(network, Spec, network.Policy(features), act.index_select(0, index).view(-1), size);
+                var value = network.Value(features);
+                var logRatio = logProb - oldLogProb.index_select(0, index);
+                var ratio = logRatio.exp();
+                double approxKl, clipFraction;
+                using (torch.no_grad())
+                {
+                    var deviation = ratio - one;
+                    if (evaluated == 0) initialRatioError = deviation.abs().max().item<float>();
+                    // Schulman's k3 estimator of KL(pi_old || pi), as CleanRL and Stable-Baselines3 log it.
+                    approxKl = (deviation - logRatio).mean().item<float>();
+                    clipFraction = deviation.abs().gt(clipRange).to_type(ScalarType.Float32).mean().item<float>();
+                }
+                evaluated++;
+                klSum += approxKl;
+                clipSum += clipFraction;
+                if (options.TargetKl is double targetKl && approxKl > 1.5 * targetKl)
+                {
+                    stop = true;
+                    break;
+                }
+
+                var a = adv.index_select(0, index);
+                if (options.NormalizeAdvantages && size > 1) a = (a - a.mean()) / a.std().add_(normalizeEpsilon);
+                var policyLoss = torch.maximum(-a * ratio, -a * ratio.clamp(clipLow, clipHigh)).mean();
+                var r = ret.index_select(0, index);
+                Tensor valueLoss;
+                if (valueClipLow is not null && valueClipHigh is not null)
+                {
+                    var old = oldValues.index_select(0, index);
+                    var clipped = old + (value - old).clamp(valueClipLow, valueClipHigh);
+                    valueLoss = torch.maximum((value - r).square(), (clipped - r).square()).mean();
+                }
+                else
+                {
+                    valueLoss = (r - value).square().mean();
+                }
+                var entropyMean = entropy.mean();
+                var loss = policyLoss + valueLoss.mul(valueCoefficient) - entropyMean.mul(entropyCoefficient);
+
+                optimizer.zero_grad();
+                loss.backward();
+                gradSum += nn.utils.clip_grad_norm_(trainable, options.MaxGradNorm);
+                optimizer.step();
+                optimizerSteps++;
+                policySum += policyLoss.item<float>();
+                valueSum += valueLoss.item<float>();
+                entropySum += entropyMean.item<float>();
+            }
+        }
+
+        double steps = Math.Max(optimizerSteps, 1);
+        return new UpdateMetrics(policySum / steps, valueSum / steps, entropySum / steps, gradSum / steps, explainedVariance, tn)
+        {
+            Extra = new Dictionary<string, double>
+            {
+                ["approx_kl"] = klSum / Math.Max(evaluated, 1),
+                ["clip_fraction"] = clipSum / Math.Max(evaluated, 1),
+                ["epochs"] = epochs,
+                ["initial_ratio_error"] = initialRatioError,
+            },
+        };
+    }
+
+    /// <summary>Sizes of <paramref name="minibatches"/> minibatches covering <paramref name="count"/> rows, as even as possible (larger first).</summary>
+    private static int[] MinibatchSizes(int count, int minibatches)
+    {
+        var sizes = new int[minibatches];
+        for (int m = 0; m < minibatches; m++) sizes[m] = count / minibatches + (m < count % minibatches ? 1 : 0);
+        return sizes;
+    }
+
+    /// <summary>Fisher-Yates over 0..n-1, from the identity each time so a round's shuffles depend only on the generator.</summary>
+    private static void Shuffle(Random random, long[] values)
+    {
+        for (int i = 0; i < values.Length; i++) values[i] = i;
+        for (int i = values.Length - 1; i > 0; i--)
+        {
+            int j = random.Next(i + 1);
+            (values[i], values[j]) = (values[j], values[i]);
+        }
+    }
+
+    /// <summary>SplitMix64 of the run seed and the batch's parameter version: a stable seed per round, in every process.</summary>
+    private static int ShuffleSeed(int seed, long version)
+    {
+        ulong z = unchecked(((ulong)(uint)seed << 32) ^ (ulong)version) + 0x9E3779B97F4A7C15UL;
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
+    }
+
+    private static void Ensure<T>(ref T[] buffer, int length)
+    {
+        if (buffer.Length != length) buffer = new T[length];
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        network.Dispose();
+        valueCoefficient.Dispose();
+        entropyCoefficient.Dispose();
+        clipLow.Dispose();
+        clipHigh.Dispose();
+        clipRange.Dispose();
+        valueClipLow?.Dispose();
+        valueClipHigh?.Dispose();
+        one.Dispose();
+        normalizeEpsilon.Dispose();
+    }
+}

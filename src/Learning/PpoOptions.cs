@@ -1,0 +1,187 @@
+using Advantage.Learning.Networks;
+
+namespace Advantage.Learning;
+
+/// <summary>
+/// Proximal Policy Optimization (Schulman et al. 2017, clipped surrogate): the shared actor-critic options plus the
+/// few that make an update several epochs of minibatch steps on one round's batch, held close to the policy that
+/// collected it. Defaults follow CleanRL's <c>ppo.py</c> (Adam with eps 1e-5, learning rate 2.5e-4, 128 steps per
+/// rollout, GAE 0.95, entropy 0.01, normalised advantages, clip 0.2, 4 epochs of 4 minibatches); the shared fields'
+/// other defaults are <see cref="AlgorithmOptions"/>'. <see cref="PpoPresets"/> holds measured environment presets.
+/// </summary>
+/// <remarks>F# callers: construct with the defaults (or a preset) and change fields with the <c>WithX</c> methods.</remarks>
+public sealed record PpoOptions : AlgorithmOptions
+{
+    /// <summary>The value of a checkpoint's <c>algorithm</c> field and of <c>--algo</c> for PPO.</summary>
+    public const string AlgorithmName = "ppo";
+
+    /// <summary>Creates PPO's defaults (CleanRL's), which differ from A2C's in the optimizer, rollout length and advantage handling.</summary>
+    public PpoOptions()
+    {
+        Optimizer = OptimizerKind.Adam;
+        LearningRate = 2.5e-4;
+        RolloutLength = 128;
+        Estimator = AdvantageEstimator.Gae;
+        GaeLambda = 0.95;
+        EntropyCoefficient = 0.01;
+        NormalizeAdvantages = true;
+    }
+
+    /// <inheritdoc />
+    public override string Algorithm => AlgorithmName;
+
+    /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any; returns these options, typed as they are.</summary>
+    public new PpoOptions Validate()
+    {
+        base.Validate();
+        return this;
+    }
+
+    /// <summary>
+    /// The surrogate's clip: the probability ratio pi/pi_old counts only within [1 - c, 1 + c], in (0, 10]. Default 0.2.
+    /// Smaller keeps each update closer to the collecting policy.
+    /// </summary>
+    public double ClipRange { get; init; } = 0.2;
+
+    /// <summary>Passes over the round's batch per update, in [1, 1000]. Default 4. More epochs squeeze more from each sample, at the risk of leaving the trust region.</summary>
+    public int Epochs { get; init; } = 4;
+
+    /// <summary>
+    /// Minibatches each epoch splits the shuffled batch into (as evenly as possible), in [1, 65536]; one optimizer step each.
+    /// Default 4. The batch (T x N) must hold at least this many transitions.
+    /// </summary>
+    public int Minibatches { get; init; } = 4;
+
+    /// <summary>
+    /// Stop the update's remaining minibatch steps once the approximate KL divergence from the collecting policy exceeds
+    /// 1.5 x this (Stable-Baselines3's rule), in (0, 10]; null never stops early. Default null.
+    /// </summary>
+    public double? TargetKl { get; init; }
+
+    /// <summary>
+    /// Clip the value prediction to within this of the collecting value before the (max of clipped and unclipped)
+    /// squared error, in (0, 1e6]; null uses the plain squared error. Default null.
+    /// </summary>
+    public double? ClipRangeValue { get; init; }
+
+    /// <summary>Returns a copy with <see cref="ClipRange"/> changed.</summary>
+    public PpoOptions WithClipRange(double value) => this with { ClipRange = value };
+
+    /// <summary>Returns a copy with <see cref="Epochs"/> changed.</summary>
+    public PpoOptions WithEpochs(int value) => this with { Epochs = value };
+
+    /// <summary>Returns a copy with <see cref="Minibatches"/> changed.</summary>
+    public PpoOptions WithMinibatches(int value) => this with { Minibatches = value };
+
+    /// <summary>Returns a copy that stops an update early past 1.5 x <paramref name="value"/> approximate KL.</summary>
+    public PpoOptions WithTargetKl(double value) => this with { TargetKl = value };
+
+    /// <summary>Returns a copy that never stops an update early (F# has no <c>with</c> to set null).</summary>
+    public PpoOptions WithoutTargetKl() => this with { TargetKl = null };
+
+    /// <summary>Returns a copy that clips the value prediction to within <paramref name="value"/> of the collecting value.</summary>
+    public PpoOptions WithClipRangeValue(double value) => this with { ClipRangeValue = value };
+
+    /// <summary>Returns a copy with an unclipped value loss.</summary>
+    public PpoOptions WithoutClipRangeValue() => this with { ClipRangeValue = null };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Gamma"/> changed.</summary>
+    public PpoOptions WithGamma(double value) => this with { Gamma = value };
+
+    /// <summary>Returns a copy with GAE at the given lambda.</summary>
+    public PpoOptions WithGae(double lambda) => this with { Estimator = AdvantageEstimator.Gae, GaeLambda = lambda };
+
+    /// <summary>Returns a copy that uses n-step returns.</summary>
+    public PpoOptions WithNStep() => this with { Estimator = AdvantageEstimator.NStep };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.RolloutLength"/> changed.</summary>
+    public PpoOptions WithRolloutLength(int value) => this with { RolloutLength = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.LearningRate"/> changed.</summary>
+    public PpoOptions WithLearningRate(double value) => this with { LearningRate = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.EntropyCoefficient"/> changed.</summary>
+    public PpoOptions WithEntropyCoefficient(double value) => this with { EntropyCoefficient = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.ValueCoefficient"/> changed.</summary>
+    public PpoOptions WithValueCoefficient(double value) => this with { ValueCoefficient = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.MaxGradNorm"/> changed.</summary>
+    public PpoOptions WithMaxGradNorm(double value) => this with { MaxGradNorm = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeAdvantages"/> changed.</summary>
+    public PpoOptions WithNormalizeAdvantages(bool value) => this with { NormalizeAdvantages = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Optimizer"/> changed.</summary>
+    public PpoOptions WithOptimizer(OptimizerKind value) => this with { Optimizer = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.HiddenSizes"/> changed.</summary>
+    public PpoOptions WithHiddenSizes(IEnumerable<int> value) => this with { HiddenSizes = value.ToArray() };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Body"/> changed.</summary>
+    public PpoOptions WithBody(BodyKind value) => this with { Body = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.InitialLogStd"/> changed.</summary>
+    public PpoOptions WithInitialLogStd(double value) => this with { InitialLogStd = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeObservations"/> changed.</summary>
+    public PpoOptions WithNormalizeObservations(bool value) => this with { NormalizeObservations = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeRewards"/> changed.</summary>
+    public PpoOptions WithNormalizeRewards(bool value) => this with { NormalizeRewards = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Workers"/> changed.</summary>
+    public PpoOptions WithWorkers(int value) => this with { Workers = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.EnvironmentsPerWorker"/> changed.</summary>
+    public PpoOptions WithEnvironmentsPerWorker(int value) => this with { EnvironmentsPerWorker = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Seed"/> changed.</summary>
+    public PpoOptions WithSeed(int value) => this with { Seed = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Device"/> changed.</summary>
+    public PpoOptions WithDevice(string value) => this with { Device = value };
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>(base.Problems());
+        Check.Range(problems, nameof(ClipRange), ClipRange, 0, 10, minInclusive: false, maxInclusive: true);
+        Check.IntRange(problems, nameof(Epochs), Epochs, 1, 1000);
+        Check.IntRange(problems, nameof(Minibatches), Minibatches, 1, 65_536);
+        if (TargetKl is double kl) Check.Range(problems, nameof(TargetKl), kl, 0, 10, minInclusive: false, maxInclusive: true);
+        if (ClipRangeValue is double cv) Check.Range(problems, nameof(ClipRangeValue), cv, 0, 1e6, minInclusive: false, maxInclusive: true);
+        if (Minibatches >= 1 && RolloutLength >= 1 && Workers >= 1 && EnvironmentsPerWorker >= 1
+            && (long)RolloutLength * Workers * EnvironmentsPerWorker < Minibatches)
+            problems.Add($"{nameof(Minibatches)} = {Minibatches} is more than the {(long)RolloutLength * Workers * EnvironmentsPerWorker} transitions of a round (rollout x workers x environments).");
+        return problems;
+    }
+}
+
+/// <summary>
+/// PPO hyperparameters for the built-in environments, in the spirit of rl-baselines3-zoo: a good start that users
+/// override field by field. Environments without an entry get <see cref="PpoOptions"/>' defaults.
+/// </summary>
+public static class PpoPresets
+{
+    private static readonly Dictionary<string, PpoOptions> Tuned = new(StringComparer.OrdinalIgnoreCase)
+    {
+        // rl-baselines3-zoo's ppo.yml CartPole-v1: 8 envs, n_steps 32, batch 256 (one minibatch of the 8 x 32 round),
+        // GAE 0.8, gamma 0.98, 20 epochs, lr 1e-3 and clip 0.2 (the zoo decays both linearly; constant here), no entropy bonus.
+        ["CartPole-v1"] = new PpoOptions
+        {
+            Workers = 2, EnvironmentsPerWorker = 4, RolloutLength = 32, Minibatches = 1, Epochs = 20, Gamma = 0.98, GaeLambda = 0.8,
+            LearningRate = 1e-3, ClipRange = 0.2, EntropyCoefficient = 0.0,
+        },
+    };
+
+    /// <summary>The environment ids that have a preset.</summary>
+    public static IReadOnlyList<string> Environments => Tuned.Keys.ToArray();
+
+    /// <summary>The preset for an environment id, or the plain <see cref="PpoOptions"/> defaults for any other id.</summary>
+    public static PpoOptions For(string environmentId)
+    {
+        ArgumentNullException.ThrowIfNull(environmentId);
+        return Tuned.TryGetValue(environmentId, out var preset) ? preset : new PpoOptions();
+    }
+}
