@@ -16,6 +16,9 @@ public static class ClusterBench
     /// <summary>The run (train's options; one worker actor per worker process), how long to measure, and how often.</summary>
     public sealed record Settings(TrainingOptions Run, TimeSpan Warmup, TimeSpan Window, string Output, int Repeats = 1)
     {
+        /// <summary>Akka HOCON laid over every cluster node (learner and workers): the engine setting under test.</summary>
+        public string Engine { get; init; } = "";
+
         public int Nodes => Run.Algorithm.Workers;
 
         public int EnvironmentsPerWorker => Run.Algorithm.EnvironmentsPerWorker;
@@ -102,14 +105,14 @@ public static class ClusterBench
     {
         int port = Advantage.Samples.Train.Ports.Free();
         var options = Options(settings);
-        using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
+        using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port).WithEngineSettings(settings.Engine), options);
         var children = new List<Process>();
         Side cluster;
         long parameters, rolloutBytes, parameterBytes;
         try
         {
             var run = ClusterLearner.Start(system, options);
-            for (int n = 0; n < settings.Nodes; n++) children.Add(StartWorker(port));
+            for (int n = 0; n < settings.Nodes; n++) children.Add(StartWorker(port, settings.Engine));
             var deadline = Stopwatch.StartNew();
             while (run.GetProgressAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult().Workers < settings.Nodes)
             {
@@ -164,13 +167,13 @@ public static class ClusterBench
         return new Side(mode, Report.Round(steps / seconds, 1), Report.Round((after.Version - before.Version) / seconds, 1), steps, Report.Round(seconds, 3), after.Workers);
     }
 
-    private static Process StartWorker(int port)
+    private static Process StartWorker(int port, string engine)
     {
         var info = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         string self = Environment.ProcessPath!;
         info.FileName = self;
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") info.ArgumentList.Add(typeof(ClusterBench).Assembly.Location);
-        foreach (var a in new[] { "cluster-worker", "--join", $"127.0.0.1:{port}", "--parent", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { "cluster-worker", "--join", $"127.0.0.1:{port}", "--engine", engine, "--parent", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             info.ArgumentList.Add(a);
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
@@ -181,7 +184,7 @@ public static class ClusterBench
     }
 
     /// <summary>The child side: one worker node until the parent process is gone.</summary>
-    public static int Worker(string join, int parent)
+    public static int Worker(string join, string engine, int parent)
     {
         using var stop = new CancellationTokenSource();
         _ = Task.Run(async () =>
@@ -193,7 +196,7 @@ public static class ClusterBench
             }
             stop.Cancel();
         });
-        ClusterWorker.RunAsync(new ClusterWorkerOptions(join), null, stop.Token).GetAwaiter().GetResult();
+        ClusterWorker.RunAsync(new ClusterWorkerOptions(join).WithNode(new ClusterNodeOptions().WithEngineSettings(engine)), null, stop.Token).GetAwaiter().GetResult();
         return 0;
     }
 }

@@ -61,10 +61,11 @@ var clWarmup = new Option<double>("--warmup") { Description = "Seconds discarded
 var clWindow = new Option<double>("--window") { Description = "Seconds measured after the warm-up", DefaultValueFactory = _ => 8.0 };
 var clOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "cluster.json") };
 var clRepeats = new Option<int>("--repeats") { Description = "Interleaved repeats of every mode; each mode reports its median", DefaultValueFactory = _ => 1 };
+var clEngine = new Option<string>("--engine") { Description = "Akka HOCON laid over every cluster node (e.g. 'akka.remote.dot-netty.tcp.server-socket-worker-pool.pool-size-max = 1')", DefaultValueFactory = _ => "" };
 var clFlags = new Advantage.Samples.Train.TrainingFlags();
 var cluster = new Command("cluster", "Env-steps/s of one configuration (train's options) in one process and as a loopback cluster (learner + N worker processes), side by side; bytes per rollout and per parameter broadcast.")
 {
-    clNodes, clWarmup, clWindow, clOut, clRepeats,
+    clNodes, clWarmup, clWindow, clOut, clRepeats, clEngine,
 };
 clFlags.AddTo(cluster);
 cluster.SetAction(parse =>
@@ -73,13 +74,14 @@ cluster.SetAction(parse =>
     if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
     var run = bound.Options with { Algorithm = bound.Options.Algorithm with { Workers = Math.Max(1, parse.GetValue(clNodes)) } };
     return ClusterBench.Run(new ClusterBench.Settings(run, TimeSpan.FromSeconds(parse.GetValue(clWarmup)), TimeSpan.FromSeconds(parse.GetValue(clWindow)),
-        parse.GetValue(clOut)!, Math.Max(1, parse.GetValue(clRepeats))));
+        parse.GetValue(clOut)!, Math.Max(1, parse.GetValue(clRepeats))) { Engine = parse.GetValue(clEngine)! });
 });
 var cwJoin = new Option<string>("--join") { Required = true };
 var cwParent = new Option<int>("--parent") { Required = true };
-var clusterWorker = new Command("cluster-worker", "A worker node of the cluster benchmark (started by it).") { cwJoin, cwParent };
+var cwEngine = new Option<string>("--engine") { DefaultValueFactory = _ => "" };
+var clusterWorker = new Command("cluster-worker", "A worker node of the cluster benchmark (started by it).") { cwJoin, cwParent, cwEngine };
 clusterWorker.Hidden = true;
-clusterWorker.SetAction(parse => ClusterBench.Worker(parse.GetValue(cwJoin)!, parse.GetValue(cwParent)));
+clusterWorker.SetAction(parse => ClusterBench.Worker(parse.GetValue(cwJoin)!, parse.GetValue(cwEngine)!, parse.GetValue(cwParent)));
 
 // ---- remote-rtt: request/response round trip over Akka.Remote on loopback ---------------------------
 var rttRequest = new Option<int>("--bytes") { Description = "Request size in bytes (a parameter broadcast is ~18.7 kB for [64, 64])", DefaultValueFactory = _ => 18_717 };

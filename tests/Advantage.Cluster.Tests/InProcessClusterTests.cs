@@ -63,6 +63,17 @@ public class InProcessClusterTests
     }
 
     [Fact]
+    public void Engine_settings_lie_over_the_nodes_configuration()
+    {
+        var node = new ClusterNodeOptions().WithPort(4053).WithEngineSettings("akka.remote.dot-netty.tcp.server-socket-worker-pool.pool-size-max = 1\nakka.loglevel = ERROR");
+        var config = ClusterConfig.For(node, ClusterConfig.LearnerRole, "127.0.0.1:4053", ClusterConfig.MinimumFrameSize);
+        Assert.Equal(1, config.GetInt("akka.remote.dot-netty.tcp.server-socket-worker-pool.pool-size-max"));
+        Assert.Equal("ERROR", config.GetString("akka.loglevel"));
+        Assert.Equal(4053, config.GetInt("akka.remote.dot-netty.tcp.port"));
+        Assert.Empty(node.Problems());
+    }
+
+    [Fact]
     public void Node_options_name_every_bad_field()
     {
         var error = Assert.Throws<OptionsValidationException>(() => new ClusterWorkerOptions("nohost").WithWorkers(0).WithNode(new ClusterNodeOptions { Port = -1 }).Validate());

@@ -124,7 +124,8 @@ public static class ClusterConfig
             # Compute actors here wait a network round for their next message; blocking beats spinning.
             advantage.compute-dispatcher.type = "Advantage.Actors.BlockingComputeDispatcherConfigurator, Advantage.Actors"
             """;
-        return ConfigurationFactory.ParseString(hocon).WithFallback(AdvantageConfig.Default);
+        var config = ConfigurationFactory.ParseString(hocon).WithFallback(AdvantageConfig.Default);
+        return node.EngineSettings.Length > 0 ? ConfigurationFactory.ParseString(node.EngineSettings).WithFallback(config) : config;
     }
 
     /// <summary>

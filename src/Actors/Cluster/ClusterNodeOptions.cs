@@ -99,6 +99,16 @@ public sealed record ClusterNodeOptions
     /// <summary>Returns a copy with <see cref="FailureDetectionPause"/> changed.</summary>
     public ClusterNodeOptions WithFailureDetectionPause(TimeSpan value) => this with { FailureDetectionPause = value };
 
+    /// <summary>
+    /// Akka HOCON laid over this node's configuration (for instance DotNetty's socket worker pools or the remoting
+    /// dispatcher), so the engine's own settings can be tuned and measured (<c>bench cluster --engine</c>) without
+    /// forking the library. Empty (the default) changes nothing; invalid HOCON is reported by <see cref="Problems"/>.
+    /// </summary>
+    public string EngineSettings { get; init; } = "";
+
+    /// <summary>Returns a copy with <see cref="EngineSettings"/> changed.</summary>
+    public ClusterNodeOptions WithEngineSettings(string value) => this with { EngineSettings = value };
+
     /// <summary>Every problem with these options, one per bad field. Empty when valid.</summary>
     public IReadOnlyList<string> Problems()
     {
@@ -109,6 +119,18 @@ public sealed record ClusterNodeOptions
             problems.Add($"{nameof(SystemName)} = '{SystemName}' must be non-empty ASCII letters, digits, '-' or '_'.");
         if (Tls is not null) problems.AddRange(Tls.Problems().Select(p => $"{nameof(Tls)}.{p}"));
         if (FailureDetectionPause < TimeSpan.FromMilliseconds(500)) problems.Add($"{nameof(FailureDetectionPause)} = {FailureDetectionPause} must be at least 0.5 s.");
+        if (EngineSettings is null) problems.Add($"{nameof(EngineSettings)} must be a string (empty for none).");
+        else if (EngineSettings.Length > 0)
+        {
+            try
+            {
+                Akka.Configuration.ConfigurationFactory.ParseString(EngineSettings);
+            }
+            catch (Exception e) when (e is Akka.Configuration.ConfigurationException or FormatException or ArgumentException)
+            {
+                problems.Add($"{nameof(EngineSettings)} is not valid HOCON: {e.Message}");
+            }
+        }
         return problems;
     }
 
