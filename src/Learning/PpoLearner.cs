@@ -71,11 +71,7 @@ public sealed class PpoLearner : IPolicyLearner
         }
         if (options.NormalizeObservations) observationStatistics = new RunningMeanStd(spec.ObservationSize);
         trainable = [network.Flat];
-        optimizer = options.Optimizer switch
-        {
-            OptimizerKind.Adam => optim.Adam(trainable, options.LearningRate, eps: options.OptimizerEpsilon),
-            _ => optim.RMSProp(trainable, options.LearningRate, alpha: options.RmsPropAlpha, eps: options.OptimizerEpsilon),
-        };
+        optimizer = Optimizers.Create(options, trainable);
     }
 
     /// <summary>The network sizes.</summary>
