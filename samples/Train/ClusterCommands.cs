@@ -221,7 +221,12 @@ internal static class ClusterCommands
             using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; children.Interrupt(); });
             AppDomain.CurrentDomain.ProcessExit += (_, _) => children.Dispose();
             using var listening = new ManualResetEventSlim();
-            var learner = children.Start("learner", learnerArgs, line => { if (line.StartsWith("Learner listening", StringComparison.Ordinal)) listening.Set(); });
+            var learner = children.Start("learner", learnerArgs, line =>
+            {
+                if (line.StartsWith("Learner listening", StringComparison.Ordinal)) listening.Set();
+                // The learner's last line: from here the workers only report their learner going away.
+                if (line.StartsWith("Solved (", StringComparison.Ordinal) || line.StartsWith("Stopped (", StringComparison.Ordinal)) children.SilenceWorkers();
+            });
             // Workers that start before the seed is bound only waste a join attempt or two; wait for it, or for the learner to give up.
             while (!listening.Wait(TimeSpan.FromMilliseconds(200)) && !learner.HasExited) { }
             if (learner.HasExited) return learner.ExitCode;
@@ -232,6 +237,8 @@ internal static class ClusterCommands
                 children.Start($"worker-{n}", args);
             }
             learner.WaitForExit();
+            // The run is over: the workers only have their lost learner left to report (Akka's disassociation traces).
+            children.SilenceWorkers();
             return learner.ExitCode;
         });
         return command;
@@ -243,6 +250,10 @@ internal static class ClusterCommands
         private readonly List<Process> processes = [];
         private readonly Lock gate = new();
         private bool disposed;
+        private volatile bool silent;
+
+        /// <summary>Stops echoing the worker children's output (the run is over; they are being torn down).</summary>
+        public void SilenceWorkers() => silent = true;
 
         public Process Start(string name, IEnumerable<string> args, Action<string>? onLine = null)
         {
@@ -255,10 +266,10 @@ internal static class ClusterCommands
             process.OutputDataReceived += (_, e) =>
             {
                 if (e.Data is null) return;
-                Console.WriteLine($"[{name}] {e.Data}");
+                if (!silent || name == "learner") Console.WriteLine($"[{name}] {e.Data}");
                 onLine?.Invoke(e.Data);
             };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{name}] {e.Data}"); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null && (!silent || name == "learner")) Console.Error.WriteLine($"[{name}] {e.Data}"); };
             lock (gate)
             {
                 ObjectDisposedException.ThrowIf(disposed, this);
