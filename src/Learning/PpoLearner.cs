@@ -25,42 +25,24 @@ namespace Advantage.Learning;
 /// and a run resumed from its checkpoint take the same minibatches.
 /// </para>
 /// </remarks>
-public sealed class PpoLearner : IPolicyLearner
+public sealed class PpoLearner : ActorCriticLearner
 {
     private readonly PpoOptions options;
-    private readonly ActorCriticNetwork network;
-    private readonly optim.Optimizer optimizer;
-    private readonly Parameter[] trainable;
-    private readonly Device device;
-    private readonly RunningMeanStd? observationStatistics;
-    private readonly RoundBatch batch = new();
 
-    // Native scalars made once (see A2CLearner: a double in a tensor expression becomes a finalizer-freed Scalar).
-    private readonly Scalar valueCoefficient;
-    private readonly Scalar entropyCoefficient;
+    // Native scalars made once (see ActorCriticLearner: a double in a tensor expression becomes a finalizer-freed Scalar).
     private readonly Scalar clipLow;
     private readonly Scalar clipHigh;
     private readonly Scalar clipRange;
     private readonly Scalar? valueClipLow;
     private readonly Scalar? valueClipHigh;
     private readonly Scalar one = 1.0.ToScalar();
-    private readonly Scalar normalizeEpsilon = 1e-8.ToScalar();
     private long[] order = [];
 
     /// <summary>Creates the network (seeded) and optimizer.</summary>
     public PpoLearner(PpoOptions options, NetworkSpec spec)
+        : base(options, spec)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(spec);
-        options.Validate();
         this.options = options;
-        Spec = spec;
-        device = torch.device(options.Device);
-        network = ActorCriticNetwork.CreateSeeded(spec, options.Seed);
-        network.to(device);
-        Parameters = new ParameterVector(network);
-        valueCoefficient = options.ValueCoefficient.ToScalar();
-        entropyCoefficient = options.EntropyCoefficient.ToScalar();
         clipLow = (1 - options.ClipRange).ToScalar();
         clipHigh = (1 + options.ClipRange).ToScalar();
         clipRange = options.ClipRange.ToScalar();
@@ -69,41 +51,10 @@ public sealed class PpoLearner : IPolicyLearner
             valueClipLow = (-cv).ToScalar();
             valueClipHigh = cv.ToScalar();
         }
-        if (options.NormalizeObservations) observationStatistics = new RunningMeanStd(spec.ObservationSize);
-        trainable = [network.Flat];
-        optimizer = Optimizers.Create(options, trainable);
     }
-
-    /// <summary>The network sizes.</summary>
-    public NetworkSpec Spec { get; }
 
     /// <summary>The validated options this learner was built with.</summary>
     public PpoOptions Options => options;
-
-    AlgorithmOptions IPolicyLearner.Options => options;
-
-    /// <summary>The trained network; read it for checkpoints or evaluation.</summary>
-    public ActorCriticNetwork Network => network;
-
-    /// <inheritdoc />
-    public ParameterVector Parameters { get; }
-
-    /// <inheritdoc />
-    public NormalizerState? ObservationStatistics => observationStatistics?.Snapshot();
-
-    /// <inheritdoc />
-    public void RestoreObservationStatistics(NormalizerState state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        if (observationStatistics is null) throw new InvalidOperationException("Observation normalisation is off in these options.");
-        observationStatistics.Restore(state);
-    }
-
-    /// <inheritdoc />
-    public byte[] SaveOptimizerState() => LearnerState.SaveOptimizer(optimizer);
-
-    /// <inheritdoc />
-    public void LoadOptimizerState(byte[] state) => LearnerState.LoadOptimizer(optimizer, options.Optimizer.ToString(), state);
 
     /// <summary>
     /// One PPO update from one round's rollouts, all collected with the current parameters and observation statistics.
@@ -111,29 +62,29 @@ public sealed class PpoLearner : IPolicyLearner
     /// evaluated), <c>epochs</c> (epochs started; fewer than <see cref="PpoOptions.Epochs"/> after a KL stop) and
     /// <c>initial_ratio_error</c> (max |ratio - 1| before the first step).
     /// </summary>
-    public UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
+    public override UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
     {
-        batch.Fill(rollouts, Spec);
+        Batch.Fill(rollouts, Spec);
         int obsSize = Spec.ObservationSize;
         int width = Spec.ActionWidth;
-        int tn = batch.Transitions;
-        int rows = batch.Rows;
+        int tn = Batch.Transitions;
+        int rows = Batch.Rows;
         if (tn < options.Minibatches)
             throw new ArgumentException($"The round holds {tn} transitions, fewer than {options.Minibatches} minibatches.", nameof(rollouts));
-        float[] observations = batch.Observations;
+        float[] observations = Batch.Observations;
 
-        if (observationStatistics is not null)
+        if (LiveObservationStatistics is not null)
         {
             // The workers acted on observations normalised with the snapshot sent with these parameters: the losses use
             // exactly that, and only then does this batch move the statistics (for the next parameters).
-            var actedWith = observationStatistics.Snapshot();
-            observationStatistics.Update(observations.AsSpan(0, tn * obsSize), tn);
+            var actedWith = LiveObservationStatistics.Snapshot();
+            LiveObservationStatistics.Update(observations.AsSpan(0, tn * obsSize), tn);
             new ObservationNormalizer(actedWith).Normalize(observations);
         }
 
         using var scope = torch.NewDisposeScope();
-        var obs = torch.tensor(observations, [rows, obsSize]).to(device);
-        var act = torch.tensor(batch.Actions, [tn, width]).to(device);
+        var obs = torch.tensor(observations, [rows, obsSize]).to(TorchDevice);
+        var act = torch.tensor(Batch.Actions, [tn, width]).to(TorchDevice);
         var random = new Random(ShuffleSeed(options.Seed, rollouts[0].Version));
         Ensure(ref order, tn);
         Shuffle(random, order);
@@ -143,24 +94,24 @@ public sealed class PpoLearner : IPolicyLearner
         double explainedVariance;
         using (torch.no_grad())
         {
-            var allValues = network.Value(network.Features(obs));
-            explainedVariance = batch.Estimate(allValues, options);
+            var allValues = Network.Value(Network.Features(obs));
+            explainedVariance = Batch.Estimate(allValues, options);
             oldValues = allValues.narrow(0, 0, tn);
             // pi_old on the first epoch's own minibatches: the first step's forward pass is then the same computation.
-            oldLogProb = torch.empty(tn, device: device);
-            var firstOrder = torch.tensor(order, [tn]).to(device);
+            oldLogProb = torch.empty(tn, device: TorchDevice);
+            var firstOrder = torch.tensor(order, [tn]).to(TorchDevice);
             int start = 0;
             foreach (int size in sizes)
             {
                 var index = firstOrder.narrow(0, start, size);
-                var (logProb, _) = RoundBatch.LogProbAndEntropy(network, Spec, network.Policy(network.Features(obs.index_select(0, index))),
+                var (logProb, _) = RoundBatch.LogProbAndEntropy(Network, Spec, Network.Policy(Network.Features(obs.index_select(0, index))),
                     act.index_select(0, index).view(-1), size);
                 oldLogProb.index_copy_(0, index, logProb);
                 start += size;
             }
         }
-        var adv = torch.tensor(batch.Advantages, [tn]).to(device);
-        var ret = torch.tensor(batch.Returns, [tn]).to(device);
+        var adv = torch.tensor(Batch.Advantages, [tn]).to(TorchDevice);
+        var ret = torch.tensor(Batch.Returns, [tn]).to(TorchDevice);
 
         double policySum = 0, valueSum = 0, entropySum = 0, gradSum = 0, klSum = 0, clipSum = 0, initialRatioError = double.NaN;
         int optimizerSteps = 0, evaluated = 0, epochs = 0;
@@ -170,16 +121,16 @@ public sealed class PpoLearner : IPolicyLearner
             if (epoch > 0) Shuffle(random, order);
             epochs++;
             using var epochScope = torch.NewDisposeScope();
-            var shuffled = torch.tensor(order, [tn]).to(device);
+            var shuffled = torch.tensor(order, [tn]).to(TorchDevice);
             int start = 0;
             foreach (int size in sizes)
             {
                 using var step = torch.NewDisposeScope();
                 var index = shuffled.narrow(0, start, size);
                 start += size;
-                var features = network.Features(obs.index_select(0, index));
-                var (logProb, entropy) = RoundBatch.LogProbAndEntropy(network, Spec, network.Policy(features), act.index_select(0, index).view(-1), size);
-                var value = network.Value(features);
+                var features = Network.Features(obs.index_select(0, index));
+                var (logProb, entropy) = RoundBatch.LogProbAndEntropy(Network, Spec, Network.Policy(features), act.index_select(0, index).view(-1), size);
+                var value = Network.Value(features);
                 var logRatio = logProb - oldLogProb.index_select(0, index);
                 var ratio = logRatio.exp();
                 double approxKl, clipFraction;
@@ -201,7 +152,7 @@ public sealed class PpoLearner : IPolicyLearner
                 }
 
                 var a = adv.index_select(0, index);
-                if (options.NormalizeAdvantages && size > 1) a = (a - a.mean()) / a.std().add_(normalizeEpsilon);
+                if (options.NormalizeAdvantages && size > 1) a = (a - a.mean()) / a.std().add_(NormalizeEpsilon);
                 var policyLoss = torch.maximum(-a * ratio, -a * ratio.clamp(clipLow, clipHigh)).mean();
                 var r = ret.index_select(0, index);
                 Tensor valueLoss;
@@ -216,12 +167,9 @@ public sealed class PpoLearner : IPolicyLearner
                     valueLoss = (r - value).square().mean();
                 }
                 var entropyMean = entropy.mean();
-                var loss = policyLoss + valueLoss.mul(valueCoefficient) - entropyMean.mul(entropyCoefficient);
+                var loss = policyLoss + valueLoss.mul(ValueCoefficient) - entropyMean.mul(EntropyCoefficient);
 
-                optimizer.zero_grad();
-                loss.backward();
-                gradSum += nn.utils.clip_grad_norm_(trainable, options.MaxGradNorm);
-                optimizer.step();
+                gradSum += Step(loss);
                 optimizerSteps++;
                 policySum += policyLoss.item<float>();
                 valueSum += valueLoss.item<float>();
@@ -276,18 +224,17 @@ public sealed class PpoLearner : IPolicyLearner
     }
 
     /// <inheritdoc />
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        optimizer.Dispose();
-        network.Dispose();
-        valueCoefficient.Dispose();
-        entropyCoefficient.Dispose();
-        clipLow.Dispose();
-        clipHigh.Dispose();
-        clipRange.Dispose();
-        valueClipLow?.Dispose();
-        valueClipHigh?.Dispose();
-        one.Dispose();
-        normalizeEpsilon.Dispose();
+        if (disposing)
+        {
+            clipLow.Dispose();
+            clipHigh.Dispose();
+            clipRange.Dispose();
+            valueClipLow?.Dispose();
+            valueClipHigh?.Dispose();
+            one.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }
