@@ -25,43 +25,24 @@ namespace Advantage.Learning;
 /// and a run resumed from its checkpoint take the same minibatches.
 /// </para>
 /// </remarks>
-public sealed class PpoLearner : IPolicyLearner
+public sealed class PpoLearner : ActorCriticLearner
 {
     private readonly PpoOptions options;
-    private readonly ActorCriticNetwork network;
-    private readonly optim.Optimizer optimizer;
-    private readonly Parameter[] trainable;
-    private readonly Device device;
-    private readonly RunningMeanStd? observationStatistics;
-    private readonly RoundBatch batch = new();
 
-    // Native scalars made once (see A2CLearner: a double in a tensor expression becomes a finalizer-freed Scalar).
-    private readonly Scalar valueCoefficient;
-    private readonly Scalar entropyCoefficient;
+    // Native scalars made once (see ActorCriticLearner: a double in a tensor expression becomes a finalizer-freed Scalar).
     private readonly Scalar clipLow;
     private readonly Scalar clipHigh;
     private readonly Scalar clipRange;
     private readonly Scalar? valueClipLow;
     private readonly Scalar? valueClipHigh;
     private readonly Scalar one = 1.0.ToScalar();
-    private readonly Scalar normalizeEpsilon = 1e-8.ToScalar();
-    private readonly Tensor flatGradient;
     private long[] order = [];
 
     /// <summary>Creates the network (seeded) and optimizer.</summary>
     public PpoLearner(PpoOptions options, NetworkSpec spec)
+        : base(options, spec)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(spec);
-        options.Validate();
         this.options = options;
-        Spec = spec;
-        device = torch.device(options.Device);
-        network = ActorCriticNetwork.CreateSeeded(spec, options.Seed);
-        network.to(device);
-        Parameters = new ParameterVector(network);
-        valueCoefficient = options.ValueCoefficient.ToScalar();
-        entropyCoefficient = options.EntropyCoefficient.ToScalar();
         clipLow = (1 - options.ClipRange).ToScalar();
         clipHigh = (1 + options.ClipRange).ToScalar();
         clipRange = options.ClipRange.ToScalar();
@@ -70,43 +51,10 @@ public sealed class PpoLearner : IPolicyLearner
             valueClipLow = (-cv).ToScalar();
             valueClipHigh = cv.ToScalar();
         }
-        if (options.NormalizeObservations) observationStatistics = new RunningMeanStd(spec.ObservationSize);
-        trainable = [network.Flat];
-        optimizer = Optimizers.Create(options, trainable);
-        network.UseTrainingLeaves();
-        flatGradient = network.Flat.grad!;
     }
-
-    /// <summary>The network sizes.</summary>
-    public NetworkSpec Spec { get; }
 
     /// <summary>The validated options this learner was built with.</summary>
     public PpoOptions Options => options;
-
-    AlgorithmOptions IPolicyLearner.Options => options;
-
-    /// <summary>The trained network; read it for checkpoints or evaluation.</summary>
-    public ActorCriticNetwork Network => network;
-
-    /// <inheritdoc />
-    public ParameterVector Parameters { get; }
-
-    /// <inheritdoc />
-    public NormalizerState? ObservationStatistics => observationStatistics?.Snapshot();
-
-    /// <inheritdoc />
-    public void RestoreObservationStatistics(NormalizerState state)
-    {
-        ArgumentNullException.ThrowIfNull(state);
-        if (observationStatistics is null) throw new InvalidOperationException("Observation normalisation is off in these options.");
-        observationStatistics.Restore(state);
-    }
-
-    /// <inheritdoc />
-    public byte[] SaveOptimizerState() => LearnerState.SaveOptimizer(optimizer);
-
-    /// <inheritdoc />
-    public void LoadOptimizerState(byte[] state) => LearnerState.LoadOptimizer(optimizer, options.Optimizer.ToString(), state);
 
     /// <summary>
     /// One PPO update from one round's rollouts, all collected with the current parameters and observation statistics.
@@ -117,29 +65,29 @@ public sealed class PpoLearner : IPolicyLearner
     /// (max |ratio - 1| before the first step). Without an entropy bonus the entropy is not part of the loss and
     /// <see cref="UpdateMetrics.Entropy"/> is the collecting policy's, on the batch.
     /// </summary>
-    public UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
+    public override UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
     {
-        batch.Fill(rollouts, Spec);
+        Batch.Fill(rollouts, Spec);
         int obsSize = Spec.ObservationSize;
         int width = Spec.ActionWidth;
-        int tn = batch.Transitions;
-        int rows = batch.Rows;
+        int tn = Batch.Transitions;
+        int rows = Batch.Rows;
         if (tn < options.Minibatches)
             throw new ArgumentException($"The round holds {tn} transitions, fewer than {options.Minibatches} minibatches.", nameof(rollouts));
-        float[] observations = batch.Observations;
+        float[] observations = Batch.Observations;
 
-        if (observationStatistics is not null)
+        if (LiveObservationStatistics is not null)
         {
             // The workers acted on observations normalised with the snapshot sent with these parameters: the losses use
             // exactly that, and only then does this batch move the statistics (for the next parameters).
-            var actedWith = observationStatistics.Snapshot();
-            observationStatistics.Update(observations.AsSpan(0, tn * obsSize), tn);
+            var actedWith = LiveObservationStatistics.Snapshot();
+            LiveObservationStatistics.Update(observations.AsSpan(0, tn * obsSize), tn);
             new ObservationNormalizer(actedWith).Normalize(observations);
         }
 
         using var scope = torch.NewDisposeScope();
-        var obs = torch.tensor(observations, [rows, obsSize]).to(device);
-        var act = torch.tensor(batch.Actions, [tn, width]).to(device);
+        var obs = torch.tensor(observations, [rows, obsSize]).to(TorchDevice);
+        var act = torch.tensor(Batch.Actions, [tn, width]).to(TorchDevice);
         // Categorical actions as gather indices, made once per update instead of once per step.
         var actions = Spec.Continuous ? act : act.to(ScalarType.Int64);
         int[] sizes = MinibatchSizes(tn, options.Minibatches);
@@ -158,12 +106,12 @@ public sealed class PpoLearner : IPolicyLearner
             // One minibatch: every epoch uses the whole batch, in its own order (a shuffle would change only the summation
             // order of the mean). The first epoch's forward pass over every row gives the values for the targets and, as it
             // precedes any step, pi_old: both detached from the same pass, so the first ratio is exactly 1 by construction.
-            firstFeatures = network.Features(obs);
-            var allValues = network.Value(firstFeatures);
-            explainedVariance = batch.Estimate(allValues, options);
+            firstFeatures = Network.Features(obs);
+            var allValues = Network.Value(firstFeatures);
+            explainedVariance = Batch.Estimate(allValues, options);
             firstValues = allValues.narrow(0, 0, tn);
             oldValues = firstValues.detach();
-            (firstLogProb, firstEntropy) = LogProbAndEntropy(network.Policy(firstFeatures.narrow(0, 0, tn)), actions, tn, options.EntropyCoefficient != 0);
+            (firstLogProb, firstEntropy) = LogProbAndEntropy(Network.Policy(firstFeatures.narrow(0, 0, tn)), actions, tn, options.EntropyCoefficient != 0);
             oldLogProb = firstLogProb.detach();
         }
         else
@@ -173,28 +121,28 @@ public sealed class PpoLearner : IPolicyLearner
             Shuffle(random, order);
             using (torch.no_grad())
             {
-                var allValues = network.Value(network.Features(obs));
-                explainedVariance = batch.Estimate(allValues, options);
+                var allValues = Network.Value(Network.Features(obs));
+                explainedVariance = Batch.Estimate(allValues, options);
                 oldValues = allValues.narrow(0, 0, tn);
                 // pi_old on the first epoch's own minibatches: the first step's forward pass is then the same computation.
-                oldLogProb = torch.empty(tn, device: device);
-                var firstOrder = torch.tensor(order, [tn]).to(device);
+                oldLogProb = torch.empty(tn, device: TorchDevice);
+                var firstOrder = torch.tensor(order, [tn]).to(TorchDevice);
                 int start = 0;
                 foreach (int size in sizes)
                 {
                     var index = firstOrder.narrow(0, start, size);
-                    var (logProb, _) = LogProbAndEntropy(network.Policy(network.Features(obs.index_select(0, index))), actions.index_select(0, index), size);
+                    var (logProb, _) = LogProbAndEntropy(Network.Policy(Network.Features(obs.index_select(0, index))), actions.index_select(0, index), size);
                     oldLogProb.index_copy_(0, index, logProb);
                     start += size;
                 }
             }
         }
-        var adv = torch.tensor(batch.Advantages, [tn]).to(device);
-        var ret = torch.tensor(batch.Returns, [tn]).to(device);
+        var adv = torch.tensor(Batch.Advantages, [tn]).to(TorchDevice);
+        var ret = torch.tensor(Batch.Returns, [tn]).to(TorchDevice);
         // -A, normalised once when every step sees the whole batch (per minibatch otherwise).
         Tensor? negWholeAdvantage = null;
         if (whole)
-            negWholeAdvantage = options.NormalizeAdvantages && tn > 1 ? (adv.mean() - adv) / adv.std().add_(normalizeEpsilon) : -adv;
+            negWholeAdvantage = options.NormalizeAdvantages && tn > 1 ? (adv.mean() - adv) / adv.std().add_(NormalizeEpsilon) : -adv;
         bool useEntropy = options.EntropyCoefficient != 0;
         double entropyReported = double.NaN;
 
@@ -207,7 +155,7 @@ public sealed class PpoLearner : IPolicyLearner
             epochs++;
             bool measure = diagnoseEveryStep || epoch == options.Epochs - 1;
             using var epochScope = torch.NewDisposeScope();
-            var shuffled = whole ? null : torch.tensor(order, [tn]).to(device);
+            var shuffled = whole ? null : torch.tensor(order, [tn]).to(TorchDevice);
             int start = 0;
             foreach (int size in sizes)
             {
@@ -222,9 +170,9 @@ public sealed class PpoLearner : IPolicyLearner
                 }
                 else
                 {
-                    features = network.Features(index is null ? obsBatch : obsBatch.index_select(0, index));
-                    value = network.Value(features);
-                    (logProb, entropy) = LogProbAndEntropy(network.Policy(features), index is null ? actions : actions.index_select(0, index), size, useEntropy);
+                    features = Network.Features(index is null ? obsBatch : obsBatch.index_select(0, index));
+                    value = Network.Value(features);
+                    (logProb, entropy) = LogProbAndEntropy(Network.Policy(features), index is null ? actions : actions.index_select(0, index), size, useEntropy);
                 }
                 var logRatio = logProb - (index is null ? oldLogProb : oldLogProb.index_select(0, index));
                 var ratio = logRatio.exp();
@@ -261,7 +209,7 @@ public sealed class PpoLearner : IPolicyLearner
                 else
                 {
                     var a = adv.index_select(0, index!);
-                    negA = options.NormalizeAdvantages && size > 1 ? (a.mean() - a) / a.std().add_(normalizeEpsilon) : -a;
+                    negA = options.NormalizeAdvantages && size > 1 ? (a.mean() - a) / a.std().add_(NormalizeEpsilon) : -a;
                 }
                 var policyLoss = torch.maximum(negA * ratio, negA * ratio.clamp(clipLow, clipHigh)).mean();
                 var r = index is null ? ret : ret.index_select(0, index);
@@ -276,24 +224,21 @@ public sealed class PpoLearner : IPolicyLearner
                 {
                     valueLoss = (r - value).square().mean();
                 }
-                var loss = policyLoss + valueLoss.mul(valueCoefficient);
+                var loss = policyLoss + valueLoss.mul(ValueCoefficient);
                 Tensor? entropyMean = null;
                 if (useEntropy)
                 {
                     entropyMean = entropy!.mean();
-                    loss = loss - entropyMean.mul(entropyCoefficient);
+                    loss = loss - entropyMean.mul(EntropyCoefficient);
                 }
                 else if (double.IsNaN(entropyReported))
                 {
                     // No entropy term: the policy's entropy on the batch before the update, for the metrics only.
                     using (torch.no_grad())
-                        entropyReported = Entropy(network.Policy(features.detach()), size).mean().item<float>();
+                        entropyReported = Entropy(Network.Policy(features.detach()), size).mean().item<float>();
                 }
 
-                flatGradient.zero_();
-                loss.backward();
-                gradSum += nn.utils.clip_grad_norm_(trainable, options.MaxGradNorm);
-                optimizer.step();
+                gradSum += Step(loss);
                 optimizerSteps++;
                 policySum += policyLoss.item<float>();
                 valueSum += valueLoss.item<float>();
@@ -326,7 +271,7 @@ public sealed class PpoLearner : IPolicyLearner
             var logProb = logits.gather(1, actions).squeeze(1);
             return (logProb, withEntropy ? -(logits.exp() * logits).sum(1) : null);
         }
-        var (lp, entropy) = RoundBatch.LogProbAndEntropy(network, Spec, policyOut, actions, n);
+        var (lp, entropy) = RoundBatch.LogProbAndEntropy(Network, Spec, policyOut, actions, n);
         return (lp, withEntropy ? entropy : null);
     }
 
@@ -338,7 +283,7 @@ public sealed class PpoLearner : IPolicyLearner
             var logits = nn.functional.log_softmax(policyOut, 1);
             return -(logits.exp() * logits).sum(1);
         }
-        var logStd = network.LogStd()!;
+        var logStd = Network.LogStd()!;
         return (0.5 + 0.5 * Math.Log(2 * Math.PI) + logStd).sum().expand(n);
     }
 
@@ -376,19 +321,17 @@ public sealed class PpoLearner : IPolicyLearner
     }
 
     /// <inheritdoc />
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        optimizer.Dispose();
-        flatGradient.Dispose();
-        network.Dispose();
-        valueCoefficient.Dispose();
-        entropyCoefficient.Dispose();
-        clipLow.Dispose();
-        clipHigh.Dispose();
-        clipRange.Dispose();
-        valueClipLow?.Dispose();
-        valueClipHigh?.Dispose();
-        one.Dispose();
-        normalizeEpsilon.Dispose();
+        if (disposing)
+        {
+            clipLow.Dispose();
+            clipHigh.Dispose();
+            clipRange.Dispose();
+            valueClipLow?.Dispose();
+            valueClipHigh?.Dispose();
+            one.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }
