@@ -94,6 +94,45 @@ public abstract class ActorCriticLearner : IPolicyLearner
     /// <inheritdoc />
     public abstract UpdateMetrics Update(IReadOnlyList<Rollout> batch);
 
+    private long progressSteps;
+    private long? stepBudget;
+    private double appliedLearningRate = double.NaN;
+
+    /// <inheritdoc />
+    public void SetTrainingProgress(long steps, long stepBudget)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        ArgumentOutOfRangeException.ThrowIfLessThan(stepBudget, 1);
+        progressSteps = steps;
+        this.stepBudget = stepBudget;
+    }
+
+    /// <summary>
+    /// A scheduled hyperparameter's value now. A non-constant schedule needs the step budget
+    /// (<see cref="SetTrainingProgress"/>); without it the update is refused with the field's name rather than run at a
+    /// value nobody chose.
+    /// </summary>
+    private protected double Scheduled(ScheduleKind kind, double initial, string field)
+    {
+        if (kind == ScheduleKind.Constant) return initial;
+        if (stepBudget is not long budget)
+            throw new InvalidOperationException(
+                $"{field} = {kind} decays over the run's step budget, which this learner was not given: call SetTrainingProgress(steps, stepBudget) before Update (the learner actor does), or use ScheduleKind.Constant.");
+        return Schedules.At(kind, initial, progressSteps, budget);
+    }
+
+    /// <summary>Sets the optimizer's learning rate from <see cref="AlgorithmOptions.LearningRateSchedule"/>; returns it, for the metrics.</summary>
+    private protected double ApplyLearningRate()
+    {
+        double rate = Scheduled(options.LearningRateSchedule, options.LearningRate, nameof(AlgorithmOptions.LearningRateSchedule));
+        if (rate != appliedLearningRate)
+        {
+            foreach (var group in Optimizer.ParamGroups) group.LearningRate = rate;
+            appliedLearningRate = rate;
+        }
+        return rate;
+    }
+
     /// <summary>One optimizer step on <paramref name="loss"/>, with the global gradient norm clipped; returns the norm before clipping.</summary>
     private protected double Step(Tensor loss)
     {

@@ -30,9 +30,6 @@ public sealed class PpoLearner : ActorCriticLearner
     private readonly PpoOptions options;
 
     // Native scalars made once (see ActorCriticLearner: a double in a tensor expression becomes a finalizer-freed Scalar).
-    private readonly Scalar clipLow;
-    private readonly Scalar clipHigh;
-    private readonly Scalar clipRange;
     private readonly Scalar? valueClipLow;
     private readonly Scalar? valueClipHigh;
     private readonly Scalar one = 1.0.ToScalar();
@@ -43,9 +40,6 @@ public sealed class PpoLearner : ActorCriticLearner
         : base(options, spec)
     {
         this.options = options;
-        clipLow = (1 - options.ClipRange).ToScalar();
-        clipHigh = (1 + options.ClipRange).ToScalar();
-        clipRange = options.ClipRange.ToScalar();
         if (options.ClipRangeValue is double cv)
         {
             valueClipLow = (-cv).ToScalar();
@@ -61,12 +55,18 @@ public sealed class PpoLearner : ActorCriticLearner
     /// <see cref="UpdateMetrics.Extra"/> holds <c>approx_kl</c> and <c>clip_fraction</c> (means over the minibatches
     /// evaluated: every one with <see cref="PpoOptions.TargetKl"/>, which needs them, else the last epoch's, as
     /// Stable-Baselines3 reports approx_kl, because measuring costs a fifth of a small network's step), <c>epochs</c>
-    /// (epochs started; fewer than <see cref="PpoOptions.Epochs"/> after a KL stop) and <c>initial_ratio_error</c>
-    /// (max |ratio - 1| before the first step). Without an entropy bonus the entropy is not part of the loss and
-    /// <see cref="UpdateMetrics.Entropy"/> is the collecting policy's, on the batch.
+    /// (epochs started; fewer than <see cref="PpoOptions.Epochs"/> after a KL stop), <c>initial_ratio_error</c>
+    /// (max |ratio - 1| before the first step), <c>learning_rate</c> and <c>clip_range</c> (the scheduled values this
+    /// update used). Without an entropy bonus the entropy is not part of the loss and <see cref="UpdateMetrics.Entropy"/>
+    /// is the collecting policy's, on the batch.
     /// </summary>
     public override UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
     {
+        double learningRate = ApplyLearningRate();
+        double clip = Scheduled(options.ClipRangeSchedule, options.ClipRange, nameof(PpoOptions.ClipRangeSchedule));
+        using var clipLow = (1 - clip).ToScalar();
+        using var clipHigh = (1 + clip).ToScalar();
+        using var clipRange = clip.ToScalar();
         Batch.Fill(rollouts, Spec);
         int obsSize = Spec.ObservationSize;
         int width = Spec.ActionWidth;
@@ -255,6 +255,8 @@ public sealed class PpoLearner : ActorCriticLearner
                 ["clip_fraction"] = clipSum / Math.Max(evaluated, 1),
                 ["epochs"] = epochs,
                 ["initial_ratio_error"] = initialRatioError,
+                ["learning_rate"] = learningRate,
+                ["clip_range"] = clip,
             },
         };
     }
@@ -325,9 +327,6 @@ public sealed class PpoLearner : ActorCriticLearner
     {
         if (disposing)
         {
-            clipLow.Dispose();
-            clipHigh.Dispose();
-            clipRange.Dispose();
             valueClipLow?.Dispose();
             valueClipHigh?.Dispose();
             one.Dispose();

@@ -43,6 +43,13 @@ public sealed record PpoOptions : AlgorithmOptions
     /// </summary>
     public double ClipRange { get; init; } = 0.2;
 
+    /// <summary>
+    /// How <see cref="ClipRange"/> moves over the run: <see cref="ScheduleKind.Constant"/> (default) or
+    /// <see cref="ScheduleKind.Linear"/> to zero at the run's step budget, as the zoo's <c>lin_0.2</c>: late updates stay
+    /// ever closer to the collecting policy.
+    /// </summary>
+    public ScheduleKind ClipRangeSchedule { get; init; } = ScheduleKind.Constant;
+
     /// <summary>Passes over the round's batch per update, in [1, 1000]. Default 4. More epochs squeeze more from each sample, at the risk of leaving the trust region.</summary>
     public int Epochs { get; init; } = 4;
 
@@ -66,6 +73,12 @@ public sealed record PpoOptions : AlgorithmOptions
 
     /// <summary>Returns a copy with <see cref="ClipRange"/> changed.</summary>
     public PpoOptions WithClipRange(double value) => this with { ClipRange = value };
+
+    /// <summary>Returns a copy with <see cref="ClipRangeSchedule"/> changed.</summary>
+    public PpoOptions WithClipRangeSchedule(ScheduleKind value) => this with { ClipRangeSchedule = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.LearningRateSchedule"/> changed.</summary>
+    public PpoOptions WithLearningRateSchedule(ScheduleKind value) => this with { LearningRateSchedule = value };
 
     /// <summary>Returns a copy with <see cref="Epochs"/> changed.</summary>
     public PpoOptions WithEpochs(int value) => this with { Epochs = value };
@@ -147,6 +160,7 @@ public sealed record PpoOptions : AlgorithmOptions
     {
         var problems = new List<string>(base.Problems());
         Check.Range(problems, nameof(ClipRange), ClipRange, 0, 10, minInclusive: false, maxInclusive: true);
+        if (!Enum.IsDefined(ClipRangeSchedule)) problems.Add($"{nameof(ClipRangeSchedule)} = {ClipRangeSchedule} is not one of Constant, Linear.");
         Check.IntRange(problems, nameof(Epochs), Epochs, 1, 1000);
         Check.IntRange(problems, nameof(Minibatches), Minibatches, 1, 65_536);
         if (TargetKl is double kl) Check.Range(problems, nameof(TargetKl), kl, 0, 10, minInclusive: false, maxInclusive: true);

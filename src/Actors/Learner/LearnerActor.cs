@@ -257,6 +257,11 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private void TryCompleteRound()
     {
         if (!started || round.TakeBatch() is not { } batch) return;
+        // Schedules decay over the budget with the steps including this batch (as Stable-Baselines3 counts them); the
+        // counters come back with a checkpoint, so a resumed run continues its schedules where it stopped.
+        long batchSteps = 0;
+        foreach (var r in batch) batchSteps += r.StepCount;
+        algorithm.SetTrainingProgress(steps + batchSteps, options.MaxSteps);
         lastUpdate = algorithm.Update(batch);
         foreach (var r in batch)
         {
