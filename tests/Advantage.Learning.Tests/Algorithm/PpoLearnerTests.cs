@@ -184,6 +184,7 @@ public class PpoLearnerTests
         Assert.Equal(8, cartPole.Workers * cartPole.EnvironmentsPerWorker);
         Assert.Equal((32, 20, 0.8, 0.98, 1e-3, 0.2, OptimizerKind.Adam, AdvantageEstimator.Gae),
             (cartPole.RolloutLength, cartPole.Epochs, cartPole.GaeLambda, cartPole.Gamma, cartPole.LearningRate, cartPole.ClipRange, cartPole.Optimizer, cartPole.Estimator));
+        Assert.Equal((ScheduleKind.Linear, ScheduleKind.Linear), (cartPole.LearningRateSchedule, cartPole.ClipRangeSchedule));
         Assert.Empty(cartPole.Problems());
         Assert.Equal("ppo", Learners.Preset("ppo", "Acrobot-v1").Algorithm);
         Assert.IsType<A2COptions>(Learners.Preset("a2c", "CartPole-v1"));
