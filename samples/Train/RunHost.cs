@@ -89,7 +89,7 @@ public static class RunHost
         system.EventStream.Subscribe(collector, typeof(EvaluationFinished));
         foreach (string change in bound.Changed) Console.WriteLine($"Resumed run changes {change}.");
         Console.WriteLine($"Training {algorithm.Algorithm.ToUpperInvariant()} on {options.EnvironmentId} ({placement().Name}): {algorithm.Workers} workers x {algorithm.EnvironmentsPerWorker} environments, rollout {algorithm.RolloutLength}, " +
-            $"{(algorithm.Estimator == AdvantageEstimator.Gae ? $"GAE lambda {algorithm.GaeLambda}" : "n-step returns")}, lr {algorithm.LearningRate}, seed {algorithm.Seed}; " +
+            $"{Estimator(algorithm)}, lr {algorithm.LearningRate}, seed {algorithm.Seed}; " +
             $"stop at {(options.TargetMeanReturn is double t ? $"mean return {t} or " : "")}{options.MaxSteps:N0} steps. Run folder: {folder}");
         // Ctrl-C, SIGTERM (timeout, docker stop, systemd) and SIGQUIT all end the run the same way: after the current update,
         // with everything written. Registered before the run starts, so an early signal is not the default (abrupt) exit.
@@ -202,6 +202,14 @@ public static class RunHost
     }
 
     /// <summary>A host-side actor that follows the run on the event stream, as any host actor would.</summary>
+    /// <summary>How the run's advantages are estimated, for the banner.</summary>
+    private static string Estimator(AlgorithmOptions algorithm) => algorithm switch
+    {
+        ImpalaOptions impala => $"asynchronous V-trace lambda {impala.TraceLambda} (batches of {impala.Asynchrony!.BatchRollouts} rollouts, max lag {impala.MaxLag})",
+        { Estimator: AdvantageEstimator.Gae } => $"GAE lambda {algorithm.GaeLambda}",
+        _ => "n-step returns",
+    };
+
     private sealed class RunCollector : ReceiveActor
     {
         public sealed record Flush

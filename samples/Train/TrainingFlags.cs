@@ -29,6 +29,7 @@ public sealed class TrainingFlags
 
     private static readonly A2COptions Shown = A2CPresets.For(DefaultEnvironment);
     private static readonly PpoOptions ShownPpo = PpoPresets.For(DefaultEnvironment);
+    private static readonly ImpalaOptions ShownImpala = ImpalaPresets.For(DefaultEnvironment);
 
     /// <summary>Gymnasium's reward thresholds (its registry's <c>reward_threshold</c>): the default target where one exists.</summary>
     private static readonly Dictionary<string, double> Thresholds = new(StringComparer.Ordinal) { ["CartPole-v1"] = 475.0 };
@@ -61,6 +62,12 @@ public sealed class TrainingFlags
     public readonly Option<int?> Minibatches = new("--minibatches") { Description = PpoPreset("PPO: minibatches per epoch (one optimizer step each)", ShownPpo.Minibatches) };
     public readonly Option<double?> TargetKl = new("--target-kl") { Description = PpoPreset("PPO: stop an update's steps past 1.5 x this approximate KL", "none") };
     public readonly Option<double?> ClipValue = new("--clip-value") { Description = PpoPreset("PPO: clip the value prediction to within this of the collecting value", "none") };
+    public readonly Option<int?> MaxLag = new("--max-lag") { Description = PpoPreset("IMPALA: drop rollouts collected more than this many versions ago", ShownImpala.MaxLag) };
+    public readonly Option<int?> BatchRollouts = new("--batch-rollouts") { Description = "IMPALA: rollouts per update, in arrival order [default: one per worker]" };
+    public readonly Option<int?> InFlight = new("--rollouts-in-flight") { Description = PpoPreset("IMPALA: rollouts a worker may have unacknowledged before it waits (at least --batch-rollouts)", ShownImpala.RolloutsInFlight) };
+    public readonly Option<double?> TraceLambda = new("--trace-lambda") { Description = PpoPreset("IMPALA: V-trace's lambda", ShownImpala.TraceLambda) };
+    public readonly Option<double?> RhoBar = new("--rho-bar") { Description = PpoPreset("IMPALA: clip of the importance ratio in V-trace's TD term", ShownImpala.RhoBar ?? double.PositiveInfinity) };
+    public readonly Option<double?> CBar = new("--c-bar") { Description = PpoPreset("IMPALA: clip of the importance ratio in V-trace's traces", ShownImpala.CBar ?? double.PositiveInfinity) };
     public readonly Option<int?> Seed = new("--seed") { Description = "Seed of environments, sampling and initial weights [default: 1, or the resumed checkpoint's]" };
     public readonly Option<string?> Device = new("--device") { Description = "Torch device of the learner (cpu, cuda, cuda:0) [default: cpu]" };
     public readonly Option<long> MaxSteps = new("--max-steps") { Description = "Step budget, counted from the start of the original run", DefaultValueFactory = _ => 1_000_000 };
@@ -85,7 +92,7 @@ public sealed class TrainingFlags
     public IEnumerable<Option> All =>
     [
         Algo, Env, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, LrSchedule, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
-        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, LogStdInit, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, Seed, Device, MaxSteps, Target, ReturnWindow,
+        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, LogStdInit, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
         Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet,
     ];
 
@@ -167,6 +174,8 @@ public sealed class TrainingFlags
             Seed = Pick(Seed, a.Seed),
             Device = PickRef(Device, a.Device),
         };
+        if (a is ImpalaOptions && (parse.GetResult(GaeLambda) is { Implicit: false } || parse.GetValue(NStep)))
+            problems.Add("--gae-lambda and --n-step choose A2C's and PPO's estimator; IMPALA's is V-trace (--trace-lambda).");
         if (parse.GetValue(GaeLambda) is double lambda) a = a with { Estimator = AdvantageEstimator.Gae, GaeLambda = lambda };
         if (parse.GetValue(NStep)) a = parse.GetValue(GaeLambda) is null ? a with { Estimator = AdvantageEstimator.NStep } : Add(problems, a, "--n-step and --gae-lambda contradict each other; give one.");
         if (a is PpoOptions ppo)
@@ -185,6 +194,23 @@ public sealed class TrainingFlags
         {
             foreach (var option in new Option[] { ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue })
                 if (parse.GetResult(option) is { Implicit: false }) problems.Add($"{option.Name} applies to --algo ppo only; this run trains {a.Algorithm}.");
+        }
+        if (a is ImpalaOptions impala)
+        {
+            a = impala with
+            {
+                MaxLag = Pick(MaxLag, impala.MaxLag),
+                BatchRollouts = parse.GetValue(BatchRollouts) ?? impala.BatchRollouts,
+                RolloutsInFlight = Pick(InFlight, impala.RolloutsInFlight),
+                TraceLambda = Pick(TraceLambda, impala.TraceLambda),
+                RhoBar = parse.GetValue(RhoBar) ?? impala.RhoBar,
+                CBar = parse.GetValue(CBar) ?? impala.CBar,
+            };
+        }
+        else
+        {
+            foreach (var option in new Option[] { MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar })
+                if (parse.GetResult(option) is { Implicit: false }) problems.Add($"{option.Name} applies to --algo impala only; this run trains {a.Algorithm}.");
         }
         if (resume is { CanResume: true }) changed.AddRange(Differences(baseline, a));
 
@@ -244,7 +270,8 @@ public sealed class TrainingFlags
             "HiddenSizes" => "--hidden", "InitialLogStd" => "--log-std-init", "Device" => "--device", "Seed" => "--seed",
             "EnvironmentId" => "--env", "MaxSteps" => "--max-steps", "TargetMeanReturn" => "--target-return", "ReturnWindow" => "--return-window",
             "CheckpointInterval" => "--checkpoint-interval", "ClipRange" => "--clip-range", "Epochs" => "--epochs",
-            "Minibatches" => "--minibatches", "TargetKl" => "--target-kl", "ClipRangeValue" => "--clip-value", "ResumeFrom" => "--resume", "Evaluation.Episodes" => "--eval-episodes",
+            "Minibatches" => "--minibatches", "TargetKl" => "--target-kl", "ClipRangeValue" => "--clip-value", "MaxLag" => "--max-lag", "BatchRollouts" => "--batch-rollouts", "RolloutsInFlight" => "--rollouts-in-flight",
+            "TraceLambda" => "--trace-lambda", "RhoBar" => "--rho-bar", "CBar" => "--c-bar", "ResumeFrom" => "--resume", "Evaluation.Episodes" => "--eval-episodes",
             _ => null,
         };
         return flag is null ? problem : $"{flag}: {problem}";
@@ -255,7 +282,7 @@ public sealed class TrainingFlags
     {
         foreach (var property in before.GetType().GetProperties())
         {
-            if (property.Name == nameof(AlgorithmOptions.Algorithm) || property.GetIndexParameters().Length > 0) continue;
+            if (property.Name is nameof(AlgorithmOptions.Algorithm) or nameof(AlgorithmOptions.Asynchrony) || property.GetIndexParameters().Length > 0) continue;
             object? x = property.GetValue(before), y = property.GetValue(after);
             string a = x is IEnumerable<int> xs ? string.Join(" ", xs) : Convert.ToString(x, CultureInfo.InvariantCulture) ?? "";
             string b = y is IEnumerable<int> ys ? string.Join(" ", ys) : Convert.ToString(y, CultureInfo.InvariantCulture) ?? "";

@@ -18,7 +18,15 @@ public sealed record RegisterWorker(int WorkerId, int Environments) : IAdvantage
 /// Running observation mean and variance learned on the learner side, when observation normalisation is on;
 /// workers normalise with exactly these, so acting and learning see the same inputs.
 /// </param>
-public sealed record Parameters(long Version, float[] Values, NormalizerState? ObservationStatistics = null) : IAdvantageMessage;
+public sealed record Parameters(long Version, float[] Values, NormalizerState? ObservationStatistics = null) : IAdvantageMessage
+{
+    /// <summary>
+    /// Asynchronous rounds: how many of the receiving worker's rollouts the learner has taken (into an update, or
+    /// dropped) since it last told this worker. A worker may run ahead of the learner by a bounded number of rollouts;
+    /// this is what lets it go on, so the learner's queue never grows without bound. 0 in synchronous rounds.
+    /// </summary>
+    public int Acknowledged { get; init; }
+}
 
 /// <summary>A rollout travelling from a worker to the learner.</summary>
 /// <param name="Data">The experience.</param>

@@ -14,7 +14,15 @@ namespace Advantage.Actors;
 /// <param name="Environments">K.</param>
 /// <param name="ReseedInterval">Restart environments and sampling at every version divisible by this; 0 never (see <see cref="WorkerActor"/>).</param>
 /// <param name="RewardScaling">Worker-side reward scaling; null leaves rewards raw.</param>
-public sealed record WorkerPlan(int WorkerId, int Seed, int RolloutLength, int Environments, int ReseedInterval, RewardScalerOptions? RewardScaling);
+public sealed record WorkerPlan(int WorkerId, int Seed, int RolloutLength, int Environments, int ReseedInterval, RewardScalerOptions? RewardScaling)
+{
+    /// <summary>
+    /// 0 for synchronous rounds (collect one rollout per <see cref="Parameters"/>); otherwise the worker collects
+    /// continuously and may have this many rollouts not yet acknowledged by the learner (<see cref="Parameters.Acknowledged"/>)
+    /// before it waits.
+    /// </summary>
+    public int Ahead { get; init; }
+}
 
 /// <summary>
 /// The one place that turns <see cref="TrainingOptions"/> into the learner's network and each worker's settings.
@@ -41,9 +49,16 @@ public static class RunWiring
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegative(workerId);
         var algorithm = options.Algorithm;
+        // Asynchronous workers get versions as the learner makes them, not every one: restarting at interval
+        // boundaries would buy no exactness there (their batches depend on timing), so they never do.
+        var asynchrony = algorithm.Asynchrony;
         return new WorkerPlan(workerId, Seeds.Derive(algorithm.Seed, workerId + 1), algorithm.RolloutLength, algorithm.EnvironmentsPerWorker,
-            options.CheckpointInterval, algorithm.NormalizeRewards ? new RewardScalerOptions(algorithm.Gamma) : null);
+            asynchrony is null ? options.CheckpointInterval : 0, algorithm.NormalizeRewards ? new RewardScalerOptions(algorithm.Gamma) : null)
+        {
+            Ahead = asynchrony?.InFlight ?? 0,
+        };
     }
+
 
     /// <summary>The settings a <see cref="WorkerActor"/> runs with: the plan plus this process's way to make the environment.</summary>
     public static WorkerSettings Settings(WorkerPlan plan, string environmentId, EnvironmentRegistry registry, NetworkSpec spec)
@@ -54,6 +69,7 @@ public static class RunWiring
         {
             RewardScaling = plan.RewardScaling,
             ReseedInterval = plan.ReseedInterval,
+            Ahead = plan.Ahead,
         };
     }
 }

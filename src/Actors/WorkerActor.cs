@@ -20,6 +20,13 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
     public RewardScalerOptions? RewardScaling { get; init; }
 
     /// <summary>
+    /// 0 for synchronous rounds: one rollout per <see cref="Parameters"/> received. Otherwise the worker collects
+    /// continuously with the newest parameters it holds, records behaviour log-probabilities, and may have this many
+    /// rollouts unacknowledged by the learner before it waits (see <see cref="WorkerPlan.Ahead"/>).
+    /// </summary>
+    public int Ahead { get; init; }
+
+    /// <summary>
     /// Restart environments and action sampling at every parameter version divisible by this (the run's
     /// checkpoint interval); 0 never. See <see cref="WorkerActor"/> for why.
     /// </summary>
@@ -27,9 +34,11 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
 }
 
 /// <summary>
-/// Owns K environments and an inference copy of the policy. Each <see cref="Parameters"/> message
-/// triggers one rollout of T steps with one batched forward per step; the worker then waits for the
-/// next parameters, which keeps A2C synchronous. An exception from an environment fails the actor; its
+/// Owns K environments and an inference copy of the policy. In synchronous rounds each <see cref="Parameters"/>
+/// message triggers one rollout of T steps with one batched forward per step, and the worker then waits for the
+/// next parameters. In asynchronous rounds (<see cref="WorkerSettings.Ahead"/> above 0) it tells itself to collect
+/// again after every rollout, so parameters that arrived meanwhile are taken first and it never waits for the
+/// learner unless <see cref="WorkerSettings.Ahead"/> of its rollouts are still unacknowledged (<see cref="Parameters.Acknowledged"/>). An exception from an environment fails the actor; its
 /// supervisor restarts it with fresh environments, the partial rollout is discarded, and it registers again.
 /// </summary>
 /// <remarks>
@@ -55,6 +64,12 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
 /// </remarks>
 public sealed class WorkerActor : ReceiveActor
 {
+    /// <summary>Asynchronous rounds: collect the next rollout (told to itself, so newer parameters queued before it are loaded first).</summary>
+    private sealed record Collect : INoSerializationVerificationNeeded
+    {
+        public static readonly Collect Instance = new();
+    }
+
     private readonly WorkerSettings settings;
     private readonly IActorRef learner;
     private readonly ILoggingAdapter log = Context.GetLogger();
@@ -68,13 +83,25 @@ public sealed class WorkerActor : ReceiveActor
     private RewardScaler? rewardScaler;
     private ObservationNormalizer? normalizer;
     private float[] normalized = [];
+    private Parameters? newest;
+    private bool newestLoaded;
+    private int unacknowledged;
+    private bool collectQueued;
 
     /// <summary>Creates the worker; prefer <see cref="Props"/>.</summary>
     public WorkerActor(WorkerSettings settings, IActorRef learner)
     {
         this.settings = settings;
         this.learner = learner;
-        Receive<Parameters>(OnParameters);
+        if (settings.Ahead == 0)
+        {
+            Receive<Parameters>(OnParameters);
+        }
+        else
+        {
+            Receive<Parameters>(OnNewerParameters);
+            Receive<Collect>(_ => OnCollect());
+        }
     }
 
     /// <summary>Props on the compute dispatcher.</summary>
@@ -134,6 +161,47 @@ public sealed class WorkerActor : ReceiveActor
 
     private void OnParameters(Parameters parameters)
     {
+        Load(parameters);
+        learner.Tell(new RolloutCollected(CollectRollout(parameters.Version, recordBehaviour: false)));
+    }
+
+    /// <summary>Asynchronous rounds: keep the newest parameters (loaded at the next rollout) and collect if idle.</summary>
+    private void OnNewerParameters(Parameters parameters)
+    {
+        if (newest is null || parameters.Version >= newest.Version)
+        {
+            newest = parameters;
+            newestLoaded = false;
+        }
+        // Rollouts sent before a restart are acknowledged to the restarted worker too: never below 0.
+        unacknowledged = Math.Max(0, unacknowledged - parameters.Acknowledged);
+        if (unacknowledged < settings.Ahead) QueueCollect();
+    }
+
+    private void OnCollect()
+    {
+        collectQueued = false;
+        if (newest is null) return;
+        if (!newestLoaded)
+        {
+            Load(newest);
+            newestLoaded = true;
+        }
+        learner.Tell(new RolloutCollected(CollectRollout(newest.Version, recordBehaviour: true)));
+        unacknowledged++;
+        if (unacknowledged < settings.Ahead) QueueCollect();
+    }
+
+    private void QueueCollect()
+    {
+        if (collectQueued) return;
+        collectQueued = true;
+        Self.Tell(Collect.Instance);
+    }
+
+    /// <summary>Loads parameters and the statistics sent with them; restarts environments where a resumed run must (see the remarks).</summary>
+    private void Load(Parameters parameters)
+    {
         var envs = environments!;
         var pol = policy!;
         pol.Load(parameters.Values);
@@ -153,6 +221,13 @@ public sealed class WorkerActor : ReceiveActor
             }
         }
         normalizer = parameters.ObservationStatistics is { } stats ? new ObservationNormalizer(stats) : null;
+    }
+
+    /// <summary>One rollout of T steps with the loaded policy, stamped with <paramref name="version"/>.</summary>
+    private Rollout CollectRollout(long version, bool recordBehaviour)
+    {
+        var envs = environments!;
+        var pol = policy!;
         int steps = settings.RolloutLength, k = envs.Count, obs = envs.ObservationSize, width = settings.Spec.ActionWidth;
         var observations = new float[(steps + 1) * k * obs];
         var actions = new float[steps * k * width];
@@ -163,11 +238,12 @@ public sealed class WorkerActor : ReceiveActor
         var finalObservations = new List<float>();
         var episodeReturns = new List<double>();
         var episodeLengths = new List<int>();
+        var behaviour = recordBehaviour ? new float[steps * k] : [];
         for (int t = 0; t < steps; t++)
         {
             envs.Observations.CopyTo(observations.AsSpan(t * k * obs));
             var act = actions.AsSpan(t * k * width, k * width);
-            pol.Act(Normalized(envs.Observations), act, deterministic: false);
+            pol.Act(Normalized(envs.Observations), act, recordBehaviour ? behaviour.AsSpan(t * k, k) : [], deterministic: false);
             envs.Step(ClipToBounds(act));
             var stepRewards = rewards.AsSpan(t * k, k);
             envs.Rewards.CopyTo(stepRewards);
@@ -191,9 +267,11 @@ public sealed class WorkerActor : ReceiveActor
             }
         }
         envs.Observations.CopyTo(observations.AsSpan(steps * k * obs));
-        var rollout = new Rollout(settings.WorkerId, parameters.Version, steps, k, obs, width, observations, actions, rewards,
-            terminated, truncated, finalIndices.ToArray(), finalObservations.ToArray(), episodeReturns.ToArray(), episodeLengths.ToArray());
-        learner.Tell(new RolloutCollected(rollout));
+        return new Rollout(settings.WorkerId, version, steps, k, obs, width, observations, actions, rewards,
+            terminated, truncated, finalIndices.ToArray(), finalObservations.ToArray(), episodeReturns.ToArray(), episodeLengths.ToArray())
+        {
+            BehaviourLogProbs = behaviour,
+        };
     }
 
     /// <summary>Observations as the network sees them: normalised with the learner's statistics when it sends them.</summary>

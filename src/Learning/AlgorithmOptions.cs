@@ -18,6 +18,7 @@ namespace Advantage.Learning;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "algorithm", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
 [JsonDerivedType(typeof(A2COptions), A2COptions.AlgorithmName)]
 [JsonDerivedType(typeof(PpoOptions), PpoOptions.AlgorithmName)]
+[JsonDerivedType(typeof(ImpalaOptions), ImpalaOptions.AlgorithmName)]
 public abstract record AlgorithmOptions
 {
     /// <summary>Only this assembly's sealed records derive from it: a learner exists for each of them.</summary>
@@ -28,6 +29,13 @@ public abstract record AlgorithmOptions
     /// <summary>The algorithm's short name ("a2c", "ppo"): the checkpoint's <c>algorithm</c> field and <c>--algo</c>'s value.</summary>
     [JsonIgnore]
     public abstract string Algorithm { get; }
+
+    /// <summary>
+    /// Null for an algorithm of synchronous rounds (every worker waits for the parameters its rollout produced);
+    /// otherwise how its asynchronous rounds are shaped. The actors read only this, never the algorithm's name.
+    /// </summary>
+    [JsonIgnore]
+    public virtual AsynchronousRounds? Asynchrony => null;
 
     /// <summary>Discount factor in [0, 1]. Default 0.99.</summary>
     public double Gamma { get; init; } = 0.99;

@@ -36,4 +36,26 @@ internal static class Distributions
         double u2 = random.NextDouble();
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
     }
+
+    /// <summary>log softmax(logits)[action], stable for large logits.</summary>
+    public static double CategoricalLogProbability(ReadOnlySpan<float> logits, int action)
+    {
+        float max = logits[0];
+        for (int i = 1; i < logits.Length; i++) max = Math.Max(max, logits[i]);
+        double total = 0;
+        for (int i = 0; i < logits.Length; i++) total += Math.Exp(logits[i] - max);
+        return logits[action] - max - Math.Log(total);
+    }
+
+    /// <summary>Log-density of <paramref name="action"/> under a diagonal Gaussian with the given mean and log standard deviations.</summary>
+    public static double GaussianLogProbability(ReadOnlySpan<float> action, ReadOnlySpan<float> mean, ReadOnlySpan<float> logStd)
+    {
+        double sum = 0;
+        for (int d = 0; d < action.Length; d++)
+        {
+            double z = (action[d] - mean[d]) * Math.Exp(-logStd[d]);
+            sum += -0.5 * z * z - logStd[d] - 0.5 * Math.Log(2 * Math.PI);
+        }
+        return sum;
+    }
 }

@@ -68,12 +68,13 @@ public static class Learners
         {
             A2COptions a2c => new A2CLearner(a2c, spec),
             PpoOptions ppo => new PpoLearner(ppo, spec),
+            ImpalaOptions impala => new ImpalaLearner(impala, spec),
             _ => throw new ArgumentException($"No learner for {options.GetType().Name}.", nameof(options)),
         };
     }
 
     /// <summary>The names <c>--algo</c> and a checkpoint's <c>algorithm</c> field take.</summary>
-    public static IReadOnlyList<string> Names { get; } = [A2COptions.AlgorithmName, PpoOptions.AlgorithmName];
+    public static IReadOnlyList<string> Names { get; } = [A2COptions.AlgorithmName, PpoOptions.AlgorithmName, ImpalaOptions.AlgorithmName];
 
     /// <summary>The options an algorithm starts from on an environment: its measured preset, or its defaults.</summary>
     /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/>.</exception>
@@ -81,6 +82,7 @@ public static class Learners
     {
         A2COptions.AlgorithmName => A2CPresets.For(environmentId),
         PpoOptions.AlgorithmName => PpoPresets.For(environmentId),
+        ImpalaOptions.AlgorithmName => ImpalaPresets.For(environmentId),
         _ => throw new ArgumentException($"Unknown algorithm '{algorithm}'; known: {string.Join(", ", Names)}.", nameof(algorithm)),
     };
 }

@@ -70,12 +70,27 @@ public sealed class Policy : IDisposable
     /// <param name="observations">[K x obs] observations.</param>
     /// <param name="actions">[K x ActionWidth] destination.</param>
     /// <param name="deterministic">Greedy actions for evaluation.</param>
-    public void Act(ReadOnlySpan<float> observations, Span<float> actions, bool deterministic)
+    public void Act(ReadOnlySpan<float> observations, Span<float> actions, bool deterministic) =>
+        Act(observations, actions, [], deterministic);
+
+    /// <summary>
+    /// Chooses one action per environment, as <see cref="Act(ReadOnlySpan{float}, Span{float}, bool)"/>, and writes the
+    /// log-probability of each chosen action under this policy: the behaviour log-probabilities an asynchronous learner
+    /// needs to correct for the policy having moved on since (V-trace). Computed in double from the same forward pass,
+    /// so they agree with the learner's own evaluation of these parameters to float precision.
+    /// </summary>
+    /// <param name="observations">[K x obs] observations.</param>
+    /// <param name="actions">[K x ActionWidth] destination.</param>
+    /// <param name="logProbabilities">[K] destination, or empty to skip them.</param>
+    /// <param name="deterministic">Greedy actions for evaluation.</param>
+    public void Act(ReadOnlySpan<float> observations, Span<float> actions, Span<float> logProbabilities, bool deterministic)
     {
         if (observations.Length != batch * Spec.ObservationSize)
             throw new ArgumentException($"observations must hold {batch} x {Spec.ObservationSize} floats; got {observations.Length}.", nameof(observations));
         if (actions.Length != batch * Spec.ActionWidth)
             throw new ArgumentException($"actions must hold {batch} x {Spec.ActionWidth} floats; got {actions.Length}.", nameof(actions));
+        if (logProbabilities.Length != 0 && logProbabilities.Length != batch)
+            throw new ArgumentException($"logProbabilities must hold {batch} floats or none; got {logProbabilities.Length}.", nameof(logProbabilities));
         using (var scope = torch.NewDisposeScope())
         using (torch.no_grad())
         {
@@ -84,19 +99,24 @@ public sealed class Policy : IDisposable
             TensorMemory.Floats(result).CopyTo(output);
         }
         int width = Spec.PolicyOutputs;
+        bool record = logProbabilities.Length != 0;
         for (int k = 0; k < batch; k++)
         {
             var row = output.AsSpan(k * width, width);
             if (!Spec.Continuous)
             {
-                actions[k] = Distributions.SampleCategorical(row, random, deterministic);
+                int action = Distributions.SampleCategorical(row, random, deterministic);
+                actions[k] = action;
+                if (record) logProbabilities[k] = (float)Distributions.CategoricalLogProbability(row, action);
             }
             else
             {
+                var chosen = actions.Slice(k * width, width);
                 for (int d = 0; d < width; d++)
-                    actions[k * width + d] = deterministic
+                    chosen[d] = deterministic
                         ? row[d]
                         : (float)(row[d] + Math.Exp(logStd[d]) * Distributions.StandardNormal(random));
+                if (record) logProbabilities[k] = (float)Distributions.GaussianLogProbability(chosen, row, logStd);
             }
         }
     }

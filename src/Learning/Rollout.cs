@@ -37,6 +37,13 @@ public sealed record Rollout(
     double[] EpisodeReturns,
     int[] EpisodeLengths)
 {
+    /// <summary>
+    /// [T x K] log-probabilities of the taken actions under the policy that collected them (mu), or empty when not
+    /// recorded. An asynchronous learner trains a newer policy than the one that acted, and needs them for V-trace's
+    /// importance ratios; a synchronous learner holds the collecting parameters itself and does not.
+    /// </summary>
+    public float[] BehaviourLogProbs { get; init; } = [];
+
     /// <summary>Environment steps this rollout holds (T x K).</summary>
     public int StepCount => Steps * Environments;
 
@@ -72,12 +79,15 @@ public sealed record Rollout(
         for (int i = 0; i < tk; i++) if (Truncated[i] && !Terminated[i]) expectedFinals++;
         if (expectedFinals != FinalObservationIndices.Length)
             return $"FinalObservationIndices has {FinalObservationIndices.Length} entries, but {expectedFinals} steps are truncated and not terminated.";
+        if (BehaviourLogProbs is null || (BehaviourLogProbs.Length != 0 && BehaviourLogProbs.LongLength != tk))
+            return $"BehaviourLogProbs has {BehaviourLogProbs?.Length ?? 0} floats, expected none or T x K = {tk}.";
         if (EpisodeReturns is null || EpisodeLengths is null || EpisodeReturns.Length != EpisodeLengths.Length)
             return "EpisodeReturns and EpisodeLengths must have the same length.";
         if (!AllFinite(Observations)) return "Observations contain a non-finite number.";
         if (!AllFinite(Actions)) return "Actions contain a non-finite number.";
         if (!AllFinite(Rewards)) return "Rewards contain a non-finite number.";
         if (!AllFinite(FinalObservations)) return "FinalObservations contain a non-finite number.";
+        if (!AllFinite(BehaviourLogProbs)) return "BehaviourLogProbs contain a non-finite number.";
         foreach (double r in EpisodeReturns) if (!double.IsFinite(r)) return "EpisodeReturns contain a non-finite number.";
         return null;
     }

@@ -22,6 +22,7 @@ internal sealed class RoundBatch
     public float[] FinalValues = [];
     public float[] Advantages = [];
     public float[] Returns = [];
+    public float[] BehaviourLogProbs = [];
     private int[] finalIndex = [];
 
     /// <summary>T.</summary>
@@ -32,6 +33,9 @@ internal sealed class RoundBatch
 
     /// <summary>Truncated, non-terminated steps whose final observation follows the (T+1) x N rows.</summary>
     public int Finals { get; private set; }
+
+    /// <summary>Whether every rollout carried behaviour log-probabilities, laid out [T, N] in <see cref="BehaviourLogProbs"/>.</summary>
+    public bool HasBehaviourLogProbs { get; private set; }
 
     /// <summary>T x N.</summary>
     public int Transitions => Steps * Environments;
@@ -47,13 +51,16 @@ internal sealed class RoundBatch
         int steps = rollouts[0].Steps;
         int envs = 0;
         int finals = 0;
+        bool behaviour = true;
         foreach (var r in rollouts)
         {
             string? problem = r.Problem(steps, spec.ObservationSize, spec.ActionWidth);
             if (problem is not null) throw new ArgumentException($"Rollout of worker {r.WorkerId}: {problem}", nameof(rollouts));
             envs += r.Environments;
             finals += r.FinalObservationIndices.Length;
+            behaviour &= r.BehaviourLogProbs.Length != 0;
         }
+        HasBehaviourLogProbs = behaviour;
         Steps = steps;
         Environments = envs;
         Finals = finals;
@@ -72,6 +79,7 @@ internal sealed class RoundBatch
         Ensure(ref Advantages, tn);
         Ensure(ref Returns, tn);
         EnsureAtLeast(ref finalIndex, finals);
+        if (behaviour) Ensure(ref BehaviourLogProbs, tn);
 
         int column = 0, finalRow = 0;
         foreach (var r in rollouts)
@@ -85,6 +93,7 @@ internal sealed class RoundBatch
                 r.Rewards.AsSpan(t * k, k).CopyTo(Rewards.AsSpan(t * envs + column));
                 r.Terminated.AsSpan(t * k, k).CopyTo(Terminated.AsSpan(t * envs + column));
                 r.Truncated.AsSpan(t * k, k).CopyTo(Truncated.AsSpan(t * envs + column));
+                if (behaviour) r.BehaviourLogProbs.AsSpan(t * k, k).CopyTo(BehaviourLogProbs.AsSpan(t * envs + column));
             }
             for (int f = 0; f < r.FinalObservationIndices.Length; f++)
             {
@@ -105,10 +114,7 @@ internal sealed class RoundBatch
     public double Estimate(Tensor allValues, AlgorithmOptions options)
     {
         int steps = Steps, envs = Environments, tn = Transitions;
-        using (var host = allValues.detach().cpu())
-            TensorMemory.Floats(host).CopyTo(Values);
-        Values.AsSpan(steps * envs, envs).CopyTo(Bootstrap);
-        for (int f = 0; f < Finals; f++) FinalValues[finalIndex[f]] = Values[(steps + 1) * envs + f];
+        TakeValues(allValues);
         var v = Values.AsSpan(0, tn);
         if (options.Estimator == AdvantageEstimator.Gae)
         {
@@ -122,6 +128,32 @@ internal sealed class RoundBatch
             for (int i = 0; i < tn; i++) Advantages[i] = Returns[i] - Values[i];
         }
         return ExplainedVariance(Returns.AsSpan(0, tn), v);
+    }
+
+    /// <summary>
+    /// V-trace targets from the current network's values of every row and the log importance ratios
+    /// log(pi/mu) of the taken actions ([T, N]): <see cref="Returns"/> gets vs, <see cref="Advantages"/> the
+    /// policy-gradient advantages, through the one <see cref="Learning.Returns.VTrace(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{bool}, ReadOnlySpan{bool}, ReadOnlySpan{float}, int, int, double, double, double?, double?, double?, Span{float}, Span{float})"/>.
+    /// Returns the explained variance of the values against vs.
+    /// </summary>
+    public double EstimateVTrace(Tensor allValues, ReadOnlySpan<float> logRhos, double gamma, double lambda, double? rhoBar, double? cBar, double? pgRhoBar)
+    {
+        int steps = Steps, envs = Environments, tn = Transitions;
+        TakeValues(allValues);
+        var v = Values.AsSpan(0, tn);
+        Learning.Returns.VTrace(logRhos, Rewards.AsSpan(0, tn), v, Bootstrap.AsSpan(0, envs), Terminated.AsSpan(0, tn), Truncated.AsSpan(0, tn),
+            FinalValues.AsSpan(0, tn), steps, envs, gamma, lambda, rhoBar, cBar, pgRhoBar, Returns.AsSpan(0, tn), Advantages.AsSpan(0, tn));
+        return ExplainedVariance(Returns.AsSpan(0, tn), v);
+    }
+
+    /// <summary>Copies the values of every row to the host and spreads them into values, bootstrap values and final-observation values.</summary>
+    private void TakeValues(Tensor allValues)
+    {
+        int steps = Steps, envs = Environments;
+        using (var host = allValues.detach().cpu())
+            TensorMemory.Floats(host).CopyTo(Values);
+        Values.AsSpan(steps * envs, envs).CopyTo(Bootstrap);
+        for (int f = 0; f < Finals; f++) FinalValues[finalIndex[f]] = Values[(steps + 1) * envs + f];
     }
 
     /// <summary>

@@ -238,11 +238,11 @@ public sealed class SerializerFuzzTests : IDisposable
     [Fact]
     public void A_length_that_claims_two_gigabytes_allocates_nothing_near_it()
     {
-        // Parameters: tag, version, then the float count. 2^29 floats would be 2 GB.
+        // Parameters: tag, version, acknowledged count, then the float count. 2^29 floats would be 2 GB.
         byte[] payload = serializer.ToBinary(new Parameters(1, [1f, 2f]));
-        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(4 + 8), 536_870_912);
+        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(4 + 8 + 4), 536_870_912);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        var error = Assert.Throws<SerializationException>(() => serializer.FromBinary(payload, "P1"));
+        var error = Assert.Throws<SerializationException>(() => serializer.FromBinary(payload, "P2"));
         Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, FixedAllowance);
         Assert.Contains("536870912 elements", error.Message);
         // A string that claims int.MaxValue bytes.

@@ -16,15 +16,15 @@ public class SerializerTests : TestKit
 
     private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
 
-    private static readonly string[] AllManifests = ["RW1", "P1", "RC1", "WR1", "ST1", "GP1", "TP2", "JR2", "RJ3"];
+    private static readonly string[] AllManifests = ["RW1", "P2", "RC2", "WR1", "ST1", "GP1", "TP2", "JR2", "RJ4"];
 
     public static TheoryData<string> Manifests => new(AllManifests);
 
     private object Sample(string manifest) => manifest switch
     {
         "RW1" => new RegisterWorker(3, 16),
-        "P1" => new Parameters(42, [1f, -2.5f, float.Epsilon, 3e30f], new NormalizerState([0.5, -1.0], [2.0, 0.25], 1234.5)),
-        "RC1" => new RolloutCollected(Truncating()),
+        "P2" => new Parameters(42, [1f, -2.5f, float.Epsilon, 3e30f], new NormalizerState([0.5, -1.0], [2.0, 0.25], 1234.5)) { Acknowledged = 3 },
+        "RC2" => new RolloutCollected(Truncating()),
         "WR1" => new WorkerRestarted(7, "boom: the environment failed ü"),
         "ST1" => StopTraining.Instance,
         "GP1" => GetProgress.Instance,
@@ -33,8 +33,8 @@ public class SerializerTests : TestKit
             Extra = new Dictionary<string, double> { ["approx_kl"] = 0.012, ["clip_fraction"] = 0.25 },
         }),
         "JR2" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2),
-        "RJ3" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]),
-            [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null)]),
+        "RJ4" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]),
+            [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null) { Ahead = 3 }]),
         _ => throw new ArgumentOutOfRangeException(nameof(manifest)),
     };
 
@@ -44,7 +44,8 @@ public class SerializerTests : TestKit
         var r = Fixtures.Rollout(workerId: 2, version: 5);
         var truncated = new bool[r.Truncated.Length];
         truncated[3] = true;
-        return r with { Truncated = truncated, FinalObservationIndices = [3], FinalObservations = [0.1f, 0.2f, 0.3f, 0.4f], EpisodeReturns = [2.0, 9.5], EpisodeLengths = [2, 9] };
+        return r with { Truncated = truncated, FinalObservationIndices = [3], FinalObservations = [0.1f, 0.2f, 0.3f, 0.4f], EpisodeReturns = [2.0, 9.5], EpisodeLengths = [2, 9],
+            BehaviourLogProbs = Enumerable.Range(0, r.Rewards.Length).Select(i => -0.1f * i).ToArray() };
     }
 
     private object RoundTrip(object message)
@@ -79,6 +80,7 @@ public class SerializerTests : TestKit
                 Assert.Equal(p.Version, q.Version);
                 Assert.Equal(p.Values, q.Values);
                 Assert.Equal(p.ObservationStatistics, q.ObservationStatistics);
+                Assert.Equal(p.Acknowledged, q.Acknowledged);
                 break;
             case RolloutCollected r:
                 AssertSameRollout(r.Data, Assert.IsType<RolloutCollected>(back).Data);
@@ -118,6 +120,7 @@ public class SerializerTests : TestKit
         Assert.Equal(a.FinalObservations, b.FinalObservations);
         Assert.Equal(a.EpisodeReturns, b.EpisodeReturns);
         Assert.Equal(a.EpisodeLengths, b.EpisodeLengths);
+        Assert.Equal(a.BehaviourLogProbs, b.BehaviourLogProbs);
         Assert.Null(b.Problem(a.Steps, a.ObservationSize, a.ActionWidth));
     }
 
@@ -175,22 +178,22 @@ public class SerializerTests : TestKit
         int terminatedAt = 4 + 4 + 8 + 4 * 4 + (4 + 4 * rollout.Observations.Length) + (4 + 4 * rollout.Actions.Length) + (4 + 4 * rollout.Rewards.Length) + 4;
         Assert.Equal(0, flags[terminatedAt]);
         flags[terminatedAt] = 2;
-        Assert.Contains("expected 0 or 1", Assert.Throws<SerializationException>(() => Serializer.FromBinary(flags, "RC1")).Message);
+        Assert.Contains("expected 0 or 1", Assert.Throws<SerializationException>(() => Serializer.FromBinary(flags, "RC2")).Message);
         // Corrupt a normaliser variance into a negative number: the constructor refuses, the serializer reports it.
         var statistics = Serializer.ToBinary(new Parameters(1, [1f], new NormalizerState([0.0], [1.0], 1)));
         BitConverter.GetBytes(-1.0).CopyTo(statistics, statistics.Length - 16);
-        Assert.Throws<SerializationException>(() => Serializer.FromBinary(statistics, "P1"));
+        Assert.Throws<SerializationException>(() => Serializer.FromBinary(statistics, "P2"));
     }
 
     [Fact]
     public void A_run_joined_that_claims_more_workers_than_its_bytes_hold_is_refused_before_allocating()
     {
-        byte[] bytes = Serializer.ToBinary(Sample("RJ3"));
-        // The worker count sits just before the two plans (2 x 21 bytes and 16 bytes of scaling): claim a billion.
-        int countAt = bytes.Length - (4 * 5 + 1 + 16) - (4 * 5 + 1) - 4;
+        byte[] bytes = Serializer.ToBinary(Sample("RJ4"));
+        // The worker count sits just before the two plans (2 x 25 bytes and 16 bytes of scaling): claim a billion.
+        int countAt = bytes.Length - (4 * 6 + 1 + 16) - (4 * 6 + 1) - 4;
         Assert.Equal(2, BitConverter.ToInt32(bytes, countAt));
         BitConverter.GetBytes(1_000_000_000).CopyTo(bytes, countAt);
-        Assert.Contains("worker count", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ3")).Message);
+        Assert.Contains("worker count", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ4")).Message);
     }
 
     [Fact]
@@ -206,7 +209,7 @@ public class SerializerTests : TestKit
         for (int i = 0; i < values.Length; i++) values[i] = i * 1e-3f;
         byte[] bytes = Serializer.ToBinary(new Parameters(9, values));
         Assert.InRange(bytes.Length, 4 * values.Length, 4 * values.Length + 32);
-        Assert.Equal(values, Assert.IsType<Parameters>(Serializer.FromBinary(bytes, "P1")).Values);
+        Assert.Equal(values, Assert.IsType<Parameters>(Serializer.FromBinary(bytes, "P2")).Values);
     }
 }
 

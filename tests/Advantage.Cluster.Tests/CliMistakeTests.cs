@@ -37,7 +37,11 @@ public sealed class CliMistakeTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "--algo", "sarsa" }, "--algo sarsa is not one of a2c, ppo")]
+    [InlineData(new[] { "--algo", "sarsa" }, "--algo sarsa is not one of a2c, ppo, impala")]
+    [InlineData(new[] { "--max-lag", "5" }, "--max-lag applies to --algo impala only; this run trains a2c")]
+    [InlineData(new[] { "--algo", "impala", "--gae-lambda", "0.9" }, "IMPALA's is V-trace (--trace-lambda)")]
+    [InlineData(new[] { "--algo", "impala", "--max-lag", "-1" }, "--max-lag: Algorithm.MaxLag = -1 is outside [0, 1000000]")]
+    [InlineData(new[] { "--algo", "impala", "--rho-bar", "0" }, "--rho-bar: Algorithm.RhoBar = 0 is outside (0, 1000000]")]
     [InlineData(new[] { "--clip-range", "0.3" }, "--clip-range applies to --algo ppo only; this run trains a2c")]
     [InlineData(new[] { "--algo", "ppo", "--epochs", "0" }, "--epochs: Algorithm.Epochs = 0 is outside [1, 1000]")]
     [InlineData(new[] { "--algo", "ppo", "--minibatches", "100000" }, "--minibatches: Algorithm.Minibatches = 100000 is outside [1, 65536]")]
@@ -69,6 +73,24 @@ public sealed class CliMistakeTests : IDisposable
         (code, text) = await TrainCli.Run(["--resume", Path.Combine(ppo, "last.ckpt"), "--epochs", "3", "--max-steps", "2000", "--quiet", "--output", ppo], Limit);
         Assert.True(code == 0, text);
         Assert.Contains("Resumed run changes Epochs 2 -> 3", text);
+    }
+
+    [Fact]
+    public async Task Algo_impala_binds_the_IMPALA_preset_and_its_checkpoint_resumes_as_IMPALA()
+    {
+        string impala = Path.Combine(folder, "impala");
+        var (code, text) = await TrainCli.Run(["--algo", "impala", "--max-lag", "9", "--max-steps", "2000", "--quiet", "--output", impala], Limit);
+        Assert.True(code == 0, text);
+        var saved = Checkpoint.Load(Path.Combine(impala, "last.ckpt"));
+        Assert.Equal("impala", saved.Algorithm);
+        var options = Assert.IsType<ImpalaOptions>(saved.Options);
+        Assert.Equal((2, 16, 9, 0.9), (options.Workers, options.EnvironmentsPerWorker, options.MaxLag, options.TraceLambda));
+        Assert.True(saved.Progress!.Steps >= 2000);
+
+        (code, text) = await TrainCli.Run(["--resume", Path.Combine(impala, "last.ckpt"), "--max-lag", "4", "--max-steps", "4000", "--quiet", "--output", impala], Limit);
+        Assert.True(code == 0, text);
+        Assert.Contains("Resumed run changes MaxLag 9 -> 4", text);
+        Assert.True(Checkpoint.Load(Path.Combine(impala, "last.ckpt")).Progress!.Steps >= 4000);
     }
 
     [Fact]

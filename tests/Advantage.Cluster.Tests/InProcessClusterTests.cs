@@ -130,6 +130,30 @@ public class InProcessClusterTests
     }
 
     [Fact]
+    public async Task An_IMPALA_learner_node_trains_two_worker_nodes_asynchronously()
+    {
+        var options = new TrainingOptions()
+            .WithAlgorithm(new ImpalaOptions().WithHiddenSizes([16]).WithWorkers(2).WithEnvironmentsPerWorker(4).WithRolloutLength(8).WithSeed(3))
+            .WithMaxSteps(1_000_000_000);
+        int port = Ports.Free();
+        var progress = new ProgressLog();
+        using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
+        var run = ClusterLearner.Start(system, options, null, progress.Add);
+        using var cancel = new CancellationTokenSource();
+        var first = ClusterWorker.RunAsync(WorkerFor(port), null, cancel.Token);
+        var second = ClusterWorker.RunAsync(WorkerFor(port), null, cancel.Token);
+        // Behaviour log-probabilities and acknowledgements cross the wire: rollouts are taken, not refused.
+        var trained = await progress.WaitFor(p => p.Workers == 2 && p.Version >= 20, TimeSpan.FromSeconds(90), "the worker nodes to train with IMPALA");
+        Assert.Equal(0, trained.RejectedRollouts);
+        Assert.Contains("lag_mean", trained.LastUpdate!.Extra.Keys);
+        Assert.InRange(trained.LastUpdate.Extra["ratio_mean"], 0.5, 2.0);
+        run.Stop();
+        var result = await run.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(StopReason.Stopped, result.Reason);
+        await Stop(cancel, first, second);
+    }
+
+    [Fact]
     public async Task Nodes_train_over_TLS_with_a_self_signed_certificate()
     {
         using var files = new TestCertificates();

@@ -11,7 +11,7 @@ namespace Advantage.Cluster.Tests;
 public sealed record Garbage(int Length);
 
 /// <summary>
-/// Claims Advantage's identifier: real bytes for real messages, random bytes under manifest "P1" for
+/// Claims Advantage's identifier: real bytes for real messages, random bytes under manifest "P2" for
 /// <see cref="Garbage"/>. Lets a test put garbage on the wire exactly where a corrupt frame would be.
 /// </summary>
 public sealed class LyingSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
@@ -20,7 +20,7 @@ public sealed class LyingSerializer(ExtendedActorSystem system) : SerializerWith
 
     public override int Identifier => AdvantageSerializer.Id;
 
-    public override string Manifest(object o) => o is Garbage ? "P1" : real.Manifest(o);
+    public override string Manifest(object o) => o is Garbage ? "P2" : real.Manifest(o);
 
     public override byte[] ToBinary(object obj)
     {

@@ -56,4 +56,4 @@ let ``the options say which algorithm and which learner they make`` () =
     Assert.Equal(None, Option.ofNullable (ppo.WithoutTargetKl().TargetKl))
     use learner = Learners.Create(ppo, Networks.NetworkSpec(1, [ 16 ], 2, false))
     Assert.IsType<PpoLearner>(learner) |> ignore
-    Assert.Equal<string>([ "a2c"; "ppo" ], Learners.Names)
+    Assert.Equal<string>([ "a2c"; "ppo"; "impala" ], Learners.Names)

@@ -7,6 +7,8 @@ namespace Advantage.Actors;
 /// <summary>
 /// Runs synchronous rounds keyed by parameter version: waits for one rollout of the current version
 /// from every live worker, orders them by worker id, updates once (through <see cref="IPolicyLearner"/>, whichever algorithm it is), and sends version v+1 to every worker.
+/// When the algorithm's options declare <see cref="AlgorithmOptions.Asynchrony"/>, it waits for no one instead: it updates on
+/// every B rollouts in arrival order, drops those more than MaxLag versions old, and sends each new version to every worker.
 /// Watches its workers, so a worker that dies shrinks the round instead of stalling it. Rollouts that are
 /// stale, duplicated, from strangers, malformed or non-finite are counted and dropped, never applied.
 /// </summary>
@@ -41,6 +43,8 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private readonly ReturnWindow returns;
     private readonly StopPolicy stopPolicy;
     private readonly CheckpointWriter checkpoints;
+    private readonly AsynchronousRounds? asynchrony;
+    private long stale;
 
     /// <summary>
     /// How long periodic checkpoint writes may keep failing for want of a file descriptor (EMFILE, ENFILE) before the
@@ -91,6 +95,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         this.algorithm = algorithm;
         this.onProgress = onProgress;
         this.completion = completion;
+        asynchrony = options.Algorithm.Asynchrony;
         // A learner made through the public Props is named "<run>-learner"; events carry the run's name.
         string name = Self.Path.Name;
         this.hosting = hosting ?? new LearnerHosting(name.EndsWith("-learner", StringComparison.Ordinal) ? name[..^"-learner".Length] : name, false, null);
@@ -232,17 +237,59 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private void OnRollout(RolloutCollected message)
     {
         var rollout = message.Data;
-        string? problem = round.Offer(Sender, rollout, version, r => r.Problem(options.Algorithm.RolloutLength, algorithm.Spec.ObservationSize, algorithm.Spec.ActionWidth));
+        if (asynchrony is { } shape)
+        {
+            OnArrival(rollout, shape);
+            return;
+        }
+        string? problem = round.Offer(Sender, rollout, version, Validate);
         if (problem is not null)
         {
-            rejected++;
-            log.Warning("Rejected a rollout from worker {0}: {1}", rollout.WorkerId, problem);
-            Publish(new RolloutRejected(run, rollout.WorkerId, problem));
+            Reject(rollout, problem);
             // Keep a well-behaved worker of the current round going: it has no other way to get parameters.
             if (started && round.Registration(Sender) is not null && rollout.Version != version && !round.HasSent(Sender)) Send([Sender]);
             return;
         }
         TryCompleteRound();
+    }
+
+    /// <summary>Asynchronous rounds: queue the rollout (or drop it, counted) and update while a batch is there.</summary>
+    private void OnArrival(Rollout rollout, AsynchronousRounds shape)
+    {
+        string? problem = round.OfferArrival(Sender, rollout, version, shape.MaxLag, r => Validate(r)
+            ?? (r.BehaviourLogProbs.Length == 0 ? "it carries no BehaviourLogProbs, which asynchronous rounds need" : null));
+        if (problem is null)
+        {
+            TryCompleteRound();
+            return;
+        }
+        if (rollout.Version < version - shape.MaxLag)
+        {
+            // Expected now and then (a slow worker); counted and published, not worth a warning each.
+            stale++;
+            rejected++;
+            Publish(new RolloutRejected(run, rollout.WorkerId, problem));
+        }
+        else
+        {
+            Reject(rollout, problem);
+        }
+        // The worker stops once it is far enough ahead of the learner: acknowledging the dropped rollout now lets it go on
+        // even if no update is near.
+        if (started && round.Registration(Sender) is not null)
+        {
+            round.Acknowledge(Sender);
+            Send([Sender]);
+        }
+    }
+
+    private string? Validate(Rollout rollout) => rollout.Problem(options.Algorithm.RolloutLength, algorithm.Spec.ObservationSize, algorithm.Spec.ActionWidth);
+
+    private void Reject(Rollout rollout, string problem)
+    {
+        rejected++;
+        log.Warning("Rejected a rollout from worker {0}: {1}", rollout.WorkerId, problem);
+        Publish(new RolloutRejected(run, rollout.WorkerId, problem));
     }
 
     private void OnTerminated(Terminated terminated)
@@ -256,13 +303,21 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
 
     private void TryCompleteRound()
     {
-        if (!started || round.TakeBatch() is not { } batch) return;
+        // Asynchronous rounds may have more than one batch waiting (rollouts that arrived during a long update).
+        while (started && !finished && (asynchrony is null ? round.TakeBatch() : round.TakeArrived(asynchrony.BatchRollouts)) is { } batch)
+            Apply(batch);
+    }
+
+    /// <summary>One update from one batch, its bookkeeping, and the new parameters out to every worker (unless the run ends here).</summary>
+    private void Apply(Rollout[] batch)
+    {
         // Schedules decay over the budget with the steps including this batch (as Stable-Baselines3 counts them); the
         // counters come back with a checkpoint, so a resumed run continues its schedules where it stopped.
         long batchSteps = 0;
         foreach (var r in batch) batchSteps += r.StepCount;
         algorithm.SetTrainingProgress(steps + batchSteps, options.MaxSteps);
         lastUpdate = algorithm.Update(batch);
+        if (asynchrony is not null) lastUpdate = WithLag(lastUpdate, batch);
         foreach (var r in batch)
         {
             steps += r.StepCount;
@@ -288,11 +343,34 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Send(round.InIdOrder);
     }
 
+    /// <summary>Asynchronous rounds: how far behind the learner the batch's rollouts were, and how many were dropped so far.</summary>
+    private UpdateMetrics WithLag(UpdateMetrics metrics, Rollout[] batch)
+    {
+        double sum = 0, max = 0;
+        foreach (var r in batch)
+        {
+            double lag = version - r.Version;
+            sum += lag;
+            max = Math.Max(max, lag);
+        }
+        var extra = new Dictionary<string, double>(metrics.Extra)
+        {
+            ["lag_mean"] = sum / batch.Length,
+            ["lag_max"] = max,
+            ["stale_dropped"] = stale,
+        };
+        return metrics with { Extra = extra };
+    }
+
     /// <summary>The current parameters (and the observation statistics workers normalise with) to each target.</summary>
     private void Send(IEnumerable<IActorRef> targets)
     {
         var parameters = new Parameters(version, current, algorithm.ObservationStatistics);
-        foreach (var worker in targets) worker.Tell(parameters);
+        foreach (var worker in targets)
+        {
+            int acknowledged = asynchrony is null ? 0 : round.TakeAcknowledged(worker);
+            worker.Tell(acknowledged == 0 ? parameters : parameters with { Acknowledged = acknowledged });
+        }
     }
 
     private TrainingProgress Snapshot() => new(

@@ -90,6 +90,19 @@ public sealed class TensorBoardLog
             table["target_kl"] = ppo.TargetKl is double kl ? F(kl) : "none";
             table["clip_range_value"] = ppo.ClipRangeValue is double cv ? F(cv) : "none";
         }
+        if (a.Asynchrony is { } rounds)
+        {
+            table["batch_rollouts"] = rounds.BatchRollouts.ToString(CultureInfo.InvariantCulture);
+            table["max_lag"] = rounds.MaxLag.ToString(CultureInfo.InvariantCulture);
+            table["rollouts_in_flight"] = rounds.InFlight.ToString(CultureInfo.InvariantCulture);
+        }
+        if (a is ImpalaOptions impala)
+        {
+            table["trace_lambda"] = F(impala.TraceLambda);
+            table["rho_bar"] = impala.RhoBar is double rho ? F(rho) : "none";
+            table["c_bar"] = impala.CBar is double c ? F(c) : "none";
+            table["pg_rho_bar"] = impala.PgRhoBar is double pg ? F(pg) : "none";
+        }
         return table;
     }
 

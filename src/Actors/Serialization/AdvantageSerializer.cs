@@ -30,9 +30,9 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     private const byte FormatVersion = 1;
 
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
-    internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P1", RolloutManifest = "RC1",
+    internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P2", RolloutManifest = "RC2",
         WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP2",
-        JoinRunManifest = "JR2", RunJoinedManifest = "RJ3";
+        JoinRunManifest = "JR2", RunJoinedManifest = "RJ4";
 
     private static readonly Dictionary<string, byte> Tags = new()
     {
@@ -70,7 +70,8 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         ArgumentNullException.ThrowIfNull(rollout);
         return 64 + 4L * rollout.Observations.Length + 4L * rollout.Actions.Length + 4L * rollout.Rewards.Length
             + rollout.Terminated.Length + rollout.Truncated.Length + 4L * rollout.FinalObservationIndices.Length
-            + 4L * rollout.FinalObservations.Length + 8L * rollout.EpisodeReturns.Length + 4L * rollout.EpisodeLengths.Length;
+            + 4L * rollout.FinalObservations.Length + 8L * rollout.EpisodeReturns.Length + 4L * rollout.EpisodeLengths.Length
+            + 4L * rollout.BehaviourLogProbs.Length;
     }
 
     /// <inheritdoc />
@@ -95,6 +96,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 break;
             case Parameters m:
                 w.Long(m.Version);
+                w.Int(m.Acknowledged);
                 w.Floats(m.Values);
                 w.Bool(m.ObservationStatistics is not null);
                 if (m.ObservationStatistics is { } s)
@@ -120,6 +122,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 w.Floats(r.FinalObservations);
                 w.Doubles(r.EpisodeReturns);
                 w.Ints(r.EpisodeLengths);
+                w.Floats(r.BehaviourLogProbs);
                 break;
             case WorkerRestarted m:
                 w.Int(m.WorkerId);
@@ -178,6 +181,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                     w.Int(plan.RolloutLength);
                     w.Int(plan.Environments);
                     w.Int(plan.ReseedInterval);
+                    w.Int(plan.Ahead);
                     w.Bool(plan.RewardScaling is not null);
                     if (plan.RewardScaling is { } scaling)
                     {
@@ -210,7 +214,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 ParametersManifest => ReadParameters(ref r),
                 RolloutManifest => new RolloutCollected(new Rollout(
                     r.Int(), r.Long(), r.Int(), r.Int(), r.Int(), r.Int(),
-                    r.Floats(), r.Floats(), r.Floats(), r.Bools(), r.Bools(), r.Ints(), r.Floats(), r.Doubles(), r.Ints())),
+                    r.Floats(), r.Floats(), r.Floats(), r.Bools(), r.Bools(), r.Ints(), r.Floats(), r.Doubles(), r.Ints()) { BehaviourLogProbs = r.Floats() }),
                 WorkerRestartedManifest => new WorkerRestarted(r.Int(), r.String()),
                 StopManifest => StopTraining.Instance,
                 GetProgressManifest => GetProgress.Instance,
@@ -244,15 +248,15 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         int[]? shape = r.Bool() ? r.Ints() : null;
         var spec = new NetworkSpec(observationSize, hidden, actionSize, continuous, logStd, (BodyKind)body, shape);
         int count = r.Int();
-        // Each plan takes at least 21 bytes: a count beyond what is left is a lie, refused before allocating.
-        if (count < 0 || count > r.Remaining / 21) throw r.Fail($"worker count {count} does not fit the {r.Remaining} bytes left");
+        // Each plan takes at least 25 bytes: a count beyond what is left is a lie, refused before allocating.
+        if (count < 0 || count > r.Remaining / 25) throw r.Fail($"worker count {count} does not fit the {r.Remaining} bytes left");
         var workers = new WorkerPlan[count];
         for (int i = 0; i < count; i++)
         {
-            int id = r.Int(), seed = r.Int(), rolloutLength = r.Int(), environments = r.Int(), reseed = r.Int();
+            int id = r.Int(), seed = r.Int(), rolloutLength = r.Int(), environments = r.Int(), reseed = r.Int(), ahead = r.Int();
             var scaling = r.Bool() ? new RewardScalerOptions(r.Double(), r.Double()) : null;
-            if (id < 0 || rolloutLength < 1 || environments < 1 || reseed < 0) throw r.Fail($"worker plan {i} has invalid sizes");
-            workers[i] = new WorkerPlan(id, seed, rolloutLength, environments, reseed, scaling);
+            if (id < 0 || rolloutLength < 1 || environments < 1 || reseed < 0 || ahead < 0) throw r.Fail($"worker plan {i} has invalid sizes");
+            workers[i] = new WorkerPlan(id, seed, rolloutLength, environments, reseed, scaling) { Ahead = ahead };
         }
         return new RunJoined(learner, environmentId, spec, workers);
     }
@@ -297,8 +301,10 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     private static Parameters ReadParameters(ref WireReader r)
     {
         long version = r.Long();
+        int acknowledged = r.Int();
+        if (acknowledged < 0) throw r.Fail($"acknowledged count {acknowledged} is negative");
         float[] values = r.Floats();
         NormalizerState? statistics = r.Bool() ? new NormalizerState(r.Doubles(), r.Doubles(), r.Double()) : null;
-        return new Parameters(version, values, statistics);
+        return new Parameters(version, values, statistics) { Acknowledged = acknowledged };
     }
 }
