@@ -189,6 +189,41 @@ public static class PpoPresets
             LearningRate = 1e-3, ClipRange = 0.2, EntropyCoefficient = 0.0,
             LearningRateSchedule = ScheduleKind.Linear, ClipRangeSchedule = ScheduleKind.Linear,
         },
+
+        // The zoo's ppo.yml on the other built-in environments, with Stable-Baselines3's PPO defaults where it lists nothing
+        // (Adam lr 3e-4, batch 64, 10 epochs, clip 0.2, GAE 0.95, gamma 0.99, normalised advantages, gradient clip 0.5,
+        // 64-64 tanh). Differences: this network shares its trunk between policy and value (SB3's MlpPolicy has two), and
+        // there is no gSDE (state-dependent exploration), which the zoo uses on Pendulum-v1 and MountainCarContinuous-v0.
+        // The zoo's `normalize: true` is observation and reward normalisation. Minibatches = n_envs x n_steps / batch_size.
+        ["Acrobot-v1"] = new PpoOptions
+        {
+            Workers = 2, EnvironmentsPerWorker = 8, RolloutLength = 256, Minibatches = 64, Epochs = 4, Gamma = 0.99, GaeLambda = 0.94,
+            LearningRate = 3e-4, EntropyCoefficient = 0.0, NormalizeObservations = true, NormalizeRewards = true,
+        },
+        ["MountainCar-v0"] = new PpoOptions
+        {
+            Workers = 2, EnvironmentsPerWorker = 8, RolloutLength = 16, Minibatches = 4, Epochs = 4, Gamma = 0.99, GaeLambda = 0.98,
+            LearningRate = 3e-4, EntropyCoefficient = 0.0, NormalizeObservations = true, NormalizeRewards = true,
+        },
+        ["Pendulum-v1"] = new PpoOptions
+        {
+            Workers = 2, EnvironmentsPerWorker = 2, RolloutLength = 1024, Minibatches = 64, Epochs = 10, Gamma = 0.9, GaeLambda = 0.95,
+            LearningRate = 1e-3, EntropyCoefficient = 0.0,
+        },
+        ["MountainCarContinuous-v0"] = new PpoOptions
+        {
+            // One environment of 8 steps: the zoo's batch_size 256 exceeds the round, so one minibatch of 8.
+            Workers = 1, EnvironmentsPerWorker = 1, RolloutLength = 8, Minibatches = 1, Epochs = 10, Gamma = 0.9999, GaeLambda = 0.9,
+            LearningRate = 7.77e-5, EntropyCoefficient = 0.00429, ClipRange = 0.1, MaxGradNorm = 5, ValueCoefficient = 0.19,
+            InitialLogStd = -3.29, NormalizeObservations = true, NormalizeRewards = true,
+        },
+        ["MinAtar/Breakout-v1"] = new PpoOptions
+        {
+            // The zoo's Atari entry (8 envs, n_steps 128, 4 epochs, batch 256, lr lin_2.5e-4, clip lin_0.1, ent 0.01) on the MinAtar conv body.
+            Workers = 2, EnvironmentsPerWorker = 4, RolloutLength = 128, Minibatches = 4, Epochs = 4, Gamma = 0.99, GaeLambda = 0.95,
+            LearningRate = 2.5e-4, ClipRange = 0.1, EntropyCoefficient = 0.01, Body = BodyKind.MinAtarConv,
+            LearningRateSchedule = ScheduleKind.Linear, ClipRangeSchedule = ScheduleKind.Linear,
+        },
     };
 
     /// <summary>The environment ids that have a preset.</summary>
