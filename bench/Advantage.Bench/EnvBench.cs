@@ -53,13 +53,13 @@ public static class EnvBench
         int SeedsReachingTarget,
         bool TargetMet,
         string Sources,
-        AlgorithmOptions Hyperparameters,
+        object Hyperparameters,
         MachineInfo Machine,
         string Plot,
         IReadOnlyList<SeedResult> Seeds)
     {
         /// <summary>The algorithm trained ("a2c", "ppo").</summary>
-        public string Algorithm => Hyperparameters.Algorithm;
+        public string Algorithm => ((AlgorithmOptions)Hyperparameters).Algorithm;
 
         /// <summary>Deterministic evaluation episodes per seed (0: the target is judged on the training episodes).</summary>
         public int EvaluationEpisodes { get; init; }
