@@ -70,7 +70,7 @@ public static class ClusterBench
     }
 
     /// <summary>The middle measurement; with an even count, the mean of the two middle ones.</summary>
-    private static Side Median(List<Side> sides)
+    internal static Side Median(List<Side> sides)
     {
         var sorted = sides.OrderBy(s => s.StepsPerSecond).ToList();
         var upper = sorted[sorted.Count / 2];
@@ -92,7 +92,7 @@ public static class ClusterBench
         try
         {
             var run = Training.Start(local, Options(settings));
-            return Measure("in-process", run, settings, _ => true);
+            return Measure("in-process", run.Learner, run.Completion, settings.Warmup, settings.Window, _ => true);
         }
         finally
         {
@@ -101,7 +101,7 @@ public static class ClusterBench
     }
 
     /// <summary>A loopback cluster: learner here, one worker process per node.</summary>
-    private static (Side Side, long Parameters, long RolloutBytes, long ParameterBytes) RunCluster(Settings settings)
+    internal static (Side Side, long Parameters, long RolloutBytes, long ParameterBytes) RunCluster(Settings settings)
     {
         int port = Advantage.Samples.Train.Ports.Free();
         var options = Options(settings);
@@ -119,7 +119,7 @@ public static class ClusterBench
                 if (deadline.Elapsed > TimeSpan.FromSeconds(120)) throw new TimeoutException("Worker processes did not join within 120 s.");
                 Thread.Sleep(200);
             }
-            cluster = Measure("cluster", run, settings, p => p.Workers == settings.Nodes);
+            cluster = Measure("cluster", run.Learner, run.Completion, settings.Warmup, settings.Window, p => p.Workers == settings.Nodes);
             var serializer = new AdvantageSerializer((ExtendedActorSystem)system);
             float[] values = new float[ClusterParameterCount(run)];
             parameters = values.Length;
@@ -128,14 +128,20 @@ public static class ClusterBench
         }
         finally
         {
-            foreach (var c in children)
-            {
-                try { c.Kill(entireProcessTree: true); c.WaitForExit(5000); } catch (InvalidOperationException) { }
-                c.Dispose();
-            }
+            StopWorkers(children);
             system.Terminate().Wait(TimeSpan.FromSeconds(10));
         }
         return (cluster, parameters, rolloutBytes, parameterBytes);
+    }
+
+    /// <summary>Kills the worker processes this benchmark started.</summary>
+    internal static void StopWorkers(IEnumerable<Process> children)
+    {
+        foreach (var c in children)
+        {
+            try { c.Kill(entireProcessTree: true); c.WaitForExit(5000); } catch (InvalidOperationException) { }
+            c.Dispose();
+        }
     }
 
     private static long ClusterParameterCount(TrainingRun run)
@@ -152,22 +158,27 @@ public static class ClusterBench
             new float[(s.RolloutLength + 1) * s.EnvironmentsPerWorker * observationSize], new float[tk], new float[tk], new bool[tk], new bool[tk], [], [], [20.0], [20]);
     }
 
-    private static Side Measure(string mode, TrainingRun run, Settings settings, Func<TrainingProgress, bool> valid)
+    /// <summary>
+    /// Steps and updates per second of a running learner between two progress reads, <paramref name="window"/> apart after
+    /// <paramref name="warmup"/>; then stops the run and waits for it to end.
+    /// </summary>
+    internal static Side Measure(string mode, IActorRef learner, Task completion, TimeSpan warmup, TimeSpan window, Func<TrainingProgress, bool> valid)
     {
         var timeout = TimeSpan.FromSeconds(30);
-        Thread.Sleep(settings.Warmup);
-        var before = run.GetProgressAsync(timeout).GetAwaiter().GetResult();
-        Thread.Sleep(settings.Window);
-        var after = run.GetProgressAsync(timeout).GetAwaiter().GetResult();
+        Thread.Sleep(warmup);
+        var before = learner.Ask<TrainingProgress>(GetProgress.Instance, timeout).GetAwaiter().GetResult();
+        Thread.Sleep(window);
+        var after = learner.Ask<TrainingProgress>(GetProgress.Instance, timeout).GetAwaiter().GetResult();
         if (!valid(after)) Console.Error.WriteLine($"  {mode}: workers changed during the window ({before.Workers} -> {after.Workers}).");
-        run.Stop();
-        run.Completion.Wait(timeout);
+        learner.Tell(StopTraining.Instance);
+        completion.Wait(timeout);
         double seconds = after.Seconds - before.Seconds;
         long steps = after.Steps - before.Steps;
         return new Side(mode, Report.Round(steps / seconds, 1), Report.Round((after.Version - before.Version) / seconds, 1), steps, Report.Round(seconds, 3), after.Workers);
     }
 
-    private static Process StartWorker(int port, string engine)
+    /// <summary>A worker node of one worker actor, as a child process of this executable, joining the learner on <paramref name="port"/>.</summary>
+    internal static Process StartWorker(int port, string engine)
     {
         var info = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         string self = Environment.ProcessPath!;

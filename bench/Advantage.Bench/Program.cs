@@ -26,10 +26,11 @@ var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds
 var solveOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "solve.json") };
 var label = new Option<string?>("--label") { Description = "Free text stored in the JSON (e.g. what this configuration tries)" };
 var verbose = new Option<bool>("--verbose") { Description = "Print progress every 0.5 s" };
+var solveNodes = new Option<int>("--nodes") { Description = "0: each seed in this process; N: on a loopback cluster of N worker processes, one worker each (N must equal --workers)", DefaultValueFactory = _ => 0 };
 var solveFlags = new Advantage.Samples.Train.TrainingFlags();
 var solve = new Command("solve", "Time to reach the target mean return (train's options and defaults: the environment's preset, CartPole's 475), one fresh ActorSystem per seed, seeds run sequentially.")
 {
-    seeds, solveOut, label, verbose,
+    seeds, solveOut, label, verbose, solveNodes,
 };
 solveFlags.AddTo(solve);
 solve.SetAction(parse =>
@@ -43,7 +44,13 @@ solve.SetAction(parse =>
         Console.Error.WriteLine("--seeds lists no seed.");
         return 2;
     }
-    return Solve.Run(new Solve.Settings(bound.Options, seedList, parse.GetValue(solveOut)!, parse.GetValue(label), parse.GetValue(verbose)));
+    int nodes = parse.GetValue(solveNodes);
+    if (nodes < 0 || (nodes > 0 && nodes != bound.Options.Algorithm.Workers))
+    {
+        Console.Error.WriteLine($"--nodes {nodes} must be 0 (in-process) or equal --workers ({bound.Options.Algorithm.Workers}): each worker process hosts one worker.");
+        return 2;
+    }
+    return Solve.Run(new Solve.Settings(bound.Options, seedList, parse.GetValue(solveOut)!, parse.GetValue(label), parse.GetValue(verbose)) { Nodes = nodes });
 });
 
 // ---- update-time: milliseconds per learner update on a fixed round ---------------------------------
@@ -95,6 +102,27 @@ var clusterWorker = new Command("cluster-worker", "A worker node of the cluster 
 clusterWorker.Hidden = true;
 clusterWorker.SetAction(parse => ClusterBench.Worker(parse.GetValue(cwJoin)!, parse.GetValue(cwEngine)!, parse.GetValue(cwParent)));
 
+// ---- async: asynchronous vs synchronous rounds, in one process, on a loopback cluster and with a straggler ---------
+var asWarmup = new Option<double>("--warmup") { Description = "Seconds discarded after the run starts", DefaultValueFactory = _ => 3.0 };
+var asWindow = new Option<double>("--window") { Description = "Seconds measured after the warm-up", DefaultValueFactory = _ => 6.0 };
+var asRepeats = new Option<int>("--repeats") { Description = "Interleaved repeats of every mode; each mode reports its median", DefaultValueFactory = _ => 3 };
+var asStraggler = new Option<double>("--straggler-ms") { Description = "Sleep per environment step of worker 0 in the straggler modes (0: skip them)", DefaultValueFactory = _ => 2.0 };
+var asNoCluster = new Option<bool>("--no-cluster") { Description = "Skip the loopback-cluster mode" };
+var asOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "async.json") };
+var asFlags = new Advantage.Samples.Train.TrainingFlags();
+var asyncBench = new Command("async", "Env-steps/s of asynchronous rounds (train's options, --algo impala) against synchronous A2C of the same shape: in one process, as a loopback cluster, and with one worker whose environments sleep per step.")
+{
+    asWarmup, asWindow, asRepeats, asStraggler, asNoCluster, asOut,
+};
+asFlags.AddTo(asyncBench);
+asyncBench.SetAction(parse =>
+{
+    var bound = asFlags.Bind(parse);
+    if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
+    return AsyncBench.Run(new AsyncBench.Settings(bound.Options, TimeSpan.FromSeconds(parse.GetValue(asWarmup)), TimeSpan.FromSeconds(parse.GetValue(asWindow)),
+        Math.Max(1, parse.GetValue(asRepeats)), TimeSpan.FromMilliseconds(parse.GetValue(asStraggler)), parse.GetValue(asOut)!, !parse.GetValue(asNoCluster)));
+});
+
 // ---- remote-rtt: request/response round trip over Akka.Remote on loopback ---------------------------
 var rttRequest = new Option<int>("--bytes") { Description = "Request size in bytes (a parameter broadcast is ~18.7 kB for [64, 64])", DefaultValueFactory = _ => 18_717 };
 var rttReply = new Option<int>("--reply-bytes") { Description = "Reply size in bytes (a 16 x 5 CartPole rollout is ~2.4 kB)", DefaultValueFactory = _ => 2_416 };
@@ -121,6 +149,6 @@ report.SetAction(parse => ResultsReport.Run(parse.GetValue(reportFolder)!, parse
 
 var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, learning quality per environment, cluster vs in-process, and micro-benchmarks of the hot loops.")
 {
-    e2e, solve, micro, updateTime, EnvCommand.Create(), cluster, clusterWorker, rtt, rttEcho, report,
+    e2e, solve, micro, updateTime, EnvCommand.Create(), cluster, clusterWorker, asyncBench, rtt, rttEcho, report,
 };
 return root.Parse(args).Invoke();

@@ -14,6 +14,9 @@ public static class Solve
     /// <summary>What to run: the run's options exactly as <c>train</c> would bind them (seed aside), and the seeds.</summary>
     public sealed record Settings(TrainingOptions Options, int[] Seeds, string Output, string? Label, bool Verbose)
     {
+        /// <summary>0 runs each seed in this process; N runs it on a loopback cluster: the learner here and N worker processes of one worker each.</summary>
+        public int Nodes { get; init; }
+
         public AlgorithmOptions Algorithm => Options.Algorithm;
 
         public long MaxSteps => Options.MaxSteps;
@@ -72,7 +75,11 @@ public static class Solve
         double? MedianSeconds,
         double? MedianSteps,
         double? MeanSeconds,
-        double? MaxSeconds);
+        double? MaxSeconds)
+    {
+        /// <summary>0: in one process; N: a loopback cluster of N worker processes.</summary>
+        public int Nodes { get; init; }
+    }
 
     public static int Run(Settings settings)
     {
@@ -81,7 +88,7 @@ public static class Solve
         Console.WriteLine($"solve {settings.Options.EnvironmentId} with {a.Algorithm}{(a is PpoOptions p ? $" (clip {p.ClipRange:G3} {p.ClipRangeSchedule}, {p.Epochs} epochs x {p.Minibatches} minibatches)" : "")}, lr schedule {a.LearningRateSchedule}, to mean-100 >= {settings.Target} within {settings.MaxSteps:N0} steps; {a.Workers} workers x {a.EnvironmentsPerWorker} envs, " +
             $"rollout {a.RolloutLength}, {a.Optimizer} lr {a.LearningRate:G4}, {(a.Estimator == AdvantageEstimator.Gae ? $"GAE {a.GaeLambda}" : "n-step")}, " +
             $"norm-adv {a.NormalizeAdvantages}, ent {a.EntropyCoefficient:G3}, vf {a.ValueCoefficient:G3}, clip {a.MaxGradNorm:G3}, gamma {a.Gamma:G4}; " +
-            $"seeds {string.Join(",", settings.Seeds)}; load average before {machine.LoadAverageBefore}.");
+            $"seeds {string.Join(",", settings.Seeds)}; {(settings.Nodes > 0 ? $"loopback cluster of {settings.Nodes} worker processes" : "in-process")}; load average before {machine.LoadAverageBefore}.");
         var results = new List<SeedResult>();
         foreach (int seed in settings.Seeds)
         {
@@ -111,12 +118,13 @@ public static class Solve
         if (a is PpoOptions ppo)
             hp = hp with { ClipRange = ppo.ClipRange, ClipRangeSchedule = ppo.ClipRangeSchedule.ToString().ToLowerInvariant(), Epochs = ppo.Epochs, Minibatches = ppo.Minibatches, TargetKl = ppo.TargetKl };
         Report.Write(settings.Output, new Result("solve", a.Algorithm, settings.Options.EnvironmentId, settings.Label, machine, settings.Target, settings.MaxSteps, hp, results,
-            solvedCount, solvedCount == results.Count, Finite(Report.Round(median, 3)), Finite(medianSteps), Finite(Report.Round(mean, 3)), Finite(Report.Round(max, 3))));
+            solvedCount, solvedCount == results.Count, Finite(Report.Round(median, 3)), Finite(medianSteps), Finite(Report.Round(mean, 3)), Finite(Report.Round(max, 3))) { Nodes = settings.Nodes });
         return 0;
     }
 
     private static SeedResult RunSeed(Settings settings, int seed)
     {
+        if (settings.Nodes > 0) return RunSeedOnCluster(settings, seed);
         var system = Report.NewSystem($"bench-solve-{seed}");
         try
         {
@@ -140,6 +148,35 @@ public static class Solve
         finally
         {
             Report.Shutdown(system);
+        }
+    }
+
+    /// <summary>The same seed as a loopback cluster: the learner in this process, one worker process per node (the run's workers).</summary>
+    private static SeedResult RunSeedOnCluster(Settings settings, int seed)
+    {
+        var options = settings.Options with { Algorithm = settings.Algorithm with { Seed = seed } };
+        int port = Advantage.Samples.Train.Ports.Free();
+        using var system = Advantage.Actors.Cluster.ClusterLearner.CreateSystem(new Advantage.Actors.Cluster.ClusterNodeOptions().WithPort(port), options);
+        var children = new List<Process>();
+        try
+        {
+            var process = Process.GetCurrentProcess();
+            var cpuBefore = process.TotalProcessorTime;
+            var wall = Stopwatch.StartNew();
+            var run = Advantage.Actors.Cluster.ClusterLearner.Start(system, options);
+            for (int n = 0; n < settings.Nodes; n++) children.Add(ClusterBench.StartWorker(port, ""));
+            var result = run.Completion.GetAwaiter().GetResult();
+            wall.Stop();
+            process.Refresh();
+            double cpuSeconds = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+            var p = result.Progress;
+            return new SeedResult(seed, result.Solved, result.Reason.ToString(), p.Steps, Report.Round(p.Seconds, 3), Report.Round(wall.Elapsed.TotalSeconds, 3),
+                Report.Round(cpuSeconds, 3), Report.Round(p.StepsPerSecond, 1), p.Version, p.Episodes, Report.Round(p.MeanReturn, 1));
+        }
+        finally
+        {
+            ClusterBench.StopWorkers(children);
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
         }
     }
 
