@@ -16,7 +16,7 @@ public sealed record UpdateMetrics(double PolicyLoss, double ValueLoss, double E
 {
     private static readonly IReadOnlyDictionary<string, double> None = new Dictionary<string, double>().AsReadOnly();
 
-    /// <summary>The algorithm's own scalars by name (snake_case, as TensorBoard shows them); empty for A2C.</summary>
+    /// <summary>The algorithm's own scalars by name (snake_case, as TensorBoard shows them); every learner reports <c>learning_rate</c> (its schedule's value).</summary>
     public IReadOnlyDictionary<string, double> Extra { get; init; } = None;
 
     /// <summary>Returns a copy with <see cref="Extra"/> replaced.</summary>
