@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Advantage.Actors;
+using Advantage.Environments;
 using Advantage.Learning;
 
 namespace Advantage.Bench;
@@ -15,7 +16,11 @@ namespace Advantage.Bench;
 /// </summary>
 public static class EnvBench
 {
-    public sealed record Settings(IReadOnlyList<string> Environments, int[] Seeds, string OutputFolder, TimeSpan Interval, long? MaxSteps, bool Verbose);
+    public sealed record Settings(IReadOnlyList<string> Environments, int[] Seeds, string OutputFolder, TimeSpan Interval, long? MaxSteps, bool Verbose)
+    {
+        /// <summary>The preset table: A2C's (<see cref="EnvPresets.All"/>) or PPO's (<see cref="EnvPresets.Ppo"/>).</summary>
+        public IReadOnlyList<EnvPreset> Presets { get; init; } = EnvPresets.All;
+    }
 
     public sealed record CurvePoint(long Steps, double Seconds, long Episodes, double MeanReturn100);
 
@@ -30,7 +35,14 @@ public static class EnvBench
         bool ReachedTarget,
         long RejectedRollouts,
         long WorkerRestarts,
-        IReadOnlyList<CurvePoint> Curve);
+        IReadOnlyList<CurvePoint> Curve)
+    {
+        /// <summary>Mean return of the final policy over the preset's deterministic evaluation episodes; null without evaluation.</summary>
+        public double? EvaluationMean { get; init; }
+
+        /// <summary>Standard deviation of those returns.</summary>
+        public double? EvaluationStd { get; init; }
+    }
 
     public sealed record EnvResult(
         string Environment,
@@ -41,20 +53,27 @@ public static class EnvBench
         int SeedsReachingTarget,
         bool TargetMet,
         string Sources,
-        A2COptions Hyperparameters,
+        object Hyperparameters,
         MachineInfo Machine,
         string Plot,
-        IReadOnlyList<SeedResult> Seeds);
+        IReadOnlyList<SeedResult> Seeds)
+    {
+        /// <summary>The algorithm trained ("a2c", "ppo").</summary>
+        public string Algorithm => ((AlgorithmOptions)Hyperparameters).Algorithm;
+
+        /// <summary>Deterministic evaluation episodes per seed (0: the target is judged on the training episodes).</summary>
+        public int EvaluationEpisodes { get; init; }
+    }
 
     public static int Run(Settings settings)
     {
         var presets = new List<EnvPreset>();
         foreach (var id in settings.Environments)
         {
-            var preset = EnvPresets.Find(id);
+            var preset = EnvPresets.Find(settings.Presets, id);
             if (preset is null)
             {
-                Console.Error.WriteLine($"No preset for '{id}'; known: {string.Join(", ", EnvPresets.All.Select(p => p.EnvironmentId))}.");
+                Console.Error.WriteLine($"No preset for '{id}'; known: {string.Join(", ", settings.Presets.Select(p => p.EnvironmentId))}.");
                 return 2;
             }
             presets.Add(preset);
@@ -77,12 +96,16 @@ public static class EnvBench
         Console.WriteLine($"== {preset.EnvironmentId}: budget {budget:N0} steps, target {preset.Target} ({preset.TargetRule}), seeds {string.Join(",", settings.Seeds)}; load {machine.LoadAverageBefore}");
         foreach (int seed in settings.Seeds)
         {
+            string? checkpoints = preset.EvaluationEpisodes > 0 ? Directory.CreateTempSubdirectory("advantage-envbench-").FullName : null;
             var options = new TrainingOptions
             {
                 Algorithm = preset.Algorithm with { Seed = seed },
                 EnvironmentId = preset.EnvironmentId,
                 MaxSteps = budget,
                 ProgressInterval = settings.Interval,
+                // The final checkpoint carries the observation statistics the evaluation must normalise with.
+                CheckpointDirectory = checkpoints,
+                CheckpointInterval = 0,
             };
             var curve = new List<CurvePoint>();
             long? firstAtTarget = null;
@@ -118,6 +141,19 @@ public static class EnvBench
                         Report.Round(final.MeanReturn, 3), best, firstAtTarget, firstAtTarget is not null,
                         final.RejectedRollouts, final.WorkerRestarts, curve.ToArray());
                 }
+                if (checkpoints is not null)
+                {
+                    var saved = Checkpoint.Load(Path.Combine(checkpoints, "last.ckpt"));
+                    var evaluation = Evaluation.Run(saved.Spec, saved.Parameters, () => options.Environments.Make(preset.EnvironmentId),
+                        preset.EvaluationEpisodes, seed: 1_000_000 + 1_000 * seed, saved.ObservationStatistics);
+                    seedResult = seedResult with
+                    {
+                        EvaluationMean = Report.Round(evaluation.MeanReturn, 3),
+                        EvaluationStd = Report.Round(evaluation.StdReturn, 3),
+                        ReachedTarget = evaluation.MeanReturn >= preset.Target,
+                    };
+                    Console.WriteLine($"  seed {seed}: deterministic evaluation over {preset.EvaluationEpisodes} episodes {evaluation.MeanReturn:F2} +/- {evaluation.StdReturn:F2}");
+                }
                 seeds.Add(seedResult);
                 Console.WriteLine($"  seed {seed}: final mean-100 {seedResult.FinalMeanReturn100:F2}, best {seedResult.BestMeanReturn100:F2}, " +
                     $"first at target {(firstAtTarget is long s ? s.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "never")}, " +
@@ -126,6 +162,7 @@ public static class EnvBench
             finally
             {
                 Report.Shutdown(system);
+                if (checkpoints is not null) Directory.Delete(checkpoints, recursive: true);
             }
         }
 
@@ -136,7 +173,7 @@ public static class EnvBench
         EnvPlot.Write(png, preset, budget, seeds);
         Console.WriteLine($"  {preset.EnvironmentId}: {reaching}/{seeds.Count} seeds reached {preset.Target} (need {required}). Wrote {png}");
         return new EnvResult(preset.EnvironmentId, preset.Target, preset.TargetRule, budget, required, reaching, reaching >= required,
-            preset.Sources, preset.Algorithm, machine, Path.GetFileName(png), seeds);
+            preset.Sources, preset.Algorithm, machine, Path.GetFileName(png), seeds) { EvaluationEpisodes = preset.EvaluationEpisodes };
     }
 
     /// <summary>Replaces this environment's entry in <paramref name="path"/>, keeping the others.</summary>

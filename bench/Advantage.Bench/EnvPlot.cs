@@ -26,7 +26,7 @@ internal static class EnvPlot
         target.LineWidth = 1.5f;
         target.LegendText = $"target {preset.Target} ({preset.TargetRule})";
         plot.Axes.SetLimitsX(0, budget);
-        plot.Title($"A2C on {preset.EnvironmentId}");
+        plot.Title($"{preset.Algorithm.Algorithm.ToUpperInvariant()} on {preset.EnvironmentId}");
         plot.XLabel("environment steps");
         plot.YLabel("mean return, last 100 episodes");
         plot.ShowLegend(Alignment.LowerRight);

@@ -53,6 +53,18 @@ solve.SetAction(parse =>
     return Solve.Run(new Solve.Settings(bound.Options, seedList, parse.GetValue(solveOut)!, parse.GetValue(label), parse.GetValue(verbose)) { Nodes = nodes });
 });
 
+// ---- update-time: milliseconds per learner update on a fixed round ---------------------------------
+var utUpdates = new Option<int>("--updates") { Description = "Updates timed (after a tenth as many warm-up updates)", DefaultValueFactory = _ => 200 };
+var utFlags = new Advantage.Samples.Train.TrainingFlags();
+var updateTime = new Command("update-time", "Milliseconds per learner update (train's options, e.g. --algo ppo) on a fixed hand-made CartPole round, without actors.") { utUpdates };
+utFlags.AddTo(updateTime);
+updateTime.SetAction(parse =>
+{
+    var bound = utFlags.Bind(parse);
+    if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
+    return UpdateTime.Run(bound.Options.Algorithm, Math.Max(10, parse.GetValue(utUpdates)));
+});
+
 // ---- micro: BenchmarkDotNet ------------------------------------------------------------------------
 var micro = new Command("micro", "BenchmarkDotNet (ShortRun, in-process, MemoryDiagnoser) of the hot loops. Extra arguments go to BenchmarkDotNet, e.g. --filter '*Returns*'.")
 {
@@ -137,6 +149,6 @@ report.SetAction(parse => ResultsReport.Run(parse.GetValue(reportFolder)!, parse
 
 var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, learning quality per environment, cluster vs in-process, and micro-benchmarks of the hot loops.")
 {
-    e2e, solve, micro, EnvCommand.Create(), cluster, clusterWorker, asyncBench, rtt, rttEcho, report,
+    e2e, solve, micro, updateTime, EnvCommand.Create(), cluster, clusterWorker, asyncBench, rtt, rttEcho, report,
 };
 return root.Parse(args).Invoke();

@@ -52,10 +52,17 @@ public static class Solve
         double EntCoef,
         double VfCoef,
         double MaxGradNorm,
-        IReadOnlyList<int> Hidden);
+        IReadOnlyList<int> Hidden,
+        string LearningRateSchedule,
+        double? ClipRange = null,
+        string? ClipRangeSchedule = null,
+        int? Epochs = null,
+        int? Minibatches = null,
+        double? TargetKl = null);
 
     public sealed record Result(
         string Benchmark,
+        string Algorithm,
         string Environment,
         string? Label,
         MachineInfo Machine,
@@ -78,7 +85,7 @@ public static class Solve
     {
         var a = settings.Algorithm;
         var machine = MachineInfo.Capture();
-        Console.WriteLine($"solve {settings.Options.EnvironmentId} to mean-100 >= {settings.Target} within {settings.MaxSteps:N0} steps; {a.Workers} workers x {a.EnvironmentsPerWorker} envs, " +
+        Console.WriteLine($"solve {settings.Options.EnvironmentId} with {a.Algorithm}{(a is PpoOptions p ? $" (clip {p.ClipRange:G3} {p.ClipRangeSchedule}, {p.Epochs} epochs x {p.Minibatches} minibatches)" : "")}, lr schedule {a.LearningRateSchedule}, to mean-100 >= {settings.Target} within {settings.MaxSteps:N0} steps; {a.Workers} workers x {a.EnvironmentsPerWorker} envs, " +
             $"rollout {a.RolloutLength}, {a.Optimizer} lr {a.LearningRate:G4}, {(a.Estimator == AdvantageEstimator.Gae ? $"GAE {a.GaeLambda}" : "n-step")}, " +
             $"norm-adv {a.NormalizeAdvantages}, ent {a.EntropyCoefficient:G3}, vf {a.ValueCoefficient:G3}, clip {a.MaxGradNorm:G3}, gamma {a.Gamma:G4}; " +
             $"seeds {string.Join(",", settings.Seeds)}; {(settings.Nodes > 0 ? $"loopback cluster of {settings.Nodes} worker processes" : "in-process")}; load average before {machine.LoadAverageBefore}.");
@@ -107,8 +114,10 @@ public static class Solve
 
         var hp = new Hyperparameters(a.Workers, a.EnvironmentsPerWorker, a.RolloutLength, a.Gamma, a.Estimator.ToString(),
             a.Estimator == AdvantageEstimator.Gae ? a.GaeLambda : null, a.LearningRate, a.Optimizer.ToString(), a.RmsPropAlpha, a.OptimizerEpsilon,
-            a.NormalizeAdvantages, a.EntropyCoefficient, a.ValueCoefficient, a.MaxGradNorm, a.HiddenSizes.ToArray());
-        Report.Write(settings.Output, new Result("solve", settings.Options.EnvironmentId, settings.Label, machine, settings.Target, settings.MaxSteps, hp, results,
+            a.NormalizeAdvantages, a.EntropyCoefficient, a.ValueCoefficient, a.MaxGradNorm, a.HiddenSizes.ToArray(), a.LearningRateSchedule.ToString().ToLowerInvariant());
+        if (a is PpoOptions ppo)
+            hp = hp with { ClipRange = ppo.ClipRange, ClipRangeSchedule = ppo.ClipRangeSchedule.ToString().ToLowerInvariant(), Epochs = ppo.Epochs, Minibatches = ppo.Minibatches, TargetKl = ppo.TargetKl };
+        Report.Write(settings.Output, new Result("solve", a.Algorithm, settings.Options.EnvironmentId, settings.Label, machine, settings.Target, settings.MaxSteps, hp, results,
             solvedCount, solvedCount == results.Count, Finite(Report.Round(median, 3)), Finite(medianSteps), Finite(Report.Round(mean, 3)), Finite(Report.Round(max, 3))) { Nodes = settings.Nodes });
         return 0;
     }

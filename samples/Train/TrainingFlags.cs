@@ -43,6 +43,7 @@ public sealed class TrainingFlags
     public readonly Option<double?> GaeLambda = new("--gae-lambda") { Description = Preset("Use GAE with this lambda", Shown.Estimator == AdvantageEstimator.Gae ? Shown.GaeLambda : "n-step") };
     public readonly Option<bool> NStep = new("--n-step") { Description = "Use n-step returns instead of GAE" };
     public readonly Option<double?> Lr = new("--lr") { Description = Preset("Learning rate", Shown.LearningRate) };
+    public readonly Option<ScheduleKind?> LrSchedule = new("--lr-schedule") { Description = Preset("Learning rate schedule: constant, or linear to zero at --max-steps", Shown.LearningRateSchedule.ToString().ToLowerInvariant()) };
     public readonly Option<double?> EntCoef = new("--ent-coef") { Description = Preset("Entropy bonus coefficient", Shown.EntropyCoefficient) };
     public readonly Option<double?> VfCoef = new("--vf-coef") { Description = Preset("Value loss coefficient", Shown.ValueCoefficient) };
     public readonly Option<double?> MaxGradNorm = new("--max-grad-norm") { Description = Preset("Global gradient-norm clip", Shown.MaxGradNorm) };
@@ -56,6 +57,7 @@ public sealed class TrainingFlags
     public readonly Option<double?> LogStdInit = new("--log-std-init") { Description = Preset("Initial log std of a Gaussian policy (Box actions)", Shown.InitialLogStd) };
     public readonly Option<int[]?> Hidden = new("--hidden") { Description = Preset("Hidden layer widths", string.Join(" ", Shown.HiddenSizes)), AllowMultipleArgumentsPerToken = true };
     public readonly Option<double?> ClipRange = new("--clip-range") { Description = PpoPreset("PPO: clip of the probability ratio", ShownPpo.ClipRange) };
+    public readonly Option<ScheduleKind?> ClipSchedule = new("--clip-schedule") { Description = PpoPreset("PPO: clip range schedule, constant or linear to zero at --max-steps", ShownPpo.ClipRangeSchedule.ToString().ToLowerInvariant()) };
     public readonly Option<int?> Epochs = new("--epochs") { Description = PpoPreset("PPO: passes over each round's batch", ShownPpo.Epochs) };
     public readonly Option<int?> Minibatches = new("--minibatches") { Description = PpoPreset("PPO: minibatches per epoch (one optimizer step each)", ShownPpo.Minibatches) };
     public readonly Option<double?> TargetKl = new("--target-kl") { Description = PpoPreset("PPO: stop an update's steps past 1.5 x this approximate KL", "none") };
@@ -89,8 +91,8 @@ public sealed class TrainingFlags
     /// <summary>Every flag, in the order <c>--help</c> lists them.</summary>
     public IEnumerable<Option> All =>
     [
-        Algo, Env, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
-        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, LogStdInit, Hidden, ClipRange, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
+        Algo, Env, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, LrSchedule, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
+        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, LogStdInit, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
         Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet,
     ];
 
@@ -156,6 +158,7 @@ public sealed class TrainingFlags
             RolloutLength = Pick(Rollout, a.RolloutLength),
             Gamma = Pick(Gamma, a.Gamma),
             LearningRate = Pick(Lr, a.LearningRate),
+            LearningRateSchedule = Pick(LrSchedule, a.LearningRateSchedule),
             EntropyCoefficient = Pick(EntCoef, a.EntropyCoefficient),
             ValueCoefficient = Pick(VfCoef, a.ValueCoefficient),
             MaxGradNorm = Pick(MaxGradNorm, a.MaxGradNorm),
@@ -180,6 +183,7 @@ public sealed class TrainingFlags
             a = ppo with
             {
                 ClipRange = Pick(ClipRange, ppo.ClipRange),
+                ClipRangeSchedule = Pick(ClipSchedule, ppo.ClipRangeSchedule),
                 Epochs = Pick(Epochs, ppo.Epochs),
                 Minibatches = Pick(Minibatches, ppo.Minibatches),
                 TargetKl = parse.GetValue(TargetKl) ?? ppo.TargetKl,
@@ -188,7 +192,7 @@ public sealed class TrainingFlags
         }
         else
         {
-            foreach (var option in new Option[] { ClipRange, Epochs, Minibatches, TargetKl, ClipValue })
+            foreach (var option in new Option[] { ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue })
                 if (parse.GetResult(option) is { Implicit: false }) problems.Add($"{option.Name} applies to --algo ppo only; this run trains {a.Algorithm}.");
         }
         if (a is ImpalaOptions impala)
@@ -261,7 +265,7 @@ public sealed class TrainingFlags
         string? flag = field switch
         {
             "Workers" => "--workers", "EnvironmentsPerWorker" => "--envs-per-worker", "RolloutLength" => "--rollout", "Gamma" => "--gamma",
-            "GaeLambda" => "--gae-lambda", "LearningRate" => "--lr", "EntropyCoefficient" => "--ent-coef", "ValueCoefficient" => "--vf-coef",
+            "GaeLambda" => "--gae-lambda", "LearningRate" => "--lr", "LearningRateSchedule" => "--lr-schedule", "ClipRangeSchedule" => "--clip-schedule", "EntropyCoefficient" => "--ent-coef", "ValueCoefficient" => "--vf-coef",
             "MaxGradNorm" => "--max-grad-norm", "RmsPropAlpha" => "--rmsprop-alpha", "OptimizerEpsilon" => "--optimizer-eps",
             "HiddenSizes" => "--hidden", "InitialLogStd" => "--log-std-init", "Device" => "--device", "Seed" => "--seed",
             "EnvironmentId" => "--env", "MaxSteps" => "--max-steps", "TargetMeanReturn" => "--target-return", "ReturnWindow" => "--return-window",

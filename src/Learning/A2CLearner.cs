@@ -32,6 +32,7 @@ public sealed class A2CLearner : ActorCriticLearner
     /// </summary>
     public override UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
     {
+        double learningRate = ApplyLearningRate();
         Batch.Fill(rollouts, Spec);
         int obsSize = Spec.ObservationSize;
         int width = Spec.ActionWidth;
@@ -72,6 +73,9 @@ public sealed class A2CLearner : ActorCriticLearner
 
         double gradNorm = Step(loss);
 
-        return new UpdateMetrics(policyLoss.item<float>(), valueLoss.item<float>(), entropyMean.item<float>(), gradNorm, explainedVariance, tn);
+        return new UpdateMetrics(policyLoss.item<float>(), valueLoss.item<float>(), entropyMean.item<float>(), gradNorm, explainedVariance, tn)
+        {
+            Extra = new Dictionary<string, double> { ["learning_rate"] = learningRate },
+        };
     }
 }

@@ -46,6 +46,9 @@ public sealed record A2COptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.Gamma"/>/> changed.</summary>
     public A2COptions WithGamma(double value) => this with { Gamma = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.LearningRateSchedule"/> changed.</summary>
+    public A2COptions WithLearningRateSchedule(ScheduleKind value) => this with { LearningRateSchedule = value };
+
     /// <summary>Returns a copy with GAE enabled at the given lambda.</summary>
     public A2COptions WithGae(double lambda) => this with { Estimator = AdvantageEstimator.Gae, GaeLambda = lambda };
 

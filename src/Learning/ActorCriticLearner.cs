@@ -37,7 +37,13 @@ public abstract class ActorCriticLearner : IPolicyLearner
         if (options.NormalizeObservations) observationStatistics = new RunningMeanStd(spec.ObservationSize);
         Trainable = [Network.Flat];
         Optimizer = Optimizers.Create(options, Trainable);
+        // Forward passes with gradient use per-weight leaves whose gradients are views of the flat gradient: backward
+        // skips two view nodes per weight (measured: PPO's CartPole step a sixth cheaper), with the same numbers.
+        Network.UseTrainingLeaves();
+        flatGradient = Network.Flat.grad!;
     }
+
+    private readonly Tensor flatGradient;
 
     /// <inheritdoc />
     public NetworkSpec Spec { get; }
@@ -88,10 +94,50 @@ public abstract class ActorCriticLearner : IPolicyLearner
     /// <inheritdoc />
     public abstract UpdateMetrics Update(IReadOnlyList<Rollout> batch);
 
+    private long progressSteps;
+    private long? stepBudget;
+    private double appliedLearningRate = double.NaN;
+
+    /// <inheritdoc />
+    public void SetTrainingProgress(long steps, long stepBudget)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        ArgumentOutOfRangeException.ThrowIfLessThan(stepBudget, 1);
+        progressSteps = steps;
+        this.stepBudget = stepBudget;
+    }
+
+    /// <summary>
+    /// A scheduled hyperparameter's value now. A non-constant schedule needs the step budget
+    /// (<see cref="SetTrainingProgress"/>); without it the update is refused with the field's name rather than run at a
+    /// value nobody chose.
+    /// </summary>
+    private protected double Scheduled(ScheduleKind kind, double initial, string field)
+    {
+        if (kind == ScheduleKind.Constant) return initial;
+        if (stepBudget is not long budget)
+            throw new InvalidOperationException(
+                $"{field} = {kind} decays over the run's step budget, which this learner was not given: call SetTrainingProgress(steps, stepBudget) before Update (the learner actor does), or use ScheduleKind.Constant.");
+        return Schedules.At(kind, initial, progressSteps, budget);
+    }
+
+    /// <summary>Sets the optimizer's learning rate from <see cref="AlgorithmOptions.LearningRateSchedule"/>; returns it, for the metrics.</summary>
+    private protected double ApplyLearningRate()
+    {
+        double rate = Scheduled(options.LearningRateSchedule, options.LearningRate, nameof(AlgorithmOptions.LearningRateSchedule));
+        if (rate != appliedLearningRate)
+        {
+            foreach (var group in Optimizer.ParamGroups) group.LearningRate = rate;
+            appliedLearningRate = rate;
+        }
+        return rate;
+    }
+
     /// <summary>One optimizer step on <paramref name="loss"/>, with the global gradient norm clipped; returns the norm before clipping.</summary>
     private protected double Step(Tensor loss)
     {
-        Optimizer.zero_grad();
+        // In place, not Optimizer.zero_grad(): the per-weight leaves' gradients are views of this tensor.
+        flatGradient.zero_();
         loss.backward();
         double gradNorm = nn.utils.clip_grad_norm_(Trainable, options.MaxGradNorm);
         Optimizer.step();
@@ -110,6 +156,7 @@ public abstract class ActorCriticLearner : IPolicyLearner
     {
         if (!disposing) return;
         Optimizer.Dispose();
+        flatGradient.Dispose();
         Network.Dispose();
         ValueCoefficient.Dispose();
         EntropyCoefficient.Dispose();

@@ -52,6 +52,13 @@ public abstract record AlgorithmOptions
     /// <summary>Optimizer learning rate in (0, 1]. Default 7e-4.</summary>
     public double LearningRate { get; init; } = 7e-4;
 
+    /// <summary>
+    /// How the learning rate moves over the run: <see cref="ScheduleKind.Constant"/> (default) or
+    /// <see cref="ScheduleKind.Linear"/> from <see cref="LearningRate"/> to zero at the run's step budget (the learner
+    /// is told steps and budget before every update, so a resumed run continues the decay where it stopped).
+    /// </summary>
+    public ScheduleKind LearningRateSchedule { get; init; } = ScheduleKind.Constant;
+
     /// <summary>Weight of the entropy bonus in [0, 1]. Default 0.0 (CartPole needs none).</summary>
     public double EntropyCoefficient { get; init; } = 0.0;
 
@@ -123,6 +130,7 @@ public abstract record AlgorithmOptions
         Check.Range(problems, nameof(RmsPropAlpha), RmsPropAlpha, 0, 1, minInclusive: false, maxInclusive: false);
         Check.Range(problems, nameof(OptimizerEpsilon), OptimizerEpsilon, 0, 1, minInclusive: false, maxInclusive: false);
         if (!Enum.IsDefined(Estimator)) problems.Add($"{nameof(Estimator)} = {Estimator} is not one of NStep, Gae.");
+        if (!Enum.IsDefined(LearningRateSchedule)) problems.Add($"{nameof(LearningRateSchedule)} = {LearningRateSchedule} is not one of Constant, Linear.");
         if (!Enum.IsDefined(Optimizer)) problems.Add($"{nameof(Optimizer)} = {Optimizer} is not one of RmsProp, Adam.");
         if (HiddenSizes is null || HiddenSizes.Count == 0)
             problems.Add($"{nameof(HiddenSizes)} must list at least one layer width, each in [1, 65536].");

@@ -31,6 +31,16 @@ public interface IPolicyLearner : IDisposable
     void RestoreObservationStatistics(NormalizerState state);
 
     /// <summary>
+    /// Tells the learner how far the run is before an update: <paramref name="steps"/> environment steps including the
+    /// batch about to be passed to <see cref="Update"/>, of <paramref name="stepBudget"/>. Schedules
+    /// (<see cref="AlgorithmOptions.LearningRateSchedule"/>, <see cref="PpoOptions.ClipRangeSchedule"/>) read it; the
+    /// learner actor calls it with the run's counters, which a checkpoint keeps, so a resumed run continues its
+    /// schedules exactly where it stopped. A learner with only constant schedules needs no call.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Steps are negative or the budget is below 1.</exception>
+    void SetTrainingProgress(long steps, long stepBudget);
+
+    /// <summary>
     /// One update from one round's rollouts, all collected with the current parameters. Columns are laid out in
     /// the order given (the learner actor sorts by worker id, which keeps a seeded run reproducible). Every rollout
     /// must have the same T.

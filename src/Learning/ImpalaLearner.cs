@@ -40,6 +40,7 @@ public sealed class ImpalaLearner : ActorCriticLearner
     /// <exception cref="ArgumentException">A rollout is malformed or carries no behaviour log-probabilities.</exception>
     public override UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
     {
+        double learningRate = ApplyLearningRate();
         Batch.Fill(rollouts, Spec);
         if (!Batch.HasBehaviourLogProbs)
             throw new ArgumentException("Every rollout must carry BehaviourLogProbs: V-trace needs the collecting policy's probabilities.", nameof(rollouts));
@@ -96,6 +97,7 @@ public sealed class ImpalaLearner : ActorCriticLearner
             {
                 ["ratio_mean"] = ratioSum / tn,
                 ["ratio_clipped"] = (double)clipped / tn,
+                ["learning_rate"] = learningRate,
             },
         };
     }

@@ -79,6 +79,9 @@ public sealed record ImpalaOptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="TraceLambda"/> changed.</summary>
     public ImpalaOptions WithTraceLambda(double value) => this with { TraceLambda = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.LearningRateSchedule"/> changed.</summary>
+    public ImpalaOptions WithLearningRateSchedule(ScheduleKind value) => this with { LearningRateSchedule = value };
+
     /// <summary>Returns a copy with <see cref="RhoBar"/> changed.</summary>
     public ImpalaOptions WithRhoBar(double value) => this with { RhoBar = value };
 

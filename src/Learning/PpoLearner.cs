@@ -30,9 +30,6 @@ public sealed class PpoLearner : ActorCriticLearner
     private readonly PpoOptions options;
 
     // Native scalars made once (see ActorCriticLearner: a double in a tensor expression becomes a finalizer-freed Scalar).
-    private readonly Scalar clipLow;
-    private readonly Scalar clipHigh;
-    private readonly Scalar clipRange;
     private readonly Scalar? valueClipLow;
     private readonly Scalar? valueClipHigh;
     private readonly Scalar one = 1.0.ToScalar();
@@ -43,9 +40,6 @@ public sealed class PpoLearner : ActorCriticLearner
         : base(options, spec)
     {
         this.options = options;
-        clipLow = (1 - options.ClipRange).ToScalar();
-        clipHigh = (1 + options.ClipRange).ToScalar();
-        clipRange = options.ClipRange.ToScalar();
         if (options.ClipRangeValue is double cv)
         {
             valueClipLow = (-cv).ToScalar();
@@ -59,11 +53,20 @@ public sealed class PpoLearner : ActorCriticLearner
     /// <summary>
     /// One PPO update from one round's rollouts, all collected with the current parameters and observation statistics.
     /// <see cref="UpdateMetrics.Extra"/> holds <c>approx_kl</c> and <c>clip_fraction</c> (means over the minibatches
-    /// evaluated), <c>epochs</c> (epochs started; fewer than <see cref="PpoOptions.Epochs"/> after a KL stop) and
-    /// <c>initial_ratio_error</c> (max |ratio - 1| before the first step).
+    /// evaluated: every one with <see cref="PpoOptions.TargetKl"/>, which needs them, else the last epoch's, as
+    /// Stable-Baselines3 reports approx_kl, because measuring costs a fifth of a small network's step), <c>epochs</c>
+    /// (epochs started; fewer than <see cref="PpoOptions.Epochs"/> after a KL stop), <c>initial_ratio_error</c>
+    /// (max |ratio - 1| before the first step), <c>learning_rate</c> and <c>clip_range</c> (the scheduled values this
+    /// update used). Without an entropy bonus the entropy is not part of the loss and <see cref="UpdateMetrics.Entropy"/>
+    /// is the collecting policy's, on the batch.
     /// </summary>
     public override UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
     {
+        double learningRate = ApplyLearningRate();
+        double clip = Scheduled(options.ClipRangeSchedule, options.ClipRange, nameof(PpoOptions.ClipRangeSchedule));
+        using var clipLow = (1 - clip).ToScalar();
+        using var clipHigh = (1 + clip).ToScalar();
+        using var clipRange = clip.ToScalar();
         Batch.Fill(rollouts, Spec);
         int obsSize = Spec.ObservationSize;
         int width = Spec.ActionWidth;
@@ -85,80 +88,135 @@ public sealed class PpoLearner : ActorCriticLearner
         using var scope = torch.NewDisposeScope();
         var obs = torch.tensor(observations, [rows, obsSize]).to(TorchDevice);
         var act = torch.tensor(Batch.Actions, [tn, width]).to(TorchDevice);
-        var random = new Random(ShuffleSeed(options.Seed, rollouts[0].Version));
-        Ensure(ref order, tn);
-        Shuffle(random, order);
+        // Categorical actions as gather indices, made once per update instead of once per step.
+        var actions = Spec.Continuous ? act : act.to(ScalarType.Int64);
         int[] sizes = MinibatchSizes(tn, options.Minibatches);
+        bool whole = options.Minibatches == 1;
+        // With TargetKl the KL estimate gates every step; without it the diagnostics are measured on the last epoch only,
+        // as Stable-Baselines3 reports its approx_kl, which saves a quarter of a small network's step.
+        bool diagnoseEveryStep = options.TargetKl is not null;
+        var obsBatch = obs.narrow(0, 0, tn);
 
         Tensor oldValues, oldLogProb;
+        Tensor? firstFeatures = null, firstValues = null, firstLogProb = null, firstEntropy = null;
         double explainedVariance;
-        using (torch.no_grad())
+        Random? random = null;
+        if (whole)
         {
-            var allValues = Network.Value(Network.Features(obs));
+            // One minibatch: every epoch uses the whole batch, in its own order (a shuffle would change only the summation
+            // order of the mean). The first epoch's forward pass over every row gives the values for the targets and, as it
+            // precedes any step, pi_old: both detached from the same pass, so the first ratio is exactly 1 by construction.
+            firstFeatures = Network.Features(obs);
+            var allValues = Network.Value(firstFeatures);
             explainedVariance = Batch.Estimate(allValues, options);
-            oldValues = allValues.narrow(0, 0, tn);
-            // pi_old on the first epoch's own minibatches: the first step's forward pass is then the same computation.
-            oldLogProb = torch.empty(tn, device: TorchDevice);
-            var firstOrder = torch.tensor(order, [tn]).to(TorchDevice);
-            int start = 0;
-            foreach (int size in sizes)
+            firstValues = allValues.narrow(0, 0, tn);
+            oldValues = firstValues.detach();
+            (firstLogProb, firstEntropy) = LogProbAndEntropy(Network.Policy(firstFeatures.narrow(0, 0, tn)), actions, tn, options.EntropyCoefficient != 0);
+            oldLogProb = firstLogProb.detach();
+        }
+        else
+        {
+            random = new Random(ShuffleSeed(options.Seed, rollouts[0].Version));
+            Ensure(ref order, tn);
+            Shuffle(random, order);
+            using (torch.no_grad())
             {
-                var index = firstOrder.narrow(0, start, size);
-                var (logProb, _) = RoundBatch.LogProbAndEntropy(Network, Spec, Network.Policy(Network.Features(obs.index_select(0, index))),
-                    act.index_select(0, index).view(-1), size);
-                oldLogProb.index_copy_(0, index, logProb);
-                start += size;
+                var allValues = Network.Value(Network.Features(obs));
+                explainedVariance = Batch.Estimate(allValues, options);
+                oldValues = allValues.narrow(0, 0, tn);
+                // pi_old on the first epoch's own minibatches: the first step's forward pass is then the same computation.
+                oldLogProb = torch.empty(tn, device: TorchDevice);
+                var firstOrder = torch.tensor(order, [tn]).to(TorchDevice);
+                int start = 0;
+                foreach (int size in sizes)
+                {
+                    var index = firstOrder.narrow(0, start, size);
+                    var (logProb, _) = LogProbAndEntropy(Network.Policy(Network.Features(obs.index_select(0, index))), actions.index_select(0, index), size);
+                    oldLogProb.index_copy_(0, index, logProb);
+                    start += size;
+                }
             }
         }
         var adv = torch.tensor(Batch.Advantages, [tn]).to(TorchDevice);
         var ret = torch.tensor(Batch.Returns, [tn]).to(TorchDevice);
+        // -A, normalised once when every step sees the whole batch (per minibatch otherwise).
+        Tensor? negWholeAdvantage = null;
+        if (whole)
+            negWholeAdvantage = options.NormalizeAdvantages && tn > 1 ? (adv.mean() - adv) / adv.std().add_(NormalizeEpsilon) : -adv;
+        bool useEntropy = options.EntropyCoefficient != 0;
+        double entropyReported = double.NaN;
 
         double policySum = 0, valueSum = 0, entropySum = 0, gradSum = 0, klSum = 0, clipSum = 0, initialRatioError = double.NaN;
         int optimizerSteps = 0, evaluated = 0, epochs = 0;
         bool stop = false;
         for (int epoch = 0; epoch < options.Epochs && !stop; epoch++)
         {
-            if (epoch > 0) Shuffle(random, order);
+            if (epoch > 0 && !whole) Shuffle(random!, order);
             epochs++;
+            bool measure = diagnoseEveryStep || epoch == options.Epochs - 1;
             using var epochScope = torch.NewDisposeScope();
-            var shuffled = torch.tensor(order, [tn]).to(TorchDevice);
+            var shuffled = whole ? null : torch.tensor(order, [tn]).to(TorchDevice);
             int start = 0;
             foreach (int size in sizes)
             {
                 using var step = torch.NewDisposeScope();
-                var index = shuffled.narrow(0, start, size);
+                var index = shuffled?.narrow(0, start, size);
                 start += size;
-                var features = Network.Features(obs.index_select(0, index));
-                var (logProb, entropy) = RoundBatch.LogProbAndEntropy(Network, Spec, Network.Policy(features), act.index_select(0, index).view(-1), size);
-                var value = Network.Value(features);
-                var logRatio = logProb - oldLogProb.index_select(0, index);
-                var ratio = logRatio.exp();
-                double approxKl, clipFraction;
-                using (torch.no_grad())
+                Tensor features, value, logProb;
+                Tensor? entropy;
+                if (whole && epoch == 0)
                 {
-                    var deviation = ratio - one;
-                    if (evaluated == 0) initialRatioError = deviation.abs().max().item<float>();
-                    // Schulman's k3 estimator of KL(pi_old || pi), as CleanRL and Stable-Baselines3 log it.
-                    approxKl = (deviation - logRatio).mean().item<float>();
-                    clipFraction = deviation.abs().gt(clipRange).to_type(ScalarType.Float32).mean().item<float>();
+                    (features, value, logProb, entropy) = (firstFeatures!.narrow(0, 0, tn), firstValues!, firstLogProb!, firstEntropy);
                 }
-                evaluated++;
-                klSum += approxKl;
-                clipSum += clipFraction;
-                if (options.TargetKl is double targetKl && approxKl > 1.5 * targetKl)
+                else
                 {
-                    stop = true;
-                    break;
+                    features = Network.Features(index is null ? obsBatch : obsBatch.index_select(0, index));
+                    value = Network.Value(features);
+                    (logProb, entropy) = LogProbAndEntropy(Network.Policy(features), index is null ? actions : actions.index_select(0, index), size, useEntropy);
+                }
+                var logRatio = logProb - (index is null ? oldLogProb : oldLogProb.index_select(0, index));
+                var ratio = logRatio.exp();
+                if (optimizerSteps == 0 && double.IsNaN(initialRatioError))
+                {
+                    using (torch.no_grad())
+                        initialRatioError = (ratio - one).abs().max().item<float>();
+                }
+                if (measure)
+                {
+                    double approxKl, clipFraction;
+                    using (torch.no_grad())
+                    {
+                        var deviation = ratio - one;
+                        // Schulman's k3 estimator of KL(pi_old || pi), as CleanRL and Stable-Baselines3 log it.
+                        approxKl = (deviation - logRatio).mean().item<float>();
+                        clipFraction = deviation.abs().gt(clipRange).to_type(ScalarType.Float32).mean().item<float>();
+                    }
+                    evaluated++;
+                    klSum += approxKl;
+                    clipSum += clipFraction;
+                    if (options.TargetKl is double targetKl && approxKl > 1.5 * targetKl)
+                    {
+                        stop = true;
+                        break;
+                    }
                 }
 
-                var a = adv.index_select(0, index);
-                if (options.NormalizeAdvantages && size > 1) a = (a - a.mean()) / a.std().add_(NormalizeEpsilon);
-                var policyLoss = torch.maximum(-a * ratio, -a * ratio.clamp(clipLow, clipHigh)).mean();
-                var r = ret.index_select(0, index);
+                Tensor negA;
+                if (negWholeAdvantage is not null)
+                {
+                    negA = negWholeAdvantage;
+                }
+                else
+                {
+                    var a = adv.index_select(0, index!);
+                    negA = options.NormalizeAdvantages && size > 1 ? (a.mean() - a) / a.std().add_(NormalizeEpsilon) : -a;
+                }
+                var policyLoss = torch.maximum(negA * ratio, negA * ratio.clamp(clipLow, clipHigh)).mean();
+                var r = index is null ? ret : ret.index_select(0, index);
                 Tensor valueLoss;
                 if (valueClipLow is not null && valueClipHigh is not null)
                 {
-                    var old = oldValues.index_select(0, index);
+                    var old = index is null ? oldValues : oldValues.index_select(0, index);
                     var clipped = old + (value - old).clamp(valueClipLow, valueClipHigh);
                     valueLoss = torch.maximum((value - r).square(), (clipped - r).square()).mean();
                 }
@@ -166,19 +224,30 @@ public sealed class PpoLearner : ActorCriticLearner
                 {
                     valueLoss = (r - value).square().mean();
                 }
-                var entropyMean = entropy.mean();
-                var loss = policyLoss + valueLoss.mul(ValueCoefficient) - entropyMean.mul(EntropyCoefficient);
+                var loss = policyLoss + valueLoss.mul(ValueCoefficient);
+                Tensor? entropyMean = null;
+                if (useEntropy)
+                {
+                    entropyMean = entropy!.mean();
+                    loss = loss - entropyMean.mul(EntropyCoefficient);
+                }
+                else if (double.IsNaN(entropyReported))
+                {
+                    // No entropy term: the policy's entropy on the batch before the update, for the metrics only.
+                    using (torch.no_grad())
+                        entropyReported = Entropy(Network.Policy(features.detach()), size).mean().item<float>();
+                }
 
                 gradSum += Step(loss);
                 optimizerSteps++;
                 policySum += policyLoss.item<float>();
                 valueSum += valueLoss.item<float>();
-                entropySum += entropyMean.item<float>();
+                if (entropyMean is not null) entropySum += entropyMean.item<float>();
             }
         }
 
         double steps = Math.Max(optimizerSteps, 1);
-        return new UpdateMetrics(policySum / steps, valueSum / steps, entropySum / steps, gradSum / steps, explainedVariance, tn)
+        return new UpdateMetrics(policySum / steps, valueSum / steps, useEntropy ? entropySum / steps : entropyReported, gradSum / steps, explainedVariance, tn)
         {
             Extra = new Dictionary<string, double>
             {
@@ -186,8 +255,38 @@ public sealed class PpoLearner : ActorCriticLearner
                 ["clip_fraction"] = clipSum / Math.Max(evaluated, 1),
                 ["epochs"] = epochs,
                 ["initial_ratio_error"] = initialRatioError,
+                ["learning_rate"] = learningRate,
+                ["clip_range"] = clip,
             },
         };
+    }
+
+    /// <summary>
+    /// Log-probabilities of <paramref name="actions"/> (gather indices [n, 1] for a categorical policy, [n, width] floats
+    /// for a Gaussian one) under the policy head's output, and per-row entropies when asked for.
+    /// </summary>
+    private (Tensor LogProb, Tensor? Entropy) LogProbAndEntropy(Tensor policyOut, Tensor actions, long n, bool withEntropy = true)
+    {
+        if (!Spec.Continuous)
+        {
+            var logits = nn.functional.log_softmax(policyOut, 1);
+            var logProb = logits.gather(1, actions).squeeze(1);
+            return (logProb, withEntropy ? -(logits.exp() * logits).sum(1) : null);
+        }
+        var (lp, entropy) = RoundBatch.LogProbAndEntropy(Network, Spec, policyOut, actions, n);
+        return (lp, withEntropy ? entropy : null);
+    }
+
+    /// <summary>Per-row entropies of the policy head's output (a Gaussian's are the same for every row).</summary>
+    private Tensor Entropy(Tensor policyOut, long n)
+    {
+        if (!Spec.Continuous)
+        {
+            var logits = nn.functional.log_softmax(policyOut, 1);
+            return -(logits.exp() * logits).sum(1);
+        }
+        var logStd = Network.LogStd()!;
+        return (0.5 + 0.5 * Math.Log(2 * Math.PI) + logStd).sum().expand(n);
     }
 
     /// <summary>Sizes of <paramref name="minibatches"/> minibatches covering <paramref name="count"/> rows, as even as possible (larger first).</summary>
@@ -228,9 +327,6 @@ public sealed class PpoLearner : ActorCriticLearner
     {
         if (disposing)
         {
-            clipLow.Dispose();
-            clipHigh.Dispose();
-            clipRange.Dispose();
             valueClipLow?.Dispose();
             valueClipHigh?.Dispose();
             one.Dispose();

@@ -8,8 +8,10 @@ public sealed class PpoTrainingTests : ActorTestKit
 {
     private readonly string folder = Directory.CreateTempSubdirectory("advantage-ppo-").FullName;
 
-    private static TrainingOptions Ppo => Fixtures.Training.WithAlgorithm(
-        new PpoOptions().WithRolloutLength(Fixtures.Steps).WithHiddenSizes([8]).WithSeed(7).WithWorkers(1).WithEpochs(3).WithMinibatches(2).WithNormalizeObservations(true));
+    // Linear schedules over a small budget: a resumed run that lost its step count would decay from the wrong point.
+    private static TrainingOptions Ppo => Fixtures.Training.WithMaxSteps(1_000).WithAlgorithm(
+        new PpoOptions().WithRolloutLength(Fixtures.Steps).WithHiddenSizes([8]).WithSeed(7).WithWorkers(1).WithEpochs(3).WithMinibatches(2).WithNormalizeObservations(true)
+            .WithLearningRateSchedule(ScheduleKind.Linear).WithClipRangeSchedule(ScheduleKind.Linear));
 
     protected override void Dispose(bool disposing)
     {
@@ -82,6 +84,10 @@ public sealed class PpoTrainingTests : ActorTestKit
         var continued = Play(resumed, CreateTestProbe(), 3, 5);
         Assert.Equal(straight.Values, continued.Values);
         Assert.Equal(straight.ObservationStatistics!.Mean, continued.ObservationStatistics!.Mean);
+
+        // Without the step count the schedules would restart: the same checkpoint resumed at step 0 ends elsewhere.
+        var (restarted, _) = StartHosted(Ppo.WithResumeFrom(saved with { Progress = saved.Progress! with { Steps = 0 } }), null);
+        Assert.NotEqual(straight.Values, Play(restarted, CreateTestProbe(), 3, 5).Values);
     }
 
     [Fact]

@@ -43,6 +43,7 @@ public sealed class CliMistakeTests : IDisposable
     [InlineData(new[] { "--algo", "impala", "--max-lag", "-1" }, "--max-lag: Algorithm.MaxLag = -1 is outside [0, 1000000]")]
     [InlineData(new[] { "--algo", "impala", "--rho-bar", "0" }, "--rho-bar: Algorithm.RhoBar = 0 is outside (0, 1000000]")]
     [InlineData(new[] { "--clip-range", "0.3" }, "--clip-range applies to --algo ppo only; this run trains a2c")]
+    [InlineData(new[] { "--clip-schedule", "linear" }, "--clip-schedule applies to --algo ppo only; this run trains a2c")]
     [InlineData(new[] { "--algo", "ppo", "--epochs", "0" }, "--epochs: Algorithm.Epochs = 0 is outside [1, 1000]")]
     [InlineData(new[] { "--algo", "ppo", "--minibatches", "100000" }, "--minibatches: Algorithm.Minibatches = 100000 is outside [1, 65536]")]
     public async Task A_bad_algorithm_option_is_refused_with_the_flag_named(string[] flags, string expected)
@@ -57,11 +58,13 @@ public sealed class CliMistakeTests : IDisposable
     public async Task Algo_ppo_binds_the_PPO_preset_and_its_checkpoint_resumes_only_as_PPO()
     {
         string ppo = Path.Combine(folder, "ppo");
-        var (code, text) = await TrainCli.Run(["--algo", "ppo", "--epochs", "2", "--max-steps", "1000", "--quiet", "--output", ppo], Limit);
+        var (code, text) = await TrainCli.Run(["--algo", "ppo", "--epochs", "2", "--lr-schedule", "constant", "--max-steps", "1000", "--quiet", "--output", ppo], Limit);
         Assert.True(code == 0, text);
         var saved = Checkpoint.Load(Path.Combine(ppo, "last.ckpt"));
         Assert.Equal("ppo", saved.Algorithm);
         var options = Assert.IsType<PpoOptions>(saved.Options);
+        // The preset decays both linearly; the flag changed one.
+        Assert.Equal((ScheduleKind.Constant, ScheduleKind.Linear), (options.LearningRateSchedule, options.ClipRangeSchedule));
         Assert.Equal((2, 4, 32, 1, 2, 1e-3), (options.Workers, options.EnvironmentsPerWorker, options.RolloutLength, options.Minibatches, options.Epochs, options.LearningRate));
         Assert.Equal("ppo", Checkpoint.Load(Path.Combine(ppo, "model.ckpt")).Algorithm);
         using (var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(ppo, "summary.json"))))

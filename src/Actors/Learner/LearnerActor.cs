@@ -311,6 +311,11 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     /// <summary>One update from one batch, its bookkeeping, and the new parameters out to every worker (unless the run ends here).</summary>
     private void Apply(Rollout[] batch)
     {
+        // Schedules decay over the budget with the steps including this batch (as Stable-Baselines3 counts them); the
+        // counters come back with a checkpoint, so a resumed run continues its schedules where it stopped.
+        long batchSteps = 0;
+        foreach (var r in batch) batchSteps += r.StepCount;
+        algorithm.SetTrainingProgress(steps + batchSteps, options.MaxSteps);
         lastUpdate = algorithm.Update(batch);
         if (asynchrony is not null) lastUpdate = WithLag(lastUpdate, batch);
         foreach (var r in batch)

@@ -103,10 +103,47 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
 
     private Tensor[]? inferenceViews;
 
-    private Tensor Slot(int index) =>
-        inferenceViews is not null && !torch.is_grad_enabled()
-            ? inferenceViews[index]
-            : flat.narrow(0, layout[index].Offset, layout[index].Length).view(layout[index].Shape.ToArray());
+    private Tensor[]? trainingLeaves;
+
+    private Tensor Slot(int index)
+    {
+        if (torch.is_grad_enabled())
+        {
+            if (trainingLeaves is not null) return trainingLeaves[index];
+        }
+        else if (inferenceViews is not null)
+        {
+            return inferenceViews[index];
+        }
+        return flat.narrow(0, layout[index].Offset, layout[index].Length).view(layout[index].Shape.ToArray());
+    }
+
+    /// <summary>
+    /// Makes forward passes with gradient use one leaf tensor per weight that shares storage with <see cref="Flat"/>,
+    /// whose gradient is in turn a view of <see cref="Flat"/>'s gradient, instead of slicing the flat vector on every call.
+    /// Backward then accumulates straight into <see cref="Flat"/>'s gradient without two view nodes per weight: for a
+    /// learner that takes many small steps per update (PPO's epochs) that is a sixth of a step. From then on the caller
+    /// zeroes <c>Flat.grad</c> in place (an optimizer's <c>zero_grad</c> may drop the gradient tensor and break the
+    /// link) and must not move the network to another device.
+    /// </summary>
+    internal void UseTrainingLeaves()
+    {
+        if (trainingLeaves is not null) return;
+        using var noGrad = torch.no_grad();
+        if (flat.grad is null) flat.grad = torch.zeros_like(flat).DetachFromDisposeScope();
+        using var grad = flat.grad;
+        using var data = flat.detach();
+        var leaves = new Tensor[layout.Length];
+        for (int i = 0; i < layout.Length; i++)
+        {
+            var shape = layout[i].Shape.ToArray();
+            var leaf = data.narrow(0, layout[i].Offset, layout[i].Length).view(shape).DetachFromDisposeScope();
+            leaf.requires_grad_(true);
+            leaf.grad = grad!.narrow(0, layout[i].Offset, layout[i].Length).view(shape).DetachFromDisposeScope();
+            leaves[i] = leaf;
+        }
+        trainingLeaves = leaves;
+    }
 
     /// <summary>
     /// Keeps one view per weight for forward passes without gradient, instead of re-slicing the flat vector
@@ -195,6 +232,11 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
         {
             foreach (var view in inferenceViews) view.Dispose();
             inferenceViews = null;
+        }
+        if (disposing && trainingLeaves is not null)
+        {
+            foreach (var leaf in trainingLeaves) leaf.Dispose();
+            trainingLeaves = null;
         }
         base.Dispose(disposing);
     }

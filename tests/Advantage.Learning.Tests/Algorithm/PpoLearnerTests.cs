@@ -21,11 +21,13 @@ public class PpoLearnerTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void The_first_step_sees_a_ratio_of_exactly_one_in_every_round(bool normalizeObservations)
+    [InlineData(false, 3)]
+    [InlineData(true, 3)]
+    [InlineData(false, 1)]
+    [InlineData(true, 1)]
+    public void The_first_step_sees_a_ratio_of_exactly_one_in_every_round(bool normalizeObservations, int minibatches)
     {
-        using var learner = new PpoLearner(Options with { NormalizeObservations = normalizeObservations }, Spec);
+        using var learner = new PpoLearner(Options with { NormalizeObservations = normalizeObservations, Minibatches = minibatches }, Spec);
         for (int round = 0; round < 4; round++)
         {
             // The statistics move with every batch; the losses must still use the snapshot the workers acted with.
@@ -70,6 +72,23 @@ public class PpoLearnerTests
         Assert.Equal(0.0, metrics.Extra["initial_ratio_error"]);
         // The batch still teaches the statistics, for the next parameters.
         Assert.NotEqual(sentStatistics.Count, learner.ObservationStatistics!.Count);
+    }
+
+    [Fact]
+    public void One_minibatch_trains_the_whole_batch_every_epoch_and_reproduces()
+    {
+        float[] Run(int seed)
+        {
+            using var learner = new PpoLearner(Options with { Seed = seed, Minibatches = 1, Epochs = 5, EntropyCoefficient = 0 }, Spec);
+            UpdateMetrics? last = null;
+            for (int i = 0; i < 3; i++) last = learner.Update([MakeRollout(0, i, 6, 2, j => j % 3, j => j % 2)]);
+            // Without an entropy bonus the entropy is still reported (the collecting policy's): near ln 2 for two actions.
+            Assert.InRange(last!.Entropy, 0.3, Math.Log(2) + 1e-6);
+            Assert.Equal(5, last.Extra["epochs"]);
+            Assert.True(last.Extra["approx_kl"] > 0, $"approx_kl {last.Extra["approx_kl"]}");
+            return learner.Parameters.Read();
+        }
+        Assert.Equal(Run(5), Run(5));
     }
 
     [Fact]
@@ -165,6 +184,7 @@ public class PpoLearnerTests
         Assert.Equal(8, cartPole.Workers * cartPole.EnvironmentsPerWorker);
         Assert.Equal((32, 20, 0.8, 0.98, 1e-3, 0.2, OptimizerKind.Adam, AdvantageEstimator.Gae),
             (cartPole.RolloutLength, cartPole.Epochs, cartPole.GaeLambda, cartPole.Gamma, cartPole.LearningRate, cartPole.ClipRange, cartPole.Optimizer, cartPole.Estimator));
+        Assert.Equal((ScheduleKind.Linear, ScheduleKind.Linear), (cartPole.LearningRateSchedule, cartPole.ClipRangeSchedule));
         Assert.Empty(cartPole.Problems());
         Assert.Equal("ppo", Learners.Preset("ppo", "Acrobot-v1").Algorithm);
         Assert.IsType<A2COptions>(Learners.Preset("a2c", "CartPole-v1"));
