@@ -124,26 +124,16 @@ public static class Solve
 
     private static SeedResult RunSeed(Settings settings, int seed)
     {
-        if (settings.Nodes > 0) return RunSeedOnCluster(settings, seed);
+        var options = settings.Options with { Algorithm = settings.Algorithm with { Seed = seed } };
+        if (settings.Nodes > 0) return RunSeedOnCluster(settings, options, seed);
         var system = Report.NewSystem($"bench-solve-{seed}");
         try
         {
-            var options = settings.Options with { Algorithm = settings.Algorithm with { Seed = seed } };
-            var process = Process.GetCurrentProcess();
-            var cpuBefore = process.TotalProcessorTime;
-            var wall = Stopwatch.StartNew();
             Action<TrainingProgress>? onProgress = settings.Verbose
                 ? p => Console.WriteLine($"    steps {p.Steps,9:N0}  t {p.Seconds,6:F2}s  {p.StepsPerSecond,9:N0} steps/s  mean-100 {p.MeanReturn,6:F1}  " +
                     $"H {p.LastUpdate?.Entropy,5:F3}  ev {p.LastUpdate?.ExplainedVariance,6:F3}")
                 : null;
-            var run = Training.Start(system, options, onProgress);
-            var result = run.Completion.GetAwaiter().GetResult();
-            wall.Stop();
-            process.Refresh();
-            double cpuSeconds = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
-            var p = result.Progress;
-            return new SeedResult(seed, result.Solved, result.Reason.ToString(), p.Steps, Report.Round(p.Seconds, 3), Report.Round(wall.Elapsed.TotalSeconds, 3),
-                Report.Round(cpuSeconds, 3), Report.Round(p.StepsPerSecond, 1), p.Version, p.Episodes, Report.Round(p.MeanReturn, 1));
+            return Timed(seed, () => Training.Start(system, options, onProgress));
         }
         finally
         {
@@ -152,32 +142,40 @@ public static class Solve
     }
 
     /// <summary>The same seed as a loopback cluster: the learner in this process, one worker process per node (the run's workers).</summary>
-    private static SeedResult RunSeedOnCluster(Settings settings, int seed)
+    private static SeedResult RunSeedOnCluster(Settings settings, TrainingOptions options, int seed)
     {
-        var options = settings.Options with { Algorithm = settings.Algorithm with { Seed = seed } };
         int port = Advantage.Samples.Train.Ports.Free();
         using var system = Advantage.Actors.Cluster.ClusterLearner.CreateSystem(new Advantage.Actors.Cluster.ClusterNodeOptions().WithPort(port), options);
         var children = new List<Process>();
         try
         {
-            var process = Process.GetCurrentProcess();
-            var cpuBefore = process.TotalProcessorTime;
-            var wall = Stopwatch.StartNew();
-            var run = Advantage.Actors.Cluster.ClusterLearner.Start(system, options);
-            for (int n = 0; n < settings.Nodes; n++) children.Add(ClusterBench.StartWorker(port, ""));
-            var result = run.Completion.GetAwaiter().GetResult();
-            wall.Stop();
-            process.Refresh();
-            double cpuSeconds = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
-            var p = result.Progress;
-            return new SeedResult(seed, result.Solved, result.Reason.ToString(), p.Steps, Report.Round(p.Seconds, 3), Report.Round(wall.Elapsed.TotalSeconds, 3),
-                Report.Round(cpuSeconds, 3), Report.Round(p.StepsPerSecond, 1), p.Version, p.Episodes, Report.Round(p.MeanReturn, 1));
+            return Timed(seed, () =>
+            {
+                var run = Advantage.Actors.Cluster.ClusterLearner.Start(system, options);
+                for (int n = 0; n < settings.Nodes; n++) children.Add(ClusterBench.StartWorker(port, ""));
+                return run;
+            });
         }
         finally
         {
             ClusterBench.StopWorkers(children);
             system.Terminate().Wait(TimeSpan.FromSeconds(10));
         }
+    }
+
+    /// <summary>Starts a run, waits for it to end, and reports it with this process's wall and CPU time over it.</summary>
+    private static SeedResult Timed(int seed, Func<TrainingRun> start)
+    {
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        var wall = Stopwatch.StartNew();
+        var result = start().Completion.GetAwaiter().GetResult();
+        wall.Stop();
+        process.Refresh();
+        double cpuSeconds = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+        var p = result.Progress;
+        return new SeedResult(seed, result.Solved, result.Reason.ToString(), p.Steps, Report.Round(p.Seconds, 3), Report.Round(wall.Elapsed.TotalSeconds, 3),
+            Report.Round(cpuSeconds, 3), Report.Round(p.StepsPerSecond, 1), p.Version, p.Episodes, Report.Round(p.MeanReturn, 1));
     }
 
     /// <summary>JSON has no infinity: an unsolved summary is null.</summary>

@@ -138,14 +138,16 @@ public static class RunHost
             exitCode = 1;
         }
         var final = result.Progress;
-        try
+        // The collector may be thousands of events behind on a loaded machine; give it time, but never lose the rest of the
+        // folder to it. Nor wait for an answer that cannot come: a run also ends because its actor system shut down (a
+        // cluster node that was downed), and then the collector is gone with it.
+        var flushed = collector.Ask<bool>(RunCollector.Flush.Instance, TimeSpan.FromSeconds(60));
+        Task.WaitAny(flushed, system.WhenTerminated);
+        if (!flushed.IsCompletedSuccessfully)
         {
-            // The collector may be thousands of events behind on a loaded machine; give it time, but never lose the rest of the folder to it.
-            collector.Ask<bool>(RunCollector.Flush.Instance, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
-        }
-        catch (Akka.Actor.AskTimeoutException)
-        {
-            Console.Error.WriteLine("The progress log did not catch up within 60 s; progress.csv and the learning curve may miss the last updates.");
+            Console.Error.WriteLine(system.WhenTerminated.IsCompleted
+                ? "The actor system stopped before the progress log caught up; progress.csv and the learning curve may miss the last updates."
+                : "The progress log did not catch up within 60 s; progress.csv and the learning curve may miss the last updates.");
         }
         lock (episodes)
             LearningCurve.Save(Path.Combine(folder, "learning_curve.png"), $"{algorithm.Algorithm.ToUpperInvariant()} on {options.EnvironmentId}, seed {algorithm.Seed}", episodes, options.ReturnWindow);
