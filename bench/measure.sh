@@ -15,6 +15,8 @@ $bench solve --seeds 1,2,3,4,5
 $bench e2e
 $bench cluster --nodes 2 --envs-per-worker 16 --rollout 5 --warmup 5 --window 8 --repeats 3
 $bench cluster --nodes 2 --envs-per-worker 32 --rollout 20 --warmup 5 --window 8 --repeats 3 --out bench/results/cluster-32x20.json
+# PPO on CartPole (README's "Algorithms: A2C and PPO" quotes it); the SB3 side by side needs the peer: bash bench/ppo-vs-sb3.sh
+$bench solve --algo ppo --seeds 1,2,3,4,5 --out bench/results/solve-ppo.json
 # Asynchronous rounds (README's "Asynchronous rounds: IMPALA" section quotes these files).
 $bench solve --algo impala --seeds 1,2,3,4,5 --out bench/results/solve-impala.json
 $bench solve --algo impala --nodes 2 --seeds 1,2,3,4,5 --out bench/results/solve-impala-cluster.json
@@ -22,5 +24,7 @@ $bench async --algo impala --repeats 3
 $bench async --algo impala --envs-per-worker 32 --rollout 20 --straggler-ms 0 --repeats 3 --out bench/results/async-32x20.json
 if [ "${1:-}" = "--with-envs" ]; then
   $bench envs --seeds 1,2,3
+  $bench envs --algo ppo --envs Pendulum-v1,MountainCarContinuous-v0,Acrobot-v1,MountainCar-v0 --seeds 1,2,3
+  $bench envs --algo ppo --envs MinAtar/Breakout-v1 --seeds 1,2,3 --max-steps 1000000 --out bench/results/envs-ppo-breakout-1m
 fi
 $bench report
