@@ -192,8 +192,7 @@ public sealed class TrainingFlags
         }
         else
         {
-            foreach (var option in new Option[] { ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue })
-                if (parse.GetResult(option) is { Implicit: false }) problems.Add($"{option.Name} applies to --algo ppo only; this run trains {a.Algorithm}.");
+            RefuseForeign(parse, problems, PpoOptions.AlgorithmName, a, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue);
         }
         if (a is ImpalaOptions impala)
         {
@@ -209,8 +208,7 @@ public sealed class TrainingFlags
         }
         else
         {
-            foreach (var option in new Option[] { MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar })
-                if (parse.GetResult(option) is { Implicit: false }) problems.Add($"{option.Name} applies to --algo impala only; this run trains {a.Algorithm}.");
+            RefuseForeign(parse, problems, ImpalaOptions.AlgorithmName, a, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar);
         }
         if (resume is { CanResume: true }) changed.AddRange(Differences(baseline, a));
 
@@ -235,6 +233,13 @@ public sealed class TrainingFlags
 
     /// <summary>The default target of an environment: Gymnasium's reward threshold where the project uses one.</summary>
     public static double? TargetFor(string environmentId) => Thresholds.TryGetValue(environmentId, out double t) ? t : null;
+
+    /// <summary>One problem per given flag of <paramref name="owner"/>'s own when the run trains another algorithm.</summary>
+    private static void RefuseForeign(ParseResult parse, List<string> problems, string owner, AlgorithmOptions run, params Option[] flags)
+    {
+        foreach (var option in flags)
+            if (parse.GetResult(option) is { Implicit: false }) problems.Add($"{option.Name} applies to --algo {owner} only; this run trains {run.Algorithm}.");
+    }
 
     private static AlgorithmOptions Add(List<string> problems, AlgorithmOptions options, string problem)
     {

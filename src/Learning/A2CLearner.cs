@@ -57,25 +57,8 @@ public sealed class A2CLearner : ActorCriticLearner
         double explainedVariance = Batch.Estimate(allValues, options);
 
         var policyOut = Network.Policy(features.narrow(0, 0, tn));
-        var value = allValues.narrow(0, 0, tn);
-        var adv = torch.tensor(Batch.Advantages, [tn]).to(TorchDevice);
-        if (options.NormalizeAdvantages && tn > 1)
-            adv = (adv - adv.mean()) / adv.std().add_(NormalizeEpsilon);
-        var ret = torch.tensor(Batch.Returns, [tn]).to(TorchDevice);
         var act = torch.tensor(Batch.Actions, [tn * width]).to(TorchDevice);
-
         var (logProb, entropy) = RoundBatch.LogProbAndEntropy(Network, Spec, policyOut, act, tn);
-
-        var policyLoss = -(adv * logProb).mean();
-        var valueLoss = (ret - value).square().mean();
-        var entropyMean = entropy.mean();
-        var loss = policyLoss + valueLoss.mul(ValueCoefficient) - entropyMean.mul(EntropyCoefficient);
-
-        double gradNorm = Step(loss);
-
-        return new UpdateMetrics(policyLoss.item<float>(), valueLoss.item<float>(), entropyMean.item<float>(), gradNorm, explainedVariance, tn)
-        {
-            Extra = new Dictionary<string, double> { ["learning_rate"] = learningRate },
-        };
+        return ActorCriticStep(logProb, entropy, allValues.narrow(0, 0, tn), explainedVariance, new Dictionary<string, double> { ["learning_rate"] = learningRate });
     }
 }

@@ -133,6 +133,40 @@ public abstract class ActorCriticLearner : IPolicyLearner
         return rate;
     }
 
+    /// <summary>
+    /// Normalises the batch's observations with the statistics the workers acted with (the snapshot sent with the current
+    /// parameters), then lets the batch move the statistics for the next parameters: so the losses see exactly the inputs
+    /// the acting policy saw. For learners that compare against the acting policy (PPO's ratio, V-trace's).
+    /// </summary>
+    private protected void NormalizeAsActed()
+    {
+        if (observationStatistics is null) return;
+        int tn = Batch.Transitions;
+        var actedWith = observationStatistics.Snapshot();
+        observationStatistics.Update(Batch.Observations.AsSpan(0, tn * Spec.ObservationSize), tn);
+        new ObservationNormalizer(actedWith).Normalize(Batch.Observations);
+    }
+
+    /// <summary>
+    /// The one-step actor-critic update on targets already in <see cref="RoundBatch.Advantages"/> and
+    /// <see cref="RoundBatch.Returns"/>: -A log pi (advantages optionally normalised) + c_v (R - V)^2 - c_e H, one clipped
+    /// optimizer step, and the metrics with the learner's own <paramref name="extra"/> scalars.
+    /// </summary>
+    private protected UpdateMetrics ActorCriticStep(Tensor logProb, Tensor entropy, Tensor values, double explainedVariance, IReadOnlyDictionary<string, double> extra)
+    {
+        int tn = Batch.Transitions;
+        var adv = torch.tensor(Batch.Advantages, [tn]).to(TorchDevice);
+        if (options.NormalizeAdvantages && tn > 1)
+            adv = (adv - adv.mean()) / adv.std().add_(NormalizeEpsilon);
+        var targets = torch.tensor(Batch.Returns, [tn]).to(TorchDevice);
+        var policyLoss = -(adv * logProb).mean();
+        var valueLoss = (targets - values).square().mean();
+        var entropyMean = entropy.mean();
+        var loss = policyLoss + valueLoss.mul(ValueCoefficient) - entropyMean.mul(EntropyCoefficient);
+        double gradNorm = Step(loss);
+        return new UpdateMetrics(policyLoss.item<float>(), valueLoss.item<float>(), entropyMean.item<float>(), gradNorm, explainedVariance, tn) { Extra = extra };
+    }
+
     /// <summary>One optimizer step on <paramref name="loss"/>, with the global gradient norm clipped; returns the norm before clipping.</summary>
     private protected double Step(Tensor loss)
     {

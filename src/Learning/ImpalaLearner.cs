@@ -48,16 +48,10 @@ public sealed class ImpalaLearner : ActorCriticLearner
         int width = Spec.ActionWidth;
         int tn = Batch.Transitions;
         int rows = Batch.Rows;
-        float[] observations = Batch.Observations;
-        if (LiveObservationStatistics is { } statistics)
-        {
-            var current = statistics.Snapshot();
-            statistics.Update(observations.AsSpan(0, tn * obsSize), tn);
-            new ObservationNormalizer(current).Normalize(observations);
-        }
+        NormalizeAsActed();
 
         using var scope = torch.NewDisposeScope();
-        var obs = torch.tensor(observations, [rows, obsSize]).to(TorchDevice);
+        var obs = torch.tensor(Batch.Observations, [rows, obsSize]).to(TorchDevice);
         var features = Network.Features(obs);
         var allValues = Network.Value(features);
         var policyOut = Network.Policy(features.narrow(0, 0, tn));
@@ -79,26 +73,11 @@ public sealed class ImpalaLearner : ActorCriticLearner
         }
         double explainedVariance = Batch.EstimateVTrace(allValues, logRhos, options.Gamma, options.TraceLambda, options.RhoBar, options.CBar, options.PgRhoBar);
 
-        var adv = torch.tensor(Batch.Advantages, [tn]).to(TorchDevice);
-        if (options.NormalizeAdvantages && tn > 1)
-            adv = (adv - adv.mean()) / adv.std().add_(NormalizeEpsilon);
-        var vs = torch.tensor(Batch.Returns, [tn]).to(TorchDevice);
-        var value = allValues.narrow(0, 0, tn);
-
-        var policyLoss = -(adv * logProb).mean();
-        var valueLoss = (vs - value).square().mean();
-        var entropyMean = entropy.mean();
-        var loss = policyLoss + valueLoss.mul(ValueCoefficient) - entropyMean.mul(EntropyCoefficient);
-        double gradNorm = Step(loss);
-
-        return new UpdateMetrics(policyLoss.item<float>(), valueLoss.item<float>(), entropyMean.item<float>(), gradNorm, explainedVariance, tn)
+        return ActorCriticStep(logProb, entropy, allValues.narrow(0, 0, tn), explainedVariance, new Dictionary<string, double>
         {
-            Extra = new Dictionary<string, double>
-            {
-                ["ratio_mean"] = ratioSum / tn,
-                ["ratio_clipped"] = (double)clipped / tn,
-                ["learning_rate"] = learningRate,
-            },
-        };
+            ["ratio_mean"] = ratioSum / tn,
+            ["ratio_clipped"] = (double)clipped / tn,
+            ["learning_rate"] = learningRate,
+        });
     }
 }

@@ -76,14 +76,7 @@ public sealed class PpoLearner : ActorCriticLearner
             throw new ArgumentException($"The round holds {tn} transitions, fewer than {options.Minibatches} minibatches.", nameof(rollouts));
         float[] observations = Batch.Observations;
 
-        if (LiveObservationStatistics is not null)
-        {
-            // The workers acted on observations normalised with the snapshot sent with these parameters: the losses use
-            // exactly that, and only then does this batch move the statistics (for the next parameters).
-            var actedWith = LiveObservationStatistics.Snapshot();
-            LiveObservationStatistics.Update(observations.AsSpan(0, tn * obsSize), tn);
-            new ObservationNormalizer(actedWith).Normalize(observations);
-        }
+        NormalizeAsActed();
 
         using var scope = torch.NewDisposeScope();
         var obs = torch.tensor(observations, [rows, obsSize]).to(TorchDevice);
