@@ -234,7 +234,8 @@ internal static class ClusterCommands
             {
                 var args = new List<string> { "worker", "--join", $"{host}:{learnerPort}", "--workers", I(perNode) };
                 args.AddRange(shared);
-                children.Start($"worker-{n}", args);
+                // A worker that saw its learner stop has nothing left to report but the teardown.
+                children.Start($"worker-{n}", args, line => { if (line.Contains("the learner stopped", StringComparison.Ordinal)) children.SilenceWorkers(); });
             }
             learner.WaitForExit();
             // The run is over: the workers only have their lost learner left to report (Akka's disassociation traces).
@@ -252,8 +253,17 @@ internal static class ClusterCommands
         private bool disposed;
         private volatile bool silent;
 
-        /// <summary>Stops echoing the worker children's output (the run is over; they are being torn down).</summary>
+        /// <summary>
+        /// The run is over: stop echoing the workers, and the learner's Akka log entries (nodes leaving a finished run make
+        /// Akka.Remote log each disassociation as a warning or error with its stack trace). The learner's own lines, its
+        /// result among them, still come through.
+        /// </summary>
         public void SilenceWorkers() => silent = true;
+
+        /// <summary>Whether a line is to be echoed: everything until the run is over; then only the learner's own lines.</summary>
+        private bool Echo(string name, string line) =>
+            !silent || (name == "learner" && !(line.StartsWith("[WARNING][", StringComparison.Ordinal) || line.StartsWith("[ERROR][", StringComparison.Ordinal)
+                || line.StartsWith("   at ", StringComparison.Ordinal) || line.StartsWith("Cause: ", StringComparison.Ordinal)));
 
         public Process Start(string name, IEnumerable<string> args, Action<string>? onLine = null)
         {
@@ -266,10 +276,10 @@ internal static class ClusterCommands
             process.OutputDataReceived += (_, e) =>
             {
                 if (e.Data is null) return;
-                if (!silent || name == "learner") Console.WriteLine($"[{name}] {e.Data}");
+                if (Echo(name, e.Data)) Console.WriteLine($"[{name}] {e.Data}");
                 onLine?.Invoke(e.Data);
             };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null && (!silent || name == "learner")) Console.Error.WriteLine($"[{name}] {e.Data}"); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null && Echo(name, e.Data)) Console.Error.WriteLine($"[{name}] {e.Data}"); };
             lock (gate)
             {
                 ObjectDisposedException.ThrowIf(disposed, this);

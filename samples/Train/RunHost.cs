@@ -89,7 +89,7 @@ public static class RunHost
         system.EventStream.Subscribe(collector, typeof(EvaluationFinished));
         foreach (string change in bound.Changed) Console.WriteLine($"Resumed run changes {change}.");
         Console.WriteLine($"Training {algorithm.Algorithm.ToUpperInvariant()} on {options.EnvironmentId} ({placement().Name}): {algorithm.Workers} workers x {algorithm.EnvironmentsPerWorker} environments, rollout {algorithm.RolloutLength}, " +
-            $"{Estimator(algorithm)}, lr {algorithm.LearningRate}, seed {algorithm.Seed}; " +
+            $"{Estimator(algorithm)}, lr {algorithm.LearningRate}{(algorithm.LearningRateSchedule == ScheduleKind.Linear ? " (linear to 0)" : "")}, seed {algorithm.Seed}; " +
             $"stop at {(options.TargetMeanReturn is double t ? $"mean return {t} or " : "")}{options.MaxSteps:N0} steps. Run folder: {folder}");
         // Ctrl-C, SIGTERM (timeout, docker stop, systemd) and SIGQUIT all end the run the same way: after the current update,
         // with everything written. Registered before the run starts, so an early signal is not the default (abrupt) exit.
