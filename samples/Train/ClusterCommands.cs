@@ -193,7 +193,8 @@ internal static class ClusterCommands
             var problems = new List<string>();
             if (nodeCount is < 1 or > 64) problems.Add($"--nodes = {nodeCount} is outside [1, 64].");
             if (perNode is < 1 or > 1024) problems.Add($"--workers = {perNode} is outside [1, 1024].");
-            var bound = flags.Bind(parse);
+            // --workers is per process here: the run (and every check that depends on its size) has nodes x workers.
+            var bound = flags.Bind(parse, nodeCount is >= 1 and <= 64 && perNode is >= 1 and <= 1024 ? nodeCount * perNode : null);
             problems.AddRange(bound.Problems.Where(p => !p.StartsWith("--workers", StringComparison.Ordinal)));
             int learnerPort = parse.GetValue(port) is int p and > 0 ? p : Ports.Free();
             var node = common.Node(parse, learnerPort);

@@ -117,7 +117,12 @@ public sealed class TrainingFlags
     /// The run: resumed checkpoint's options or the environment's preset, then every given flag; validated. Refuses,
     /// with a reason, a checkpoint that cannot be read or resumed and a flag that contradicts it (another environment).
     /// </summary>
-    public BoundRun Bind(ParseResult parse)
+    /// <param name="parse">The parsed command line.</param>
+    /// <param name="workersTotal">
+    /// The run's worker count when the command's <c>--workers</c> means something else (local-cluster: per process), so every
+    /// check that depends on the total (PPO's minibatches against a round's transitions) sees the run that will train.
+    /// </param>
+    public BoundRun Bind(ParseResult parse, int? workersTotal = null)
     {
         var problems = new List<string>();
         var changed = new List<string>();
@@ -153,7 +158,7 @@ public sealed class TrainingFlags
         T PickRef<T>(Option<T?> option, T current) where T : class => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) ?? current : current;
         a = a with
         {
-            Workers = Pick(Workers, a.Workers),
+            Workers = workersTotal ?? Pick(Workers, a.Workers),
             EnvironmentsPerWorker = Pick(EnvsPerWorker, a.EnvironmentsPerWorker),
             RolloutLength = Pick(Rollout, a.RolloutLength),
             Gamma = Pick(Gamma, a.Gamma),
