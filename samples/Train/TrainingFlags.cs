@@ -35,7 +35,8 @@ public sealed class TrainingFlags
     private static readonly Dictionary<string, double> Thresholds = new(StringComparer.Ordinal) { ["CartPole-v1"] = 475.0 };
 
     public readonly Option<string?> Algo = new("--algo") { Description = $"Algorithm: {string.Join(" or ", Learners.Names)}; presets and defaults are the algorithm's [default: a2c, or the resumed checkpoint's]" };
-    public readonly Option<string?> Env = new("--env") { Description = $"Environment id ({string.Join(", ", EnvironmentRegistry.Builtin.Ids)}) [default: {DefaultEnvironment}, or the resumed checkpoint's]" };
+    public readonly Option<string?> Env = new("--env") { Description = $"Environment id ({string.Join(", ", EnvironmentRegistry.Builtin.Ids)}, or one an --environments assembly registers) [default: {DefaultEnvironment}, or the resumed checkpoint's]" };
+    public readonly Option<string[]> Environments = EnvironmentAssemblies.Option();
     public readonly Option<int?> Workers = new("--workers") { Description = Preset("Worker actors of the run", Shown.Workers) };
     public readonly Option<int?> EnvsPerWorker = new("--envs-per-worker") { Description = Preset("Environments per worker actor", Shown.EnvironmentsPerWorker) };
     public readonly Option<int?> Rollout = new("--rollout") { Description = Preset("Rollout length T (steps per environment per update)", Shown.RolloutLength) };
@@ -91,7 +92,7 @@ public sealed class TrainingFlags
     /// <summary>Every flag, in the order <c>--help</c> lists them.</summary>
     public IEnumerable<Option> All =>
     [
-        Algo, Env, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, LrSchedule, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
+        Algo, Env, Environments, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, LrSchedule, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
         NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, LogStdInit, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
         Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet,
     ];
@@ -124,6 +125,9 @@ public sealed class TrainingFlags
     /// </param>
     public BoundRun Bind(ParseResult parse, int? workersTotal = null)
     {
+        // Your environments first: everything after may name them (--env, a resumed checkpoint's environment).
+        var (registry, notLoaded) = EnvironmentAssemblies.Load(parse, Environments);
+        if (registry is null) return new BoundRun(null, parse.GetValue(Output), parse.GetValue(LogEvery), parse.GetValue(Overwrite), parse.GetValue(Quiet), [], [notLoaded!]);
         var problems = new List<string>();
         var changed = new List<string>();
         Checkpoint? resume = null;
@@ -224,6 +228,7 @@ public sealed class TrainingFlags
         {
             Algorithm = a,
             EnvironmentId = env,
+            Environments = registry,
             MaxSteps = parse.GetValue(MaxSteps),
             TargetMeanReturn = parse.GetValue(Target) ?? TargetFor(env),
             ReturnWindow = parse.GetValue(ReturnWindow),
@@ -297,6 +302,35 @@ public sealed class TrainingFlags
             string a = x is IEnumerable<int> xs ? string.Join(" ", xs) : Convert.ToString(x, CultureInfo.InvariantCulture) ?? "";
             string b = y is IEnumerable<int> ys ? string.Join(" ", ys) : Convert.ToString(y, CultureInfo.InvariantCulture) ?? "";
             if (a != b) yield return $"{property.Name} {a} -> {b}";
+        }
+    }
+}
+
+/// <summary>
+/// <c>--environments MyEnvs.dll</c> (repeatable), shared by every command that makes environments: the user's assemblies,
+/// each registering what it exports through <see cref="IEnvironmentRegistration"/>, on top of the built-in set.
+/// </summary>
+public static class EnvironmentAssemblies
+{
+    /// <summary>The flag, as every command declares it.</summary>
+    public static Option<string[]> Option() => new("--environments")
+    {
+        Description = "An assembly (.dll) of your own environments, registered through Advantage.Environments.IEnvironmentRegistration; repeatable. " +
+            "Worker nodes and local-cluster's children load the same file",
+    };
+
+    /// <summary>The built-in set plus every assembly given, or null and one line saying which file failed and why.</summary>
+    public static (EnvironmentRegistry? Registry, string? Problem) Load(ParseResult parse, Option<string[]> option)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(option);
+        try
+        {
+            return (EnvironmentRegistry.Builtin.WithAssemblies(parse.GetValue(option) ?? []), null);
+        }
+        catch (EnvironmentAssemblyException e)
+        {
+            return (null, $"--environments: {e.Message}");
         }
     }
 }

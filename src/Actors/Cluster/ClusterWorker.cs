@@ -39,8 +39,29 @@ public sealed record ClusterWorkerOptions
     /// <summary>How often the node asks the learner to let it join while it has no answer. Default 1 s.</summary>
     public TimeSpan JoinRetryInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Whether the node stays for the next run when the learner's run ends: false (the default) leaves the cluster and
+    /// ends <see cref="ClusterWorker.RunAsync"/> with <see cref="ClusterWorkerEnd.RunEnded"/>, as a job that is done; true starts
+    /// over and waits for a learner, as a standing pool of workers would.
+    /// </summary>
+    public bool WaitForNextRun { get; init; }
+
+    /// <summary>
+    /// How long the node keeps trying while its connections to the learner fail the TLS handshake (a certificate the other
+    /// side does not accept) before it ends with <see cref="ClusterWorkerEnd.CannotConnect"/>: a refused certificate does not
+    /// fix itself, and a node that retries forever only fills its log. Null: keep trying (a certificate may be rolled out
+    /// on the learner later). Default 30 s.
+    /// </summary>
+    public TimeSpan? TlsFailureLimit { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Returns a copy with <see cref="Node"/> changed.</summary>
     public ClusterWorkerOptions WithNode(ClusterNodeOptions value) => this with { Node = value };
+
+    /// <summary>Returns a copy with <see cref="WaitForNextRun"/> changed.</summary>
+    public ClusterWorkerOptions WithWaitForNextRun(bool value) => this with { WaitForNextRun = value };
+
+    /// <summary>Returns a copy with <see cref="TlsFailureLimit"/> changed.</summary>
+    public ClusterWorkerOptions WithTlsFailureLimit(TimeSpan? value) => this with { TlsFailureLimit = value };
 
     /// <summary>Returns a copy with <see cref="Workers"/> changed.</summary>
     public ClusterWorkerOptions WithWorkers(int value) => this with { Workers = value };
@@ -66,6 +87,7 @@ public sealed record ClusterWorkerOptions
         if (Environments is null) problems.Add($"{nameof(Environments)} must be set.");
         if (LearnerLostAfter < TimeSpan.FromMilliseconds(500)) problems.Add($"{nameof(LearnerLostAfter)} = {LearnerLostAfter} must be at least 0.5 s.");
         if (JoinRetryInterval < TimeSpan.FromMilliseconds(50)) problems.Add($"{nameof(JoinRetryInterval)} = {JoinRetryInterval} must be at least 50 ms.");
+        if (TlsFailureLimit is { } limit && limit < TimeSpan.FromSeconds(1)) problems.Add($"{nameof(TlsFailureLimit)} = {limit} must be at least 1 s (or null: keep trying).");
         return problems;
     }
 
@@ -83,49 +105,90 @@ public sealed record ClusterWorkerOptions
 /// <param name="Message">What happened.</param>
 public sealed record ClusterWorkerEvent(int Incarnation, string Message);
 
+/// <summary>Why <see cref="ClusterWorker.RunAsync"/> returned.</summary>
+public enum ClusterWorkerEnd
+{
+    /// <summary>Asked to stop: the caller's token, SIGTERM or SIGINT. The node left the cluster gracefully.</summary>
+    Stopped,
+
+    /// <summary>The learner's run ended (<see cref="RunEnded"/>) and <see cref="ClusterWorkerOptions.WaitForNextRun"/> is off. The node left gracefully.</summary>
+    RunEnded,
+
+    /// <summary>The learner refused the node (<see cref="JoinRefused"/>): another Advantage version, or the run's environment is not registered here.</summary>
+    Refused,
+
+    /// <summary>Every connection to the learner failed its TLS handshake for <see cref="ClusterWorkerOptions.TlsFailureLimit"/>.</summary>
+    CannotConnect,
+}
+
+/// <summary>How a worker node ended: a normal end (<see cref="ClusterWorkerEnd.Stopped"/>, <see cref="ClusterWorkerEnd.RunEnded"/>) or a mistake to fix.</summary>
+/// <param name="End">Why it ended.</param>
+/// <param name="Message">One line for the user, with the reason.</param>
+public sealed record ClusterWorkerResult(ClusterWorkerEnd End, string Message)
+{
+    /// <summary>Whether the node ended as it should (stopped, or its run ended), so a command line exits 0; otherwise 2, a setup to fix.</summary>
+    public bool IsNormal => End is ClusterWorkerEnd.Stopped or ClusterWorkerEnd.RunEnded;
+}
+
 /// <summary>
-/// The worker side of a training cluster. <see cref="RunAsync"/> keeps a worker node in the run until
-/// cancelled: it joins the learner's cluster, asks to take part, starts its workers (which register with the
-/// learner and get the current parameters), restarts a worker whose environment throws, and when the learner
-/// is lost it starts over with a fresh actor system and waits until a learner is back.
+/// The worker side of a training cluster. <see cref="RunAsync"/> keeps a worker node in the run: it joins the learner's
+/// cluster, asks to take part, starts its workers (which register with the learner and get the current parameters),
+/// restarts a worker whose environment throws, and when the learner is lost it starts over with a fresh actor system and
+/// waits until a learner is back. It ends when the run ends, when the learner refuses the node, when TLS keeps failing,
+/// or when stopped (a token, SIGTERM, SIGINT), and says which in its result.
 /// </summary>
 public static class ClusterWorker
 {
-    /// <summary>Runs a worker node until <paramref name="cancellation"/> fires; then leaves the cluster and returns.</summary>
+    /// <summary>
+    /// Runs a worker node until its run ends or it is stopped; then leaves the cluster gracefully and returns why. SIGTERM and
+    /// SIGINT stop it like <paramref name="cancellation"/> (a service manager's stop or Ctrl-C needs no token of the caller's).
+    /// </summary>
     /// <param name="options">The node and the learner it serves.</param>
     /// <param name="onEvent">Called (from any thread) when the node joins, starts workers, loses the learner; keep it quick.</param>
     /// <param name="cancellation">Stops the node.</param>
-    public static async Task RunAsync(ClusterWorkerOptions options, Action<ClusterWorkerEvent>? onEvent, CancellationToken cancellation)
+    public static async Task<ClusterWorkerResult> RunAsync(ClusterWorkerOptions options, Action<ClusterWorkerEvent>? onEvent, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        using var sigterm = Signal(System.Runtime.InteropServices.PosixSignal.SIGTERM, stopping);
+        using var sigint = Signal(System.Runtime.InteropServices.PosixSignal.SIGINT, stopping);
+        var stop = stopping.Token;
         long frame = ClusterConfig.MinimumFrameSize;
-        for (int incarnation = 1; !cancellation.IsCancellationRequested; incarnation++)
+        for (int incarnation = 1; ; incarnation++)
         {
             int current = incarnation;
             Action<string> report = message =>
             {
                 try { onEvent?.Invoke(new ClusterWorkerEvent(current, message)); } catch (Exception) { /* a reporter must not stop the node */ }
             };
-            var config = ClusterConfig.For(options.Node, ClusterConfig.WorkerRole, options.Learner, frame);
+            // SIGTERM and SIGINT are RunAsync's to handle (a graceful leave, then a result); Akka's own hook would terminate
+            // the system under it first, which reads as a lost learner.
+            var config = Akka.Configuration.ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off")
+                .WithFallback(ClusterConfig.For(options.Node, ClusterConfig.WorkerRole, options.Learner, frame));
             var system = ClusterConfig.CreateSystem(options.Node, config);
-            var exit = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var exit = new TaskCompletionSource<NodeExit>(TaskCreationOptions.RunContinuationsAsynchronously);
             system.ActorOf(Props.Create(() => new WorkerNode(options, frame, report, exit)), "advantage-worker-node");
             var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using (cancellation.Register(() => stopped.TrySetResult()))
+            using (stop.Register(() => stopped.TrySetResult()))
                 await Task.WhenAny(exit.Task, system.WhenTerminated, stopped.Task).ConfigureAwait(false);
-            if (exit.Task.IsCompletedSuccessfully && exit.Task.Result > frame) frame = exit.Task.Result;
-            if (cancellation.IsCancellationRequested)
+            var why = exit.Task.IsCompletedSuccessfully ? exit.Task.Result : null;
+            if (why?.Frame > frame) frame = why.Frame;
+            if (stop.IsCancellationRequested || why?.End is not null)
             {
-                // Asked to stop: leave the cluster gracefully, so the learner drops this node's workers at once.
+                // Stopped, or the run is over for this node: leave the cluster gracefully, so the learner drops this node's
+                // workers at once and neither side logs a lost connection.
                 try
                 {
-                    await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                    await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {
                     await system.Terminate().ConfigureAwait(false);
                 }
+                if (stop.IsCancellationRequested) return new ClusterWorkerResult(ClusterWorkerEnd.Stopped, "stopped; left the cluster");
+                if (why!.End is not ClusterWorkerEnd.RunEnded || !options.WaitForNextRun) return new ClusterWorkerResult(why.End!.Value, why.Message);
+                report("waiting for the next run");
             }
             else
             {
@@ -140,20 +203,39 @@ public static class ClusterWorker
                 {
                     // It finishes shutting down in the background; nothing of it is used again.
                 }
+                report("starting over: joining the learner again");
             }
-            if (cancellation.IsCancellationRequested) break;
-            report("starting over: joining the learner again");
             try
             {
-                await Task.Delay(options.JoinRetryInterval, cancellation).ConfigureAwait(false);
+                await Task.Delay(options.JoinRetryInterval, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                break;
+                return new ClusterWorkerResult(ClusterWorkerEnd.Stopped, "stopped");
             }
         }
     }
+
+    private static System.Runtime.InteropServices.PosixSignalRegistration? Signal(System.Runtime.InteropServices.PosixSignal signal, CancellationTokenSource stop)
+    {
+        try
+        {
+            return System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
+            {
+                // The node leaves gracefully and RunAsync returns; the process ends when its caller returns.
+                context.Cancel = true;
+                try { stop.Cancel(); } catch (ObjectDisposedException) { }
+            });
+        }
+        catch (PlatformNotSupportedException)
+        {
+            return null; // no POSIX signals here (browser, mobile): the token alone stops the node
+        }
+    }
 }
+
+/// <summary>Why one incarnation of a worker node ended: a larger frame to start over with, or an end of the node with its line.</summary>
+internal sealed record NodeExit(long Frame, ClusterWorkerEnd? End = null, string Message = "");
 
 /// <summary>
 /// One incarnation of a worker node: once this node is up in the cluster, asks the learner endpoint to join
@@ -180,14 +262,14 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
     private readonly ClusterWorkerOptions options;
     private readonly long frame;
     private readonly Action<string> report;
-    private readonly TaskCompletionSource<long> exit;
+    private readonly TaskCompletionSource<NodeExit> exit;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly ActorSelection endpoint;
     private readonly Address learnerAddress;
     private readonly System.Diagnostics.Stopwatch waiting = System.Diagnostics.Stopwatch.StartNew();
     private IActorRef? learner;
 
-    public WorkerNode(ClusterWorkerOptions options, long frame, Action<string> report, TaskCompletionSource<long> exit)
+    public WorkerNode(ClusterWorkerOptions options, long frame, Action<string> report, TaskCompletionSource<NodeExit> exit)
     {
         this.options = options;
         this.frame = frame;
@@ -207,9 +289,20 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         });
         Receive<AskToJoin>(_ =>
         {
-            if (learner is null) endpoint.Tell(new JoinRun(ClusterExtension.Get(Context.System).SelfAddress.ToString(), options.Workers));
+            if (learner is null)
+                endpoint.Tell(new JoinRun(ClusterExtension.Get(Context.System).SelfAddress.ToString(), options.Workers) { EnvironmentIds = options.Environments.Ids });
         });
         Receive<RunJoined>(OnJoined);
+        Receive<JoinRefused>(refused =>
+        {
+            exit.TrySetResult(new NodeExit(frame, ClusterWorkerEnd.Refused, $"refused by the learner at {options.Learner}: {refused.Reason}"));
+        });
+        Receive<RunEnded>(ended =>
+        {
+            // Waiting for the next run, a node that took no part in this one keeps asking until the next learner answers.
+            if (learner is null && options.WaitForNextRun) return;
+            exit.TrySetResult(new NodeExit(frame, ClusterWorkerEnd.RunEnded, $"the run ended ({ended.Detail}); left the cluster"));
+        });
         Receive<NoLearnerYet>(_ =>
         {
             if (learner is null)
@@ -262,7 +355,7 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         if (needed > frame)
         {
             report($"the run needs frames of {needed:N0} bytes (this node has {frame:N0}); starting over with larger frames");
-            exit.TrySetResult(needed);
+            exit.TrySetResult(new NodeExit(needed));
             return;
         }
         learner = joined.Learner;
@@ -271,8 +364,9 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         var registry = options.Environments;
         if (!registry.Contains(joined.EnvironmentId))
         {
-            log.Error("The run trains '{0}', which this node does not know; known: {1}.", joined.EnvironmentId, string.Join(", ", registry.Ids));
-            report($"cannot take part: environment '{joined.EnvironmentId}' is not registered on this node");
+            // The learner checks this at the handshake; a learner that did not is answered the same way here.
+            string reason = $"the run trains '{joined.EnvironmentId}', which this node does not have (it has {string.Join(", ", registry.Ids)})";
+            exit.TrySetResult(new NodeExit(frame, ClusterWorkerEnd.Refused, $"cannot take part: {reason}"));
             return;
         }
         foreach (var plan in joined.Workers)
@@ -283,7 +377,9 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
 
     private void Lost(string why)
     {
+        // Already on its way out (the run ended, or it was refused): the learner going next is expected.
+        if (exit.Task.IsCompleted) return;
         report($"{why}; leaving to start over");
-        exit.TrySetResult(frame);
+        exit.TrySetResult(new NodeExit(frame));
     }
 }
