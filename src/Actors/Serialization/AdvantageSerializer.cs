@@ -254,7 +254,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 ProgressManifest => new TrainingProgress(r.Long(), r.Double(), r.Double(), r.Long(), r.Double(), r.Long(), r.Int(), r.Long(), r.Long(),
                     r.Bool() ? ReadUpdateMetrics(ref r) : null),
                 JoinRunManifest => ReadJoinRun(ref r),
-                PreviousJoinRunManifest => new JoinRun(r.String(), r.Int()) { Wire = [PreviousJoinRunManifest], Version = "an earlier version" },
+                PreviousJoinRunManifest => ReadPreviousJoinRun(ref r),
                 JoinRefusedManifest => new JoinRefused(r.String()),
                 RunEndedManifest => new RunEnded(r.String()),
                 RunJoinedManifest => ReadRunJoined(ref r),
@@ -283,6 +283,14 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         }
         int workers = r.Int();
         return new JoinRun(node, workers) { Wire = Wire, Version = version, EnvironmentIds = r.Strings() };
+    }
+
+    /// <summary>The previous handshake: a node that will be refused, so, as for another wire, only its address matters.</summary>
+    private static JoinRun ReadPreviousJoinRun(ref WireReader r)
+    {
+        string node = r.String();
+        _ = r.Int();
+        return new JoinRun(node, 0) { Wire = [PreviousJoinRunManifest], Version = "an earlier version" };
     }
 
     private RunJoined ReadRunJoined(ref WireReader r)
