@@ -146,10 +146,11 @@ internal static class ClusterCommands
         var workers = new Option<int>("--workers") { Description = "Worker actors on this node (their ids, seeds and environments come from the learner)", DefaultValueFactory = _ => 1 };
         var lost = new Option<double>("--learner-lost-after") { Description = "Seconds the learner may stay unreachable (after the failure pause) before this node starts over", DefaultValueFactory = _ => 2 };
         var next = new Option<bool>("--wait-for-next-run") { Description = "When the learner's run ends, stay and wait for the next learner instead of exiting" };
-        var keepTrying = new Option<bool>("--keep-trying") { Description = "Keep trying while TLS refuses the connection to the learner, instead of exiting 2 after 30 s" };
+        var keepTrying = new Option<bool>("--keep-trying") { Description = "Keep trying while TLS refuses the connection to the learner, instead of exiting 2 after --tls-give-up-after" };
+        var giveUp = new Option<double>("--tls-give-up-after") { Description = "Seconds of refused TLS handshakes with the learner before this node exits 2", DefaultValueFactory = _ => 30 };
         var environments = EnvironmentAssemblies.Option();
         var command = new Command("worker", "Run a worker node that joins a learner and trains until the run ends (exit 0) or it is stopped; it outlives learner restarts. " +
-            "A node the learner refuses (another version, or without the run's environment) exits 2.") { join, port, workers, lost, next, keepTrying, environments };
+            "A node the learner refuses (another version, or without the run's environment) exits 2.") { join, port, workers, lost, next, keepTrying, giveUp, environments };
         foreach (var o in common.All) command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -162,7 +163,7 @@ internal static class ClusterCommands
                 LearnerLostAfter = TimeSpan.FromSeconds(parse.GetValue(lost)),
                 Environments = registry,
                 WaitForNextRun = parse.GetValue(next),
-                TlsFailureLimit = parse.GetValue(keepTrying) ? null : TimeSpan.FromSeconds(30),
+                TlsFailureLimit = parse.GetValue(keepTrying) ? null : TimeSpan.FromSeconds(parse.GetValue(giveUp)),
             };
             var problems = options.Problems().Concat(common.Problems(parse)).ToList();
             if (problems.Count > 0) return RunHost.Refuse("Invalid options:", problems);

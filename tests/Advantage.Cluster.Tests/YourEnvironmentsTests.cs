@@ -124,6 +124,33 @@ public sealed class YourEnvironmentsTests : IDisposable
         Assert.False(learner.HasExited);
     }
 
+    [Fact]
+    public async Task A_worker_refused_by_TLS_says_why_once_then_every_10_s_and_exits_2_after_its_bound()
+    {
+        using var files = new TestCertificates();
+        var cluster = files.SelfSigned("cluster");
+        var stranger = files.SelfSigned("stranger");
+        int port = Ports.Free();
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var learner = new TrainProcess("learner", ["learner", "--port", I(port), "--workers", "1", "--max-steps", "1000000000", "--output", Path.Combine(folder, "run"),
+            "--tls-cert", cluster.CertificatePath, "--tls-password", cluster.CertificatePassword],
+            line => { if (line.StartsWith("Learner listening", StringComparison.Ordinal)) listening.TrySetResult(); });
+        await listening.Task.WaitAsync(Limit);
+        using var worker = new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{I(port)}", "--tls-cert", stranger.CertificatePath, "--tls-password", stranger.CertificatePassword,
+            "--tls-give-up-after", "12"]);
+        Assert.True(await worker.WaitForExit(Limit) == 2, worker.Tail());
+        var lines = worker.Tail(10_000).Split('\n').Skip(1).ToList();
+        // The reason once; a line per 10 s after it; the last line. Before: about 24 lines a second, forever.
+        Assert.True(lines.Count <= 5, string.Join("\n", lines));
+        Assert.Single(lines, l => l.Contains("TLS refuses the connection to the learner at 127.0.0.1:" + I(port) + ": TLS: refused", StringComparison.Ordinal)
+            && l.Contains("is not the cluster's certificate; giving up after 12 s", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("! Worker node cannot take part: TLS refused every connection to the learner", StringComparison.Ordinal));
+        AssertNoTrace(string.Join("\n", lines));
+        // The learner says it too, but at most once per 10 s, with a count of what it left out.
+        Assert.True(learner.Tail(10_000).Split('\n').Count(l => l.Contains("TLS", StringComparison.Ordinal)) <= 4, learner.Tail());
+        AssertNoTrace(learner.Tail(10_000));
+    }
+
     [Theory]
     [InlineData(15)]
     [InlineData(2)]

@@ -155,6 +155,7 @@ public static class ClusterWorker
         using var sigint = Signal(System.Runtime.InteropServices.PosixSignal.SIGINT, stopping);
         var stop = stopping.Token;
         long frame = ClusterConfig.MinimumFrameSize;
+        var tls = new TlsTrouble();
         for (int incarnation = 1; ; incarnation++)
         {
             int current = incarnation;
@@ -168,7 +169,7 @@ public static class ClusterWorker
                 .WithFallback(ClusterConfig.For(options.Node, ClusterConfig.WorkerRole, options.Learner, frame));
             var system = ClusterConfig.CreateSystem(options.Node, config);
             var exit = new TaskCompletionSource<NodeExit>(TaskCreationOptions.RunContinuationsAsynchronously);
-            system.ActorOf(Props.Create(() => new WorkerNode(options, frame, report, exit)), "advantage-worker-node");
+            system.ActorOf(Props.Create(() => new WorkerNode(options, frame, report, exit, tls)), "advantage-worker-node");
             var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             using (stop.Register(() => stopped.TrySetResult()))
                 await Task.WhenAny(exit.Task, system.WhenTerminated, stopped.Task).ConfigureAwait(false);
@@ -203,7 +204,20 @@ public static class ClusterWorker
                 {
                     // It finishes shutting down in the background; nothing of it is used again.
                 }
-                report("starting over: joining the learner again");
+                // Akka.Remote shuts a node down when its outbound TLS handshake fails: each refused handshake ends an incarnation.
+                if (system.WhenTerminated.IsCompleted && CoordinatedShutdown.Get(system).ShutdownReason?.ToString() is { } reason
+                    && reason.Contains("TLS", StringComparison.Ordinal))
+                    tls.Failed(reason);
+                if (tls.Active)
+                {
+                    // While TLS refuses every handshake, incarnations come and go: that is said once, then every 10 s, not each time.
+                    if (tls.Exhausted(options) is { } givenUp) return new ClusterWorkerResult(ClusterWorkerEnd.CannotConnect, givenUp);
+                    if (tls.Due(options) is { } line) report(line);
+                }
+                else
+                {
+                    report("starting over: joining the learner again");
+                }
             }
             try
             {
@@ -234,6 +248,95 @@ public static class ClusterWorker
     }
 }
 
+/// <summary>
+/// Failed TLS handshakes with the learner, kept across a node's incarnations (a refused handshake can end one), so the node
+/// says the reason once, then a line every 10 s, and gives up after <see cref="ClusterWorkerOptions.TlsFailureLimit"/> in all.
+/// </summary>
+internal sealed class TlsTrouble
+{
+    private readonly Lock gate = new();
+    private readonly System.Diagnostics.Stopwatch since = new();
+    private readonly System.Diagnostics.Stopwatch said = new();
+    private bool precise;
+
+    private int failures;
+    private string? reason;
+
+    public bool Active { get { lock (gate) return since.IsRunning; } }
+
+    /// <summary>The line to say now: the reason the first time, then every 10 s how long it has lasted; null when nothing is due.</summary>
+    public string? Due(ClusterWorkerOptions options)
+    {
+        lock (gate)
+        {
+            if (!since.IsRunning) return null;
+            if (!said.IsRunning)
+            {
+                said.Start();
+                return $"TLS refuses the connection to the learner at {options.Learner}: {reason ?? "the TLS handshake failed"}; " +
+                    (options.TlsFailureLimit is { } limit ? $"giving up after {limit.TotalSeconds:F0} s" : "trying on until stopped");
+            }
+            if (said.Elapsed < TimeSpan.FromSeconds(10)) return null;
+            said.Restart();
+            return $"TLS still refuses the connection to the learner: {failures} failed handshakes in {since.Elapsed.TotalSeconds:F0} s";
+        }
+    }
+
+    /// <summary>The node's last line once TLS has failed for the whole limit; null before (or without a limit).</summary>
+    public string? Exhausted(ClusterWorkerOptions options)
+    {
+        lock (gate)
+        {
+            if (!since.IsRunning || options.TlsFailureLimit is not { } limit || since.Elapsed < limit) return null;
+            return $"TLS refused every connection to the learner at {options.Learner} for {since.Elapsed.TotalSeconds:F0} s: {reason ?? "the TLS handshake failed"} " +
+                "(check the certificates on both sides; ClusterWorkerOptions.TlsFailureLimit = null, or worker --keep-trying, keeps trying)";
+        }
+    }
+
+    /// <summary>An incarnation ended by a failed handshake (Akka's shutdown reason says so).</summary>
+    public void Failed(string shutdownReason)
+    {
+        lock (gate)
+        {
+            if (!since.IsRunning) since.Start();
+            failures = Math.Max(failures, 1);
+            reason ??= shutdownReason.TrimEnd('.');
+        }
+    }
+
+    /// <summary>Counts a TLS log event; this node's own refusal of the learner's certificate is the most precise reason.</summary>
+    public void Failed(LogEvent e)
+    {
+        string message = e.Message?.ToString() ?? "";
+        lock (gate)
+        {
+            if (!since.IsRunning) since.Start();
+            // DotNetty logs each failed handshake once under this text (besides Akka's and this node's own lines about it).
+            if (message.StartsWith("TLS handshake failed", StringComparison.Ordinal)) failures++;
+            bool own = message.StartsWith("TLS: refused", StringComparison.Ordinal);
+            if (precise || (!own && reason is not null)) return;
+            var innermost = e.Cause;
+            while (innermost?.InnerException is not null) innermost = innermost.InnerException;
+            string why = own ? message : innermost?.Message ?? message;
+            int end = why.IndexOfAny(['\r', '\n']);
+            reason = (end < 0 ? why : why[..end]).TrimEnd('.');
+            precise = own;
+        }
+    }
+
+    public void Reset()
+    {
+        lock (gate)
+        {
+            since.Reset();
+            said.Reset();
+            failures = 0;
+            reason = null;
+            precise = false;
+        }
+    }
+}
+
 /// <summary>Why one incarnation of a worker node ended: a larger frame to start over with, or an end of the node with its line.</summary>
 internal sealed record NodeExit(long Frame, ClusterWorkerEnd? End = null, string Message = "");
 
@@ -259,6 +362,12 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         public static readonly NoLearnerYet Instance = new();
     }
 
+    private sealed record TlsStillFailing : INoSerializationVerificationNeeded
+    {
+        public static readonly TlsStillFailing Instance = new();
+    }
+
+
     private readonly ClusterWorkerOptions options;
     private readonly long frame;
     private readonly Action<string> report;
@@ -269,8 +378,12 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
     private readonly System.Diagnostics.Stopwatch waiting = System.Diagnostics.Stopwatch.StartNew();
     private IActorRef? learner;
 
-    public WorkerNode(ClusterWorkerOptions options, long frame, Action<string> report, TaskCompletionSource<NodeExit> exit)
+    // TLS handshakes with the learner that failed, across this node's incarnations: said once, then every 10 s, until the limit.
+    private readonly TlsTrouble tls;
+
+    public WorkerNode(ClusterWorkerOptions options, long frame, Action<string> report, TaskCompletionSource<NodeExit> exit, TlsTrouble tls)
     {
+        this.tls = tls;
         this.options = options;
         this.frame = frame;
         this.report = report;
@@ -303,9 +416,16 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
             if (learner is null && options.WaitForNextRun) return;
             exit.TrySetResult(new NodeExit(frame, ClusterWorkerEnd.RunEnded, $"the run ended ({ended.Detail}); left the cluster"));
         });
+        Receive<LogEvent>(OnLog);
+        Receive<TlsStillFailing>(_ =>
+        {
+            if (learner is not null || !tls.Active) return;
+            if (tls.Exhausted(options) is { } givenUp) exit.TrySetResult(new NodeExit(frame, ClusterWorkerEnd.CannotConnect, givenUp));
+            else if (tls.Due(options) is { } line) report(line);
+        });
         Receive<NoLearnerYet>(_ =>
         {
-            if (learner is null)
+            if (learner is null && !tls.Active)
                 report($"cannot reach the learner at {options.Learner} for {waiting.Elapsed.TotalSeconds:F0} s; still trying every {options.JoinRetryInterval.TotalSeconds:0.#} s (Ctrl-C to stop)");
         });
         Receive<ClusterEvent.UnreachableMember>(m =>
@@ -338,11 +458,25 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
     {
         // One line of its own when the learner does not answer, besides Akka's association warnings.
         Timers.StartPeriodicTimer("no-learner", NoLearnerYet.Instance, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10));
+        // Refused TLS handshakes show only in the log; this node says them in its own words, and gives up after the limit.
+        Context.System.EventStream.Subscribe(Self, typeof(Warning));
+        Context.System.EventStream.Subscribe(Self, typeof(Error));
+        // Looks at the TLS state twice a second: the first report waits a moment for the precise reason of the same handshake.
+        Timers.StartPeriodicTimer("tls", TlsStillFailing.Instance, TimeSpan.FromMilliseconds(500));
         ClusterExtension.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
     }
 
-    protected override void PostStop() => ClusterExtension.Get(Context.System).Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        ClusterExtension.Get(Context.System).Unsubscribe(Self);
+        Context.System.EventStream.Unsubscribe(Self);
+    }
+
+    private void OnLog(LogEvent e)
+    {
+        if (learner is null && NodeLogger.Classify(e) == NodeLogger.Kind.Tls) tls.Failed(e);
+    }
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(maxNrOfRetries: 100, withinTimeRange: TimeSpan.FromMinutes(1), localOnlyDecider: _ => Directive.Restart);
@@ -360,6 +494,7 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         }
         learner = joined.Learner;
         Timers.Cancel("no-learner");
+        tls.Reset();
         Context.Watch(learner);
         var registry = options.Environments;
         if (!registry.Contains(joined.EnvironmentId))
