@@ -207,3 +207,43 @@ public sealed class EnvironmentCheckerTests
         Assert.All(report.Warnings, w => Assert.Contains("infinite bounds", w.Message));
     }
 }
+
+public sealed class VectorEnvironmentFaultTests
+{
+    [Fact]
+    public void An_environment_that_throws_is_named_by_slot_method_and_step_with_its_exception_inside()
+    {
+        var vector = new VectorEnvironment([new FaultyEnvironment(Fault.None), new FaultyEnvironment(Fault.StepThrowsForAction2)]);
+        vector.Reset(0);
+        vector.Step([0f, 1f]);
+        var e = Assert.Throws<EnvironmentException>(() => vector.Step([0f, 2f]));
+        Assert.Equal((1, EnvironmentMethod.Step, 2), (e.Slot, e.Method, e.Step));
+        Assert.Equal("slot 1: Step at step 2 of its episode threw KeyNotFoundException: action 2", e.Message);
+        Assert.IsType<KeyNotFoundException>(e.InnerException);
+
+        var reset = Assert.Throws<EnvironmentException>(() => new VectorEnvironment([new FaultyEnvironment(Fault.ResetThrows)]).Reset(0));
+        Assert.Equal("slot 0: Reset threw InvalidDataException: the inventory file is missing", reset.Message);
+    }
+
+    [Fact]
+    public void With_RequireFinite_a_non_finite_reward_or_observation_is_named_where_it_appeared()
+    {
+        var nanReward = new VectorEnvironment([new FaultyEnvironment(Fault.None), new FaultyEnvironment(Fault.NaNRewardAtStep50)]) { RequireFinite = true };
+        nanReward.Reset(0);
+        for (int t = 1; t < 50; t++) nanReward.Step([0f, 0f]);
+        Assert.Equal("slot 1: Step at step 50 of its episode returned the reward NaN; rewards must be finite (as float32)",
+            Assert.Throws<EnvironmentException>(() => nanReward.Step([0f, 0f])).Message);
+
+        var nanObservation = new VectorEnvironment([new FaultyEnvironment(Fault.NaNObservationAtStep7)]) { RequireFinite = true };
+        nanObservation.Reset(0);
+        for (int t = 1; t < 7; t++) nanObservation.Step([0f]);
+        Assert.Equal("slot 0: Step at step 7 of its episode wrote the observation value NaN at element 2; observations must be finite",
+            Assert.Throws<EnvironmentException>(() => nanObservation.Step([0f])).Message);
+
+        // Off by default: the vector passes values on as they are.
+        var unchecked_ = new VectorEnvironment([new FaultyEnvironment(Fault.NaNObservationAtStep7)]);
+        unchecked_.Reset(0);
+        for (int t = 1; t <= 7; t++) unchecked_.Step([0f]);
+        Assert.True(float.IsNaN(unchecked_.Observations[2]));
+    }
+}
