@@ -278,7 +278,8 @@ public sealed class TrainedPolicy : IDisposable
             throw new ArgumentException($"{name} holds {observation.Length} floats; this policy observes {ObservationSize}.", name);
     }
 
-    private static Box? BoundsOf(Checkpoint checkpoint)
+    /// <summary>The bounds a Gaussian policy of <paramref name="checkpoint"/> clips to (the ONNX export clips to the same).</summary>
+    internal static Box? BoundsOf(Checkpoint checkpoint)
     {
         if (checkpoint.ActionBounds is { } saved)
         {
