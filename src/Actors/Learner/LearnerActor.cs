@@ -450,7 +450,44 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     {
         double seconds = clock.Elapsed.TotalSeconds;
         var final = Snapshot() with { StepsPerSecond = seconds > 0 ? (steps - stepsAtStart) / seconds : 0 };
-        return new TrainingResult(reason, stopPolicy.Solved(Check()), final, current, algorithm.Spec);
+        byte[]? optimizerState = null;
+        try
+        {
+            optimizerState = algorithm.SaveOptimizerState();
+        }
+        catch (Exception e)
+        {
+            // A failed run may have failed in the optimizer: the result still carries the rest.
+            log.Warning("The optimizer state could not be read for the result: {0}", e.Message);
+        }
+        return new TrainingResult(reason, stopPolicy.Solved(Check()), final, current, algorithm.Spec)
+        {
+            ObservationStatistics = algorithm.ObservationStatistics,
+            Options = options.Algorithm,
+            EnvironmentId = options.EnvironmentId,
+            ActionBounds = ActionBounds(),
+            OptimizerState = optimizerState,
+            RecentReturns = returns.Recent(),
+        };
+    }
+
+    private bool boundsKnown;
+    private Advantage.Environments.Box? actionBounds;
+
+    /// <summary>The Box a Gaussian policy's actions are clipped to (the environment's action space), for checkpoints and the result.</summary>
+    private Advantage.Environments.Box? ActionBounds()
+    {
+        if (boundsKnown || !algorithm.Spec.Continuous) return actionBounds;
+        boundsKnown = true;
+        try
+        {
+            actionBounds = options.Environments.Make(options.EnvironmentId).ActionSpace as Advantage.Environments.Box;
+        }
+        catch (Exception e)
+        {
+            log.Warning("The environment could not be made to read its action bounds; checkpoints will not record them: {0}", e.Message);
+        }
+        return actionBounds;
     }
 
     private void Finish(StopReason reason, string detail)
@@ -523,6 +560,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Options = options.Algorithm,
         EnvironmentId = options.EnvironmentId,
         ObservationStatistics = algorithm.ObservationStatistics,
+        ActionBounds = ActionBounds(),
     };
 
     private void WriteCheckpoint()
