@@ -12,5 +12,6 @@ _ = Console.Error;
 var root = TrainCommand.Create();
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 ClusterCommands.AddTo(root);
 return root.Parse(args).Invoke();

@@ -153,14 +153,8 @@ public static class RunHost
         }
         lock (episodes)
             LearningCurve.Save(Path.Combine(folder, "learning_curve.png"), $"{algorithm.Algorithm.ToUpperInvariant()} on {options.EnvironmentId}, seed {algorithm.Seed}", episodes, options.ReturnWindow);
-        string last = Path.Combine(folder, "last.ckpt");
-        new Checkpoint(result.Spec, result.Parameters, new Dictionary<string, string>())
-        {
-            EnvironmentId = options.EnvironmentId,
-            Algorithm = algorithm.Algorithm,
-            // A run that normalised observations must evaluate with the same statistics: take them from the final training checkpoint.
-            ObservationStatistics = File.Exists(last) ? Checkpoint.Load(last).ObservationStatistics : null,
-        }.Save(Path.Combine(folder, "model.ckpt"));
+        // The policy as the run ended (statistics and action bounds with it), as a bare model: it plays, it does not resume (last.ckpt does).
+        result.ToCheckpoint().WithOptimizerState(null).Save(Path.Combine(folder, "model.ckpt"));
         var where = placement();
         var summary = new Dictionary<string, object?>
         {

@@ -146,4 +146,50 @@ public sealed record TrainingResult(StopReason Reason, bool Solved, TrainingProg
 {
     /// <summary>A human-readable explanation of <see cref="Reason"/> (which stop condition fired, for instance); empty when none.</summary>
     public string Detail { get; init; } = "";
+
+    /// <summary>
+    /// The observation statistics the workers normalised with at the end; null when the run did not normalise. The
+    /// parameters are worthless without them in such a run: the network only ever saw normalised observations.
+    /// </summary>
+    public Advantage.Environments.NormalizerState? ObservationStatistics { get; init; }
+
+    /// <summary>The algorithm's options the run trained with (their type names the algorithm); null when not known.</summary>
+    public AlgorithmOptions? Options { get; init; }
+
+    /// <summary>The environment id the run trained on; null when not known.</summary>
+    public string? EnvironmentId { get; init; }
+
+    /// <summary>The action space Gaussian actions were clipped to; null for a categorical policy.</summary>
+    public Advantage.Environments.Box? ActionBounds { get; init; }
+
+    /// <summary>The optimizer's state at the end, so the saved result can also be resumed; null when it could not be read.</summary>
+    public byte[]? OptimizerState { get; init; }
+
+    /// <summary>The returns in the mean-return window at the end, oldest first (what a resumed run continues its mean from).</summary>
+    public IReadOnlyList<double> RecentReturns { get; init; } = [];
+
+    /// <summary>
+    /// The result as one checkpoint: parameters, spec, observation statistics, action bounds, options, counters,
+    /// return window, environment id and optimizer state. The run's own <c>last.ckpt</c> at the end holds the same;
+    /// <see cref="TrainedPolicy.FromCheckpoint"/> acts with it as the run did, and <see cref="TrainingOptions.ResumeFrom"/>
+    /// continues it.
+    /// </summary>
+    public Checkpoint ToCheckpoint() =>
+        new(Spec, Parameters, new Dictionary<string, string>
+        {
+            ["stop_reason"] = Reason.ToString(),
+            ["solved"] = Solved ? "true" : "false",
+            ["mean_return"] = Progress.MeanReturn.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        })
+        {
+            ObservationStatistics = ObservationStatistics,
+            Options = Options,
+            EnvironmentId = EnvironmentId,
+            ActionBounds = ActionBounds,
+            OptimizerState = OptimizerState,
+            Progress = new CheckpointProgress(Progress.Version, Progress.Steps, Progress.Episodes, RecentReturns.ToArray()),
+        };
+
+    /// <summary>Saves <see cref="ToCheckpoint"/> to <paramref name="path"/> (atomically), for <see cref="TrainedPolicy.Load"/> or a resume.</summary>
+    public void Save(string path) => ToCheckpoint().Save(path);
 }

@@ -130,7 +130,21 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
                 lastFault is null ? null : $"No worker registered within 30 s; the last failure: {lastFault.Message}");
         });
         Receive<EvaluatorActor.Evaluated>(OnEvaluated);
+        Receive<EvaluatorActor.EvaluationFailed>(failed =>
+            log.Warning("The evaluation of version {0} failed ({1}); training goes on, and the best evaluation so far stands.", failed.Version, failed.Reason));
     }
+
+    /// <summary>
+    /// The learner's one child is the evaluator. It holds no state (the best score and <c>best.ckpt</c> are the
+    /// learner's), and it answers an evaluation that throws itself; anything else that fails it (its start) restarts it,
+    /// a few times, then stops it: training never depends on evaluation.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(maxNrOfRetries: 3, withinTimeRange: TimeSpan.FromMinutes(1), localOnlyDecider: e =>
+        {
+            log.Warning("The evaluator failed ({0}: {1}); restarting it.", e.GetType().Name, e.Message);
+            return Directive.Restart;
+        });
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
@@ -170,7 +184,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             {
                 var registry = options.Environments;
                 string id = options.EnvironmentId;
-                evaluator = Context.ActorOf(EvaluatorActor.Props(evaluation, algorithm.Spec, () => registry.Make(id), options.CheckpointDirectory), "evaluator");
+                evaluator = Context.ActorOf(EvaluatorActor.Props(evaluation, algorithm.Spec, () => registry.Make(id)), "evaluator");
             }
         }
         catch (Exception e)
@@ -436,7 +450,44 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     {
         double seconds = clock.Elapsed.TotalSeconds;
         var final = Snapshot() with { StepsPerSecond = seconds > 0 ? (steps - stepsAtStart) / seconds : 0 };
-        return new TrainingResult(reason, stopPolicy.Solved(Check()), final, current, algorithm.Spec);
+        byte[]? optimizerState = null;
+        try
+        {
+            optimizerState = algorithm.SaveOptimizerState();
+        }
+        catch (Exception e)
+        {
+            // A failed run may have failed in the optimizer: the result still carries the rest.
+            log.Warning("The optimizer state could not be read for the result: {0}", e.Message);
+        }
+        return new TrainingResult(reason, stopPolicy.Solved(Check()), final, current, algorithm.Spec)
+        {
+            ObservationStatistics = algorithm.ObservationStatistics,
+            Options = options.Algorithm,
+            EnvironmentId = options.EnvironmentId,
+            ActionBounds = ActionBounds(),
+            OptimizerState = optimizerState,
+            RecentReturns = returns.Recent(),
+        };
+    }
+
+    private bool boundsKnown;
+    private Advantage.Environments.Box? actionBounds;
+
+    /// <summary>The Box a Gaussian policy's actions are clipped to (the environment's action space), for checkpoints and the result.</summary>
+    private Advantage.Environments.Box? ActionBounds()
+    {
+        if (boundsKnown || !algorithm.Spec.Continuous) return actionBounds;
+        boundsKnown = true;
+        try
+        {
+            actionBounds = options.Environments.Make(options.EnvironmentId).ActionSpace as Advantage.Environments.Box;
+        }
+        catch (Exception e)
+        {
+            log.Warning("The environment could not be made to read its action bounds; checkpoints will not record them: {0}", e.Message);
+        }
+        return actionBounds;
     }
 
     private void Finish(StopReason reason, string detail)
@@ -509,6 +560,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Options = options.Algorithm,
         EnvironmentId = options.EnvironmentId,
         ObservationStatistics = algorithm.ObservationStatistics,
+        ActionBounds = ActionBounds(),
     };
 
     private void WriteCheckpoint()
@@ -533,19 +585,46 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private void OnEvaluated(EvaluatorActor.Evaluated evaluated)
     {
         evaluations++;
-        if (evaluated.IsBest)
+        // The best score lives here, not in the evaluator: it survives the evaluator's restarts.
+        bool isBest = double.IsNaN(bestEvaluation) || evaluated.Result.MeanReturn > bestEvaluation;
+        string? bestPath = null;
+        if (isBest)
         {
             evaluationsSinceBest = 0;
             bestEvaluation = evaluated.Result.MeanReturn;
+            bestPath = WriteBest(evaluated);
         }
         else
         {
             evaluationsSinceBest++;
         }
-        lastEvaluation = new EvaluationFinished(run, evaluated.Version, evaluated.Steps, evaluated.Result, evaluated.IsBest);
+        lastEvaluation = new EvaluationFinished(run, evaluated.Version, evaluated.Steps, evaluated.Result, isBest);
         Publish(lastEvaluation);
-        if (evaluated.BestPath is { } path) Publish(new CheckpointWritten(run, path, CheckpointKind.Best, evaluated.Version, evaluated.Steps));
+        if (bestPath is not null) Publish(new CheckpointWritten(run, bestPath, CheckpointKind.Best, evaluated.Version, evaluated.Steps));
         if (started) CheckStop();
+    }
+
+    /// <summary>Writes the scored snapshot as <c>best.ckpt</c> (with its score), when the run has a checkpoint folder; null when it did not.</summary>
+    private string? WriteBest(EvaluatorActor.Evaluated evaluated)
+    {
+        if (options.CheckpointDirectory is not { } directory) return null;
+        string path = Path.Combine(directory, "best.ckpt");
+        var metadata = new Dictionary<string, string>(evaluated.Snapshot.Metadata)
+        {
+            ["evaluation_mean_return"] = evaluated.Result.MeanReturn.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["evaluation_episodes"] = evaluated.Result.Returns.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        try
+        {
+            (evaluated.Snapshot with { Metadata = metadata }).Save(path);
+            return path;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Evaluation is a side show: a best.ckpt that cannot be written is said, not fatal (last.ckpt decides that).
+            log.Warning("The best checkpoint (version {0}) could not be written: {1}", evaluated.Version, e.Message);
+            return null;
+        }
     }
 
     /// <summary>Asks the stop policy; finishes the run and returns true when it says stop.</summary>
