@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Advantage.Actors;
+using Advantage.Environments;
 using Advantage.Learning;
 using Akka.Actor;
 
@@ -120,9 +121,10 @@ public static class RunHost
                 if (stopAsked) run.Stop();
             }
         }
-        catch (Exception e) when (e is InvalidDataException or OptionsValidationException)
+        catch (Exception e) when (e is InvalidDataException or OptionsValidationException or EnvironmentCheckException)
         {
-            Console.Error.WriteLine($"Cannot start the run: {e.Message}");
+            // An environment that fails its check: one line with the first error; `check --env` lists them all.
+            Console.Error.WriteLine($"Cannot start the run: {e.Message}{(e is EnvironmentCheckException ? $" Run `advantage-train check --env {options.EnvironmentId}` for every finding." : "")}");
             return 2;
         }
         TrainingResult result;
