@@ -55,6 +55,45 @@ public sealed class AsynchronousRoundsTests : ActorTestKit
     }
 
     [Fact]
+    public void Taking_the_rollout_of_a_departed_worker_does_not_bring_its_acknowledgements_back()
+    {
+        var round = new RoundCoordinator();
+        IActorRef gone = CreateTestProbe().Ref, live = CreateTestProbe().Ref;
+        round.Register(gone, new RegisterWorker(0, 2));
+        round.Register(live, new RegisterWorker(1, 2));
+        Assert.Null(round.OfferArrival(gone, Fixtures.Rollout(0, 10), 10, 3, _ => null));
+        Assert.Null(round.OfferArrival(live, Fixtures.Rollout(1, 10), 10, 3, _ => null));
+        round.Remove(gone);
+
+        // The departed worker's rollout is still experience of the current policy and goes into the batch, but the
+        // coordinator keeps nothing for the dead actor: no acknowledgement entry that nobody would ever take.
+        Assert.Equal(2, round.TakeArrived(2)!.Length);
+        round.Acknowledge(gone);
+        Assert.Equal(1, round.AcknowledgementEntries);
+        Assert.Equal(0, round.TakeAcknowledged(gone));
+        Assert.Equal(1, round.TakeAcknowledged(live));
+        Assert.Equal(0, round.AcknowledgementEntries);
+    }
+
+    [Fact]
+    public void A_rollout_with_bad_contents_is_acknowledged_and_refused_so_its_worker_restarts_while_a_late_one_is_only_acknowledged()
+    {
+        var (learner, _) = StartLearner(Impala.WithWorkers(1));
+        var worker = CreateTestProbe();
+        worker.Send(learner, new RegisterWorker(0, 2));
+        worker.ExpectMsg<Parameters>();
+
+        var bad = Behaved(0, 0) with { Rewards = Enumerable.Repeat(float.PositiveInfinity, Fixtures.Steps * 2).ToArray() };
+        worker.Send(learner, new RolloutCollected(bad));
+        Assert.Equal(1, worker.ExpectMsg<Parameters>().Acknowledged);
+        Assert.Contains("Rewards contain a non-finite number (Infinity) at step 0 of environment slot 0", worker.ExpectMsg<RolloutRefused>().Reason);
+
+        worker.Send(learner, new RolloutCollected(Behaved(0, 5))); // ahead of the learner: not the worker's environments' fault
+        Assert.Equal(1, worker.ExpectMsg<Parameters>().Acknowledged);
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public async Task The_learner_updates_on_B_rollouts_from_one_worker_without_waiting_for_the_other()
     {
         var (learner, _) = StartLearner(Impala);

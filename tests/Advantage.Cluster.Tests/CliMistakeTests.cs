@@ -36,6 +36,21 @@ public sealed class CliMistakeTests : IDisposable
         Assert.False(Directory.Exists(output), "Nothing is created for a refused run.");
     }
 
+    [Fact]
+    public async Task Check_prints_the_findings_and_exits_0_on_a_clean_environment_and_2_on_a_mistake()
+    {
+        var (code, text) = await TrainCli.Run(["check", "--env", "CartPole-v1"], Limit);
+        Assert.True(code == 0, text);
+        Assert.Contains("Environment 'CartPole-v1' passes its check (0 warnings", text);
+
+        (code, text) = await TrainCli.Run(["check", "--env", "NoSuchEnv-v9"], Limit);
+        AssertRefused(code, text, "--env: unknown environment 'NoSuchEnv-v9'; known: CartPole-v1");
+        (code, text) = await TrainCli.Run(["check", "--env", "CartPole-v1", "--steps", "0"], Limit);
+        AssertRefused(code, text, "--steps: 0 is outside [1, 10000000]");
+        (code, text) = await TrainCli.Run(["--max-worker-restarts", "-1", "--output", Path.Combine(folder, "run")], Limit);
+        AssertRefused(code, text, "--max-worker-restarts: MaxWorkerRestarts = -1 is outside [0, 1000000]");
+    }
+
     [Theory]
     [InlineData(new[] { "--algo", "sarsa" }, "--algo sarsa is not one of a2c, ppo, impala")]
     [InlineData(new[] { "--max-lag", "5" }, "--max-lag applies to --algo impala only; this run trains a2c")]
@@ -142,11 +157,11 @@ public sealed class CliMistakeTests : IDisposable
     [InlineData("--lr", "0", "--lr: Algorithm.LearningRate")]
     public async Task Local_cluster_checks_everything_before_any_child_starts(string flag, string value, string expected)
     {
-        var clock = Stopwatch.StartNew();
         var (code, text) = await TrainCli.Run(["local-cluster", flag, value, "--output", Path.Combine(folder, "cluster")], Limit);
         AssertRefused(code, text, expected);
+        // No child spoke: the refusal came before any started (how soon is no business of a test).
         Assert.DoesNotContain("[learner]", text);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"Refused only after {clock.Elapsed}.");
+        Assert.DoesNotContain("[worker", text);
     }
 
     [Fact]
@@ -174,9 +189,10 @@ public sealed class CliMistakeTests : IDisposable
         await started.Task.WaitAsync(Limit);
         var clock = Stopwatch.StartNew();
         process.Signal(signal);
-        int code = await process.WaitForExit(TimeSpan.FromSeconds(30));
+        int code = await process.WaitForExit(Limit);
         Assert.True(code == 0, $"exit code {code}\n{process.Tail()}");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"Took {clock.Elapsed} to stop.");
+        // After its current update, not at the step budget (which takes minutes to hours); a bound a machine at load 20 meets.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"Took {clock.Elapsed} to stop.");
         var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json"))).RootElement;
         Assert.Equal("Stopped", summary.GetProperty("stop_reason").GetString());
         var last = Checkpoint.Load(Path.Combine(output, "last.ckpt"));

@@ -46,8 +46,17 @@ public sealed class YourEnvironmentsTests : IDisposable
         Assert.StartsWith("Corridor-v0: mean return ", text);
     }
 
+    [Fact]
+    public async Task Check_checks_an_environment_of_the_users_assembly()
+    {
+        var (code, text) = await TrainCli.Run(["check", "--env", "Corridor-v0", "--environments", Corridor()], Limit);
+        Assert.True(code == 0, text);
+        Assert.Contains("passes its check", text);
+    }
+
     [Theory]
     [InlineData("train")]
+    [InlineData("check")]
     [InlineData("eval")]
     [InlineData("worker")]
     [InlineData("learner")]
@@ -59,6 +68,7 @@ public sealed class YourEnvironmentsTests : IDisposable
         {
             "train" => ["--output", run],
             "eval" => ["eval", "--checkpoint", Path.Combine(folder, "none.ckpt")],
+            "check" => ["check", "--env", "Corridor-v0"],
             "worker" => ["worker", "--join", "127.0.0.1:1"],
             _ => [command, "--port", I(Ports.Free()), "--output", run],
         };

@@ -38,7 +38,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
     internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P2", RolloutManifest = "RC2",
         WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP2",
-        JoinRunManifest = "JR", RunJoinedManifest = "RJ4", JoinRefusedManifest = "JX", RunEndedManifest = "RE1";
+        JoinRunManifest = "JR", RunJoinedManifest = "RJ4", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1";
 
     /// <summary>The handshake of versions before <see cref="JoinRunManifest"/> was frozen: read only to refuse its sender.</summary>
     internal const string PreviousJoinRunManifest = "JR2";
@@ -47,7 +47,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     {
         [RegisterWorkerManifest] = 1, [ParametersManifest] = 2, [RolloutManifest] = 3, [WorkerRestartedManifest] = 4,
         [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [PreviousJoinRunManifest] = 8, [RunJoinedManifest] = 9,
-        [JoinRunManifest] = 10, [JoinRefusedManifest] = 11, [RunEndedManifest] = 12,
+        [RolloutRefusedManifest] = 10, [JoinRunManifest] = 11, [JoinRefusedManifest] = 12, [RunEndedManifest] = 13,
     };
 
     /// <summary>Every manifest this node reads, with the tag its payload header carries (tests enumerate them, so a new layout is fuzzed too).</summary>
@@ -77,6 +77,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         Parameters => ParametersManifest,
         RolloutCollected => RolloutManifest,
         WorkerRestarted => WorkerRestartedManifest,
+        RolloutRefused => RolloutRefusedManifest,
         StopTraining => StopManifest,
         GetProgress => GetProgressManifest,
         TrainingProgress => ProgressManifest,
@@ -149,6 +150,10 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 break;
             case WorkerRestarted m:
                 w.Int(m.WorkerId);
+                w.String(m.Reason);
+                break;
+            case RolloutRefused m:
+                w.Long(m.Version);
                 w.String(m.Reason);
                 break;
             case StopTraining or GetProgress:
@@ -249,6 +254,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                     r.Int(), r.Long(), r.Int(), r.Int(), r.Int(), r.Int(),
                     r.Floats(), r.Floats(), r.Floats(), r.Bools(), r.Bools(), r.Ints(), r.Floats(), r.Doubles(), r.Ints()) { BehaviourLogProbs = r.Floats() }),
                 WorkerRestartedManifest => new WorkerRestarted(r.Int(), r.String()),
+                RolloutRefusedManifest => new RolloutRefused(r.Long(), r.String()),
                 StopManifest => StopTraining.Instance,
                 GetProgressManifest => GetProgress.Instance,
                 ProgressManifest => new TrainingProgress(r.Long(), r.Double(), r.Double(), r.Long(), r.Double(), r.Long(), r.Int(), r.Long(), r.Long(),
