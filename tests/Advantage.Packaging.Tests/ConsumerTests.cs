@@ -41,12 +41,17 @@ public sealed class ConsumerTests(PackedFeed feed, ITestOutputHelper output)
                 Algorithm = A2CPresets.For("CartPole-v1").WithSeed(1),
                 EnvironmentId = "CartPole-v1",
                 MaxSteps = 20_000,
+                OutputDirectory = "run",
             };
             TrainingRun run = Training.Start(system, options, p => Console.WriteLine($"{p.Steps} steps, mean return {p.MeanReturn:F1}"));
             TrainingResult result = await run.Completion;
             Console.WriteLine($"finished: {result.Reason} at {result.Progress.Steps} steps");
             await system.Terminate();
-            return result.Progress.Steps >= 20_000 ? 0 : 1;
+            // The library writes the whole run folder, the learning curve's PNG (SkiaSharp's natives from the packages) included.
+            string[] missing = new[] { "progress.csv", "episodes.csv", "summary.json", "learning_curve.png", "model.ckpt", "last.ckpt", "tensorboard" }
+                .Where(f => !File.Exists(Path.Combine("run", f)) && !Directory.Exists(Path.Combine("run", f))).ToArray();
+            Console.WriteLine($"run folder missing: [{string.Join(", ", missing)}], problems: [{string.Join("; ", result.OutputProblems)}]");
+            return result.Progress.Steps >= 20_000 && missing.Length == 0 && result.OutputProblems.Count == 0 ? 0 : 1;
             """));
         BuildAndRun(project, "Consumer.dll");
     }
@@ -96,6 +101,50 @@ public sealed class ConsumerTests(PackedFeed feed, ITestOutputHelper output)
             let main _ = (train ()).GetAwaiter().GetResult()
             """));
         BuildAndRun(project, "Consumer.dll");
+    }
+
+    [Fact]
+    public void A_hosted_app_with_the_two_packages_README_names_trains_and_reads_its_result_through_DI()
+    {
+        // README's hosting example: Advantage.Hosting and Microsoft.Extensions.Hosting, nothing else.
+        string project = Consumer("hosted", "Hosted.csproj", $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Advantage.Hosting" Version="{feed.Version}" />
+                <PackageReference Include="Microsoft.Extensions.Hosting" Version="9.0.0" />
+              </ItemGroup>
+            </Project>
+            """,
+            ("Program.cs", """
+            using Advantage.Actors;
+            using Advantage.Hosting;
+            using Advantage.Learning;
+            using Microsoft.Extensions.DependencyInjection;
+            using Microsoft.Extensions.Hosting;
+            using Akka.Hosting;
+
+            var builder = Host.CreateApplicationBuilder(args);
+            builder.Services.AddAkka("my-service", akka => akka.WithAdvantage(new TrainingOptions()
+                .WithAlgorithm(A2CPresets.For("CartPole-v1").WithSeed(3))
+                .WithMaxSteps(20_000)
+                .WithOutputDirectory("runs/hosted")));
+            builder.Services.AddAdvantageTraining();
+            using var host = builder.Build();
+            await host.StartAsync();
+            var training = host.Services.GetRequiredService<AdvantageTraining>();
+            TrainingResult result = await training.Completion;
+            Console.WriteLine($"finished: {result.Reason} at {result.Progress.Steps} steps; resume from {result.CheckpointPath}");
+            await host.StopAsync();
+            return result.CheckpointPath == training.CheckpointPath && File.Exists("runs/hosted/summary.json") ? 0 : 1;
+            """));
+        BuildAndRun(project, "Hosted.dll");
     }
 
     /// <summary>Writes a project in its own folder under the feed's consumer root.</summary>
