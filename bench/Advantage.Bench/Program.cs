@@ -141,6 +141,19 @@ var rttEcho = new Command("remote-rtt-echo", "The echo side of remote-rtt (start
 rttEcho.Hidden = true;
 rttEcho.SetAction(parse => RemoteLatency.EchoProcess(parse.GetValue(rttParent)!, parse.GetValue(rttEchoReply), parse.GetValue(rttEchoDispatcher)!));
 
+// ---- hostile: what hostile input at a learner's port costs in pace ----------------------------------------
+var hoBaseline = new Option<double>("--baseline") { Description = "Seconds of each window without attacks", DefaultValueFactory = _ => 10.0 };
+var hoIdle = new Option<double>("--idle-hold") { Description = "Seconds the 1,000 idle connections are held", DefaultValueFactory = _ => 20.0 };
+var hoWarmup = new Option<long>("--warmup-version") { Description = "Learner version reached before the first window (past JIT and warm-up)", DefaultValueFactory = _ => 2000 };
+var hoRepeats = new Option<int>("--repeats") { Description = "Runs of the whole scenario (fresh processes each); medians reported", DefaultValueFactory = _ => 3 };
+var hoOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "hostile.json") };
+var hostile = new Command("hostile", "Env-steps/s of a learner process while its port takes random bytes, an HTTP request, a 2 GB frame claim, a slow sender and 1,000 idle connections, against the windows without attacks either side (the scenario of HostileInputTests).")
+{
+    hoBaseline, hoIdle, hoWarmup, hoRepeats, hoOut,
+};
+hostile.SetAction(parse => HostileBench.Run(new HostileBench.Settings(TimeSpan.FromSeconds(parse.GetValue(hoBaseline)), TimeSpan.FromSeconds(parse.GetValue(hoIdle)),
+    Math.Max(1, parse.GetValue(hoWarmup)), Math.Max(1, parse.GetValue(hoRepeats)), parse.GetValue(hoOut)!)));
+
 // ---- report: README's Results section from the JSON files ------------------------------------------
 var reportFolder = new Option<string>("--results") { Description = "Folder of the benchmark JSON files", DefaultValueFactory = _ => Path.Combine("bench", "results") };
 var reportReadme = new Option<string>("--readme") { Description = "README whose results block is replaced", DefaultValueFactory = _ => "README.md" };
@@ -149,6 +162,6 @@ report.SetAction(parse => ResultsReport.Run(parse.GetValue(reportFolder)!, parse
 
 var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, learning quality per environment, cluster vs in-process, and micro-benchmarks of the hot loops.")
 {
-    e2e, solve, micro, updateTime, EnvCommand.Create(), cluster, clusterWorker, asyncBench, rtt, rttEcho, report,
+    e2e, solve, micro, updateTime, EnvCommand.Create(), cluster, clusterWorker, asyncBench, rtt, rttEcho, hostile, report,
 };
 return root.Parse(args).Invoke();

@@ -189,4 +189,71 @@ public class RunFeatureTests : ActorTestKit
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
     }
+    [Fact]
+    public async Task A_failed_evaluation_does_not_let_a_worse_model_overwrite_the_best_checkpoint()
+    {
+        // The evaluator's episodes score 10, then fail, then score 1 (the workers' episodes score 0 and never fail).
+        string dir = TempDirectory();
+        var script = new EvaluationScript(10, null, 1);
+        var registry = Advantage.Environments.EnvironmentRegistry.Builtin.Register("Scripted-v0", () => new ScriptedEnvironment(script));
+        try
+        {
+            var probe = CreateTestProbe();
+            Sys.EventStream.Subscribe(probe.Ref, typeof(EvaluationFinished));
+            var options = Tiny().WithEnvironments(registry).WithEnvironmentId("Scripted-v0").WithCheckpointDirectory(dir).WithMaxSteps(1_000_000)
+                .WithEvaluation(new EvaluationOptions().WithEveryUpdates(5).WithEpisodes(1).WithSeed(EvaluationScript.Seed))
+                .WithStopCondition(StopCondition.When("two evaluations", c => c.Evaluations >= 2));
+            var result = await Training.RunAsync(Sys, options).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(StopReason.StopConditionMet, result.Reason);
+
+            var first = probe.FishForMessage<EvaluationFinished>(_ => true, TimeSpan.FromSeconds(10));
+            var second = probe.FishForMessage<EvaluationFinished>(_ => true, TimeSpan.FromSeconds(10));
+            Assert.Equal((5L, 10.0, true), (first.Version, first.Result.MeanReturn, first.IsBest));
+            Assert.Equal((15L, 1.0, false), (second.Version, second.Result.MeanReturn, second.IsBest));
+            var best = Checkpoint.Load(Path.Combine(dir, "best.ckpt"));
+            Assert.Equal(5, best.Progress!.Version);
+            Assert.Equal("10", best.Metadata["evaluation_mean_return"]);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}
+
+/// <summary>What the evaluator's successive evaluations score (null: that evaluation's environment throws).</summary>
+internal sealed class EvaluationScript(params double?[] scores)
+{
+    /// <summary>The evaluation seed: a reset with it is the evaluator's (workers reset with seeds derived from the run's).</summary>
+    public const int Seed = 4242;
+
+    private int evaluations;
+
+    public double NextEvaluation()
+    {
+        int n = Interlocked.Increment(ref evaluations) - 1;
+        return scores[Math.Min(n, scores.Length - 1)] ?? throw new InvalidOperationException($"Evaluation {n + 1} fails, as scripted.");
+    }
+}
+
+/// <summary>One-step episodes: 0 for workers, the script's score for the evaluator.</summary>
+internal sealed class ScriptedEnvironment(EvaluationScript script) : Advantage.Environments.IEnvironment
+{
+    private double reward;
+
+    public Advantage.Environments.Space ObservationSpace { get; } = Advantage.Environments.Box.Uniform([4], -1f, 1f);
+
+    public Advantage.Environments.Space ActionSpace { get; } = new Advantage.Environments.Discrete(2);
+
+    public void Reset(int? seed, Span<float> observation)
+    {
+        observation.Clear();
+        reward = seed == EvaluationScript.Seed ? script.NextEvaluation() : 0;
+    }
+
+    public Advantage.Environments.StepResult Step(ReadOnlySpan<float> action, Span<float> observation)
+    {
+        observation.Clear();
+        return Advantage.Environments.StepResult.Terminal(reward);
+    }
 }

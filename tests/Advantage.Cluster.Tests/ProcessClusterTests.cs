@@ -10,15 +10,7 @@ public class ProcessClusterTests
     /// <summary>A fresh run folder under the temp directory (a learner writes one like train does).</summary>
     private static string Output() => Path.Combine(Path.GetTempPath(), $"advantage-cluster-test-{Guid.NewGuid():N}");
 
-    internal static TrainingProgress? Parse(string line)
-    {
-        if (!line.StartsWith("progress ", StringComparison.Ordinal)) return null;
-        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
-            .Select(f => f.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
-        long L(string key) => long.Parse(fields[key], CultureInfo.InvariantCulture);
-        double D(string key) => fields[key] == "nan" ? double.NaN : double.Parse(fields[key], CultureInfo.InvariantCulture);
-        return new TrainingProgress(L("steps"), D("seconds"), D("steps_per_second"), L("episodes"), D("mean_return"), L("version"), (int)L("workers"), L("rejected"), L("restarts"), null);
-    }
+    internal static TrainingProgress? Parse(string line) => ProgressLine.Parse(line);
 
     [Fact]
     public async Task A_learner_and_two_worker_processes_train_a_killed_worker_shrinks_the_round_and_a_restarted_one_rejoins()
@@ -42,9 +34,10 @@ public class ProcessClusterTests
 
             var clock = Stopwatch.StartNew();
             a.Kill();
-            var shrunk = await progress.WaitFor(p => p.Workers == 1 && p.Version > both.Version, TimeSpan.FromSeconds(40), "the round to go on with one worker");
-            // Failure detection (4 s pause, 1 s heartbeats) plus downing and removal: well under 30 s on a busy machine.
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"It took {clock.Elapsed} to go on without the killed worker.");
+            var shrunk = await progress.WaitFor(p => p.Workers == 1 && p.Version > both.Version, TimeSpan.FromSeconds(120), "the round to go on with one worker");
+            // Failure detection (4 s pause, 1 s heartbeats) plus downing and removal take seconds; a learner that waited for
+            // the dead worker forever would never get here. The bound is one a machine at load 20 meets.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"It took {clock.Elapsed} to go on without the killed worker.");
             var alone = await progress.WaitFor(p => p.Workers == 1 && p.Version >= shrunk.Version + 20, TimeSpan.FromSeconds(30), "training to continue with one worker");
 
             processes.Add(Worker("worker-a2"));
@@ -99,8 +92,10 @@ public class ProcessClusterTests
             var since = clock.Elapsed - await listening.Task;
             Assert.True(back.Version >= saved, $"The restarted learner is at version {back.Version}; its checkpoint had {saved}.");
             // The learner comes back at once, so the worker is still detecting the loss: failure detection (2 s pause
-            // plus heartbeats), the node's grace (2 s), a fresh actor system and a join all count.
-            Assert.True(since < TimeSpan.FromSeconds(10), $"The worker came back {since.TotalSeconds:F1} s after the new learner listened.");
+            // plus heartbeats), the node's grace (2 s), a fresh actor system and a join all count: under 10 s on a quiet
+            // machine. Asserted is a bound a machine at load 20 meets, which a worker that waited for a learner's return
+            // that never comes (its old address) would still miss.
+            Assert.True(since < TimeSpan.FromSeconds(45), $"The worker came back {since.TotalSeconds:F1} s after the new learner listened.");
             await after.WaitFor(p => p.Workers == 1 && p.Version >= back.Version + 20, TimeSpan.FromSeconds(90), "the worker process to train with the new learner");
         }
         catch (Exception e) when (e is TimeoutException or Xunit.Sdk.XunitException)
@@ -147,7 +142,7 @@ public class LearnerSignalTests
             processes.Add(new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{port}"]));
             await training.Task.WaitAsync(TimeSpan.FromSeconds(120));
             learner.Signal(15);
-            Assert.Equal(0, await learner.WaitForExit(TimeSpan.FromSeconds(30)));
+            Assert.Equal(0, await learner.WaitForExit(TimeSpan.FromSeconds(120)));
             var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json"))).RootElement;
             Assert.Equal("Stopped", summary.GetProperty("stop_reason").GetString());
             long updates = summary.GetProperty("updates").GetInt64();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -32,6 +33,20 @@ internal sealed class ProgressLog
         {
             throw new TimeoutException($"Waited {timeout.TotalSeconds:F0} s for {what}; last progress: {Last}");
         }
+    }
+}
+
+/// <summary>The learner's machine-readable progress lines ("progress steps=... version=... workers=..."), parsed.</summary>
+internal static class ProgressLine
+{
+    public static TrainingProgress? Parse(string line)
+    {
+        if (!line.StartsWith("progress ", StringComparison.Ordinal)) return null;
+        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(f => f.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
+        long L(string key) => long.Parse(fields[key], CultureInfo.InvariantCulture);
+        double D(string key) => fields[key] == "nan" ? double.NaN : double.Parse(fields[key], CultureInfo.InvariantCulture);
+        return new TrainingProgress(L("steps"), D("seconds"), D("steps_per_second"), L("episodes"), D("mean_return"), L("version"), (int)L("workers"), L("rejected"), L("restarts"), null);
     }
 }
 

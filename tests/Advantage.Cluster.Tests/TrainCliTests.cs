@@ -31,7 +31,8 @@ public sealed class TrainCliTests : IDisposable
         Assert.Contains("CartPole-v1: mean return", output);
         Assert.Contains($"checkpoint at version {last.Progress.Version}", output);
 
-        (code, output) = await TrainCli.Run(["--resume", Path.Combine(first, "last.ckpt"), "--max-steps", "6000", "--output", second, .. budget], Limit);
+        // README writes `train --resume ...`: `train` names the default command.
+        (code, output) = await TrainCli.Run(["train", "--resume", Path.Combine(first, "last.ckpt"), "--max-steps", "6000", "--output", second, .. budget], Limit);
         Assert.True(code == 0, output);
         var resumed = Checkpoint.Load(Path.Combine(second, "last.ckpt"));
         Assert.True(resumed.Progress!.Steps >= 6000 && resumed.Progress.Version > last.Progress.Version, $"{resumed.Progress}");

@@ -65,6 +65,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private long rejected;
     private long restarts;
     private bool everHadWorkers;
+    private Exception? lastFault;
 
     // The first round waits until every configured worker has registered: a round that started with whichever
     // workers happened to be up first would make a seeded run depend on thread timing and on process placement.
@@ -119,7 +120,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Receive<RegisterWorker>(OnRegister);
         Receive<RolloutCollected>(OnRollout);
         Receive<Terminated>(OnTerminated);
-        Receive<WorkerRestarted>(_ => restarts++);
+        Receive<WorkerRestarted>(OnWorkerRestarted);
         Receive<GetProgress>(_ => Sender.Tell(Snapshot()));
         Receive<ProgressTick>(_ => Report());
         Receive<StopTraining>(_ => Finish(StopReason.Stopped, "Asked to stop."));
@@ -127,9 +128,26 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         {
             log.Warning("Only {0} of {1} workers registered in time; starting with them.", round.Count, options.Algorithm.Workers);
             if (round.Count > 0) StartRounds();
+            // Nobody to start with: waiting on would be a run that never ends and never says why.
+            else Fail(lastFault ?? new TimeoutException($"No worker registered within 30 s (the run has {options.Algorithm.Workers})."),
+                lastFault is null ? null : $"No worker registered within 30 s; the last failure: {lastFault.Message}");
         });
         Receive<EvaluatorActor.Evaluated>(OnEvaluated);
+        Receive<EvaluatorActor.EvaluationFailed>(failed =>
+            log.Warning("The evaluation of version {0} failed ({1}); training goes on, and the best evaluation so far stands.", failed.Version, failed.Reason));
     }
+
+    /// <summary>
+    /// The learner's one child is the evaluator. It holds no state (the best score and <c>best.ckpt</c> are the
+    /// learner's), and it answers an evaluation that throws itself; anything else that fails it (its start) restarts it,
+    /// a few times, then stops it: training never depends on evaluation.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(maxNrOfRetries: 3, withinTimeRange: TimeSpan.FromMinutes(1), localOnlyDecider: e =>
+        {
+            log.Warning("The evaluator failed ({0}: {1}); restarting it.", e.GetType().Name, e.Message);
+            return Directive.Restart;
+        });
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
@@ -170,7 +188,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             {
                 var registry = options.Environments;
                 string id = options.EnvironmentId;
-                evaluator = Context.ActorOf(EvaluatorActor.Props(evaluation, algorithm.Spec, () => registry.Make(id), options.CheckpointDirectory), "evaluator");
+                evaluator = Context.ActorOf(EvaluatorActor.Props(evaluation, algorithm.Spec, () => registry.Make(id)), "evaluator");
             }
         }
         catch (Exception e)
@@ -245,8 +263,15 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (problem is not null)
         {
             Reject(rollout, problem);
-            // Keep a well-behaved worker of the current round going: it has no other way to get parameters.
-            if (started && round.Registration(Sender) is not null && rollout.Version != version && !round.HasSent(Sender)) Send([Sender]);
+            if (started && round.Registration(Sender) is not null && !round.HasSent(Sender))
+            {
+                // Keep a well-behaved worker of the current round going: it has no other way to get parameters.
+                if (rollout.Version != version) Send([Sender]);
+                // A bad rollout of this round: the worker restarts with fresh environments (counted against the restarts
+                // allowed), registers again and gets this round's parameters, so the round never waits for a rollout that
+                // will not come.
+                else Sender.Tell(new RolloutRefused(rollout.Version, problem));
+            }
             return;
         }
         TryCompleteRound();
@@ -279,6 +304,8 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         {
             round.Acknowledge(Sender);
             Send([Sender]);
+            // Bad contents (not merely late): the worker restarts with fresh environments, as in synchronous rounds.
+            if (Validate(rollout) is { } contents) Sender.Tell(new RolloutRefused(rollout.Version, contents));
         }
     }
 
@@ -287,8 +314,33 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private void Reject(Rollout rollout, string problem)
     {
         rejected++;
-        log.Warning("Rejected a rollout from worker {0}: {1}", rollout.WorkerId, problem);
+        log.Warning("Rejected a rollout of version {0} from worker {1}: {2}", rollout.Version, rollout.WorkerId, problem);
         Publish(new RolloutRejected(run, rollout.WorkerId, problem));
+    }
+
+    /// <summary>
+    /// A worker failed and restarted: counted, the first failure logged (with its exception when it is at hand), and the run
+    /// ended as failed once more than <see cref="TrainingOptions.MaxWorkerRestarts"/> happened.
+    /// </summary>
+    private void OnWorkerRestarted(WorkerRestarted restarted)
+    {
+        restarts++;
+        lastFault = restarted.Cause ?? new WorkerFaultException(restarted.WorkerId, restarted.Reason);
+        if (restarts > options.MaxWorkerRestarts)
+        {
+            Fail(lastFault, $"Worker restarts ran out ({restarts} failures, MaxWorkerRestarts = {options.MaxWorkerRestarts}); the last: {restarted.Reason}");
+            return;
+        }
+        if (restarts == 1)
+        {
+            const string first = "A worker failed and restarts: {0} (further failures are counted in worker_restarts, not logged each; the run ends after {1}).";
+            if (restarted.Cause?.InnerException is { } inner) log.Warning(inner, first, restarted.Reason, options.MaxWorkerRestarts + 1);
+            else log.Warning(first, restarted.Reason, options.MaxWorkerRestarts + 1);
+        }
+        else
+        {
+            log.Debug("Worker {0} restarted ({1} so far): {2}", restarted.WorkerId, restarts, restarted.Reason);
+        }
     }
 
     private void OnTerminated(Terminated terminated)
@@ -296,7 +348,11 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (round.Remove(terminated.ActorRef) is not { } lost) return;
         Publish(new WorkerLost(run, lost.WorkerId, round.Count));
         log.Warning("Worker {0} is gone; {1} remain.", terminated.ActorRef.Path.Name, round.Count);
-        if (round.Count == 0 && everHadWorkers && !hosting.Cluster) Finish(StopReason.NoWorkers, "Every worker is gone.");
+        if (round.Count == 0 && everHadWorkers && !hosting.Cluster)
+        {
+            if (lastFault is not null) Fail(lastFault, $"Every worker is gone; the last failure: {lastFault.Message}");
+            else Finish(StopReason.NoWorkers, "Every worker is gone.");
+        }
         else if (started) TryCompleteRound();
     }
 
@@ -394,14 +450,49 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     {
         double seconds = clock.Elapsed.TotalSeconds;
         var final = Snapshot() with { StepsPerSecond = seconds > 0 ? (steps - stepsAtStart) / seconds : 0 };
+        byte[]? optimizerState = null;
+        try
+        {
+            optimizerState = algorithm.SaveOptimizerState();
+        }
+        catch (Exception e)
+        {
+            // A failed run may have failed in the optimizer: the result still carries the rest.
+            log.Warning("The optimizer state could not be read for the result: {0}", e.Message);
+        }
         var newest = checkpoints.Existing();
         return new TrainingResult(reason, stopPolicy.Solved(Check()), final, current, algorithm.Spec)
         {
+            ObservationStatistics = algorithm.ObservationStatistics,
+            Options = options.Algorithm,
+            EnvironmentId = options.EnvironmentId,
+            ActionBounds = ActionBounds(),
+            OptimizerState = optimizerState,
+            RecentReturns = returns.Recent(),
             CheckpointPath = newest?.Path,
             CheckpointVersion = newest?.Version ?? 0,
             FinalCheckpointWritten = finalCheckpointWritten,
             OutputProblems = outputProblems.ToArray(),
         };
+    }
+
+    private bool boundsKnown;
+    private Advantage.Environments.Box? actionBounds;
+
+    /// <summary>The Box a Gaussian policy's actions are clipped to (the environment's action space), for checkpoints and the result.</summary>
+    private Advantage.Environments.Box? ActionBounds()
+    {
+        if (boundsKnown || !algorithm.Spec.Continuous) return actionBounds;
+        boundsKnown = true;
+        try
+        {
+            actionBounds = options.Environments.Make(options.EnvironmentId).ActionSpace as Advantage.Environments.Box;
+        }
+        catch (Exception e)
+        {
+            log.Warning("The environment could not be made to read its action bounds; checkpoints will not record them: {0}", e.Message);
+        }
+        return actionBounds;
     }
 
     private void Finish(StopReason reason, string detail)
@@ -420,16 +511,18 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Ends the run as failed: a last try at the checkpoint (the cause may have been the disk), then the exception on the completion.</summary>
-    private void Fail(Exception cause)
+    private void Fail(Exception cause, string? detail = null)
     {
         if (finished) return;
         finished = true;
         clock.Stop();
-        // A disk that cannot be written is said in one line (which file, what is wrong with the disk); a stack trace is for bugs.
-        if (cause is RunWriteException) log.Error("The run ends: {0}", cause.Message);
+        // A worker's failure was logged with its exception when it first happened, and a disk that cannot be written is said
+        // in one line (which file, what is wrong with the disk); the learner's own failures get their stack trace here.
+        if (cause is WorkerFaultException || detail is not null) log.Error("The run ends: {0}", detail ?? cause.Message);
+        else if (cause is RunWriteException) log.Error("The run ends: {0}", cause.Message);
         else log.Error(cause, "The learner failed; the run ends.");
         WriteFinalCheckpoint();
-        var result = Result(StopReason.Failed) with { Detail = cause is RunWriteException ? Capitalised(cause.Message) : $"{cause.GetType().Name}: {cause.Message}" };
+        var result = Result(StopReason.Failed) with { Detail = detail ?? (cause is RunWriteException ? Capitalised(cause.Message) : $"{cause.GetType().Name}: {cause.Message}") };
         try
         {
             result = CloseRunFolder(result);
@@ -513,21 +606,14 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private TrainingResult CloseRunFolder(TrainingResult result)
     {
         if (runFolder is null) return result;
-        var folderProblems = runFolder.Finish(result, Model(), Placement(), outputProblems);
+        // model.ckpt: the policy as the run ended (statistics and action bounds with it), as a bare model: it plays, it does not resume (last.ckpt does).
+        var folderProblems = runFolder.Finish(result, result.ToCheckpoint().WithOptimizerState(null), Placement(), outputProblems);
         runFolder = null;
         if (folderProblems.Count == 0) return result;
         foreach (string problem in folderProblems) log.Warning("Run folder: {0}", problem);
         outputProblems.AddRange(folderProblems);
         return result with { OutputProblems = outputProblems.ToArray() };
     }
-
-    /// <summary>The trained network as a bare model for playing: weights, observation statistics, environment and algorithm.</summary>
-    private Checkpoint Model() => new(algorithm.Spec, current, new Dictionary<string, string>())
-    {
-        EnvironmentId = options.EnvironmentId,
-        Algorithm = options.Algorithm.Algorithm,
-        ObservationStatistics = algorithm.ObservationStatistics,
-    };
 
     /// <summary>Where the run executed: in one process, or on a cluster of this many members now.</summary>
     private Placement Placement()
@@ -558,6 +644,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Options = options.Algorithm,
         EnvironmentId = options.EnvironmentId,
         ObservationStatistics = algorithm.ObservationStatistics,
+        ActionBounds = ActionBounds(),
     };
 
     private void WriteCheckpoint()
@@ -583,19 +670,46 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private void OnEvaluated(EvaluatorActor.Evaluated evaluated)
     {
         evaluations++;
-        if (evaluated.IsBest)
+        // The best score lives here, not in the evaluator: it survives the evaluator's restarts.
+        bool isBest = double.IsNaN(bestEvaluation) || evaluated.Result.MeanReturn > bestEvaluation;
+        string? bestPath = null;
+        if (isBest)
         {
             evaluationsSinceBest = 0;
             bestEvaluation = evaluated.Result.MeanReturn;
+            bestPath = WriteBest(evaluated);
         }
         else
         {
             evaluationsSinceBest++;
         }
-        lastEvaluation = new EvaluationFinished(run, evaluated.Version, evaluated.Steps, evaluated.Result, evaluated.IsBest);
+        lastEvaluation = new EvaluationFinished(run, evaluated.Version, evaluated.Steps, evaluated.Result, isBest);
         Publish(lastEvaluation);
-        if (evaluated.BestPath is { } path) Publish(new CheckpointWritten(run, path, CheckpointKind.Best, evaluated.Version, evaluated.Steps));
+        if (bestPath is not null) Publish(new CheckpointWritten(run, bestPath, CheckpointKind.Best, evaluated.Version, evaluated.Steps));
         if (started) CheckStop();
+    }
+
+    /// <summary>Writes the scored snapshot as <c>best.ckpt</c> (with its score), when the run has a checkpoint folder; null when it did not.</summary>
+    private string? WriteBest(EvaluatorActor.Evaluated evaluated)
+    {
+        if (options.CheckpointDirectory is not { } directory) return null;
+        string path = Path.Combine(directory, "best.ckpt");
+        var metadata = new Dictionary<string, string>(evaluated.Snapshot.Metadata)
+        {
+            ["evaluation_mean_return"] = evaluated.Result.MeanReturn.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["evaluation_episodes"] = evaluated.Result.Returns.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        try
+        {
+            (evaluated.Snapshot with { Metadata = metadata }).Save(path);
+            return path;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Evaluation is a side show: a best.ckpt that cannot be written is said, not fatal (last.ckpt decides that).
+            log.Warning("The best checkpoint (version {0}) could not be written: {1}", evaluated.Version, e.Message);
+            return null;
+        }
     }
 
     /// <summary>Asks the stop policy; finishes the run and returns true when it says stop.</summary>

@@ -7,59 +7,53 @@ namespace Advantage.Actors;
 
 /// <summary>
 /// Evaluates snapshots of the learner's parameters on environments of its own with deterministic actions,
-/// in parallel with training (rounds never wait for it), and keeps the best-scoring snapshot as
-/// <c>best.ckpt</c>. The learner hands it a complete checkpoint with each request, so the best checkpoint
-/// can resume training, not only be evaluated. Replies to the learner, which publishes the events.
+/// in parallel with training (rounds never wait for it), and replies to the learner with the score and the
+/// snapshot it scored. It keeps no state between evaluations: the best score so far and <c>best.ckpt</c> belong to the
+/// learner, so a restarted evaluator cannot forget the best and let a worse model overwrite it. An evaluation that
+/// throws (its environment, its network) is answered with <see cref="EvaluationFailed"/>, and training goes on.
 /// </summary>
 internal sealed class EvaluatorActor : ReceiveActor
 {
     /// <summary>Evaluate this snapshot.</summary>
     internal sealed record Evaluate(long Version, long Steps, Checkpoint Snapshot);
 
-    /// <summary>The outcome; <paramref name="BestPath"/> is set when a new best checkpoint was written.</summary>
-    internal sealed record Evaluated(long Version, long Steps, EvaluationResult Result, bool IsBest, string? BestPath);
+    /// <summary>The outcome, with the snapshot scored (the learner keeps it as <c>best.ckpt</c> when it is the best so far).</summary>
+    internal sealed record Evaluated(long Version, long Steps, EvaluationResult Result, Checkpoint Snapshot);
+
+    /// <summary>The evaluation of <paramref name="Version"/> threw; nothing was scored.</summary>
+    internal sealed record EvaluationFailed(long Version, string Reason);
 
     private readonly EvaluationOptions options;
     private readonly NetworkSpec spec;
     private readonly Func<IEnvironment> makeEnvironment;
-    private readonly string? checkpointDirectory;
-    private double best = double.NegativeInfinity;
 
-    public EvaluatorActor(EvaluationOptions options, NetworkSpec spec, Func<IEnvironment> makeEnvironment, string? checkpointDirectory)
+    public EvaluatorActor(EvaluationOptions options, NetworkSpec spec, Func<IEnvironment> makeEnvironment)
     {
         this.options = options;
         this.spec = spec;
         this.makeEnvironment = makeEnvironment;
-        this.checkpointDirectory = checkpointDirectory;
         Receive<Evaluate>(OnEvaluate);
     }
 
-    public static Props Props(EvaluationOptions options, NetworkSpec spec, Func<IEnvironment> makeEnvironment, string? checkpointDirectory) =>
-        Akka.Actor.Props.Create(() => new EvaluatorActor(options, spec, makeEnvironment, checkpointDirectory)).WithDispatcher(AdvantageConfig.ComputeDispatcher);
+    public static Props Props(EvaluationOptions options, NetworkSpec spec, Func<IEnvironment> makeEnvironment) =>
+        Akka.Actor.Props.Create(() => new EvaluatorActor(options, spec, makeEnvironment)).WithDispatcher(AdvantageConfig.ComputeDispatcher);
 
     protected override void PreStart() => TorchThreads.UseOne();
 
     private void OnEvaluate(Evaluate request)
     {
         var snapshot = request.Snapshot;
-        var result = Evaluation.Run(spec, snapshot.Parameters, makeEnvironment, options.Episodes, options.Seed,
-            snapshot.ObservationStatistics, options.MaxEpisodeSteps);
-        bool isBest = result.MeanReturn > best;
-        string? path = null;
-        if (isBest)
+        EvaluationResult result;
+        try
         {
-            best = result.MeanReturn;
-            if (checkpointDirectory is not null)
-            {
-                path = Path.Combine(checkpointDirectory, "best.ckpt");
-                var metadata = new Dictionary<string, string>(snapshot.Metadata)
-                {
-                    ["evaluation_mean_return"] = result.MeanReturn.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-                    ["evaluation_episodes"] = result.Returns.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                };
-                (snapshot with { Metadata = metadata }).Save(path);
-            }
+            result = Evaluation.Run(spec, snapshot.Parameters, makeEnvironment, options.Episodes, options.Seed,
+                snapshot.ObservationStatistics, options.MaxEpisodeSteps);
         }
-        Sender.Tell(new Evaluated(request.Version, request.Steps, result, isBest, path));
+        catch (Exception e)
+        {
+            Sender.Tell(new EvaluationFailed(request.Version, $"{e.GetType().Name}: {e.Message}"));
+            return;
+        }
+        Sender.Tell(new Evaluated(request.Version, request.Steps, result, snapshot));
     }
 }
