@@ -163,7 +163,7 @@ public static class RunHost
                 ? $"newest good checkpoint: {path} (version {result.CheckpointVersion}{(result.FinalCheckpointWritten ? ", the final state" : "")})"
                 : "no checkpoint of this run was written";
             string summary = result.OutputProblems.Any(p => p.StartsWith("summary.json was not written", StringComparison.Ordinal))
-                ? "summary.json was not written (no room)"
+                ? "summary.json was not written either"
                 : "summary.json written";
             string what = failed
                 ? $"Training failed: {result.Detail}"

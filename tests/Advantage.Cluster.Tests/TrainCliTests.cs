@@ -89,7 +89,7 @@ public sealed class TrainCliTests : IDisposable
         Assert.Equal("", output.ToString());
         string line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal("Training failed: Cannot write '/r/last.ckpt': the disk is full (No space left on device). The run folder /r is incomplete: " +
-            "newest good checkpoint: /r/last.ckpt (version 30); summary.json was not written (no room).", line);
+            "newest good checkpoint: /r/last.ckpt (version 30); summary.json was not written either.", line);
     }
 
     private static JsonElement Summary(string run) => JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement;

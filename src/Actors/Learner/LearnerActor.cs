@@ -78,6 +78,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private TensorBoardLog? tensorBoard;
     private RunFolder? runFolder;
     private bool finalCheckpointWritten;
+    private bool failing;
     private readonly List<string> outputProblems = [];
     private IActorRef? evaluator;
     private EvaluationFinished? lastEvaluation;
@@ -521,6 +522,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (cause is WorkerFaultException || detail is not null) log.Error("The run ends: {0}", detail ?? cause.Message);
         else if (cause is RunWriteException) log.Error("The run ends: {0}", cause.Message);
         else log.Error(cause, "The learner failed; the run ends.");
+        failing = true;
         WriteFinalCheckpoint();
         var result = Result(StopReason.Failed) with { Detail = detail ?? (cause is RunWriteException ? Capitalised(cause.Message) : $"{cause.GetType().Name}: {cause.Message}") };
         try
@@ -559,6 +561,16 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// A file the run could not write: a warning when the run otherwise ends well; when it is failing, its one error line has
+    /// said what happened already (a full disk fails every file after it), so the rest is in the result, and here at Info.
+    /// </summary>
+    private void Say(string problem)
+    {
+        if (failing) log.Info(problem);
+        else log.Warning(problem);
+    }
+
     private void OpenTensorBoard(string board)
     {
         try
@@ -591,7 +603,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
                 ? $"the newest checkpoint on disk is '{newest.Path}' (version {newest.Version})"
                 : "no checkpoint of this run is on disk";
             string problem = $"The final checkpoint (version {version}) was not written: {(DiskProblem.Is(e) ? e.Message : $"{e.GetType().Name}: {e.Message}")}; {remains}.";
-            log.Warning(problem);
+            Say(problem);
             outputProblems.Add(problem);
             return;
         }
@@ -610,7 +622,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         var folderProblems = runFolder.Finish(result, result.ToCheckpoint().WithOptimizerState(null), Placement(), outputProblems);
         runFolder = null;
         if (folderProblems.Count == 0) return result;
-        foreach (string problem in folderProblems) log.Warning("Run folder: {0}", problem);
+        foreach (string problem in folderProblems) Say($"Run folder: {problem}");
         outputProblems.AddRange(folderProblems);
         return result with { OutputProblems = outputProblems.ToArray() };
     }
