@@ -75,7 +75,7 @@ public static class RunHost
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(start);
-        var options = bound.Options! with { OutputDirectory = folder, LogInterval = bound.LogEvery };
+        var options = bound.Options! with { OutputDirectory = folder };
         var algorithm = options.Algorithm;
         foreach (string change in bound.Changed) Console.WriteLine($"Resumed run changes {change}.");
         Console.WriteLine($"Training {algorithm.Algorithm.ToUpperInvariant()} on {options.EnvironmentId} ({placement}): {algorithm.Workers} workers x {algorithm.EnvironmentsPerWorker} environments, rollout {algorithm.RolloutLength}, " +
