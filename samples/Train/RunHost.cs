@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Advantage.Actors;
+using Advantage.Environments;
 using Advantage.Learning;
 using Akka.Actor;
 
@@ -114,9 +115,10 @@ public static class RunHost
                     if (stopAsked) run.Stop();
                 }
             }
-            catch (Exception e) when (e is InvalidDataException or OptionsValidationException)
+            catch (Exception e) when (e is InvalidDataException or OptionsValidationException or EnvironmentCheckException)
             {
-                Console.Error.WriteLine($"Cannot start the run: {e.Message}");
+                // An environment that fails its check: one line with the first error; `check --env` lists them all.
+                Console.Error.WriteLine($"Cannot start the run: {e.Message}{(e is EnvironmentCheckException ? $" Run `advantage-train check --env {options.EnvironmentId}` for every finding." : "")}");
                 return 2;
             }
             TrainingResult result;

@@ -72,11 +72,13 @@ public sealed record EnvironmentCheckReport(string Environment, IReadOnlyList<En
         {
             var errors = Errors;
             if (errors.Count == 0)
-                return string.Create(CultureInfo.InvariantCulture, $"Environment '{Environment}' passes its check ({Warnings.Count} warnings, {Steps} steps, {Episodes} episodes).");
+                return string.Create(CultureInfo.InvariantCulture, $"Environment '{Environment}' passes its check ({Plural(Warnings.Count, "warning")}, {Plural(Steps, "step")}, {Plural(Episodes, "episode")}).");
             string more = errors.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $" (and {errors.Count - 1} more errors)") : "";
             return $"Environment '{Environment}' fails its check: {errors[0]}{more}.";
         }
     }
+
+    private static string Plural(int count, string noun) => string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? "" : "s")}");
 
     /// <summary>The summary, then every finding on a line of its own.</summary>
     public override string ToString() => string.Join(System.Environment.NewLine, Findings.Select(f => "  " + f).Prepend(Summary));

@@ -1,6 +1,7 @@
 using Advantage.Environments;
 using Advantage.Learning;
 using Akka.Actor;
+using Akka.Event;
 
 namespace Advantage.Actors.Tests;
 
@@ -107,9 +108,21 @@ public sealed class EnvironmentFaultTests : ActorTestKit
     [Fact]
     public async Task A_NaN_reward_on_day_50_of_a_synchronous_run_ends_it_as_failed_naming_slot_and_step()
     {
+        var logs = CreateTestProbe();
+        Sys.EventStream.Subscribe(logs.Ref, typeof(Warning));
+        Sys.EventStream.Subscribe(logs.Ref, typeof(Error));
         var (failure, _) = await Failed(Run(InventoryEnvironment.Fault.NaNReward).WithoutEnvironmentCheck());
         Assert.Matches("slot [0-3]: Step at step 50 of its episode returned the reward NaN", failure.Result.Detail);
         Assert.Equal(Run(InventoryEnvironment.Fault.NaNReward).MaxWorkerRestarts + 1, failure.Result.Progress.WorkerRestarts);
+
+        // 101 failures, two lines: the first failure, and the end of the run.
+        var lines = new List<LogEvent>();
+        do lines.Add(logs.ExpectMsg<LogEvent>());
+        while (!lines[^1].Message.ToString()!.Contains("The run ends", StringComparison.Ordinal));
+        logs.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Assert.True(lines.Count == 2, string.Join(Environment.NewLine, lines));
+        Assert.Contains("A worker failed and restarts", lines[0].Message.ToString());
+        Assert.Contains("The run ends: Worker restarts ran out (101 failures, MaxWorkerRestarts = 100)", lines[1].Message.ToString());
     }
 
     [Fact]

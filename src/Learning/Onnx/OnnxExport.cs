@@ -89,7 +89,7 @@ public static class OnnxExport
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentException.ThrowIfNullOrEmpty(outputPath);
         if (!overwrite && (File.Exists(outputPath) || Directory.Exists(outputPath)))
-            throw new IOException($"'{outputPath}' already exists; pass overwrite (--overwrite) to replace it.");
+            throw new IOException($"'{outputPath}' already exists; export with overwrite to replace it.");
         if (Directory.Exists(outputPath))
             throw new IOException($"'{outputPath}' is a folder; name the model file.");
         byte[] model = ToBytes(checkpoint);
