@@ -104,9 +104,24 @@ public sealed class ConsumerTests(PackedFeed feed, ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_hosted_app_with_the_two_packages_README_names_trains_and_reads_its_result_through_DI()
+    public void README_hosting_example_builds_from_the_packages_it_names_and_reads_the_result_through_DI()
     {
-        // README's hosting example: Advantage.Hosting and Microsoft.Extensions.Hosting, nothing else.
+        // README's hosting example as written: its `dotnet add package` lines are the project's only references, its
+        // program is the app. It trains CartPole-v1 to the target and prints where to resume from.
+        string readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
+        const string Marker = "project it needs two packages:";
+        int at = readme.IndexOf(Marker, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"README has no '{Marker}'.");
+        string packagesBlock = Block(readme, at, "");
+        string program = Block(readme, at, "csharp");
+        var packages = packagesBlock.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('#')[0].Trim())
+            .Where(line => line.StartsWith("dotnet add package ", StringComparison.Ordinal))
+            .Select(line => line["dotnet add package ".Length..].Trim())
+            .ToArray();
+        Assert.Equal(["Advantage.Hosting", "Microsoft.Extensions.Hosting"], packages);
+        string references = string.Join("\n", packages.Select(id =>
+            $"    <PackageReference Include=\"{id}\" Version=\"{(id.StartsWith("Advantage.", StringComparison.Ordinal) ? feed.Version : "9.0.0")}\" />"));
         string project = Consumer("hosted", "Hosted.csproj", $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -117,34 +132,25 @@ public sealed class ConsumerTests(PackedFeed feed, ITestOutputHelper output)
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
               </PropertyGroup>
               <ItemGroup>
-                <PackageReference Include="Advantage.Hosting" Version="{feed.Version}" />
-                <PackageReference Include="Microsoft.Extensions.Hosting" Version="9.0.0" />
+            {references}
               </ItemGroup>
             </Project>
             """,
-            ("Program.cs", """
-            using Advantage.Actors;
-            using Advantage.Hosting;
-            using Advantage.Learning;
-            using Microsoft.Extensions.DependencyInjection;
-            using Microsoft.Extensions.Hosting;
-            using Akka.Hosting;
+            ("Program.cs", program));
+        ChildResult run = Consumers.BuildAndRun(project, "Hosted.dll", [], output);
+        Assert.Contains("TargetReached at ", run.Output);
+        Assert.Contains($"resume from {Path.Combine("runs", "hosted", "last.ckpt")}", run.Output);
+        Assert.True(File.Exists(Path.Combine(project, "runs", "hosted", "summary.json")));
+    }
 
-            var builder = Host.CreateApplicationBuilder(args);
-            builder.Services.AddAkka("my-service", akka => akka.WithAdvantage(new TrainingOptions()
-                .WithAlgorithm(A2CPresets.For("CartPole-v1").WithSeed(3))
-                .WithMaxSteps(20_000)
-                .WithOutputDirectory("runs/hosted")));
-            builder.Services.AddAdvantageTraining();
-            using var host = builder.Build();
-            await host.StartAsync();
-            var training = host.Services.GetRequiredService<AdvantageTraining>();
-            TrainingResult result = await training.Completion;
-            Console.WriteLine($"finished: {result.Reason} at {result.Progress.Steps} steps; resume from {result.CheckpointPath}");
-            await host.StopAsync();
-            return result.CheckpointPath == training.CheckpointPath && File.Exists("runs/hosted/summary.json") ? 0 : 1;
-            """));
-        BuildAndRun(project, "Hosted.dll");
+    /// <summary>The first fenced block of <paramref name="language"/> ("" for a bare fence) after <paramref name="from"/>.</summary>
+    private static string Block(string text, int from, string language)
+    {
+        string fence = $"```{language}\n";
+        int start = text.IndexOf(fence, from, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"README has no {(language.Length == 0 ? "bare" : language)} block after position {from}.");
+        start += fence.Length;
+        return text[start..text.IndexOf("```", start, StringComparison.Ordinal)];
     }
 
     /// <summary>Writes a project in its own folder under the feed's consumer root.</summary>
