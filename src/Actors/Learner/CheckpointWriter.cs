@@ -59,12 +59,11 @@ internal sealed class CheckpointWriter
     }
 
     /// <summary>
-    /// Before this writer completed any: a checkpoint already at the first path (an earlier part of a resumed run, a cluster
-    /// learner's file), as the newest whole one, with its version; null when there is none or it does not load.
+    /// The checkpoint already at one of the paths (in a resumed run, its earlier part's), with its version; null when there is
+    /// none or it does not load.
     /// </summary>
     public (string Path, long Version)? Existing()
     {
-        if (LastPath is not null) return (LastPath, LastVersion);
         foreach (string path in paths)
         {
             try

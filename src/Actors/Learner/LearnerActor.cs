@@ -477,7 +477,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             // A failed run may have failed in the optimizer: the result still carries the rest.
             log.Warning("The optimizer state could not be read for the result: {0}", e.Message);
         }
-        var newest = checkpoints.Existing();
+        var newest = NewestCheckpoint();
         return new TrainingResult(reason, stopPolicy.Solved(Check()), final, current, algorithm.Spec)
         {
             ObservationStatistics = algorithm.ObservationStatistics,
@@ -615,7 +615,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         catch (Exception e)
         {
             // Whatever it was (a full disk, or a bug in taking the snapshot), the run is ending: say it, do not throw.
-            string remains = checkpoints.Existing() is { } newest
+            string remains = NewestCheckpoint() is { } newest
                 ? $"the newest checkpoint on disk is '{newest.Path}' (version {newest.Version})"
                 : "no checkpoint of this run is on disk";
             string problem = $"The final checkpoint (version {version}) was not written: {(DiskProblem.Is(e) ? e.Message : $"{e.GetType().Name}: {e.Message}")}; {remains}.";
@@ -629,6 +629,13 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             Publish(new CheckpointWritten(run, path, CheckpointKind.Latest, version, steps));
         runFolder?.Flush();
     }
+
+    /// <summary>
+    /// The newest checkpoint of this run on disk: the last one written, or, before any, the one a resumed run continues
+    /// (a fresh run does not claim a file an earlier run left in its folder).
+    /// </summary>
+    private (string Path, long Version)? NewestCheckpoint() =>
+        checkpoints.LastPath is { } path ? (path, checkpoints.LastVersion) : hosting.Resumed is not null ? checkpoints.Existing() : null;
 
     /// <summary>Writes the end of the run folder (curve, model, summary) and adds its problems to the result.</summary>
     private TrainingResult CloseRunFolder(TrainingResult result)
