@@ -226,6 +226,19 @@ public sealed class RunFolderTests : ActorTestKit, IDisposable
         Assert.Empty(Leftovers());
     }
 
+    [Fact]
+    public async Task An_output_folder_that_cannot_be_created_fails_the_run_in_one_line_naming_it()
+    {
+        Directory.CreateDirectory(folder);
+        string blocked = Path.Combine(folder, "a-file");
+        File.WriteAllText(blocked, "");
+        var options = Tiny().WithOutputDirectory(Path.Combine(blocked, "run"));
+        var failed = await Assert.ThrowsAsync<TrainingFailedException>(() => Training.RunAsync(Sys, options).WaitAsync(Limit));
+        Assert.Equal(StopReason.Failed, failed.Result.Reason);
+        Assert.StartsWith($"Cannot write '{Path.Combine(blocked, "run")}'", failed.Result.Detail);
+        Assert.DoesNotContain("\n", failed.Result.Detail);
+    }
+
     private const int NoSpace = 28, TooManyOpenFiles = 24;
 
     /// <summary>A disk that, once <see cref="Full"/>, refuses writes to the files <paramref name="refuses"/> names, part-way through like a real one.</summary>

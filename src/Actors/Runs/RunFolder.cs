@@ -48,13 +48,20 @@ internal sealed class RunFolder
     private readonly record struct Earlier(double Seconds, long Rejected, long Restarts, int Resumes);
 
     /// <summary>Opens the folder (creating it) and its logs; continues them when <paramref name="resumed"/> is the run's earlier part.</summary>
-    /// <exception cref="IOException">The folder cannot be created.</exception>
+    /// <exception cref="RunWriteException">The folder cannot be created.</exception>
     public RunFolder(string folder, TrainingOptions options, CheckpointProgress? resumed, RunDisk disk)
     {
         this.folder = folder;
         this.options = options;
         this.disk = disk;
-        Directory.CreateDirectory(folder);
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (DiskProblem.Is(e))
+        {
+            throw new RunWriteException(folder, e);
+        }
         earlier = resumed is null ? default : Continue(resumed);
         progress = Open("progress.csv", ProgressHeader, resumed is not null);
         episodeLog = Open("episodes.csv", EpisodesHeader, resumed is not null);
