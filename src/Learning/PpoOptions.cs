@@ -134,6 +134,9 @@ public sealed record PpoOptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.Body"/> changed.</summary>
     public PpoOptions WithBody(BodyKind value) => this with { Body = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SeparateNetworks"/> changed.</summary>
+    public PpoOptions WithSeparateNetworks(bool value) => this with { SeparateNetworks = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.InitialLogStd"/> changed.</summary>
     public PpoOptions WithInitialLogStd(double value) => this with { InitialLogStd = value };
 
