@@ -35,7 +35,7 @@ let train (options: TrainingOptions) =
         let final = result.Progress
         printfn $"%A{result.Reason}: %d{final.Steps} steps in %.1f{final.Seconds} s, mean return %.1f{final.MeanReturn}"
         let path = Path.Combine("runs", "fsharp-cartpole.ckpt")
-        Checkpoint(result.Spec, result.Parameters, Map [ "environment", options.EnvironmentId; "steps", string final.Steps ]).Save path
+        result.Save path
         printfn $"Saved {path}"
         do! system.Terminate()
         return if result.Solved then 0 else 1

@@ -9,7 +9,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint file (model.ckpt, last.ckpt or best.ckpt)", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint file (model.ckpt, last.ckpt or best.ckpt) or a finished run folder", Required = true };
         var episodes = new Option<int>("--episodes") { Description = "Episodes to play", DefaultValueFactory = _ => 10 };
         var env = new Option<string?>("--env") { Description = "Environment id (default: the one the checkpoint was trained on)" };
         var seed = new Option<int>("--seed") { Description = "Episode i resets with seed + i", DefaultValueFactory = _ => 1_000_003 };
@@ -18,16 +18,24 @@ internal static class EvalCommand
         command.SetAction(parse =>
         {
             string path = parse.GetValue(checkpoint)!;
-            Checkpoint saved;
+            int count = parse.GetValue(episodes);
+            if (count < 1)
+            {
+                Console.Error.WriteLine("--episodes must be at least 1.");
+                return 2;
+            }
+            TrainedPolicy policy;
             try
             {
-                saved = Checkpoint.Load(path);
+                policy = TrainedPolicy.Load(path);
             }
-            catch (Exception e) when (e is InvalidDataException or IOException)
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"Cannot evaluate: {e.Message}");
                 return 2;
             }
+            using var _ = policy;
+            var saved = policy.Checkpoint;
             string? envId = parse.GetValue(env) ?? saved.EnvironmentId;
             if (envId is null || !EnvironmentRegistry.Builtin.Contains(envId))
             {
@@ -42,14 +50,8 @@ internal static class EvalCommand
                     $"{(saved.EnvironmentId is { } trained ? $" (trained on '{trained}')" : "")}; '{envId}' has {spec.ObservationSize} and {spec.ActionSize}.");
                 return 2;
             }
-            int count = parse.GetValue(episodes);
-            if (count < 1)
-            {
-                Console.Error.WriteLine("--episodes must be at least 1.");
-                return 2;
-            }
             var started = System.Diagnostics.Stopwatch.StartNew();
-            var result = Evaluation.Run(saved.Spec, saved.Parameters, () => EnvironmentRegistry.Builtin.Make(envId), count, parse.GetValue(seed), saved.ObservationStatistics);
+            var result = Evaluation.Run(policy, () => EnvironmentRegistry.Builtin.Make(envId), count, parse.GetValue(seed));
             Console.WriteLine($"{envId}: mean return {result.MeanReturn:F2} +/- {result.StdReturn:F2} over {count} episodes " +
                 $"(deterministic actions, mean length {result.MeanLength:F1}, {started.Elapsed.TotalSeconds:F2} s)" +
                 (saved.Progress is { } p ? $"; checkpoint at version {p.Version}, {p.Steps:N0} steps." : "."));

@@ -11,5 +11,7 @@ _ = Console.Error;
 // The root command trains in-process; subcommands (evaluation, cluster roles) hang off it.
 var root = TrainCommand.Create();
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(CheckCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 ClusterCommands.AddTo(root);
 return root.Parse(args).Invoke();

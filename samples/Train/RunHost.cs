@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Advantage.Actors;
+using Advantage.Environments;
 using Advantage.Learning;
 using Akka.Actor;
 
@@ -120,9 +121,10 @@ public static class RunHost
                 if (stopAsked) run.Stop();
             }
         }
-        catch (Exception e) when (e is InvalidDataException or OptionsValidationException)
+        catch (Exception e) when (e is InvalidDataException or OptionsValidationException or EnvironmentCheckException)
         {
-            Console.Error.WriteLine($"Cannot start the run: {e.Message}");
+            // An environment that fails its check: one line with the first error; `check --env` lists them all.
+            Console.Error.WriteLine($"Cannot start the run: {e.Message}{(e is EnvironmentCheckException ? $" Run `advantage-train check --env {options.EnvironmentId}` for every finding." : "")}");
             return 2;
         }
         TrainingResult result;
@@ -151,14 +153,8 @@ public static class RunHost
         }
         lock (episodes)
             LearningCurve.Save(Path.Combine(folder, "learning_curve.png"), $"{algorithm.Algorithm.ToUpperInvariant()} on {options.EnvironmentId}, seed {algorithm.Seed}", episodes, options.ReturnWindow);
-        string last = Path.Combine(folder, "last.ckpt");
-        new Checkpoint(result.Spec, result.Parameters, new Dictionary<string, string>())
-        {
-            EnvironmentId = options.EnvironmentId,
-            Algorithm = algorithm.Algorithm,
-            // A run that normalised observations must evaluate with the same statistics: take them from the final training checkpoint.
-            ObservationStatistics = File.Exists(last) ? Checkpoint.Load(last).ObservationStatistics : null,
-        }.Save(Path.Combine(folder, "model.ckpt"));
+        // The policy as the run ended (statistics and action bounds with it), as a bare model: it plays, it does not resume (last.ckpt does).
+        result.ToCheckpoint().WithOptimizerState(null).Save(Path.Combine(folder, "model.ckpt"));
         var where = placement();
         var summary = new Dictionary<string, object?>
         {

@@ -81,6 +81,8 @@ public sealed class TrainingFlags
     public readonly Option<string?> Output = new("--output") { Description = "Run folder [default: runs/<env>-seed<seed>-<time>]" };
     public readonly Option<bool> Overwrite = new("--overwrite") { Description = "Write into an existing, non-empty run folder" };
     public readonly Option<bool> Quiet = new("--quiet") { Description = "Print only the summary" };
+    public readonly Option<int> MaxWorkerRestarts = new("--max-worker-restarts") { Description = "Worker restarts (an environment threw or produced NaN) the run tolerates in all; one more ends it as failed", DefaultValueFactory = _ => 100 };
+    public readonly Option<bool> SkipEnvCheck = new("--skip-env-check") { Description = "Start without the environment check every run does first (see the check command)" };
 
     private static string Preset(string text, object value) =>
         $"{text} [default: the --algo and --env preset; a2c on {DefaultEnvironment}: {Convert.ToString(value, CultureInfo.InvariantCulture)}]";
@@ -93,7 +95,7 @@ public sealed class TrainingFlags
     [
         Algo, Env, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, LrSchedule, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
         NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, LogStdInit, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
-        Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet,
+        Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet, MaxWorkerRestarts, SkipEnvCheck,
     ];
 
     /// <summary>Adds every flag to <paramref name="command"/>.</summary>
@@ -225,6 +227,8 @@ public sealed class TrainingFlags
             ResumeFrom = resume is { CanResume: true } ? resume : null,
             CheckpointInterval = parse.GetValue(CheckpointInterval),
             Evaluation = every > 0 ? new EvaluationOptions { EveryUpdates = every, Episodes = parse.GetValue(EvalEpisodes) } : null,
+            MaxWorkerRestarts = parse.GetValue(MaxWorkerRestarts),
+            EnvironmentCheck = parse.GetValue(SkipEnvCheck) ? null : EnvironmentCheckOptions.BeforeTraining,
         };
         problems.AddRange(options.Problems().Select(Flagged));
         if (problems.Count == 0 && options.Algorithm.Device != "cpu" && DeviceProblem(options.Algorithm.Device) is { } device) problems.Add(device);
@@ -277,6 +281,7 @@ public sealed class TrainingFlags
             "CheckpointInterval" => "--checkpoint-interval", "ClipRange" => "--clip-range", "Epochs" => "--epochs",
             "Minibatches" => "--minibatches", "TargetKl" => "--target-kl", "ClipRangeValue" => "--clip-value", "MaxLag" => "--max-lag", "BatchRollouts" => "--batch-rollouts", "RolloutsInFlight" => "--rollouts-in-flight",
             "TraceLambda" => "--trace-lambda", "RhoBar" => "--rho-bar", "CBar" => "--c-bar", "ResumeFrom" => "--resume", "Evaluation.Episodes" => "--eval-episodes",
+            "MaxWorkerRestarts" => "--max-worker-restarts",
             _ => null,
         };
         return flag is null ? problem : $"{flag}: {problem}";

@@ -32,10 +32,46 @@ public sealed record Parameters(long Version, float[] Values, NormalizerState? O
 /// <param name="Data">The experience.</param>
 public sealed record RolloutCollected(Rollout Data) : IAdvantageMessage;
 
-/// <summary>A worker restarted after a failure (an environment threw); its partial rollout was discarded.</summary>
+/// <summary>
+/// A worker restarted after a failure (its environment threw or produced a non-finite value, or the learner refused its
+/// rollout); its partial rollout was discarded. The learner counts it against <see cref="TrainingOptions.MaxWorkerRestarts"/>.
+/// </summary>
 /// <param name="WorkerId">Which worker.</param>
-/// <param name="Reason">The exception message that caused the restart.</param>
-public sealed record WorkerRestarted(int WorkerId, string Reason) : IAdvantageMessage;
+/// <param name="Reason">What failed, in one line: the worker, the environment slot, the method and step, the exception's type and message.</param>
+public sealed record WorkerRestarted(int WorkerId, string Reason) : IAdvantageMessage
+{
+    /// <summary>
+    /// In one process, the failure itself (a <see cref="WorkerFaultException"/> with the environment's exception inside),
+    /// so a failed run's cause is the real exception; null when the message crossed the network (only
+    /// <see cref="Reason"/> travels).
+    /// </summary>
+    public Exception? Cause { get; init; }
+}
+
+/// <summary>
+/// The learner refused a worker's rollout of the current round (malformed or non-finite contents). The worker restarts
+/// with fresh environments (counted like any failure) and registers again; the learner then sends it the round's
+/// parameters, so the round completes instead of waiting for a rollout that would never come.
+/// </summary>
+/// <param name="Version">The version of the refused rollout.</param>
+/// <param name="Reason">Why, naming the step and environment slot where it can.</param>
+public sealed record RolloutRefused(long Version, string Reason) : IAdvantageMessage;
+
+/// <summary>
+/// A worker failed: its environment threw (on creation, in Reset or in Step) or produced a non-finite value, or the
+/// learner refused its rollout. The message names the worker, the environment and its slot, the method and the step;
+/// <see cref="Exception.InnerException"/> is the environment's own exception when there is one. It is the cause of a run
+/// that ends because <see cref="TrainingOptions.MaxWorkerRestarts"/> ran out.
+/// </summary>
+public sealed class WorkerFaultException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public WorkerFaultException(int workerId, string message, Exception? inner = null)
+        : base(message, inner) => WorkerId = workerId;
+
+    /// <summary>The worker that failed.</summary>
+    public int WorkerId { get; }
+}
 
 /// <summary>Ends a run early; the run completes with <see cref="StopReason.Stopped"/>.</summary>
 public sealed record StopTraining : IAdvantageMessage
@@ -110,4 +146,50 @@ public sealed record TrainingResult(StopReason Reason, bool Solved, TrainingProg
 {
     /// <summary>A human-readable explanation of <see cref="Reason"/> (which stop condition fired, for instance); empty when none.</summary>
     public string Detail { get; init; } = "";
+
+    /// <summary>
+    /// The observation statistics the workers normalised with at the end; null when the run did not normalise. The
+    /// parameters are worthless without them in such a run: the network only ever saw normalised observations.
+    /// </summary>
+    public Advantage.Environments.NormalizerState? ObservationStatistics { get; init; }
+
+    /// <summary>The algorithm's options the run trained with (their type names the algorithm); null when not known.</summary>
+    public AlgorithmOptions? Options { get; init; }
+
+    /// <summary>The environment id the run trained on; null when not known.</summary>
+    public string? EnvironmentId { get; init; }
+
+    /// <summary>The action space Gaussian actions were clipped to; null for a categorical policy.</summary>
+    public Advantage.Environments.Box? ActionBounds { get; init; }
+
+    /// <summary>The optimizer's state at the end, so the saved result can also be resumed; null when it could not be read.</summary>
+    public byte[]? OptimizerState { get; init; }
+
+    /// <summary>The returns in the mean-return window at the end, oldest first (what a resumed run continues its mean from).</summary>
+    public IReadOnlyList<double> RecentReturns { get; init; } = [];
+
+    /// <summary>
+    /// The result as one checkpoint: parameters, spec, observation statistics, action bounds, options, counters,
+    /// return window, environment id and optimizer state. The run's own <c>last.ckpt</c> at the end holds the same;
+    /// <see cref="TrainedPolicy.FromCheckpoint"/> acts with it as the run did, and <see cref="TrainingOptions.ResumeFrom"/>
+    /// continues it.
+    /// </summary>
+    public Checkpoint ToCheckpoint() =>
+        new(Spec, Parameters, new Dictionary<string, string>
+        {
+            ["stop_reason"] = Reason.ToString(),
+            ["solved"] = Solved ? "true" : "false",
+            ["mean_return"] = Progress.MeanReturn.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        })
+        {
+            ObservationStatistics = ObservationStatistics,
+            Options = Options,
+            EnvironmentId = EnvironmentId,
+            ActionBounds = ActionBounds,
+            OptimizerState = OptimizerState,
+            Progress = new CheckpointProgress(Progress.Version, Progress.Steps, Progress.Episodes, RecentReturns.ToArray()),
+        };
+
+    /// <summary>Saves <see cref="ToCheckpoint"/> to <paramref name="path"/> (atomically), for <see cref="TrainedPolicy.Load"/> or a resume.</summary>
+    public void Save(string path) => ToCheckpoint().Save(path);
 }

@@ -1,6 +1,7 @@
 using Advantage.Environments;
 using Advantage.Learning;
 using Advantage.Learning.Networks;
+using Akka.Event;
 
 namespace Advantage.Actors;
 
@@ -31,11 +32,34 @@ public sealed record WorkerPlan(int WorkerId, int Seed, int RolloutLength, int E
 /// </summary>
 public static class RunWiring
 {
+    /// <summary>
+    /// The check before a run (<see cref="TrainingOptions.EnvironmentCheck"/>): refuses an environment with errors, one line
+    /// naming the first, before any actor starts; warnings go to <paramref name="log"/> at info level.
+    /// </summary>
+    /// <exception cref="EnvironmentCheckException">The environment has errors.</exception>
+    internal static void CheckEnvironment(TrainingOptions options, ILoggingAdapter? log)
+    {
+        if (options.EnvironmentCheck is not { } check) return;
+        var report = EnvironmentChecker.Check(options.Environments, options.EnvironmentId, check);
+        if (report.HasErrors) throw new EnvironmentCheckException(report);
+        foreach (var warning in report.Warnings) log?.Info("Environment '{0}': {1}", options.EnvironmentId, warning);
+    }
+
     /// <summary>The network the run trains: the environment's spaces with the algorithm's body and head.</summary>
     public static NetworkSpec Spec(TrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var probe = options.Environments.Make(options.EnvironmentId);
+        IEnvironment probe;
+        try
+        {
+            probe = options.Environments.Make(options.EnvironmentId);
+        }
+        catch (Exception e) when (e is not OptionsValidationException)
+        {
+            // Without one environment there are no sizes for the network: refused before anything starts, naming the id.
+            throw new OptionsValidationException(nameof(TrainingOptions),
+                [$"{nameof(TrainingOptions.EnvironmentId)} = '{options.EnvironmentId}': its factory threw {e.GetType().Name}: {e.Message}"]);
+        }
         var algorithm = options.Algorithm;
         return NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body);
     }

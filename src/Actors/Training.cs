@@ -52,11 +52,13 @@ public static class Training
     /// <param name="options">What to train and when to stop.</param>
     /// <param name="onProgress">Called on the learner's thread at each progress interval and once at the end; keep it quick.</param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    /// <exception cref="EnvironmentCheckException">The environment fails <see cref="TrainingOptions.EnvironmentCheck"/>; the message is its first error.</exception>
     public static TrainingRun Start(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        RunWiring.CheckEnvironment(options, system.Log);
         AdvantageConfig.Install(system);
         var spec = RunWiring.Spec(options);
         CheckResumable(options, spec);
@@ -82,9 +84,17 @@ public static class Training
         Start(system, options, onProgress).Completion;
 }
 
+/// <summary>How every parent of workers (a run's supervisor, a cluster worker node) supervises them.</summary>
+internal static class WorkerSupervision
+{
+    /// <summary>Restart every failure, without a limit of Akka's and without Akka's log line: the learner counts and logs.</summary>
+    public static SupervisorStrategy Strategy { get; } =
+        new OneForOneStrategy(-1, -1, _ => Directive.Restart, false); // no retry limit, no time window, no logging
+}
+
 /// <summary>
-/// Parent of one run's workers. Restarts a failed worker (its environments threw; the worker tells the
-/// learner), so an environment crash costs one rollout, not the run. Watches the learner and stops itself,
+/// Parent of one run's workers. Restarts a failed worker (its environment threw or produced a non-finite value; the worker
+/// tells the learner, which ends the run once the restarts allowed run out), so an environment crash costs one rollout, not the run. Watches the learner and stops itself,
 /// and so every worker, when the learner ends.
 /// </summary>
 internal sealed class RunSupervisor : ReceiveActor
@@ -100,6 +110,10 @@ internal sealed class RunSupervisor : ReceiveActor
         });
     }
 
-    protected override SupervisorStrategy SupervisorStrategy() =>
-        new OneForOneStrategy(maxNrOfRetries: 100, withinTimeRange: TimeSpan.FromMinutes(1), localOnlyDecider: _ => Directive.Restart);
+    /// <summary>
+    /// Restart, always and quietly: the learner counts the restarts (a worker tells it in PreRestart, with the cause) and ends
+    /// the run when <see cref="TrainingOptions.MaxWorkerRestarts"/> runs out, which also stops this supervisor. Akka's own
+    /// retry limit would stop a worker silently, and its logging would print every failure's stack trace.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => WorkerSupervision.Strategy;
 }

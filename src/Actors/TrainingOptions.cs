@@ -65,6 +65,31 @@ public sealed record TrainingOptions
     /// <summary>Folder for TensorBoard event files; null writes none. Default null.</summary>
     public string? TensorBoardDirectory { get; init; }
 
+    /// <summary>
+    /// How many times in all the run restarts a worker whose environment failed (threw on creation, in Reset or in Step,
+    /// produced a non-finite reward or observation, or sent a rollout the learner refused), in [0, 1000000]; one failure
+    /// more ends the run with <see cref="StopReason.Failed"/> and the environment's failure as the cause. A budget for the
+    /// whole run, not a rate, so a broken environment ends the run within seconds whatever its timing, while a rare fault
+    /// (a simulator that crashes once an hour) costs one rollout each time. Default 100.
+    /// </summary>
+    public int MaxWorkerRestarts { get; init; } = 100;
+
+    /// <summary>
+    /// The check every run does before it starts (<see cref="EnvironmentChecker"/>): an environment with errors is refused
+    /// with <see cref="EnvironmentCheckException"/> before any actor starts. Null skips it (an environment too slow to step a
+    /// few hundred times up front). Default <see cref="EnvironmentCheckOptions.BeforeTraining"/>.
+    /// </summary>
+    public EnvironmentCheckOptions? EnvironmentCheck { get; init; } = EnvironmentCheckOptions.BeforeTraining;
+
+    /// <summary>Returns a copy with <see cref="MaxWorkerRestarts"/> changed.</summary>
+    public TrainingOptions WithMaxWorkerRestarts(int value) => this with { MaxWorkerRestarts = value };
+
+    /// <summary>Returns a copy with <see cref="EnvironmentCheck"/> changed.</summary>
+    public TrainingOptions WithEnvironmentCheck(EnvironmentCheckOptions value) => this with { EnvironmentCheck = value };
+
+    /// <summary>Returns a copy that starts without checking the environment (F# has no <c>with</c> to set null).</summary>
+    public TrainingOptions WithoutEnvironmentCheck() => this with { EnvironmentCheck = null };
+
     /// <summary>Returns a copy with <paramref name="value"/> added to <see cref="StopConditions"/>.</summary>
     public TrainingOptions WithStopCondition(IStopCondition value) => this with { StopConditions = [.. StopConditions, value] };
 
@@ -122,6 +147,8 @@ public sealed record TrainingOptions
         if (ProgressInterval <= TimeSpan.Zero) problems.Add($"{nameof(ProgressInterval)} = {ProgressInterval} must be positive.");
         if (StopConditions is null || StopConditions.Any(c => c is null)) problems.Add($"{nameof(StopConditions)} must be a list without nulls.");
         if (Evaluation is not null) problems.AddRange(Evaluation.Problems().Select(p => $"{nameof(Evaluation)}.{p}"));
+        if (MaxWorkerRestarts < 0 || MaxWorkerRestarts > 1_000_000) problems.Add($"{nameof(MaxWorkerRestarts)} = {MaxWorkerRestarts} is outside [0, 1000000].");
+        if (EnvironmentCheck is not null) problems.AddRange(EnvironmentCheck.Problems().Select(p => $"{nameof(EnvironmentCheck)}.{p}"));
         if (CheckpointInterval < 0 || CheckpointInterval > 1_000_000_000) problems.Add($"{nameof(CheckpointInterval)} = {CheckpointInterval} is outside [0, 1000000000].");
         if (ResumeFrom is { } resume)
         {

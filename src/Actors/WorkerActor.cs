@@ -38,8 +38,12 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
 /// message triggers one rollout of T steps with one batched forward per step, and the worker then waits for the
 /// next parameters. In asynchronous rounds (<see cref="WorkerSettings.Ahead"/> above 0) it tells itself to collect
 /// again after every rollout, so parameters that arrived meanwhile are taken first and it never waits for the
-/// learner unless <see cref="WorkerSettings.Ahead"/> of its rollouts are still unacknowledged (<see cref="Parameters.Acknowledged"/>). An exception from an environment fails the actor; its
-/// supervisor restarts it with fresh environments, the partial rollout is discarded, and it registers again.
+/// learner unless <see cref="WorkerSettings.Ahead"/> of its rollouts are still unacknowledged (<see cref="Parameters.Acknowledged"/>).
+/// An environment that throws (on creation, in Reset or in Step) or produces a non-finite reward or observation, and a
+/// <see cref="RolloutRefused"/> from the learner, fail the actor with a <see cref="WorkerFaultException"/> naming the worker,
+/// the environment slot, the method and the step; it tells the learner (<see cref="WorkerRestarted"/>, counted against
+/// <see cref="TrainingOptions.MaxWorkerRestarts"/>), its supervisor restarts it with fresh environments, the partial
+/// rollout is discarded, and it registers again.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -69,6 +73,9 @@ public sealed class WorkerActor : ReceiveActor
     {
         public static readonly Collect Instance = new();
     }
+
+    /// <summary>Setting up the environments failed in PreStart; failing on this message instead goes through the supervisor like any failure.</summary>
+    private sealed record SetupFailed(WorkerFaultException Cause) : INoSerializationVerificationNeeded;
 
     private readonly WorkerSettings settings;
     private readonly IActorRef learner;
@@ -102,6 +109,9 @@ public sealed class WorkerActor : ReceiveActor
             Receive<Parameters>(OnNewerParameters);
             Receive<Collect>(_ => OnCollect());
         }
+        Receive<RolloutRefused>(refused => throw new WorkerFaultException(settings.WorkerId,
+            $"Worker {settings.WorkerId}: the learner refused its rollout of version {refused.Version}: {refused.Reason}"));
+        Receive<SetupFailed>(failed => throw failed.Cause);
     }
 
     /// <summary>Props on the compute dispatcher.</summary>
@@ -112,16 +122,66 @@ public sealed class WorkerActor : ReceiveActor
     protected override void PreStart()
     {
         TorchThreads.UseOne();
+        try
+        {
+            SetUp();
+        }
+        catch (Exception e)
+        {
+            // Thrown from PreStart, Akka would re-create the actor without PreRestart (so without telling the learner)
+            // and log every attempt; failing on a message instead is an ordinary failure, counted and supervised.
+            policy?.Dispose();
+            policy = null;
+            environments = null;
+            Self.Tell(new SetupFailed(Fault(e)));
+            return;
+        }
+        learner.Tell(new RegisterWorker(settings.WorkerId, settings.Environments));
+    }
+
+    /// <summary>Every exception of this worker as a <see cref="WorkerFaultException"/> that says where it happened.</summary>
+    private WorkerFaultException Fault(Exception e) => e switch
+    {
+        WorkerFaultException fault => fault,
+        EnvironmentException env => new WorkerFaultException(settings.WorkerId, $"Worker {settings.WorkerId}, environment '{settings.EnvironmentId}' {env.Message}", env.InnerException ?? env),
+        _ => new WorkerFaultException(settings.WorkerId, $"Worker {settings.WorkerId} (environment '{settings.EnvironmentId}'): {e.GetType().Name}: {e.Message}", e),
+    };
+
+    /// <summary>Every failure in a message handler leaves as a <see cref="WorkerFaultException"/> naming the worker and the environment.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        try
+        {
+            return base.AroundReceive(receive, message);
+        }
+        catch (Exception e) when (e is not WorkerFaultException)
+        {
+            throw Fault(e);
+        }
+    }
+
+    private void SetUp()
+    {
         var envs = new IEnvironment[settings.Environments];
         for (int k = 0; k < envs.Length; k++)
         {
-            var env = settings.MakeEnvironment();
+            IEnvironment env;
+            try
+            {
+                env = settings.MakeEnvironment() ?? throw new InvalidOperationException("the factory returned null");
+            }
+            catch (Exception e)
+            {
+                throw new WorkerFaultException(settings.WorkerId,
+                    $"Worker {settings.WorkerId}, environment '{settings.EnvironmentId}' slot {k}: the factory threw {e.GetType().Name}: {e.Message}", e);
+            }
             if (env.ObservationSpace.FlatSize != settings.Spec.ObservationSize)
                 throw new InvalidOperationException(
                     $"Environment '{settings.EnvironmentId}' produces observations of {env.ObservationSpace.FlatSize} floats ({env.ObservationSpace}); the network expects {settings.Spec.ObservationSize}.");
             envs[k] = env;
         }
-        environments = new VectorEnvironment(envs);
+        // Non-finite values stop at the environment that produced them, named, instead of reaching the learner as a rejected rollout.
+        environments = new VectorEnvironment(envs) { RequireFinite = true };
         int seed = Seeds.Derive(settings.Seed, restartSalt);
         environments.Reset(seed);
         policy = new Policy(settings.Spec, settings.Environments, Seeds.Derive(seed, 1));
@@ -134,14 +194,15 @@ public sealed class WorkerActor : ReceiveActor
         awaitingFirstParameters = true;
         if (settings.RewardScaling is { } scaling) rewardScaler = new RewardScaler(settings.Environments, scaling);
         normalized = new float[settings.Environments * settings.Spec.ObservationSize];
-        learner.Tell(new RegisterWorker(settings.WorkerId, settings.Environments));
     }
 
     /// <inheritdoc />
     protected override void PreRestart(Exception reason, object message)
     {
-        log.Warning("Worker {0} restarting after: {1}", settings.WorkerId, reason.Message);
-        learner.Tell(new WorkerRestarted(settings.WorkerId, reason.Message));
+        // The learner logs the first failure and counts the rest; a line here per restart would repeat it hundreds of times.
+        var fault = Fault(reason is ActorInitializationException { InnerException: { } inner } ? inner : reason);
+        log.Debug("Worker {0} restarting after: {1}", settings.WorkerId, fault.Message);
+        learner.Tell(new WorkerRestarted(settings.WorkerId, fault.Message) { Cause = fault });
         // Keep the actor alive across the restart (no PostStop children logic); dispose native state now.
         policy?.Dispose();
         policy = null;
@@ -161,6 +222,7 @@ public sealed class WorkerActor : ReceiveActor
 
     private void OnParameters(Parameters parameters)
     {
+        if (environments is null) return; // set-up failed; SetupFailed is next in the mailbox
         Load(parameters);
         learner.Tell(new RolloutCollected(CollectRollout(parameters.Version, recordBehaviour: false)));
     }
@@ -181,7 +243,7 @@ public sealed class WorkerActor : ReceiveActor
     private void OnCollect()
     {
         collectQueued = false;
-        if (newest is null) return;
+        if (newest is null || environments is null) return;
         if (!newestLoaded)
         {
             Load(newest);

@@ -131,6 +131,14 @@ public sealed class VectorEnvironment
     public int FinishedCount { get; private set; }
 
     /// <summary>
+    /// When true, <see cref="Reset"/> and <see cref="Step"/> throw <see cref="EnvironmentException"/> as soon as an
+    /// environment returns a non-finite reward or writes a non-finite observation, naming the slot, the step and the
+    /// element (as Stable-Baselines3's <c>VecCheckNan</c>). A NaN caught here is one precise line; caught in the
+    /// learner it is a rejected batch, and unnoticed it is a network of NaNs. Default false: it scans every value.
+    /// </summary>
+    public bool RequireFinite { get; set; }
+
+    /// <summary>
     /// Starts a new episode in every environment, seeding environment i with <paramref name="seed"/> + i
     /// (Gymnasium's vector convention) so one seed reproduces the whole vector while the environments
     /// still start differently; with the classic-control environments column i then starts the episode
@@ -139,10 +147,11 @@ public sealed class VectorEnvironment
     /// later reset unseeded, drawing on from each environment's stream. Clears the step flags and episode
     /// bookkeeping.
     /// </summary>
+    /// <exception cref="EnvironmentException">An environment threw (the slot is named; the environment's exception is inner), or wrote a non-finite observation under <see cref="RequireFinite"/>.</exception>
     public void Reset(int seed)
     {
         for (int i = 0; i < Count; i++)
-            environments[i].Reset(unchecked(seed + i), observations.AsSpan(i * ObservationSize, ObservationSize));
+            ResetOne(i, unchecked(seed + i), observations.AsSpan(i * ObservationSize, ObservationSize));
         Array.Clear(rewards);
         Array.Clear(terminated);
         Array.Clear(truncated);
@@ -160,6 +169,7 @@ public sealed class VectorEnvironment
     /// </summary>
     /// <exception cref="InvalidOperationException"><see cref="Reset"/> was never called.</exception>
     /// <exception cref="ArgumentException"><paramref name="actions"/> does not hold Count * ActionSize floats.</exception>
+    /// <exception cref="EnvironmentException">An environment threw (the slot and the step of its episode are named; the environment's exception is inner), or returned a non-finite value under <see cref="RequireFinite"/>.</exception>
     public void Step(ReadOnlySpan<float> actions)
     {
         if (!isReset)
@@ -172,7 +182,22 @@ public sealed class VectorEnvironment
         for (int i = 0; i < Count; i++)
         {
             Span<float> row = observations.AsSpan(i * ObservationSize, ObservationSize);
-            StepResult result = environments[i].Step(actions.Slice(i * ActionSize, ActionSize), row);
+            StepResult result;
+            try
+            {
+                result = environments[i].Step(actions.Slice(i * ActionSize, ActionSize), row);
+            }
+            catch (Exception e)
+            {
+                throw new EnvironmentException(i, EnvironmentMethod.Step, runningLengths[i] + 1, $"threw {e.GetType().Name}: {e.Message}", e);
+            }
+            if (RequireFinite)
+            {
+                if (!float.IsFinite((float)result.Reward))
+                    throw new EnvironmentException(i, EnvironmentMethod.Step, runningLengths[i] + 1,
+                        $"returned the reward {result.Reward.ToString(System.Globalization.CultureInfo.InvariantCulture)}; rewards must be finite (as float32)");
+                CheckFinite(i, EnvironmentMethod.Step, runningLengths[i] + 1, row);
+            }
             rewards[i] = (float)result.Reward;
             terminated[i] = result.Terminated;
             truncated[i] = result.Truncated;
@@ -186,7 +211,7 @@ public sealed class VectorEnvironment
                 runningReturns[i] = 0.0;
                 runningLengths[i] = 0;
                 finished++;
-                environments[i].Reset(null, row);
+                ResetOne(i, null, row);
             }
             else
             {
@@ -195,5 +220,26 @@ public sealed class VectorEnvironment
             }
         }
         FinishedCount = finished;
+    }
+
+    private void ResetOne(int slot, int? seed, Span<float> row)
+    {
+        try
+        {
+            environments[slot].Reset(seed, row);
+        }
+        catch (Exception e)
+        {
+            throw new EnvironmentException(slot, EnvironmentMethod.Reset, 0, $"threw {e.GetType().Name}: {e.Message}", e);
+        }
+        if (RequireFinite) CheckFinite(slot, EnvironmentMethod.Reset, 0, row);
+    }
+
+    private static void CheckFinite(int slot, EnvironmentMethod method, int step, ReadOnlySpan<float> row)
+    {
+        for (int e = 0; e < row.Length; e++)
+            if (!float.IsFinite(row[e]))
+                throw new EnvironmentException(slot, method, step,
+                    $"wrote the observation value {row[e].ToString(System.Globalization.CultureInfo.InvariantCulture)} at element {e}; observations must be finite");
     }
 }

@@ -61,6 +61,13 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
     /// <summary>The environment id the run trained on; null when unknown.</summary>
     public string? EnvironmentId { get; init; }
 
+    /// <summary>
+    /// The action space a Gaussian policy's actions were clipped to when the run stepped its environments; null for a
+    /// categorical policy or when unknown. Kept so that whoever uses the policy (<see cref="TrainedPolicy"/>, an ONNX
+    /// export) clips exactly as the run's workers did, without having to construct the environment.
+    /// </summary>
+    public Box? ActionBounds { get; init; }
+
     /// <summary>True when the checkpoint holds what exact continuation needs: optimizer state, counters and options.</summary>
     public bool CanResume => OptimizerState is not null && Progress is not null && Options is not null;
 
@@ -79,6 +86,9 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
     /// <summary>Returns a copy with <see cref="EnvironmentId"/> changed.</summary>
     public Checkpoint WithEnvironmentId(string? value) => this with { EnvironmentId = value };
 
+    /// <summary>Returns a copy with <see cref="ActionBounds"/> changed.</summary>
+    public Checkpoint WithActionBounds(Box? value) => this with { ActionBounds = value };
+
     private sealed record Statistics(double[] Mean, double[] Var, double Count);
 
     private sealed record Header(int ObservationSize, int[] HiddenSizes, int ActionSize, bool Continuous, double InitialLogStd,
@@ -92,7 +102,13 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
         public AlgorithmOptions? Options { get; init; }
         public string? EnvironmentId { get; init; }
         public Statistics? ObservationStatistics { get; init; }
+        public Bounds? ActionBounds { get; init; }
     }
+
+    private sealed record Bounds(int[] Shape, float[] Low, float[] High);
+
+    // Bounds may be infinite: JSON has no literal for that, so the named ones ("Infinity") are allowed.
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Writes the checkpoint atomically (temporary file in the same folder, flushed to disk, then renamed over <paramref name="path"/>).</summary>
     public void Save(string path)
@@ -112,8 +128,9 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             Options = Options,
             EnvironmentId = EnvironmentId,
             ObservationStatistics = stats is null ? null : new Statistics(stats.Mean, stats.Var, stats.Count),
+            ActionBounds = ActionBounds is { } box ? new Bounds(box.Shape.ToArray(), box.Low.ToArray(), box.High.ToArray()) : null,
         };
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header, Json);
         using var body = new MemoryStream();
         using (var writer = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
         {
@@ -158,7 +175,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             int length = reader.ReadInt32();
             if (length <= 0 || length > 16 << 20 || length > payloadEnd - stream.Position)
                 throw new InvalidDataException($"'{path}' has a header length of {length} bytes, outside the file or (0, 16 MiB].");
-            var header = JsonSerializer.Deserialize<Header>(reader.ReadBytes(length))
+            var header = JsonSerializer.Deserialize<Header>(reader.ReadBytes(length), Json)
                 ?? throw new InvalidDataException($"'{path}' has an empty header.");
             if (header.HiddenSizes is null || header.Metadata is null) throw new InvalidDataException($"'{path}' has an incomplete header.");
             if (!Enum.IsDefined(header.Body)) throw new InvalidDataException($"'{path}' names an unknown network body {header.Body}.");
@@ -181,6 +198,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
                 Options = header.Options,
                 EnvironmentId = header.EnvironmentId,
                 ObservationStatistics = stats is null ? null : new NormalizerState(stats.Mean, stats.Var, stats.Count),
+                ActionBounds = header.ActionBounds is { } b ? new Box(b.Shape, b.Low, b.High) : null,
             };
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or NotSupportedException)

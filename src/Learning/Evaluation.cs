@@ -53,16 +53,32 @@ public static class Evaluation
         ArgumentNullException.ThrowIfNull(makeEnvironment);
         ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEpisodeSteps, 1);
+        using var policy = TrainedPolicy.FromCheckpoint(
+            new Checkpoint(spec, parameters, new Dictionary<string, string>()) { ObservationStatistics = observationStatistics }, seed);
+        return Run(policy, makeEnvironment, episodes, seed, maxEpisodeSteps);
+    }
+
+    /// <summary>
+    /// Plays <paramref name="policy"/> (its normaliser and action clipping applied) with deterministic actions for
+    /// <paramref name="episodes"/> episodes on a fresh environment.
+    /// </summary>
+    /// <param name="policy">A loaded policy (<see cref="TrainedPolicy.Load"/>).</param>
+    /// <param name="makeEnvironment">Creates the environment evaluated on (called once).</param>
+    /// <param name="episodes">Episodes to run, at least 1.</param>
+    /// <param name="seed">Episode i resets with seed + i.</param>
+    /// <param name="maxEpisodeSteps">Cut an episode after this many steps (it still counts).</param>
+    public static EvaluationResult Run(TrainedPolicy policy, Func<IEnvironment> makeEnvironment, int episodes, int seed,
+        int maxEpisodeSteps = DefaultMaxEpisodeSteps)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(makeEnvironment);
+        ArgumentOutOfRangeException.ThrowIfLessThan(episodes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEpisodeSteps, 1);
         var environment = makeEnvironment();
-        if (environment.ObservationSpace.FlatSize != spec.ObservationSize)
+        if (environment.ObservationSpace.FlatSize != policy.ObservationSize)
             throw new ArgumentException(
-                $"The environment observes {environment.ObservationSpace.FlatSize} floats; the network expects {spec.ObservationSize}.", nameof(makeEnvironment));
-        using var policy = new Policy(spec, 1, seed);
-        policy.Load(parameters);
-        var normalizer = observationStatistics is null ? null : new ObservationNormalizer(observationStatistics);
-        var observation = new float[spec.ObservationSize];
-        var input = new float[spec.ObservationSize];
-        var action = new float[spec.ActionWidth];
+                $"The environment observes {environment.ObservationSpace.FlatSize} floats; the network expects {policy.ObservationSize}.", nameof(makeEnvironment));
+        var observation = new float[policy.ObservationSize];
         float[]? low = null, high = null;
         if (environment.ActionSpace is Box box)
         {
@@ -78,9 +94,8 @@ public static class Evaluation
             int length = 0;
             while (length < maxEpisodeSteps)
             {
-                if (normalizer is null) observation.CopyTo(input);
-                else normalizer.Normalize(observation, input);
-                policy.Act(input, action, deterministic: true);
+                var action = policy.Act(observation, deterministic: true);
+                // The environment's own bounds too: a checkpoint that does not record the run's bounds is not clipped by the policy.
                 if (low is not null)
                     for (int d = 0; d < action.Length; d++) action[d] = Math.Clamp(action[d], low[d], high![d]);
                 var step = environment.Step(action, observation);

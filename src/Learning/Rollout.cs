@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Advantage.Learning;
 
 /// <summary>
@@ -83,13 +85,34 @@ public sealed record Rollout(
             return $"BehaviourLogProbs has {BehaviourLogProbs?.Length ?? 0} floats, expected none or T x K = {tk}.";
         if (EpisodeReturns is null || EpisodeLengths is null || EpisodeReturns.Length != EpisodeLengths.Length)
             return "EpisodeReturns and EpisodeLengths must have the same length.";
-        if (!AllFinite(Observations)) return "Observations contain a non-finite number.";
-        if (!AllFinite(Actions)) return "Actions contain a non-finite number.";
-        if (!AllFinite(Rewards)) return "Rewards contain a non-finite number.";
-        if (!AllFinite(FinalObservations)) return "FinalObservations contain a non-finite number.";
-        if (!AllFinite(BehaviourLogProbs)) return "BehaviourLogProbs contain a non-finite number.";
+        // Where a non-finite number sits, so the message names the step and the environment slot that produced it.
+        if (!AllFinite(Observations)) return NonFinite(nameof(Observations), Observations, ObservationSize);
+        if (!AllFinite(Actions)) return NonFinite(nameof(Actions), Actions, ActionWidth);
+        if (!AllFinite(Rewards)) return NonFinite(nameof(Rewards), Rewards, 1);
+        if (!AllFinite(FinalObservations))
+        {
+            int at = FirstNonFinite(FinalObservations) / ObservationSize, index = FinalObservationIndices[at];
+            return string.Create(CultureInfo.InvariantCulture,
+                $"FinalObservations contain a non-finite number ({FinalObservations[FirstNonFinite(FinalObservations)]}) at step {index / Environments} of environment slot {index % Environments}.");
+        }
+        if (!AllFinite(BehaviourLogProbs)) return NonFinite(nameof(BehaviourLogProbs), BehaviourLogProbs, 1);
         foreach (double r in EpisodeReturns) if (!double.IsFinite(r)) return "EpisodeReturns contain a non-finite number.";
         return null;
+    }
+
+    /// <summary>"Name contain a non-finite number (NaN) at step t of environment slot k (element e)" for a [steps x K x width] array.</summary>
+    private string NonFinite(string name, ReadOnlySpan<float> values, int width)
+    {
+        int i = FirstNonFinite(values), row = i / width, element = i % width;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{name} contain a non-finite number ({values[i]}) at step {row / Environments} of environment slot {row % Environments}{(width > 1 ? $" (element {element})" : "")}.");
+    }
+
+    private static int FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) return i;
+        return -1;
     }
 
     private static bool AllFinite(ReadOnlySpan<float> values)

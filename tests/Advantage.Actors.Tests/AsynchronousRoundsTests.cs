@@ -55,6 +55,27 @@ public sealed class AsynchronousRoundsTests : ActorTestKit
     }
 
     [Fact]
+    public void Taking_the_rollout_of_a_departed_worker_does_not_bring_its_acknowledgements_back()
+    {
+        var round = new RoundCoordinator();
+        IActorRef gone = CreateTestProbe().Ref, live = CreateTestProbe().Ref;
+        round.Register(gone, new RegisterWorker(0, 2));
+        round.Register(live, new RegisterWorker(1, 2));
+        Assert.Null(round.OfferArrival(gone, Fixtures.Rollout(0, 10), 10, 3, _ => null));
+        Assert.Null(round.OfferArrival(live, Fixtures.Rollout(1, 10), 10, 3, _ => null));
+        round.Remove(gone);
+
+        // The departed worker's rollout is still experience of the current policy and goes into the batch, but the
+        // coordinator keeps nothing for the dead actor: no acknowledgement entry that nobody would ever take.
+        Assert.Equal(2, round.TakeArrived(2)!.Length);
+        round.Acknowledge(gone);
+        Assert.Equal(1, round.AcknowledgementEntries);
+        Assert.Equal(0, round.TakeAcknowledged(gone));
+        Assert.Equal(1, round.TakeAcknowledged(live));
+        Assert.Equal(0, round.AcknowledgementEntries);
+    }
+
+    [Fact]
     public async Task The_learner_updates_on_B_rollouts_from_one_worker_without_waiting_for_the_other()
     {
         var (learner, _) = StartLearner(Impala);

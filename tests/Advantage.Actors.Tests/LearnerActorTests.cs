@@ -89,6 +89,10 @@ public class LearnerActorTests : ActorTestKit
         w0.Send(learner, new RolloutCollected(wrongShape));
         w0.Send(learner, new RolloutCollected(nonFinite));
         w0.Send(learner, new RolloutCollected(wrongSteps));
+        // Each bad rollout of the round is refused back to its worker (a WorkerActor restarts on it); none is applied.
+        Assert.Contains("Observations has 3 floats", w0.ExpectMsg<RolloutRefused>().Reason);
+        Assert.Contains("Rewards contain a non-finite number (NaN) at step 0 of environment slot 1", w0.ExpectMsg<RolloutRefused>().Reason);
+        Assert.Contains($"Steps = {Fixtures.Steps + 1}", w0.ExpectMsg<RolloutRefused>().Reason);
         w0.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         var stranger = CreateTestProbe();
         stranger.Send(learner, new RolloutCollected(good));

@@ -16,7 +16,7 @@ public class SerializerTests : TestKit
 
     private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
 
-    private static readonly string[] AllManifests = ["RW1", "P2", "RC2", "WR1", "ST1", "GP1", "TP2", "JR2", "RJ4"];
+    private static readonly string[] AllManifests = ["RW1", "P2", "RC2", "WR1", "ST1", "GP1", "TP2", "JR2", "RJ4", "RR1"];
 
     public static TheoryData<string> Manifests => new(AllManifests);
 
@@ -26,6 +26,7 @@ public class SerializerTests : TestKit
         "P2" => new Parameters(42, [1f, -2.5f, float.Epsilon, 3e30f], new NormalizerState([0.5, -1.0], [2.0, 0.25], 1234.5)) { Acknowledged = 3 },
         "RC2" => new RolloutCollected(Truncating()),
         "WR1" => new WorkerRestarted(7, "boom: the environment failed ü"),
+        "RR1" => new RolloutRefused(12, "Rewards contain a non-finite number (NaN) at step 2 of environment slot 3."),
         "ST1" => StopTraining.Instance,
         "GP1" => GetProgress.Instance,
         "TP2" => new TrainingProgress(1000, 1.5, 650.25, 12, 21.5, 9, 2, 1, 3, new UpdateMetrics(0.1, 0.2, 0.69, 1.5, 0.33, 80)

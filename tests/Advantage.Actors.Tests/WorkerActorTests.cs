@@ -75,9 +75,11 @@ public class WorkerActorTests : ActorTestKit
         AdvantageConfig.Install(Sys);
         var learner = CreateTestProbe();
         var settings = new WorkerSettings(0, 1, Fixtures.Steps, 2, "MyEnv-v0", () => new WrongShapeEnvironment(), Fixtures.Spec);
-        EventFilter.Exception<ActorInitializationException>(contains: "Environment 'MyEnv-v0' produces observations of 3 floats")
-            .ExpectOne(() => Sys.ActorOf(WorkerActor.Props(settings, learner.Ref)));
-        learner.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        var worker = Sys.ActorOf(WorkerActor.Props(settings, learner.Ref));
+        // It never registers; it fails, tells the learner why (which counts it against the run's restarts), and restarts.
+        var restarted = learner.ExpectMsg<WorkerRestarted>();
+        Assert.Contains("Worker 0 (environment 'MyEnv-v0'): InvalidOperationException: Environment 'MyEnv-v0' produces observations of 3 floats", restarted.Reason);
+        Sys.Stop(worker);
     }
 
     private sealed class WrongShapeEnvironment : IEnvironment

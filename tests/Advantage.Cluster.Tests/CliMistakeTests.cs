@@ -36,6 +36,21 @@ public sealed class CliMistakeTests : IDisposable
         Assert.False(Directory.Exists(output), "Nothing is created for a refused run.");
     }
 
+    [Fact]
+    public async Task Check_prints_the_findings_and_exits_0_on_a_clean_environment_and_2_on_a_mistake()
+    {
+        var (code, text) = await TrainCli.Run(["check", "--env", "CartPole-v1"], Limit);
+        Assert.True(code == 0, text);
+        Assert.Contains("Environment 'CartPole-v1' passes its check (0 warnings", text);
+
+        (code, text) = await TrainCli.Run(["check", "--env", "NoSuchEnv-v9"], Limit);
+        AssertRefused(code, text, "--env: unknown environment 'NoSuchEnv-v9'; known: CartPole-v1");
+        (code, text) = await TrainCli.Run(["check", "--env", "CartPole-v1", "--steps", "0"], Limit);
+        AssertRefused(code, text, "--steps: 0 is outside [1, 10000000]");
+        (code, text) = await TrainCli.Run(["--max-worker-restarts", "-1", "--output", Path.Combine(folder, "run")], Limit);
+        AssertRefused(code, text, "--max-worker-restarts: MaxWorkerRestarts = -1 is outside [0, 1000000]");
+    }
+
     [Theory]
     [InlineData(new[] { "--algo", "sarsa" }, "--algo sarsa is not one of a2c, ppo, impala")]
     [InlineData(new[] { "--max-lag", "5" }, "--max-lag applies to --algo impala only; this run trains a2c")]

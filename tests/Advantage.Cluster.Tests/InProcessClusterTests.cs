@@ -264,6 +264,27 @@ public class InProcessClusterTests
         await Stop(cancel, worker);
     }
 
+    [Fact]
+    public async Task An_environment_that_always_throws_on_a_worker_node_ends_the_cluster_run_as_failed_with_the_fault()
+    {
+        var learnerRegistry = Advantage.Environments.EnvironmentRegistry.Builtin.Register("Faulty-v0", () => new FaultyEnvironment(-1));
+        // The learner's copy is healthy (it passes the check); the worker node's fails on every environment's 7th step (step 3 of its second episode).
+        var workerRegistry = Advantage.Environments.EnvironmentRegistry.Builtin.Register("Faulty-v0", () => new FaultyEnvironment(7));
+        var options = Run(16).WithEnvironments(learnerRegistry).WithEnvironmentId("Faulty-v0").WithMaxWorkerRestarts(3);
+        int port = Ports.Free();
+        using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
+        var run = ClusterLearner.Start(system, options);
+        using var cancel = new CancellationTokenSource();
+        var worker = ClusterWorker.RunAsync(WorkerFor(port).WithEnvironments(workerRegistry), null, cancel.Token);
+        // Only the reason crosses the network; it is the cause, and it names the worker, the slot and the step.
+        var failure = await Assert.ThrowsAsync<TrainingFailedException>(() => run.Completion.WaitAsync(TimeSpan.FromSeconds(90)));
+        Assert.Equal(StopReason.Failed, failure.Result.Reason);
+        Assert.Contains("MaxWorkerRestarts = 3", failure.Result.Detail);
+        Assert.Contains("slot 0: Step at step 3 of its episode threw InvalidOperationException: boom: the environment failed", failure.Result.Detail);
+        Assert.IsType<WorkerFaultException>(failure.InnerException);
+        await Stop(cancel, worker);
+    }
+
     private static async Task<long> WaitForCheckpoint(string path, Func<long, bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -291,17 +312,23 @@ public class InProcessClusterTests
 internal sealed class FaultyEnvironment(int failAtStep) : Advantage.Environments.IEnvironment
 {
     private int steps;
+    private int episodeSteps;
 
     public Advantage.Environments.Space ObservationSpace { get; } = Advantage.Environments.Box.Uniform([4], -1f, 1f);
 
     public Advantage.Environments.Space ActionSpace { get; } = new Advantage.Environments.Discrete(2);
 
-    public void Reset(int? seed, Span<float> observation) => observation.Fill(0.1f);
+    public void Reset(int? seed, Span<float> observation)
+    {
+        // Episodes restart on Reset (the environment check refuses one whose Reset(seed) depends on earlier episodes).
+        episodeSteps = 0;
+        observation.Fill(0.1f);
+    }
 
     public Advantage.Environments.StepResult Step(ReadOnlySpan<float> action, Span<float> observation)
     {
         if (++steps == failAtStep) throw new InvalidOperationException("boom: the environment failed");
         observation.Fill(0.2f);
-        return new Advantage.Environments.StepResult(1.0, steps % 4 == 0, false);
+        return new Advantage.Environments.StepResult(1.0, ++episodeSteps % 4 == 0, false);
     }
 }

@@ -73,3 +73,32 @@ let ``an object-expression environment steps in VectorEnvironment and its rollou
     let buffer: float32[] = Array.zeroCreate (steps * envs)
     Returns.NStep(rewards, values, bootstrap, terminated, truncated, finalValues, steps, envs, 0.5, buffer)
     Assert.Equal<float32>(returns, buffer)
+
+/// The corridor as a user would check it before training: from F#, with a factory, each finding a record.
+[<Fact>]
+let ``the checker runs from F# and names the method, step and element of a fault`` () =
+    let report = EnvironmentChecker.Check((fun () -> TimeLimit(corridor 3, 10) :> IEnvironment), name = "Corridor-v0")
+    // Clean but for one warning: the corridor ignores Reset's seed, so two seeds give the same episode.
+    Assert.False report.HasErrors
+    let warning = Assert.Single report.Findings
+    Assert.Equal(FindingSeverity.Warning, warning.Severity)
+    Assert.Equal(EnvironmentMethod.Reset, warning.Method)
+    Assert.Contains("is the seed used?", warning.Message)
+
+    // A corridor that writes its position and the goal: two floats where it declares one.
+    let twoFloats () : IEnvironment =
+        { new IEnvironment with
+            member _.ObservationSpace = Box.Uniform([| 1 |], 0f, 1000f)
+            member _.ActionSpace = Discrete 2
+            member _.Reset(_seed, observation) =
+                observation[0] <- 0f
+                observation[1] <- 3f
+            member _.Step(_action, observation) =
+                observation[0] <- 1f
+                StepResult.Terminal 1.0 }
+    let broken = EnvironmentChecker.Check(twoFloats, EnvironmentCheckOptions.Default.WithSteps 50)
+    Assert.True broken.HasErrors
+    let error = Assert.Single broken.Errors
+    Assert.Equal(EnvironmentMethod.Reset, error.Method)
+    Assert.False error.Step.HasValue
+    Assert.Contains("Reset writes 2 observation floats, but the observation space declares 1", error.Message)

@@ -44,6 +44,17 @@ public sealed class PackageContentsTests(PackedFeed feed)
     }
 
     [Fact]
+    public void Learning_writes_onnx_with_protobuf_alone_protoc_and_onnx_runtime_stay_out()
+    {
+        Assert.True(feed.PackResult.Succeeded, feed.PackResult.Describe());
+        using var package = ZipFile.OpenRead(feed.PackagePath("Advantage.Learning"));
+        var dependencies = Metadata(package).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => (string?)e.Attribute("id")).ToList();
+        Assert.Contains("Google.Protobuf", dependencies);
+        Assert.DoesNotContain("Grpc.Tools", dependencies);
+        Assert.DoesNotContain(dependencies, d => d is not null && d.StartsWith("Microsoft.ML.OnnxRuntime", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Learning_carries_the_repository_own_native_fix_as_build_transitive_targets()
     {
         Assert.True(feed.PackResult.Succeeded, feed.PackResult.Describe());

@@ -69,6 +69,7 @@ public static class ClusterLearner
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        RunWiring.CheckEnvironment(options, system.Log);
         learnerOptions ??= new ClusterLearnerOptions();
         AdvantageConfig.Install(system);
         var spec = RunWiring.Spec(options);

@@ -251,8 +251,8 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
 
     protected override void PostStop() => ClusterExtension.Get(Context.System).Unsubscribe(Self);
 
-    protected override SupervisorStrategy SupervisorStrategy() =>
-        new OneForOneStrategy(maxNrOfRetries: 100, withinTimeRange: TimeSpan.FromMinutes(1), localOnlyDecider: _ => Directive.Restart);
+    // The learner counts its workers' restarts and ends the run when they run out; no Akka limit or log line of its own.
+    protected override SupervisorStrategy SupervisorStrategy() => WorkerSupervision.Strategy;
 
     private void OnJoined(RunJoined joined)
     {

@@ -67,6 +67,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private long rejected;
     private long restarts;
     private bool everHadWorkers;
+    private Exception? lastFault;
 
     // The first round waits until every configured worker has registered: a round that started with whichever
     // workers happened to be up first would make a seeded run depend on thread timing and on process placement.
@@ -116,7 +117,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Receive<RegisterWorker>(OnRegister);
         Receive<RolloutCollected>(OnRollout);
         Receive<Terminated>(OnTerminated);
-        Receive<WorkerRestarted>(_ => restarts++);
+        Receive<WorkerRestarted>(OnWorkerRestarted);
         Receive<GetProgress>(_ => Sender.Tell(Snapshot()));
         Receive<ProgressTick>(_ => Report());
         Receive<StopTraining>(_ => Finish(StopReason.Stopped, "Asked to stop."));
@@ -124,6 +125,9 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         {
             log.Warning("Only {0} of {1} workers registered in time; starting with them.", round.Count, options.Algorithm.Workers);
             if (round.Count > 0) StartRounds();
+            // Nobody to start with: waiting on would be a run that never ends and never says why.
+            else Fail(lastFault ?? new TimeoutException($"No worker registered within 30 s (the run has {options.Algorithm.Workers})."),
+                lastFault is null ? null : $"No worker registered within 30 s; the last failure: {lastFault.Message}");
         });
         Receive<EvaluatorActor.Evaluated>(OnEvaluated);
         Receive<EvaluatorActor.EvaluationFailed>(failed =>
@@ -260,8 +264,15 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (problem is not null)
         {
             Reject(rollout, problem);
-            // Keep a well-behaved worker of the current round going: it has no other way to get parameters.
-            if (started && round.Registration(Sender) is not null && rollout.Version != version && !round.HasSent(Sender)) Send([Sender]);
+            if (started && round.Registration(Sender) is not null && !round.HasSent(Sender))
+            {
+                // Keep a well-behaved worker of the current round going: it has no other way to get parameters.
+                if (rollout.Version != version) Send([Sender]);
+                // A bad rollout of this round: the worker restarts with fresh environments (counted against the restarts
+                // allowed), registers again and gets this round's parameters, so the round never waits for a rollout that
+                // will not come.
+                else Sender.Tell(new RolloutRefused(rollout.Version, problem));
+            }
             return;
         }
         TryCompleteRound();
@@ -294,6 +305,8 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         {
             round.Acknowledge(Sender);
             Send([Sender]);
+            // Bad contents (not merely late): the worker restarts with fresh environments, as in synchronous rounds.
+            if (Validate(rollout) is { } contents) Sender.Tell(new RolloutRefused(rollout.Version, contents));
         }
     }
 
@@ -302,8 +315,33 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private void Reject(Rollout rollout, string problem)
     {
         rejected++;
-        log.Warning("Rejected a rollout from worker {0}: {1}", rollout.WorkerId, problem);
+        log.Warning("Rejected a rollout of version {0} from worker {1}: {2}", rollout.Version, rollout.WorkerId, problem);
         Publish(new RolloutRejected(run, rollout.WorkerId, problem));
+    }
+
+    /// <summary>
+    /// A worker failed and restarted: counted, the first failure logged (with its exception when it is at hand), and the run
+    /// ended as failed once more than <see cref="TrainingOptions.MaxWorkerRestarts"/> happened.
+    /// </summary>
+    private void OnWorkerRestarted(WorkerRestarted restarted)
+    {
+        restarts++;
+        lastFault = restarted.Cause ?? new WorkerFaultException(restarted.WorkerId, restarted.Reason);
+        if (restarts > options.MaxWorkerRestarts)
+        {
+            Fail(lastFault, $"Worker restarts ran out ({restarts} failures, MaxWorkerRestarts = {options.MaxWorkerRestarts}); the last: {restarted.Reason}");
+            return;
+        }
+        if (restarts == 1)
+        {
+            const string first = "A worker failed and restarts: {0} (further failures are counted in worker_restarts, not logged each; the run ends after {1}).";
+            if (restarted.Cause?.InnerException is { } inner) log.Warning(inner, first, restarted.Reason, options.MaxWorkerRestarts + 1);
+            else log.Warning(first, restarted.Reason, options.MaxWorkerRestarts + 1);
+        }
+        else
+        {
+            log.Debug("Worker {0} restarted ({1} so far): {2}", restarted.WorkerId, restarts, restarted.Reason);
+        }
     }
 
     private void OnTerminated(Terminated terminated)
@@ -311,7 +349,11 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (round.Remove(terminated.ActorRef) is not { } lost) return;
         Publish(new WorkerLost(run, lost.WorkerId, round.Count));
         log.Warning("Worker {0} is gone; {1} remain.", terminated.ActorRef.Path.Name, round.Count);
-        if (round.Count == 0 && everHadWorkers && !hosting.Cluster) Finish(StopReason.NoWorkers, "Every worker is gone.");
+        if (round.Count == 0 && everHadWorkers && !hosting.Cluster)
+        {
+            if (lastFault is not null) Fail(lastFault, $"Every worker is gone; the last failure: {lastFault.Message}");
+            else Finish(StopReason.NoWorkers, "Every worker is gone.");
+        }
         else if (started) TryCompleteRound();
     }
 
@@ -408,7 +450,44 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     {
         double seconds = clock.Elapsed.TotalSeconds;
         var final = Snapshot() with { StepsPerSecond = seconds > 0 ? (steps - stepsAtStart) / seconds : 0 };
-        return new TrainingResult(reason, stopPolicy.Solved(Check()), final, current, algorithm.Spec);
+        byte[]? optimizerState = null;
+        try
+        {
+            optimizerState = algorithm.SaveOptimizerState();
+        }
+        catch (Exception e)
+        {
+            // A failed run may have failed in the optimizer: the result still carries the rest.
+            log.Warning("The optimizer state could not be read for the result: {0}", e.Message);
+        }
+        return new TrainingResult(reason, stopPolicy.Solved(Check()), final, current, algorithm.Spec)
+        {
+            ObservationStatistics = algorithm.ObservationStatistics,
+            Options = options.Algorithm,
+            EnvironmentId = options.EnvironmentId,
+            ActionBounds = ActionBounds(),
+            OptimizerState = optimizerState,
+            RecentReturns = returns.Recent(),
+        };
+    }
+
+    private bool boundsKnown;
+    private Advantage.Environments.Box? actionBounds;
+
+    /// <summary>The Box a Gaussian policy's actions are clipped to (the environment's action space), for checkpoints and the result.</summary>
+    private Advantage.Environments.Box? ActionBounds()
+    {
+        if (boundsKnown || !algorithm.Spec.Continuous) return actionBounds;
+        boundsKnown = true;
+        try
+        {
+            actionBounds = options.Environments.Make(options.EnvironmentId).ActionSpace as Advantage.Environments.Box;
+        }
+        catch (Exception e)
+        {
+            log.Warning("The environment could not be made to read its action bounds; checkpoints will not record them: {0}", e.Message);
+        }
+        return actionBounds;
     }
 
     private void Finish(StopReason reason, string detail)
@@ -427,12 +506,14 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Ends the run as failed: a last try at the checkpoint (the cause may have been the disk), then the exception on the completion.</summary>
-    private void Fail(Exception cause)
+    private void Fail(Exception cause, string? detail = null)
     {
         if (finished) return;
         finished = true;
         clock.Stop();
-        log.Error(cause, "The learner failed; the run ends.");
+        // A worker's failure was logged with its exception when it first happened; the learner's own failures get their stack trace here.
+        if (cause is WorkerFaultException || detail is not null) log.Error("The run ends: {0}", detail ?? cause.Message);
+        else log.Error(cause, "The learner failed; the run ends.");
         try
         {
             if (checkpoints.Paths.Count > 0) checkpoints.Write(Snapshot(version));
@@ -441,7 +522,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         {
             log.Warning("The final checkpoint could not be written either: {0}", e.Message);
         }
-        var result = Result(StopReason.Failed) with { Detail = $"{cause.GetType().Name}: {cause.Message}" };
+        var result = Result(StopReason.Failed) with { Detail = detail ?? $"{cause.GetType().Name}: {cause.Message}" };
         try
         {
             Publish(new TrainingFinished(run, StopReason.Failed, result.Detail, result.Progress));
@@ -479,6 +560,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Options = options.Algorithm,
         EnvironmentId = options.EnvironmentId,
         ObservationStatistics = algorithm.ObservationStatistics,
+        ActionBounds = ActionBounds(),
     };
 
     private void WriteCheckpoint()

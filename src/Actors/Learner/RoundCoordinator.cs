@@ -94,8 +94,18 @@ internal sealed class RoundCoordinator
         return batch;
     }
 
-    /// <summary>Asynchronous rounds: one more of the worker's rollouts is done with (taken into a batch or dropped).</summary>
-    public void Acknowledge(IActorRef worker) => unacknowledged[worker] = unacknowledged.GetValueOrDefault(worker) + 1;
+    /// <summary>
+    /// Asynchronous rounds: one more of the worker's rollouts is done with (taken into a batch or dropped). Nothing is
+    /// kept for a worker that is gone: its queued rollouts may still be taken after it died, and an entry for a dead
+    /// actor would never be told (only live workers are) nor cleared.
+    /// </summary>
+    public void Acknowledge(IActorRef worker)
+    {
+        if (workers.ContainsKey(worker)) unacknowledged[worker] = unacknowledged.GetValueOrDefault(worker) + 1;
+    }
+
+    /// <summary>Workers with acknowledgements not yet told; for tests that nothing is kept for departed workers.</summary>
+    internal int AcknowledgementEntries => unacknowledged.Count;
 
     /// <summary>Asynchronous rounds: the worker's rollouts done with since it was last told, which it is told now (the count restarts at 0).</summary>
     public int TakeAcknowledged(IActorRef worker) => unacknowledged.Remove(worker, out int count) ? count : 0;

@@ -32,12 +32,13 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
     internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P2", RolloutManifest = "RC2",
         WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP2",
-        JoinRunManifest = "JR2", RunJoinedManifest = "RJ4";
+        JoinRunManifest = "JR2", RunJoinedManifest = "RJ4", RolloutRefusedManifest = "RR1";
 
     private static readonly Dictionary<string, byte> Tags = new()
     {
         [RegisterWorkerManifest] = 1, [ParametersManifest] = 2, [RolloutManifest] = 3, [WorkerRestartedManifest] = 4,
         [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [JoinRunManifest] = 8, [RunJoinedManifest] = 9,
+        [RolloutRefusedManifest] = 10,
     };
 
     /// <summary>Every manifest this node reads, with the tag its payload header carries (tests enumerate them, so a new layout is fuzzed too).</summary>
@@ -56,6 +57,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         Parameters => ParametersManifest,
         RolloutCollected => RolloutManifest,
         WorkerRestarted => WorkerRestartedManifest,
+        RolloutRefused => RolloutRefusedManifest,
         StopTraining => StopManifest,
         GetProgress => GetProgressManifest,
         TrainingProgress => ProgressManifest,
@@ -126,6 +128,10 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 break;
             case WorkerRestarted m:
                 w.Int(m.WorkerId);
+                w.String(m.Reason);
+                break;
+            case RolloutRefused m:
+                w.Long(m.Version);
                 w.String(m.Reason);
                 break;
             case StopTraining or GetProgress:
@@ -216,6 +222,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                     r.Int(), r.Long(), r.Int(), r.Int(), r.Int(), r.Int(),
                     r.Floats(), r.Floats(), r.Floats(), r.Bools(), r.Bools(), r.Ints(), r.Floats(), r.Doubles(), r.Ints()) { BehaviourLogProbs = r.Floats() }),
                 WorkerRestartedManifest => new WorkerRestarted(r.Int(), r.String()),
+                RolloutRefusedManifest => new RolloutRefused(r.Long(), r.String()),
                 StopManifest => StopTraining.Instance,
                 GetProgressManifest => GetProgress.Instance,
                 ProgressManifest => new TrainingProgress(r.Long(), r.Double(), r.Double(), r.Long(), r.Double(), r.Long(), r.Int(), r.Long(), r.Long(),

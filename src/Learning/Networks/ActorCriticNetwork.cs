@@ -95,6 +95,18 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
     /// <summary>The sizes this network was built with.</summary>
     public NetworkSpec Spec { get; }
 
+    /// <summary>The trunk's convolutions in order: the slot of each weight (its bias is the next slot) and its stride; empty for a fully connected body.</summary>
+    internal IReadOnlyList<(int Slot, long Stride)> Convolutions => convs;
+
+    /// <summary>The slots of the trunk's fully connected layers' weights (each bias is the next slot), in order.</summary>
+    internal IEnumerable<int> FullyConnectedSlots => Enumerable.Range(0, layers).Select(i => fcStart + 2 * i);
+
+    /// <summary>Whether the trunk's fully connected layers use ReLU (convolutional bodies) rather than tanh.</summary>
+    internal bool ReluTrunk => convs.Length > 0;
+
+    /// <summary>Slots of the policy head's weight and bias, the value head's weight and bias, and the log-std (-1 when categorical).</summary>
+    internal (int PolicyWeight, int PolicyBias, int ValueWeight, int ValueBias, int LogStd) HeadSlots => (policyWeight, policyBias, valueWeight, valueBias, logStd);
+
     /// <summary>Every weight, as one contiguous vector in <see cref="Layout"/> order.</summary>
     public Parameter Flat => flat;
 

@@ -20,7 +20,6 @@ TrainingRun run = Training.Start(system, options, p =>
 TrainingResult result = await run.Completion;
 Console.WriteLine($"{result.Reason}: {result.Progress.Steps} steps in {result.Progress.Seconds:F1} s, mean return {result.Progress.MeanReturn:F1}");
 
-new Checkpoint(result.Spec, result.Parameters, new Dictionary<string, string> { ["environment"] = options.EnvironmentId })
-    .Save("cartpole.ckpt");
+result.Save("cartpole.ckpt");   // weights, observation statistics, options, counters; TrainedPolicy.Load("cartpole.ckpt") acts with it
 Console.WriteLine("Saved cartpole.ckpt");
 await system.Terminate();

@@ -22,7 +22,7 @@ let train (maxSteps: int64) =
         let! result = run.Completion
         let final = result.Progress
         printfn $"%A{result.Reason}: %d{final.Steps} steps in %.1f{final.Seconds} s, mean return %.1f{final.MeanReturn}"
-        Checkpoint(result.Spec, result.Parameters, Map [ "environment", options.EnvironmentId ]).Save "cartpole.ckpt"
+        result.Save "cartpole.ckpt" // weights, observation statistics, options, counters; TrainedPolicy.Load "cartpole.ckpt" acts with it
         printfn "Saved cartpole.ckpt"
         do! system.Terminate()
     }
