@@ -380,8 +380,11 @@ public sealed class WorkerActor : ReceiveActor
         var pol = policy!;
         pol.Load(parameters.Values);
         bool resumed = awaitingFirstParameters && parameters.Version > 0;
+        // A checkpointing run starts its episodes from the seed derived from (worker seed, version 0), as it always has,
+        // so seeded results recorded before episodes ran on across checkpoints stay the same.
+        bool firstOfCheckpointingRun = awaitingFirstParameters && parameters.Version == 0 && settings.CheckpointInterval > 0;
         awaitingFirstParameters = false;
-        if (resumed && restoredVersion != parameters.Version)
+        if ((resumed && restoredVersion != parameters.Version) || firstOfCheckpointingRun)
         {
             int seed = Seeds.Derive(Seeds.Derive(settings.Seed, -1), unchecked((int)parameters.Version));
             envs.Reset(seed);
