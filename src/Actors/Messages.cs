@@ -55,8 +55,18 @@ public sealed record RestoreWorker(int WorkerId, long Version, byte[] State) : I
 /// </summary>
 /// <param name="WorkerId">Which worker.</param>
 /// <param name="Reason">What failed, in one line: the worker, the environment slot, the method and step, the exception's type and message.</param>
-public sealed record WorkerRestarted(int WorkerId, string Reason) : IAdvantageMessage
+/// <remarks>
+/// Restarts that happen while a failed run's learner is already gone reach nobody; they are not logged as dead letters
+/// (<see cref="Akka.Event.IDeadLetterSuppression"/>), and a printed message shows the reason, never the cause's stack trace.
+/// </remarks>
+public sealed record WorkerRestarted(int WorkerId, string Reason) : IAdvantageMessage, Akka.Event.IDeadLetterSuppression
 {
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("WorkerId = ").Append(WorkerId).Append(", Reason = ").Append(Reason);
+        return true;
+    }
+
     /// <summary>
     /// In one process, the failure itself (a <see cref="WorkerFaultException"/> with the environment's exception inside),
     /// so a failed run's cause is the real exception; null when the message crossed the network (only

@@ -22,7 +22,7 @@ public sealed record WorkerSavedState(int WorkerId, byte[] State);
 
 /// <summary>
 /// Everything needed to use or continue a run, in a small self-describing binary file: magic, format
-/// version, a JSON header (spec with its body kind and observation shape, parameter layout sizes, progress counters, options, observation statistics,
+/// version, a JSON header (spec with its body kind and observation shape, parameter layout sizes, progress counters, options, observation statistics, action bounds,
 /// free-form metadata), little-endian float32 parameters, the optimizer's serialized state, then a CRC-32 of
 /// all preceding bytes. Written to a temporary file and renamed, so a crash never leaves a half-written
 /// checkpoint; a corrupt, truncated or foreign file is refused with a clear error instead of loading garbage.

@@ -76,6 +76,24 @@ public sealed class AsynchronousRoundsTests : ActorTestKit
     }
 
     [Fact]
+    public void A_rollout_with_bad_contents_is_acknowledged_and_refused_so_its_worker_restarts_while_a_late_one_is_only_acknowledged()
+    {
+        var (learner, _) = StartLearner(Impala.WithWorkers(1));
+        var worker = CreateTestProbe();
+        worker.Send(learner, new RegisterWorker(0, 2));
+        worker.ExpectMsg<Parameters>();
+
+        var bad = Behaved(0, 0) with { Rewards = Enumerable.Repeat(float.PositiveInfinity, Fixtures.Steps * 2).ToArray() };
+        worker.Send(learner, new RolloutCollected(bad));
+        Assert.Equal(1, worker.ExpectMsg<Parameters>().Acknowledged);
+        Assert.Contains("Rewards contain a non-finite number (Infinity) at step 0 of environment slot 0", worker.ExpectMsg<RolloutRefused>().Reason);
+
+        worker.Send(learner, new RolloutCollected(Behaved(0, 5))); // ahead of the learner: not the worker's environments' fault
+        Assert.Equal(1, worker.ExpectMsg<Parameters>().Acknowledged);
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public async Task The_learner_updates_on_B_rollouts_from_one_worker_without_waiting_for_the_other()
     {
         var (learner, _) = StartLearner(Impala);

@@ -102,6 +102,8 @@ public sealed class EnvironmentFaultTests : ActorTestKit
         Assert.Contains("environment 'Inventory-v0' slot 0", failure.Result.Detail);
         var cause = Assert.IsType<WorkerFaultException>(failure.InnerException);
         Assert.Contains("IndexOutOfRangeException", cause.Message);
+        // In one process the environment's own exception is inside, with its stack trace.
+        Assert.IsType<IndexOutOfRangeException>(cause.InnerException);
         Assert.True(failure.Result.Progress.WorkerRestarts > 0);
     }
 

@@ -74,6 +74,10 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private long restarts;
     private bool everHadWorkers;
     private Exception? lastFault;
+    private int startWaits;
+
+    /// <summary>In one process, how long the first round waits for every worker before it starts with those there.</summary>
+    private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(30);
 
     // The first round waits until every configured worker has registered: a round that started with whichever
     // workers happened to be up first would make a seeded run depend on thread timing and on process placement.
@@ -130,11 +134,23 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Receive<StopTraining>(_ => Finish(StopReason.Stopped, "Asked to stop."));
         Receive<StartAnyway>(_ =>
         {
-            log.Warning("Only {0} of {1} workers registered in time; starting with them.", round.Count, options.Algorithm.Workers);
-            if (round.Count > 0) StartRounds();
-            // Nobody to start with: waiting on would be a run that never ends and never says why.
-            else Fail(lastFault ?? new TimeoutException($"No worker registered within 30 s (the run has {options.Algorithm.Workers})."),
-                lastFault is null ? null : $"No worker registered within 30 s; the last failure: {lastFault.Message}");
+            if (round.Count > 0)
+            {
+                log.Warning("Only {0} of {1} workers registered in time; starting with them.", round.Count, options.Algorithm.Workers);
+                StartRounds();
+                return;
+            }
+            // Nobody to start with. A worker that failed says so (and its restarts run out long before this); without a
+            // failure, workers may only be slow to start on a loaded machine, so give them two more periods, then end the
+            // run: waiting on would be a run that never ends and never says why.
+            if (lastFault is null && ++startWaits < 3)
+            {
+                log.Warning("No worker has registered after {0} s; waiting up to {1} s.", startWaits * StartWait.TotalSeconds, 3 * StartWait.TotalSeconds);
+                Timers.StartSingleTimer("start-anyway", StartAnyway.Instance, StartWait);
+                return;
+            }
+            Fail(lastFault ?? new TimeoutException($"No worker registered within {3 * StartWait.TotalSeconds} s (the run has {options.Algorithm.Workers})."),
+                lastFault is null ? null : $"No worker has registered; the last failure: {lastFault.Message}");
         });
         Receive<EvaluatorActor.Evaluated>(OnEvaluated);
         Receive<EvaluatorActor.EvaluationFailed>(failed =>
@@ -184,7 +200,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             Timers.StartPeriodicTimer("progress", ProgressTick.Instance, options.ProgressInterval);
             // In one process a worker that cannot start at all must not hold the run forever, hence the deadline;
             // a cluster learner waits for its worker nodes as long as they take.
-            if (!hosting.Cluster) Timers.StartSingleTimer("start-anyway", StartAnyway.Instance, TimeSpan.FromSeconds(30));
+            if (!hosting.Cluster) Timers.StartSingleTimer("start-anyway", StartAnyway.Instance, StartWait);
             if (hosting.Resumed is not null)
             {
                 int missing = Enumerable.Range(0, options.Algorithm.Workers).Count(id => !resumedWorkers.ContainsKey(id));
