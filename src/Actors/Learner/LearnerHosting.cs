@@ -16,6 +16,9 @@ internal sealed record LearnerHosting(string Run, bool Cluster, string? Checkpoi
 
     /// <summary>The workers' saved states of the checkpoint it continues (handed back to them), null when it holds none.</summary>
     public IReadOnlyList<WorkerSavedState>? ResumedWorkers { get; init; }
+
+    /// <summary>How the run's files are opened: the real disk, or a test's that fills up.</summary>
+    public RunDisk Disk { get; init; } = RunDisk.Real;
 }
 
 /// <summary>
