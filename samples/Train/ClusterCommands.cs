@@ -118,7 +118,7 @@ internal static class ClusterCommands
                 TrainingRun? running = null;
                 common.WatchParent(parse, stop);
                 stop.Token.Register(() => running?.Stop());
-                int code = RunHost.Execute(system, bound, folder, () => new Placement("cluster", Akka.Cluster.Cluster.Get(system).State.Members.Count), (options, progress) =>
+                int code = RunHost.Execute(system, bound, folder, "cluster", (options, progress) =>
                 {
                     running = ClusterLearner.Start(system, options, learnerOptions, progress);
                     return running;

@@ -236,6 +236,7 @@ public sealed class TrainingFlags
             ReturnWindow = parse.GetValue(ReturnWindow),
             ResumeFrom = resume is { CanResume: true } ? resume : null,
             CheckpointInterval = parse.GetValue(CheckpointInterval),
+            LogInterval = Math.Max(1, logEvery), // below 1 is refused above, once
             Evaluation = every > 0 ? new EvaluationOptions { EveryUpdates = every, Episodes = parse.GetValue(EvalEpisodes) } : null,
             MaxWorkerRestarts = parse.GetValue(MaxWorkerRestarts),
             EnvironmentCheck = parse.GetValue(SkipEnvCheck) ? null : EnvironmentCheckOptions.BeforeTraining,
@@ -288,7 +289,7 @@ public sealed class TrainingFlags
             "MaxGradNorm" => "--max-grad-norm", "RmsPropAlpha" => "--rmsprop-alpha", "OptimizerEpsilon" => "--optimizer-eps",
             "HiddenSizes" => "--hidden", "InitialLogStd" => "--log-std-init", "Device" => "--device", "Seed" => "--seed",
             "EnvironmentId" => "--env", "MaxSteps" => "--max-steps", "TargetMeanReturn" => "--target-return", "ReturnWindow" => "--return-window",
-            "CheckpointInterval" => "--checkpoint-interval", "ClipRange" => "--clip-range", "Epochs" => "--epochs",
+            "CheckpointInterval" => "--checkpoint-interval", "LogInterval" => "--log-every", "ClipRange" => "--clip-range", "Epochs" => "--epochs",
             "Minibatches" => "--minibatches", "TargetKl" => "--target-kl", "ClipRangeValue" => "--clip-value", "MaxLag" => "--max-lag", "BatchRollouts" => "--batch-rollouts", "RolloutsInFlight" => "--rollouts-in-flight",
             "TraceLambda" => "--trace-lambda", "RhoBar" => "--rho-bar", "CBar" => "--c-bar", "ResumeFrom" => "--resume", "Evaluation.Episodes" => "--eval-episodes",
             "MaxWorkerRestarts" => "--max-worker-restarts",
