@@ -162,9 +162,10 @@ var svWarmup = new Option<double>("--warmup") { Description = "Seconds discarded
 var svWindow = new Option<double>("--window") { Description = "Seconds measured per cell", DefaultValueFactory = _ => 2.0 };
 var svRepeats = new Option<int>("--repeats") { Description = "Interleaved repeats of every cell; each cell reports its median", DefaultValueFactory = _ => 2 };
 var svOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "serve.json") };
+var svEngine = new Option<string>("--engine") { Description = "Akka HOCON laid over the bench's actor system (e.g. 'advantage.compute-dispatcher.throughput = 64')", DefaultValueFactory = _ => "" };
 var serve = new Command("serve", "Decisions/s and p50/p99 latency of the policy actor with N concurrent requesting actors (each asks, waits for the answer, asks again), batched against one forward pass per request.")
 {
-    svRequesters, svMaxBatch, svHidden, svWarmup, svWindow, svRepeats, svOut,
+    svRequesters, svMaxBatch, svHidden, svWarmup, svWindow, svRepeats, svOut, svEngine,
 };
 serve.SetAction(parse =>
 {
@@ -179,7 +180,7 @@ serve.SetAction(parse =>
     if (!(window > 0 && window <= 600)) problems.Add($"--window {window} is outside (0, 600] seconds.");
     if (repeats < 1 || repeats > 100) problems.Add($"--repeats {repeats} is outside [1, 100].");
     if (problems.Count > 0) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", problems);
-    return ServeBench.Run(new ServeBench.Settings(requesters, maxBatch, hidden, TimeSpan.FromSeconds(warmup), TimeSpan.FromSeconds(window), repeats, parse.GetValue(svOut)!));
+    return ServeBench.Run(new ServeBench.Settings(requesters, maxBatch, hidden, TimeSpan.FromSeconds(warmup), TimeSpan.FromSeconds(window), repeats, parse.GetValue(svOut)!) { Engine = parse.GetValue(svEngine)! });
 });
 
 // ---- report: README's Results section from the JSON files ------------------------------------------

@@ -15,14 +15,18 @@ namespace Advantage.Bench;
 /// </summary>
 public static class ServeBench
 {
-    public sealed record Settings(int[] Requesters, int MaxBatch, int[] HiddenSizes, TimeSpan Warmup, TimeSpan Window, int Repeats, string Output);
+    public sealed record Settings(int[] Requesters, int MaxBatch, int[] HiddenSizes, TimeSpan Warmup, TimeSpan Window, int Repeats, string Output)
+    {
+        /// <summary>Akka HOCON laid over the bench's actor system (e.g. a dispatcher setting to compare); empty for the defaults.</summary>
+        public string Engine { get; init; } = "";
+    }
 
     public sealed record Sample(double DecisionsPerSecond, double P50Milliseconds, double P99Milliseconds, double MeanBatch);
 
     public sealed record Cell(int Requesters, string Mode, int MaxBatch, double DecisionsPerSecond, double P50Milliseconds, double P99Milliseconds,
         double MeanBatch, IReadOnlyList<Sample> Repeats);
 
-    public sealed record Result(string Benchmark, MachineInfo Machine, string Network, double WarmupSeconds, double WindowSeconds, int RepeatCount,
+    public sealed record Result(string Benchmark, MachineInfo Machine, string Engine, string Network, double WarmupSeconds, double WindowSeconds, int RepeatCount,
         IReadOnlyList<Cell> Cells, string LoadAverageAfter);
 
     /// <summary>Shared by a cell's requesters: whether to record, and whether to stop.</summary>
@@ -87,7 +91,9 @@ public static class ServeBench
             model = new Checkpoint(spec, new ParameterVector(network).Read(), new Dictionary<string, string>());
         var modes = new[] { ("batched", settings.MaxBatch), ("one-per-pass", 1) };
         var samples = new Dictionary<(int, string), List<Sample>>();
-        using var system = Report.NewSystem("serve");
+        using var system = settings.Engine.Length == 0 ? Report.NewSystem("serve")
+            : ActorSystem.Create("serve", Akka.Configuration.ConfigurationFactory.ParseString(settings.Engine)
+                .WithFallback(Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")));
         Console.WriteLine($"Policy server, CartPole-sized network [{string.Join(", ", settings.HiddenSizes)}], {settings.Window.TotalSeconds:F1} s windows, load average {machine.LoadAverageBefore}");
         for (int repeat = 0; repeat < settings.Repeats; repeat++)
         {
@@ -119,7 +125,7 @@ public static class ServeBench
             Console.WriteLine($"| {c.Requesters:N0} | {c.Mode} (MaxBatch {c.MaxBatch}) | {c.DecisionsPerSecond:N0} | {c.P50Milliseconds:F3} | {c.P99Milliseconds:F3} | {c.MeanBatch:F1} |");
         string after = MachineInfo.LoadAverage();
         Console.WriteLine($"load average before {machine.LoadAverageBefore}, after {after}");
-        Report.Write(settings.Output, new Result("serve", machine, $"MLP 4 -> [{string.Join(", ", settings.HiddenSizes)}] -> 2 (categorical) + value",
+        Report.Write(settings.Output, new Result("serve", machine, settings.Engine, $"MLP 4 -> [{string.Join(", ", settings.HiddenSizes)}] -> 2 (categorical) + value",
             settings.Warmup.TotalSeconds, settings.Window.TotalSeconds, settings.Repeats, cells, after));
         return 0;
     }

@@ -11,6 +11,8 @@ namespace Advantage.Actors;
 /// Raw observations as the environment writes them (the server normalises them as the run did), one after another:
 /// <c>ObservationSize</c> finite floats each, between 1 and the server's <see cref="PolicyServerOptions.MaxBatch"/> of
 /// them. One flat array, so a request of one observation is the observation itself and nothing is allocated per row.
+/// In one process the array is not copied: the server reads it when it answers, so do not write to it after sending
+/// (send a copy of an observation buffer your environment overwrites).
 /// </param>
 public sealed record Act(long RequestId, float[] Observations) : IAdvantageMessage
 {
