@@ -75,7 +75,11 @@ public sealed class WorkerActor : ReceiveActor
     }
 
     /// <summary>Setting up the environments failed in PreStart; failing on this message instead goes through the supervisor like any failure.</summary>
-    private sealed record SetupFailed(WorkerFaultException Cause) : INoSerializationVerificationNeeded;
+    private sealed record SetupFailed(WorkerFaultException Cause) : INoSerializationVerificationNeeded, IDeadLetterSuppression
+    {
+        // Left in the mailbox of a worker stopped with its run, it is no news; and never a stack trace in a log line.
+        public override string ToString() => $"SetupFailed({Cause.Message})";
+    }
 
     private readonly WorkerSettings settings;
     private readonly IActorRef learner;

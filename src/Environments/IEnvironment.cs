@@ -47,9 +47,16 @@ public interface IEnvironment
     /// <summary>
     /// Starts a new episode and writes its first observation. A seed re-seeds the environment's
     /// random source (as Gymnasium's <c>reset(seed=...)</c>); <c>null</c> continues the current stream.
+    /// <c>Reset(seed)</c> must start the same episode whatever happened before it, and must write every
+    /// element of the observation (<see cref="EnvironmentChecker"/> checks both).
     /// </summary>
     void Reset(int? seed, Span<float> observation);
 
-    /// <summary>Applies an action and writes the next observation.</summary>
+    /// <summary>
+    /// Applies an action and writes the next observation (every element, finite, inside the declared bounds).
+    /// After a step that finished the episode (terminated or truncated) the caller resets before stepping
+    /// again, as <see cref="VectorEnvironment"/> always does; a step anyway is undefined, as in Gymnasium,
+    /// and an environment may refuse it with <see cref="InvalidOperationException"/>.
+    /// </summary>
     StepResult Step(ReadOnlySpan<float> action, Span<float> observation);
 }

@@ -286,13 +286,13 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
 
 /// <summary>
 /// Starts <see cref="PolicyServer"/>s at the top of an actor system, installing Advantage's defaults first (the compute
-/// dispatcher, the binary serializer), as <see cref="Training.Start"/> does.
+/// dispatcher, the binary serializer), as <see cref="Training.Start(ActorSystem, TrainingOptions, Action{TrainingProgress}?)"/> does.
 /// </summary>
 public static class PolicyServing
 {
     /// <summary>
     /// Starts a server of <paramref name="checkpoint"/>'s policy in <paramref name="system"/> (Advantage's defaults and
-    /// serializer are installed first, as <see cref="Training.Start"/> does), following <paramref name="follow"/> when given.
+    /// serializer are installed first, as <see cref="Training.Start(ActorSystem, TrainingOptions, Action{TrainingProgress}?)"/> does), following <paramref name="follow"/> when given.
     /// Inside an actor, use <see cref="PolicyServer.Props(Checkpoint, PolicyServerOptions, IActorRef?)"/> with <c>Context.ActorOf</c>
     /// in a system configured with <see cref="AdvantageConfig.Default"/> (or after <see cref="AdvantageConfig.Install"/>).
     /// </summary>
