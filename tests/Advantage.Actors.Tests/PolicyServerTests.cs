@@ -107,6 +107,20 @@ public class PolicyServerTests : ActorTestKit
     }
 
     [Fact]
+    public void A_followed_learner_that_stops_before_sending_parameters_gets_waiting_and_later_requests_refused_not_left_hanging()
+    {
+        var learner = CreateTestProbe();
+        AdvantageConfig.Install(Sys);
+        var server = Sys.ActorOf(PolicyServer.Following(learner.Ref, Discrete, new PolicyServerOptions()));
+        learner.ExpectMsg<FollowParameters>();
+        server.Tell(new Act(1, [0f, 0f, 0f, 0f]), TestActor);
+        Sys.Stop(learner.Ref);
+        Assert.Contains("stopped before it sent any", ExpectMsg<ActRejected>(r => r.RequestId == 1).Reason);
+        server.Tell(new Act(2, [0f, 0f, 0f, 0f]), TestActor);
+        Assert.Contains("No parameters to answer with", ExpectMsg<ActRejected>(r => r.RequestId == 2).Reason);
+    }
+
+    [Fact]
     public void A_followed_learners_newer_versions_are_swapped_in_and_older_or_misfit_ones_ignored()
     {
         var learner = CreateTestProbe();

@@ -46,6 +46,7 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
     private float[] low = [], high = [];
     private TrainedPolicy? policy;
     private bool hasParameters;
+    private bool learnerGone;
     private bool answerQueued;
     private int pendingRows;
     private long version, followedVersion = -1;
@@ -86,8 +87,18 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
         Receive<GetPolicyServerStats>(_ => Sender.Tell(new PolicyServerStats(requests, decisions, batches, largestBatch, rejected, version, swaps)));
         Receive<Terminated>(t =>
         {
-            if (t.ActorRef.Equals(learner))
+            if (!t.ActorRef.Equals(learner)) return;
+            if (hasParameters)
+            {
                 log.Info("The followed learner {0} has stopped; serving version {1} from now on.", t.ActorRef.Path, version);
+                return;
+            }
+            // Nothing to answer with, and nothing will come: every waiting request, and every later one, is refused, never left hanging.
+            learnerGone = true;
+            foreach (var (request, replyTo) in pending) replyTo.Tell(new ActRejected(request.RequestId, NoParameters));
+            rejected += pending.Count;
+            pending.Clear();
+            pendingRows = 0;
         });
     }
 
@@ -150,9 +161,11 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
     /// <inheritdoc />
     protected override void PostStop() => policy?.Dispose();
 
+    private string NoParameters => $"No parameters to answer with: the followed learner {learner?.Path} stopped before it sent any.";
+
     private void OnAct(Act request)
     {
-        if (Problem(request) is { } problem)
+        if ((learnerGone ? NoParameters : Problem(request)) is { } problem)
         {
             rejected++;
             Sender.Tell(new ActRejected(request.RequestId, problem));
