@@ -53,7 +53,11 @@ public static class Training
     /// <param name="onProgress">Called on the learner's thread at each progress interval and once at the end; keep it quick.</param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     /// <exception cref="EnvironmentCheckException">The environment fails <see cref="TrainingOptions.EnvironmentCheck"/>; the message is its first error.</exception>
-    public static TrainingRun Start(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress = null)
+    public static TrainingRun Start(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress = null) =>
+        StartRun(system, options, onProgress, workers: true);
+
+    /// <summary>Starts a run; without <paramref name="workers"/> only its learner (a simulation's gateways feed it instead).</summary>
+    internal static TrainingRun StartRun(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress, bool workers)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
@@ -67,7 +71,7 @@ public static class Training
         var (learning, resumed) = LearnerCheckpoint.CreateLearner(options, spec, null);
         var hosting = new LearnerHosting($"advantage-run-{run}", false, null) { Resumed = resumed };
         var learner = system.ActorOf(LearnerActor.HostedProps(options, learning, onProgress, completion, hosting), $"advantage-run-{run}-learner");
-        var supervisor = system.ActorOf(Props.Create(() => new RunSupervisor(options, spec, learner)), $"advantage-run-{run}");
+        var supervisor = system.ActorOf(Props.Create(() => new RunSupervisor(options, spec, learner, workers)), $"advantage-run-{run}");
         return new TrainingRun(supervisor, learner, completion.Task, spec);
     }
 
@@ -99,10 +103,10 @@ internal static class WorkerSupervision
 /// </summary>
 internal sealed class RunSupervisor : ReceiveActor
 {
-    public RunSupervisor(TrainingOptions options, NetworkSpec spec, IActorRef learner)
+    public RunSupervisor(TrainingOptions options, NetworkSpec spec, IActorRef learner, bool workers)
     {
         Context.Watch(learner);
-        for (int w = 0; w < options.Algorithm.Workers; w++)
+        for (int w = 0; w < (workers ? options.Algorithm.Workers : 0); w++)
             Context.ActorOf(WorkerActor.Props(RunWiring.Settings(RunWiring.Worker(options, w), options.EnvironmentId, options.Environments, spec), learner), $"worker-{w}");
         Receive<Terminated>(t =>
         {
