@@ -118,12 +118,13 @@ internal static class ClusterCommands
                 TrainingRun? running = null;
                 common.WatchParent(parse, stop);
                 stop.Token.Register(() => running?.Stop());
-                int code = RunHost.Execute(system, bound, folder, () => new Placement("cluster", Akka.Cluster.Cluster.Get(system).State.Members.Count), (options, progress) =>
+                int code = RunHost.Execute(system, bound, folder, "cluster", (options, progress) =>
                 {
                     running = ClusterLearner.Start(system, options, learnerOptions, progress);
                     return running;
                 }, ProgressLine);
-                system.Terminate().Wait(TimeSpan.FromSeconds(10));
+                // The worker nodes were told the run ended; they leave first, then this node: nobody reports a lost connection.
+                ClusterLearner.ShutdownAsync(system, TimeSpan.FromSeconds(5)).Wait(TimeSpan.FromSeconds(20));
                 return code;
             }
         });
@@ -144,29 +145,39 @@ internal static class ClusterCommands
         var port = new Option<int>("--port") { Description = "Port to bind (0: any free one)", DefaultValueFactory = _ => 0 };
         var workers = new Option<int>("--workers") { Description = "Worker actors on this node (their ids, seeds and environments come from the learner)", DefaultValueFactory = _ => 1 };
         var lost = new Option<double>("--learner-lost-after") { Description = "Seconds the learner may stay unreachable (after the failure pause) before this node starts over", DefaultValueFactory = _ => 2 };
-        var command = new Command("worker", "Run a worker node that joins a learner and trains until stopped; it outlives learner restarts.") { join, port, workers, lost };
+        var next = new Option<bool>("--wait-for-next-run") { Description = "When the learner's run ends, stay and wait for the next learner instead of exiting" };
+        var keepTrying = new Option<bool>("--keep-trying") { Description = "Keep trying while TLS refuses the connection to the learner, instead of exiting 2 after --tls-give-up-after" };
+        var giveUp = new Option<double>("--tls-give-up-after") { Description = "Seconds of refused TLS handshakes with the learner before this node exits 2", DefaultValueFactory = _ => 30 };
+        var environments = EnvironmentAssemblies.Option();
+        var command = new Command("worker", "Run a worker node that joins a learner and trains until the run ends (exit 0) or it is stopped; it outlives learner restarts. " +
+            "A node the learner refuses (another version, or without the run's environment) exits 2.") { join, port, workers, lost, next, keepTrying, giveUp, environments };
         foreach (var o in common.All) command.Options.Add(o);
         command.SetAction(parse =>
         {
+            var (registry, notLoaded) = EnvironmentAssemblies.Load(parse, environments);
+            if (registry is null) return RunHost.Refuse("Invalid options:", [notLoaded!]);
             var options = new ClusterWorkerOptions(parse.GetValue(join)!)
             {
                 Node = common.Node(parse, parse.GetValue(port)),
                 Workers = parse.GetValue(workers),
                 LearnerLostAfter = TimeSpan.FromSeconds(parse.GetValue(lost)),
+                Environments = registry,
+                WaitForNextRun = parse.GetValue(next),
+                TlsFailureLimit = parse.GetValue(keepTrying) ? null : TimeSpan.FromSeconds(parse.GetValue(giveUp)),
             };
             var problems = options.Problems().Concat(common.Problems(parse)).ToList();
-            if (problems.Count > 0)
-            {
-                Console.Error.WriteLine("Invalid options:");
-                foreach (var p in problems) Console.Error.WriteLine($"  - {p}");
-                return 2;
-            }
+            if (problems.Count > 0) return RunHost.Refuse("Invalid options:", problems);
             using var stop = new CancellationTokenSource();
             common.WatchParent(parse, stop);
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-            ClusterWorker.RunAsync(options, e => Console.WriteLine($"worker[{e.Incarnation}] {e.Message}"), stop.Token).GetAwaiter().GetResult();
-            return 0;
+            // SIGTERM and SIGINT stop the node inside RunAsync: it leaves the cluster gracefully and returns.
+            var result = ClusterWorker.RunAsync(options, e => Console.WriteLine($"worker[{e.Incarnation}] {e.Message}"), stop.Token).GetAwaiter().GetResult();
+            if (result.IsNormal)
+            {
+                Console.WriteLine($"Worker node done: {result.Message}.");
+                return 0;
+            }
+            Console.Error.WriteLine($"Worker node cannot take part: {result.Message}");
+            return 2;
         });
         return command;
     }
@@ -193,7 +204,8 @@ internal static class ClusterCommands
             var problems = new List<string>();
             if (nodeCount is < 1 or > 64) problems.Add($"--nodes = {nodeCount} is outside [1, 64].");
             if (perNode is < 1 or > 1024) problems.Add($"--workers = {perNode} is outside [1, 1024].");
-            var bound = flags.Bind(parse);
+            // --workers is per process here: the run (and every check that depends on its size) has nodes x workers.
+            var bound = flags.Bind(parse, nodeCount is >= 1 and <= 64 && perNode is >= 1 and <= 1024 ? nodeCount * perNode : null);
             problems.AddRange(bound.Problems.Where(p => !p.StartsWith("--workers", StringComparison.Ordinal)));
             int learnerPort = parse.GetValue(port) is int p and > 0 ? p : Ports.Free();
             var node = common.Node(parse, learnerPort);
@@ -233,13 +245,15 @@ internal static class ClusterCommands
             for (int n = 1; n <= nodeCount; n++)
             {
                 var args = new List<string> { "worker", "--join", $"{host}:{learnerPort}", "--workers", I(perNode) };
+                foreach (string assembly in parse.GetValue(flags.Environments) ?? []) args.AddRange(["--environments", Path.GetFullPath(assembly)]);
                 args.AddRange(shared);
                 // A worker that saw its learner stop has nothing left to report but the teardown.
                 children.Start($"worker-{n}", args, line => { if (line.Contains("the learner stopped", StringComparison.Ordinal)) children.SilenceWorkers(); });
             }
             learner.WaitForExit();
-            // The run is over: the workers only have their lost learner left to report (Akka's disassociation traces).
+            // The run is over: the workers were told and leave on their own; what they still print is their goodbye.
             children.SilenceWorkers();
+            children.WaitForAll(TimeSpan.FromSeconds(15));
             return learner.ExitCode;
         });
         return command;
@@ -289,6 +303,26 @@ internal static class ClusterCommands
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             return process;
+        }
+
+        /// <summary>Waits, up to <paramref name="timeout"/> in all, for every child to exit by itself (the rest are killed on dispose).</summary>
+        public void WaitForAll(TimeSpan timeout)
+        {
+            var clock = Stopwatch.StartNew();
+            Process[] all;
+            lock (gate) all = [.. processes];
+            foreach (var p in all)
+            {
+                var left = timeout - clock.Elapsed;
+                if (left <= TimeSpan.Zero) break;
+                try
+                {
+                    p.WaitForExit(left);
+                }
+                catch (InvalidOperationException)
+                {
+                }
+            }
         }
 
         /// <summary>Asks every child to stop the graceful way (SIGTERM): the learner finishes its update and writes its run folder.</summary>

@@ -14,9 +14,17 @@ internal static class EvalCommand
         var env = new Option<string?>("--env") { Description = "Environment id (default: the one the checkpoint was trained on)" };
         var seed = new Option<int>("--seed") { Description = "Episode i resets with seed + i", DefaultValueFactory = _ => 1_000_003 };
 
-        var command = new Command("eval", "Evaluate a checkpoint with deterministic actions.") { checkpoint, episodes, env, seed };
+        var environments = EnvironmentAssemblies.Option();
+
+        var command = new Command("eval", "Evaluate a checkpoint with deterministic actions.") { checkpoint, episodes, env, seed, environments };
         command.SetAction(parse =>
         {
+            var (registry, notLoaded) = EnvironmentAssemblies.Load(parse, environments);
+            if (registry is null)
+            {
+                Console.Error.WriteLine(notLoaded);
+                return 2;
+            }
             string path = parse.GetValue(checkpoint)!;
             int count = parse.GetValue(episodes);
             if (count < 1)
@@ -37,12 +45,12 @@ internal static class EvalCommand
             using var _ = policy;
             var saved = policy.Checkpoint;
             string? envId = parse.GetValue(env) ?? saved.EnvironmentId;
-            if (envId is null || !EnvironmentRegistry.Builtin.Contains(envId))
+            if (envId is null || !registry.Contains(envId))
             {
-                Console.Error.WriteLine($"Unknown environment '{envId}'; pass --env with one of: {string.Join(", ", EnvironmentRegistry.Builtin.Ids)}.");
+                Console.Error.WriteLine($"Unknown environment '{envId}'; pass --env with one of: {string.Join(", ", registry.Ids)} (your own with --environments).");
                 return 2;
             }
-            var probe = EnvironmentRegistry.Builtin.Make(envId);
+            var probe = registry.Make(envId);
             var spec = Advantage.Learning.Networks.NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, saved.Spec.HiddenSizes, saved.Spec.InitialLogStd, saved.Spec.Body);
             if (!spec.Equals(saved.Spec))
             {
@@ -51,7 +59,7 @@ internal static class EvalCommand
                 return 2;
             }
             var started = System.Diagnostics.Stopwatch.StartNew();
-            var result = Evaluation.Run(policy, () => EnvironmentRegistry.Builtin.Make(envId), count, parse.GetValue(seed));
+            var result = Evaluation.Run(policy, () => registry.Make(envId), count, parse.GetValue(seed));
             Console.WriteLine($"{envId}: mean return {result.MeanReturn:F2} +/- {result.StdReturn:F2} over {count} episodes " +
                 $"(deterministic actions, mean length {result.MeanLength:F1}, {started.Elapsed.TotalSeconds:F2} s)" +
                 (saved.Progress is { } p ? $"; checkpoint at version {p.Version}, {p.Steps:N0} steps." : "."));

@@ -1,7 +1,4 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-using System.Text.Json;
 using Advantage.Actors;
 using Advantage.Environments;
 using Advantage.Learning;
@@ -9,16 +6,12 @@ using Akka.Actor;
 
 namespace Advantage.Samples.Train;
 
-/// <summary>Where a run executes, for its folder's summary.</summary>
-/// <param name="Name">"in-process" or "cluster".</param>
-/// <param name="Nodes">Processes taking part (1 in one process; the learner plus worker nodes on a cluster, as far as known).</param>
-public sealed record Placement(string Name, int Nodes);
-
 /// <summary>
-/// Runs one training run and writes its folder, the same in every placement: <c>progress.csv</c> (a row every
-/// <c>--log-every</c> updates), <c>summary.json</c>, <c>learning_curve.png</c>, TensorBoard events, <c>last.ckpt</c>
-/// (and <c>best.ckpt</c> with evaluation) and <c>model.ckpt</c>. Ctrl-C and SIGTERM stop it gracefully: the current
-/// update finishes and everything above is written.
+/// Runs one training run with its folder, the same in every placement. The library writes the folder (the run's
+/// <see cref="TrainingOptions.OutputDirectory"/>): <c>progress.csv</c> (a row every <c>--log-every</c> updates),
+/// <c>episodes.csv</c>, <c>summary.json</c>, <c>learning_curve.png</c>, TensorBoard events, <c>last.ckpt</c> (and
+/// <c>best.ckpt</c> with evaluation) and <c>model.ckpt</c>; this shell picks the folder, prints, and turns Ctrl-C and SIGTERM
+/// into a graceful stop (the current update finishes and everything above is written).
 /// </summary>
 public static class RunHost
 {
@@ -71,25 +64,22 @@ public static class RunHost
         return Path.GetFullPath(folder);
     }
 
+    /// <summary>Exit code of a run that ended but could not write all of its folder (a full or read-only disk, no file descriptors left).</summary>
+    public const int OutputIncomplete = 3;
+
     /// <summary>
-    /// Runs <paramref name="start"/> in <paramref name="system"/> with the folder's checkpoint and TensorBoard paths,
-    /// writes the folder, and returns the exit code (0 when the run ended on its own or was stopped, 1 when it failed).
+    /// Runs <paramref name="start"/> in <paramref name="system"/> with the run folder set, prints the run, and returns the exit
+    /// code: 0 when the run ended on its own or was stopped, 1 when it failed, <see cref="OutputIncomplete"/> when something it
+    /// had to write was not written (the one line printed says what, and which checkpoint to resume from).
     /// </summary>
-    public static int Execute(ActorSystem system, BoundRun bound, string folder, Func<Placement> placement, Func<TrainingOptions, Action<TrainingProgress>, TrainingRun> start, Func<TrainingProgress, string>? progressLine = null)
+    public static int Execute(ActorSystem system, BoundRun bound, string folder, string placement, Func<TrainingOptions, Action<TrainingProgress>, TrainingRun> start, Func<TrainingProgress, string>? progressLine = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(start);
-        var options = bound.Options! with { CheckpointDirectory = folder, TensorBoardDirectory = Path.Combine(folder, "tensorboard") };
+        var options = bound.Options! with { OutputDirectory = folder };
         var algorithm = options.Algorithm;
-        using var curve = new StreamWriter(Path.Combine(folder, "progress.csv"));
-        curve.WriteLine("updates,steps,seconds,mean_return,episodes,policy_loss,value_loss,entropy,grad_norm,explained_variance,steps_per_second");
-        var episodes = new List<(long Steps, double Return)>();
-        var collector = system.ActorOf(Props.Create(() => new RunCollector(episodes, curve, bound.LogEvery)), $"run-collector-{Guid.NewGuid():N}");
-        system.EventStream.Subscribe(collector, typeof(EpisodeFinished));
-        system.EventStream.Subscribe(collector, typeof(UpdateFinished));
-        system.EventStream.Subscribe(collector, typeof(EvaluationFinished));
         foreach (string change in bound.Changed) Console.WriteLine($"Resumed run changes {change}.");
-        Console.WriteLine($"Training {algorithm.Algorithm.ToUpperInvariant()} on {options.EnvironmentId} ({placement().Name}): {algorithm.Workers} workers x {algorithm.EnvironmentsPerWorker} environments, rollout {algorithm.RolloutLength}, " +
+        Console.WriteLine($"Training {algorithm.Algorithm.ToUpperInvariant()} on {options.EnvironmentId} ({placement}): {algorithm.Workers} workers x {algorithm.EnvironmentsPerWorker} environments, rollout {algorithm.RolloutLength}, " +
             $"{Estimator(algorithm)}, lr {algorithm.LearningRate}{(algorithm.LearningRateSchedule == ScheduleKind.Linear ? " (linear to 0)" : "")}, seed {algorithm.Seed}; " +
             $"stop at {(options.TargetMeanReturn is double t ? $"mean return {t} or " : "")}{options.MaxSteps:N0} steps. Run folder: {folder}");
         // Ctrl-C, SIGTERM (timeout, docker stop, systemd) and SIGQUIT all end the run the same way: after the current update,
@@ -109,88 +99,89 @@ public static class RunHost
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var sigquit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Stop);
+        // Evaluations are printed by a host actor that follows the run's events, and is stopped with the run.
+        var printer = system.ActorOf(Props.Create(() => new EvaluationPrinter()), $"evaluation-printer-{Guid.NewGuid():N}");
         try
         {
-            var started = start(options, progress =>
+            try
             {
-                if (!bound.Quiet) Console.WriteLine(progressLine?.Invoke(progress) ?? Line(progress));
-            });
-            lock (gate)
-            {
-                run = started;
-                if (stopAsked) run.Stop();
+                var started = start(options, progress =>
+                {
+                    if (!bound.Quiet) Console.WriteLine(progressLine?.Invoke(progress) ?? Line(progress));
+                });
+                lock (gate)
+                {
+                    run = started;
+                    if (stopAsked) run.Stop();
+                }
             }
+            catch (Exception e) when (e is InvalidDataException or OptionsValidationException or EnvironmentCheckException)
+            {
+                // An environment that fails its check: one line with the first error; `check --env` lists them all.
+                Console.Error.WriteLine($"Cannot start the run: {e.Message}{(e is EnvironmentCheckException ? $" Run `advantage-train check --env {options.EnvironmentId}` for every finding." : "")}");
+                return 2;
+            }
+            TrainingResult result;
+            Exception? failure = null;
+            try
+            {
+                result = run.Completion.GetAwaiter().GetResult();
+            }
+            catch (TrainingFailedException e)
+            {
+                result = e.Result;
+                failure = e.InnerException ?? e;
+            }
+            return Report(result, failure, options, folder, Console.Out, Console.Error);
         }
-        catch (Exception e) when (e is InvalidDataException or OptionsValidationException or EnvironmentCheckException)
+        finally
         {
-            // An environment that fails its check: one line with the first error; `check --env` lists them all.
-            Console.Error.WriteLine($"Cannot start the run: {e.Message}{(e is EnvironmentCheckException ? $" Run `advantage-train check --env {options.EnvironmentId}` for every finding." : "")}");
-            return 2;
+            system.Stop(printer);
         }
-        TrainingResult result;
-        int exitCode = 0;
-        try
-        {
-            result = run.Completion.GetAwaiter().GetResult();
-        }
-        catch (TrainingFailedException e)
-        {
-            Console.Error.WriteLine($"Training failed: {e.InnerException?.GetType().Name}: {e.InnerException?.Message}");
-            result = e.Result;
-            exitCode = 1;
-        }
-        var final = result.Progress;
-        // The collector may be thousands of events behind on a loaded machine; give it time, but never lose the rest of the
-        // folder to it. Nor wait for an answer that cannot come: a run also ends because its actor system shut down (a
-        // cluster node that was downed), and then the collector is gone with it.
-        var flushed = collector.Ask<bool>(RunCollector.Flush.Instance, TimeSpan.FromSeconds(60));
-        Task.WaitAny(flushed, system.WhenTerminated);
-        if (!flushed.IsCompletedSuccessfully)
-        {
-            Console.Error.WriteLine(system.WhenTerminated.IsCompleted
-                ? "The actor system stopped before the progress log caught up; progress.csv and the learning curve may miss the last updates."
-                : "The progress log did not catch up within 60 s; progress.csv and the learning curve may miss the last updates.");
-        }
-        lock (episodes)
-            LearningCurve.Save(Path.Combine(folder, "learning_curve.png"), $"{algorithm.Algorithm.ToUpperInvariant()} on {options.EnvironmentId}, seed {algorithm.Seed}", episodes, options.ReturnWindow);
-        // The policy as the run ended (statistics and action bounds with it), as a bare model: it plays, it does not resume (last.ckpt does).
-        result.ToCheckpoint().WithOptimizerState(null).Save(Path.Combine(folder, "model.ckpt"));
-        var where = placement();
-        var summary = new Dictionary<string, object?>
-        {
-            ["environment"] = options.EnvironmentId,
-            ["placement"] = where.Name,
-            ["nodes"] = where.Nodes,
-            ["algorithm"] = algorithm.Algorithm,
-            ["solved"] = result.Solved,
-            ["stop_reason"] = result.Reason.ToString(),
-            ["stop_detail"] = result.Detail,
-            ["steps"] = final.Steps,
-            ["updates"] = final.Version,
-            ["wall_seconds"] = Math.Round(final.Seconds, 3),
-            ["mean_return"] = double.IsNaN(final.MeanReturn) ? null : Math.Round(final.MeanReturn, 3),
-            ["return_window"] = options.ReturnWindow,
-            ["steps_per_second"] = Math.Round(final.StepsPerSecond, 1),
-            ["episodes"] = final.Episodes,
-            ["rejected_rollouts"] = final.RejectedRollouts,
-            ["worker_restarts"] = final.WorkerRestarts,
-            ["seed"] = algorithm.Seed,
-            ["workers"] = algorithm.Workers,
-            ["envs_per_worker"] = algorithm.EnvironmentsPerWorker,
-            ["rollout"] = algorithm.RolloutLength,
-            ["resumed_from_version"] = options.ResumeFrom?.Progress?.Version,
-            ["parameters_sha256"] = Hash(result.Parameters),
-            ["finished_utc"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-        };
-        File.WriteAllText(Path.Combine(folder, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
-        Console.WriteLine($"{(result.Solved ? "Solved" : "Stopped")} ({result.Reason}): {final.Steps:N0} steps in {final.Seconds:F2} s " +
-            $"({final.StepsPerSecond:N0} steps/s), mean return over the last {options.ReturnWindow} episodes {final.MeanReturn:F1}. Wrote {folder}.");
-        return exitCode;
     }
 
-    /// <summary>SHA-256 of the parameters' bytes: equal hashes mean bit-identical networks.</summary>
-    public static string Hash(float[] parameters) =>
-        Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(parameters.AsSpan())));
+    /// <summary>
+    /// Prints how the run ended and returns the exit code. A run that could not write what it had to (its final checkpoint,
+    /// a file of its folder) says so in one line, with the checkpoint to resume from and whether summary.json was written.
+    /// </summary>
+    /// <param name="result">How the run ended.</param>
+    /// <param name="failure">The cause when the run failed; null when it ended otherwise.</param>
+    /// <param name="options">The run's options.</param>
+    /// <param name="folder">The run folder.</param>
+    /// <param name="output">Where the normal end is printed.</param>
+    /// <param name="error">Where a failure or an incomplete folder is printed.</param>
+    public static int Report(TrainingResult result, Exception? failure, TrainingOptions options, string folder, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        var final = result.Progress;
+        bool failed = failure is not null;
+        bool incomplete = result.OutputProblems.Count > 0 || failure is IOException or UnauthorizedAccessException;
+        if (incomplete)
+        {
+            string resume = result.CheckpointPath is { } path
+                ? $"newest good checkpoint: {path} (version {result.CheckpointVersion}{(result.FinalCheckpointWritten ? ", the final state" : "")})"
+                : "no checkpoint of this run was written";
+            string summary = result.OutputProblems.Any(p => p.StartsWith("summary.json was not written", StringComparison.Ordinal))
+                ? "summary.json was not written either"
+                : "summary.json written";
+            string what = failed
+                ? $"Training failed: {result.Detail}"
+                : $"{(result.Solved ? "Solved" : "Stopped")} ({result.Reason}) at {final.Steps:N0} steps, but {char.ToLowerInvariant(result.OutputProblems[0][0])}{result.OutputProblems[0][1..]}";
+            error.WriteLine($"{what.TrimEnd('.')}. The run folder {folder} is incomplete: {resume}; {summary}.");
+            return OutputIncomplete;
+        }
+        if (failed)
+        {
+            error.WriteLine($"Training failed: {result.Detail}");
+            return 1;
+        }
+        output.WriteLine($"{(result.Solved ? "Solved" : "Stopped")} ({result.Reason}): {final.Steps:N0} steps in {final.Seconds:F2} s " +
+            $"({final.StepsPerSecond:N0} steps/s), mean return over the last {options.ReturnWindow} episodes {final.MeanReturn:F1}. Wrote {folder}.");
+        return 0;
+    }
 
     private static string Line(TrainingProgress p)
     {
@@ -199,7 +190,6 @@ public static class RunHost
             $"pi {u?.PolicyLoss,7:F3}  v {u?.ValueLoss,8:F3}  H {u?.Entropy,5:F3}  ev {u?.ExplainedVariance,6:F3}";
     }
 
-    /// <summary>A host-side actor that follows the run on the event stream, as any host actor would.</summary>
     /// <summary>How the run's advantages are estimated, for the banner.</summary>
     private static string Estimator(AlgorithmOptions algorithm) => algorithm switch
     {
@@ -208,32 +198,17 @@ public static class RunHost
         _ => "n-step returns",
     };
 
-    private sealed class RunCollector : ReceiveActor
+    /// <summary>A host-side actor that follows the run's evaluations on the event stream, as any host actor would.</summary>
+    private sealed class EvaluationPrinter : ReceiveActor
     {
-        public sealed record Flush
+        public EvaluationPrinter()
         {
-            public static readonly Flush Instance = new();
-        }
-
-        public RunCollector(List<(long Steps, double Return)> episodes, StreamWriter curve, int logEvery)
-        {
-            Receive<EpisodeFinished>(e => { lock (episodes) episodes.Add((e.Steps, e.Return)); });
-            Receive<UpdateFinished>(u =>
-            {
-                if (u.Version % logEvery != 0) return;
-                var m = u.Metrics;
-                curve.WriteLine(string.Join(",", u.Version, u.Steps, F(u.Seconds), F(u.MeanReturn), u.Episodes,
-                    F(m.PolicyLoss), F(m.ValueLoss), F(m.Entropy), F(m.GradNorm), F(m.ExplainedVariance), F(u.StepsPerSecond)));
-            });
             Receive<EvaluationFinished>(e => Console.WriteLine(
                 $"evaluation at {e.Steps:N0} steps (version {e.Version}): mean return {e.Result.MeanReturn:F1} +/- {e.Result.StdReturn:F1}{(e.IsBest ? ", new best" : "")}"));
-            Receive<Flush>(_ =>
-            {
-                curve.Flush();
-                Sender.Tell(true);
-            });
         }
-    }
 
-    private static string F(double value) => double.IsFinite(value) ? value.ToString("G6", CultureInfo.InvariantCulture) : "";
+        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(EvaluationFinished));
+
+        protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+    }
 }

@@ -36,7 +36,7 @@ internal static class TrainCommand
             if (RunHost.PrepareFolder(bound) is not { } folder) return 2;
             var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING");
             using var system = ActorSystem.Create("advantage", config);
-            int code = RunHost.Execute(system, bound, folder, () => new Placement("in-process", 1), (options, progress) => Training.Start(system, options, progress));
+            int code = RunHost.Execute(system, bound, folder, "in-process", (options, progress) => Training.Start(system, options, progress));
             system.Terminate().Wait(TimeSpan.FromSeconds(10));
             return code;
         });

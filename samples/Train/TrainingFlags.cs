@@ -35,7 +35,8 @@ public sealed class TrainingFlags
     private static readonly Dictionary<string, double> Thresholds = new(StringComparer.Ordinal) { ["CartPole-v1"] = 475.0 };
 
     public readonly Option<string?> Algo = new("--algo") { Description = $"Algorithm: {string.Join(" or ", Learners.Names)}; presets and defaults are the algorithm's [default: a2c, or the resumed checkpoint's]" };
-    public readonly Option<string?> Env = new("--env") { Description = $"Environment id ({string.Join(", ", EnvironmentRegistry.Builtin.Ids)}) [default: {DefaultEnvironment}, or the resumed checkpoint's]" };
+    public readonly Option<string?> Env = new("--env") { Description = $"Environment id ({string.Join(", ", EnvironmentRegistry.Builtin.Ids)}, or one an --environments assembly registers) [default: {DefaultEnvironment}, or the resumed checkpoint's]" };
+    public readonly Option<string[]> Environments = EnvironmentAssemblies.Option();
     public readonly Option<int?> Workers = new("--workers") { Description = Preset("Worker actors of the run", Shown.Workers) };
     public readonly Option<int?> EnvsPerWorker = new("--envs-per-worker") { Description = Preset("Environments per worker actor", Shown.EnvironmentsPerWorker) };
     public readonly Option<int?> Rollout = new("--rollout") { Description = Preset("Rollout length T (steps per environment per update)", Shown.RolloutLength) };
@@ -93,7 +94,7 @@ public sealed class TrainingFlags
     /// <summary>Every flag, in the order <c>--help</c> lists them.</summary>
     public IEnumerable<Option> All =>
     [
-        Algo, Env, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, LrSchedule, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
+        Algo, Env, Environments, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, LrSchedule, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
         NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, LogStdInit, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
         Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet, MaxWorkerRestarts, SkipEnvCheck,
     ];
@@ -119,8 +120,16 @@ public sealed class TrainingFlags
     /// The run: resumed checkpoint's options or the environment's preset, then every given flag; validated. Refuses,
     /// with a reason, a checkpoint that cannot be read or resumed and a flag that contradicts it (another environment).
     /// </summary>
-    public BoundRun Bind(ParseResult parse)
+    /// <param name="parse">The parsed command line.</param>
+    /// <param name="workersTotal">
+    /// The run's worker count when the command's <c>--workers</c> means something else (local-cluster: per process), so every
+    /// check that depends on the total (PPO's minibatches against a round's transitions) sees the run that will train.
+    /// </param>
+    public BoundRun Bind(ParseResult parse, int? workersTotal = null)
     {
+        // Your environments first: everything after may name them (--env, a resumed checkpoint's environment).
+        var (registry, notLoaded) = EnvironmentAssemblies.Load(parse, Environments);
+        if (registry is null) return new BoundRun(null, parse.GetValue(Output), parse.GetValue(LogEvery), parse.GetValue(Overwrite), parse.GetValue(Quiet), [], [notLoaded!]);
         var problems = new List<string>();
         var changed = new List<string>();
         Checkpoint? resume = null;
@@ -155,7 +164,7 @@ public sealed class TrainingFlags
         T PickRef<T>(Option<T?> option, T current) where T : class => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) ?? current : current;
         a = a with
         {
-            Workers = Pick(Workers, a.Workers),
+            Workers = workersTotal ?? Pick(Workers, a.Workers),
             EnvironmentsPerWorker = Pick(EnvsPerWorker, a.EnvironmentsPerWorker),
             RolloutLength = Pick(Rollout, a.RolloutLength),
             Gamma = Pick(Gamma, a.Gamma),
@@ -221,11 +230,13 @@ public sealed class TrainingFlags
         {
             Algorithm = a,
             EnvironmentId = env,
+            Environments = registry,
             MaxSteps = parse.GetValue(MaxSteps),
             TargetMeanReturn = parse.GetValue(Target) ?? TargetFor(env),
             ReturnWindow = parse.GetValue(ReturnWindow),
             ResumeFrom = resume is { CanResume: true } ? resume : null,
             CheckpointInterval = parse.GetValue(CheckpointInterval),
+            LogInterval = Math.Max(1, logEvery), // below 1 is refused above, once
             Evaluation = every > 0 ? new EvaluationOptions { EveryUpdates = every, Episodes = parse.GetValue(EvalEpisodes) } : null,
             MaxWorkerRestarts = parse.GetValue(MaxWorkerRestarts),
             EnvironmentCheck = parse.GetValue(SkipEnvCheck) ? null : EnvironmentCheckOptions.BeforeTraining,
@@ -278,7 +289,7 @@ public sealed class TrainingFlags
             "MaxGradNorm" => "--max-grad-norm", "RmsPropAlpha" => "--rmsprop-alpha", "OptimizerEpsilon" => "--optimizer-eps",
             "HiddenSizes" => "--hidden", "InitialLogStd" => "--log-std-init", "Device" => "--device", "Seed" => "--seed",
             "EnvironmentId" => "--env", "MaxSteps" => "--max-steps", "TargetMeanReturn" => "--target-return", "ReturnWindow" => "--return-window",
-            "CheckpointInterval" => "--checkpoint-interval", "ClipRange" => "--clip-range", "Epochs" => "--epochs",
+            "CheckpointInterval" => "--checkpoint-interval", "LogInterval" => "--log-every", "ClipRange" => "--clip-range", "Epochs" => "--epochs",
             "Minibatches" => "--minibatches", "TargetKl" => "--target-kl", "ClipRangeValue" => "--clip-value", "MaxLag" => "--max-lag", "BatchRollouts" => "--batch-rollouts", "RolloutsInFlight" => "--rollouts-in-flight",
             "TraceLambda" => "--trace-lambda", "RhoBar" => "--rho-bar", "CBar" => "--c-bar", "ResumeFrom" => "--resume", "Evaluation.Episodes" => "--eval-episodes",
             "MaxWorkerRestarts" => "--max-worker-restarts",
@@ -297,6 +308,35 @@ public sealed class TrainingFlags
             string a = x is IEnumerable<int> xs ? string.Join(" ", xs) : Convert.ToString(x, CultureInfo.InvariantCulture) ?? "";
             string b = y is IEnumerable<int> ys ? string.Join(" ", ys) : Convert.ToString(y, CultureInfo.InvariantCulture) ?? "";
             if (a != b) yield return $"{property.Name} {a} -> {b}";
+        }
+    }
+}
+
+/// <summary>
+/// <c>--environments MyEnvs.dll</c> (repeatable), shared by every command that makes environments: the user's assemblies,
+/// each registering what it exports through <see cref="IEnvironmentRegistration"/>, on top of the built-in set.
+/// </summary>
+public static class EnvironmentAssemblies
+{
+    /// <summary>The flag, as every command declares it.</summary>
+    public static Option<string[]> Option() => new("--environments")
+    {
+        Description = "An assembly (.dll) of your own environments, registered through Advantage.Environments.IEnvironmentRegistration; repeatable. " +
+            "Worker nodes and local-cluster's children load the same file",
+    };
+
+    /// <summary>The built-in set plus every assembly given, or null and one line saying which file failed and why.</summary>
+    public static (EnvironmentRegistry? Registry, string? Problem) Load(ParseResult parse, Option<string[]> option)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(option);
+        try
+        {
+            return (EnvironmentRegistry.Builtin.WithAssemblies(parse.GetValue(option) ?? []), null);
+        }
+        catch (EnvironmentAssemblyException e)
+        {
+            return (null, $"--environments: {e.Message}");
         }
     }
 }

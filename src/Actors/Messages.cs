@@ -158,6 +158,29 @@ public sealed record TrainingResult(StopReason Reason, bool Solved, TrainingProg
     public string Detail { get; init; } = "";
 
     /// <summary>
+    /// The newest checkpoint of this run that is whole on disk (<c>last.ckpt</c>, or a cluster learner's own file), to resume
+    /// from; null when the run kept none or none could be written. It holds <see cref="CheckpointVersion"/>, which is older than
+    /// the final state when <see cref="FinalCheckpointWritten"/> is false.
+    /// </summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>The parameter version <see cref="CheckpointPath"/> holds; 0 when there is none.</summary>
+    public long CheckpointVersion { get; init; }
+
+    /// <summary>
+    /// Whether the run's final state was written as its checkpoint. False when the run keeps no checkpoints, and when the
+    /// final write failed (a full disk, no file descriptors left): then <see cref="OutputProblems"/> says why and
+    /// <see cref="CheckpointPath"/> names the older checkpoint that remains.
+    /// </summary>
+    public bool FinalCheckpointWritten { get; init; }
+
+    /// <summary>
+    /// Everything the run was asked to write and could not (the final checkpoint, TensorBoard events, the run folder's files
+    /// down to <c>summary.json</c>), one line each naming the file and the reason; empty when everything was written.
+    /// </summary>
+    public IReadOnlyList<string> OutputProblems { get; init; } = [];
+
+    /// <summary>
     /// The observation statistics the workers normalised with at the end; null when the run did not normalise. The
     /// parameters are worthless without them in such a run: the network only ever saw normalised observations.
     /// </summary>

@@ -54,10 +54,14 @@ public static class Training
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     /// <exception cref="EnvironmentCheckException">The environment fails <see cref="TrainingOptions.EnvironmentCheck"/>; the message is its first error.</exception>
     public static TrainingRun Start(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress = null) =>
-        StartRun(system, options, onProgress, workers: true);
+        Start(system, options, onProgress, RunDisk.Real);
+
+    /// <summary><see cref="Start(ActorSystem, TrainingOptions, Action{TrainingProgress}?)"/> writing its files through <paramref name="disk"/> (tests make it fail).</summary>
+    internal static TrainingRun Start(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress, RunDisk disk) =>
+        StartRun(system, options, onProgress, disk, workers: true);
 
     /// <summary>Starts a run; without <paramref name="workers"/> only its learner (a simulation's gateways feed it instead).</summary>
-    internal static TrainingRun StartRun(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress, bool workers)
+    internal static TrainingRun StartRun(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress, RunDisk disk, bool workers)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
@@ -69,7 +73,7 @@ public static class Training
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         int run = Interlocked.Increment(ref runCounter);
         var (learning, resumed) = LearnerCheckpoint.CreateLearner(options, spec, null);
-        var hosting = new LearnerHosting($"advantage-run-{run}", false, null) { Resumed = resumed };
+        var hosting = new LearnerHosting($"advantage-run-{run}", false, null) { Resumed = resumed, Disk = disk };
         var learner = system.ActorOf(LearnerActor.HostedProps(options, learning, onProgress, completion, hosting), $"advantage-run-{run}-learner");
         var supervisor = system.ActorOf(Props.Create(() => new RunSupervisor(options, spec, learner, workers)), $"advantage-run-{run}");
         return new TrainingRun(supervisor, learner, completion.Task, spec);

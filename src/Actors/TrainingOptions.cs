@@ -42,7 +42,7 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// Folder for <c>last.ckpt</c> (every <see cref="CheckpointInterval"/> updates and at the end) and
-    /// <c>best.ckpt</c> (best evaluation); null writes none. Default null.
+    /// <c>best.ckpt</c> (best evaluation); null writes none, unless <see cref="OutputDirectory"/> is set: then they go there. Default null.
     /// </summary>
     public string? CheckpointDirectory { get; init; }
 
@@ -62,8 +62,23 @@ public sealed record TrainingOptions
     /// </summary>
     public Checkpoint? ResumeFrom { get; init; }
 
-    /// <summary>Folder for TensorBoard event files; null writes none. Default null.</summary>
+    /// <summary>Folder for TensorBoard event files; null writes none (unless <see cref="OutputDirectory"/> is set). Default null.</summary>
     public string? TensorBoardDirectory { get; init; }
+
+    /// <summary>
+    /// The run folder: the library writes the whole of it, in every placement (in one process, hosted, a cluster learner).
+    /// <c>progress.csv</c> (a row every <see cref="LogInterval"/> updates), <c>episodes.csv</c> (every episode's return and
+    /// length), <c>summary.json</c>, <c>learning_curve.png</c>, <c>model.ckpt</c> (weights and observation statistics, for
+    /// playing), and, unless set otherwise, <c>last.ckpt</c>/<c>best.ckpt</c> (<see cref="CheckpointDirectory"/> defaults to it)
+    /// and <c>tensorboard/</c> (<see cref="TensorBoardDirectory"/>). All of it is written before <see cref="TrainingRun.Completion"/>
+    /// completes. A run that resumes (<see cref="ResumeFrom"/>) into a folder holding its earlier part appends to its logs and
+    /// keeps its totals (wall time, counters); a fresh run writes over them. Files that cannot be written (a full disk) are
+    /// named in <see cref="TrainingResult.OutputProblems"/>. Null writes no folder. Default null.
+    /// </summary>
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>A <c>progress.csv</c> row every this many updates, in [1, 10^9]. Default 5.</summary>
+    public int LogInterval { get; init; } = 5;
 
     /// <summary>
     /// How many times in all the run restarts a worker whose environment failed (threw on creation, in Reset or in Step,
@@ -108,6 +123,12 @@ public sealed record TrainingOptions
     /// <summary>Returns a copy with <see cref="TensorBoardDirectory"/> changed.</summary>
     public TrainingOptions WithTensorBoardDirectory(string? value) => this with { TensorBoardDirectory = value };
 
+    /// <summary>Returns a copy with <see cref="OutputDirectory"/> changed.</summary>
+    public TrainingOptions WithOutputDirectory(string? value) => this with { OutputDirectory = value };
+
+    /// <summary>Returns a copy with <see cref="LogInterval"/> changed.</summary>
+    public TrainingOptions WithLogInterval(int value) => this with { LogInterval = value };
+
     /// <summary>Returns a copy with <see cref="Algorithm"/> changed.</summary>
     public TrainingOptions WithAlgorithm(AlgorithmOptions value) => this with { Algorithm = value };
 
@@ -150,6 +171,9 @@ public sealed record TrainingOptions
         if (MaxWorkerRestarts < 0 || MaxWorkerRestarts > 1_000_000) problems.Add($"{nameof(MaxWorkerRestarts)} = {MaxWorkerRestarts} is outside [0, 1000000].");
         if (EnvironmentCheck is not null) problems.AddRange(EnvironmentCheck.Problems().Select(p => $"{nameof(EnvironmentCheck)}.{p}"));
         if (CheckpointInterval < 0 || CheckpointInterval > 1_000_000_000) problems.Add($"{nameof(CheckpointInterval)} = {CheckpointInterval} is outside [0, 1000000000].");
+        if (LogInterval < 1 || LogInterval > 1_000_000_000) problems.Add($"{nameof(LogInterval)} = {LogInterval} is outside [1, 1000000000].");
+        if (OutputDirectory is { } output && (string.IsNullOrWhiteSpace(output) || output.IndexOfAny(Path.GetInvalidPathChars()) >= 0))
+            problems.Add($"{nameof(OutputDirectory)} = '{output}' is not a folder path.");
         if (ResumeFrom is { } resume)
         {
             if (Algorithm is not null && LearnerState.AlgorithmMismatch(resume, Algorithm) is { } mismatch)
@@ -171,4 +195,14 @@ public sealed record TrainingOptions
         if (problems.Count > 0) throw new OptionsValidationException(nameof(TrainingOptions), problems);
         return this;
     }
+
+    /// <summary>
+    /// These options with the run folder's defaults filled in: <see cref="CheckpointDirectory"/> the folder itself and
+    /// <see cref="TensorBoardDirectory"/> its <c>tensorboard</c> subfolder, where not set.
+    /// </summary>
+    internal TrainingOptions WithRunFolderDefaults() => OutputDirectory is not { } output ? this : this with
+    {
+        CheckpointDirectory = CheckpointDirectory ?? output,
+        TensorBoardDirectory = TensorBoardDirectory ?? Path.Combine(output, "tensorboard"),
+    };
 }

@@ -62,6 +62,65 @@ public sealed class EnvironmentRegistry
         return new EnvironmentRegistry(factories.Add(id, factory), ids.Add(id));
     }
 
+    /// <summary>
+    /// Returns a registry with the environments of the assembly at <paramref name="path"/> added: every public class in it
+    /// that implements <see cref="IEnvironmentRegistration"/> (with a public parameterless constructor) is created once,
+    /// in name order, and adds its ids. This is how a command line or a worker node that was not compiled against your
+    /// environments gets them. The assembly loads into the default load context, so it shares this one's
+    /// <c>Advantage.Environments</c>; its own dependencies are found beside it.
+    /// </summary>
+    /// <exception cref="EnvironmentAssemblyException">
+    /// The file is missing or not a .NET assembly, it fails to load, it exports no registration, its registrations add no
+    /// id, or one of them throws (an id registered twice among them). The message is one line naming the file.
+    /// </exception>
+    public EnvironmentRegistry WithAssembly(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var assembly = EnvironmentAssemblyLoader.Load(path);
+        Type[] exported;
+        try
+        {
+            exported = assembly.GetExportedTypes();
+        }
+        catch (Exception e) when (e is System.Reflection.ReflectionTypeLoadException or TypeLoadException or FileNotFoundException or FileLoadException)
+        {
+            throw new EnvironmentAssemblyException($"'{path}' could not be loaded: {e.Message}", e);
+        }
+        var registrations = exported
+            .Where(t => typeof(IEnvironmentRegistration).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false, ContainsGenericParameters: false } && t.GetConstructor(Type.EmptyTypes) is not null)
+            .OrderBy(t => t.FullName, StringComparer.Ordinal)
+            .ToList();
+        if (registrations.Count == 0)
+            throw new EnvironmentAssemblyException($"'{path}' exports no environments: it needs a public class implementing {typeof(IEnvironmentRegistration).FullName} with a public parameterless constructor.");
+        var registry = this;
+        foreach (var type in registrations)
+        {
+            try
+            {
+                var registration = (IEnvironmentRegistration)Activator.CreateInstance(type)!;
+                registry = registration.Register(registry) ?? throw new InvalidOperationException("Register returned null; return the registry Register gave back.");
+            }
+            catch (Exception e)
+            {
+                var cause = e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
+                throw new EnvironmentAssemblyException($"'{path}': {type.FullName}.Register failed: {cause.Message}", cause);
+            }
+        }
+        if (registry.Ids.Count == Ids.Count)
+            throw new EnvironmentAssemblyException($"'{path}' exports no environments: {string.Join(", ", registrations.Select(t => t.FullName))} registered no id.");
+        return registry;
+    }
+
+    /// <summary>Returns a registry with the environments of every assembly in <paramref name="paths"/> added, in order (<see cref="WithAssembly"/>).</summary>
+    /// <exception cref="EnvironmentAssemblyException">One of them cannot give its environments; the message names it.</exception>
+    public EnvironmentRegistry WithAssemblies(IEnumerable<string> paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var registry = this;
+        foreach (string path in paths) registry = registry.WithAssembly(path);
+        return registry;
+    }
+
     /// <summary>Creates a new environment registered under <paramref name="id"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="id"/> is not registered; the message lists the known ids.</exception>
     /// <exception cref="InvalidOperationException">The factory returned null.</exception>

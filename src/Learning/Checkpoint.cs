@@ -110,10 +110,20 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
     // Bounds may be infinite: JSON has no literal for that, so the named ones ("Infinity") are allowed.
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    /// <summary>Writes the checkpoint atomically (temporary file in the same folder, flushed to disk, then renamed over <paramref name="path"/>).</summary>
-    public void Save(string path)
+    /// <summary>
+    /// Writes the checkpoint atomically (temporary file in the same folder, flushed to disk, then renamed over <paramref name="path"/>).
+    /// A failed write (a full disk) removes its temporary file and leaves the previous file at <paramref name="path"/> as it was.
+    /// </summary>
+    public void Save(string path) => Save(path, temp => new FileStream(temp, FileMode.Create, FileAccess.Write));
+
+    /// <summary>
+    /// <see cref="Save(string)"/> through <paramref name="create"/>, which opens the temporary file for writing: the seam
+    /// through which tests make the disk fail.
+    /// </summary>
+    internal void Save(string path, Func<string, Stream> create)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(create);
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         var stats = ObservationStatistics;
@@ -143,12 +153,28 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             writer.Write(Crc32.Compute(body.GetBuffer().AsSpan(0, (int)body.Length)));
         }
         string temp = $"{path}.tmp-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        try
         {
-            stream.Write(body.GetBuffer(), 0, (int)body.Length);
-            stream.Flush(flushToDisk: true);
+            using (var stream = create(temp))
+            {
+                stream.Write(body.GetBuffer(), 0, (int)body.Length);
+                if (stream is FileStream file) file.Flush(flushToDisk: true);
+                else stream.Flush();
+            }
+            File.Move(temp, path, overwrite: true);
         }
-        File.Move(temp, path, overwrite: true);
+        catch
+        {
+            // A half-written temporary file is of no use to anyone and takes the room a smaller file might have had.
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+            throw;
+        }
     }
 
     /// <summary>Reads a checkpoint, refusing anything that is not a complete one of a known format.</summary>

@@ -58,7 +58,10 @@ public sealed class SerializerFuzzTests : IDisposable
         yield return GetProgress.Instance;
         yield return new TrainingProgress(1000, 1.5, 650.25, 12, 21.5, 9, 2, 1, 3, new UpdateMetrics(0.1, 0.2, 0.69, 1.5, 0.33, 80));
         yield return new TrainingProgress(0, 0, 0, 0, double.NaN, 0, 0, 0, 0, null);
-        yield return new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2);
+        yield return new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2) { EnvironmentIds = ["CartPole-v1", "Corridor-v0"] };
+        yield return new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 0) { Wire = ["P3", "RJ9"], Version = "9.9.9" };
+        yield return new JoinRefused("it does not have the run's environment 'Corridor-v0'");
+        yield return new RunEnded("StepBudgetExhausted");
         yield return new RunJoined(learner, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]),
             [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null)]);
         yield return new RunJoined(learner, "CartPole-v1", new NetworkSpec(4, [64, 64], 2, false), []);

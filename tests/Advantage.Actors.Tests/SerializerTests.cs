@@ -16,7 +16,7 @@ public class SerializerTests : TestKit
 
     private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
 
-    private static readonly string[] AllManifests = ["RW1", "P2", "RC2", "WR1", "ST1", "GP1", "TP2", "JR2", "RJ4", "RR1"];
+    private static readonly string[] AllManifests = ["RW1", "P2", "RC2", "WR1", "ST1", "GP1", "TP2", "JR", "RJ4", "JX", "RE1", "RR1"];
 
     public static TheoryData<string> Manifests => new(AllManifests);
 
@@ -33,7 +33,9 @@ public class SerializerTests : TestKit
         {
             Extra = new Dictionary<string, double> { ["approx_kl"] = 0.012, ["clip_fraction"] = 0.25 },
         }),
-        "JR2" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2),
+        "JR" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2) { EnvironmentIds = ["CartPole-v1", "Corridor-v0"] },
+        "JX" => new JoinRefused("it does not have the run's environment 'Corridor-v0'"),
+        "RE1" => new RunEnded("Solved"),
         "RJ4" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]),
             [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null) { Ahead = 3 }]),
         _ => throw new ArgumentOutOfRangeException(nameof(manifest)),
@@ -85,6 +87,12 @@ public class SerializerTests : TestKit
                 break;
             case RolloutCollected r:
                 AssertSameRollout(r.Data, Assert.IsType<RolloutCollected>(back).Data);
+                break;
+            case JoinRun j:
+                var joined = Assert.IsType<JoinRun>(back);
+                Assert.Equal((j.Node, j.Workers, j.Version), (joined.Node, joined.Workers, joined.Version));
+                Assert.Equal(j.Wire, joined.Wire);
+                Assert.Equal(j.EnvironmentIds, joined.EnvironmentIds);
                 break;
             case RunJoined j:
                 var k = Assert.IsType<RunJoined>(back);
@@ -195,6 +203,60 @@ public class SerializerTests : TestKit
         Assert.Equal(2, BitConverter.ToInt32(bytes, countAt));
         BitConverter.GetBytes(1_000_000_000).CopyTo(bytes, countAt);
         Assert.Contains("worker count", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ4")).Message);
+    }
+
+    /// <summary>The handshake's frozen part: version, wire and node, as a node of any version writes them.</summary>
+    private static byte[] Handshake(string version, string[] wire, string node, byte[] rest)
+    {
+        var bytes = new List<byte> { (byte)'A', (byte)'D', 1, AdvantageSerializer.ManifestTags["JR"] };
+        void String(string value)
+        {
+            byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(value);
+            bytes.AddRange(BitConverter.GetBytes(utf8.Length));
+            bytes.AddRange(utf8);
+        }
+        String(version);
+        bytes.AddRange(BitConverter.GetBytes(wire.Length));
+        foreach (string m in wire) String(m);
+        String(node);
+        bytes.AddRange(rest);
+        return [.. bytes];
+    }
+
+    [Fact]
+    public void A_handshake_of_another_wire_is_read_as_far_as_its_frozen_part_and_refused_in_one_line()
+    {
+        // A later version: one manifest changed, and whatever it puts after the node is a layout this node does not know.
+        string[] later = [.. AdvantageSerializer.Wire.Where(m => m != "P2"), "P3"];
+        var join = Assert.IsType<JoinRun>(Serializer.FromBinary(Handshake("9.9.9", later, "akka.tcp://advantage@10.0.0.2:4100", [1, 2, 3, 4, 5, 6, 7]), "JR"));
+        Assert.Equal(("akka.tcp://advantage@10.0.0.2:4100", "9.9.9"), (join.Node, join.Version));
+        Assert.Equal(later, join.Wire);
+        string reason = LearnerEndpoint.Refusal(join, "CartPole-v1")!;
+        Assert.Equal($"it runs Advantage 9.9.9, whose messages differ from this learner's ({AdvantageSerializer.ProductVersion}): it speaks P3 where this learner speaks P2; " +
+            "every node of a cluster must run the same Advantage version.", reason);
+
+        // The previous handshake (before it was frozen) is still read, only to refuse its sender with the same kind of line.
+        var old = new List<byte> { (byte)'A', (byte)'D', 1, AdvantageSerializer.ManifestTags["JR2"] };
+        byte[] node = System.Text.Encoding.UTF8.GetBytes("akka.tcp://advantage@10.0.0.3:4100");
+        old.AddRange(BitConverter.GetBytes(node.Length));
+        old.AddRange(node);
+        old.AddRange(BitConverter.GetBytes(2));
+        var previous = Assert.IsType<JoinRun>(Serializer.FromBinary([.. old], "JR2"));
+        Assert.StartsWith("it runs Advantage an earlier version, whose messages differ", LearnerEndpoint.Refusal(previous, "CartPole-v1"));
+
+        // The same wire: read in full, trailing bytes refused as for every message; accepted only with the run's environment.
+        var same = Assert.IsType<JoinRun>(RoundTrip(new JoinRun("n", 1) { EnvironmentIds = ["CartPole-v1"] }));
+        Assert.Null(LearnerEndpoint.Refusal(same, "CartPole-v1"));
+        Assert.Equal("it does not have the run's environment 'Corridor-v0' (it has CartPole-v1); give that node the assembly that registers it " +
+            "(worker --environments, or ClusterWorkerOptions.Environments).", LearnerEndpoint.Refusal(same, "Corridor-v0"));
+    }
+
+    [Fact]
+    public void The_wire_is_every_written_manifest_and_only_those()
+    {
+        Assert.Equal(AllManifests.Order(StringComparer.Ordinal), AdvantageSerializer.Wire);
+        // Read, not written: the previous handshake, kept only to refuse a node that still sends it.
+        Assert.Equal(AllManifests.Append("JR2").Order(StringComparer.Ordinal), AdvantageSerializer.ManifestTags.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -130,6 +130,41 @@ public class InProcessClusterTests
     }
 
     [Fact]
+    public async Task A_cluster_learner_given_an_output_folder_writes_the_whole_run_folder()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "advantage-cluster-folder-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = Run(16).WithOutputDirectory(folder).WithLogInterval(1).WithCheckpointInterval(4);
+            int port = Ports.Free();
+            var progress = new ProgressLog();
+            using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
+            var run = ClusterLearner.Start(system, options, null, progress.Add);
+            using var cancel = new CancellationTokenSource();
+            var worker = ClusterWorker.RunAsync(WorkerFor(port), null, cancel.Token);
+            await progress.WaitFor(p => p.Workers == 1 && p.Version >= 6, TimeSpan.FromSeconds(90), "the worker node to train");
+            run.Stop();
+            var result = await run.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+            await Stop(cancel, worker);
+
+            Assert.Empty(result.OutputProblems);
+            Assert.Equal(Path.Combine(folder, "last.ckpt"), result.CheckpointPath);
+            foreach (string file in new[] { "progress.csv", "episodes.csv", "summary.json", "learning_curve.png", "model.ckpt", "last.ckpt" })
+                Assert.True(File.Exists(Path.Combine(folder, file)), file);
+            Assert.True(Directory.Exists(Path.Combine(folder, "tensorboard")));
+            using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "summary.json")));
+            Assert.Equal("cluster", summary.RootElement.GetProperty("placement").GetString());
+            Assert.Equal(2, summary.RootElement.GetProperty("nodes").GetInt32());
+            Assert.Equal(result.Progress.Version, summary.RootElement.GetProperty("updates").GetInt64());
+            Assert.Equal(result.Progress.Version + 1, File.ReadAllLines(Path.Combine(folder, "progress.csv")).Length);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task An_IMPALA_learner_node_trains_two_worker_nodes_asynchronously()
     {
         var options = new TrainingOptions()

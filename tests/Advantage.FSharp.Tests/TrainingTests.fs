@@ -70,3 +70,22 @@ let ``StepResult factories name the three kinds of step`` () =
     Assert.Equal(StepResult(1.0, true, false), StepResult.Terminal 1.0)
     Assert.Equal(StepResult(-1.0, false, true), StepResult.Truncating(-1.0))
     Assert.True((StepResult.Truncating 0.0).IsFinished)
+
+[<Fact>]
+let ``an F# run given an output folder gets the whole run folder from the library`` () =
+    task {
+        let folder = IO.Path.Combine(IO.Path.GetTempPath(), "advantage-fsharp-folder-" + Guid.NewGuid().ToString "N")
+        try
+            use system = ActorSystem.Create("fsharp-folder", ConfigurationFactory.ParseString "akka.loglevel = WARNING")
+            let! result = Training.RunAsync(system, options.WithOutputDirectory(folder).WithLogInterval(1)).WaitAsync(TimeSpan.FromSeconds 30.0)
+            do! system.Terminate()
+
+            for file in [ "progress.csv"; "episodes.csv"; "summary.json"; "learning_curve.png"; "model.ckpt"; "last.ckpt" ] do
+                Assert.True(IO.File.Exists(IO.Path.Combine(folder, file)), file)
+            Assert.Empty result.OutputProblems
+            Assert.True result.FinalCheckpointWritten
+            Assert.Equal(IO.Path.Combine(folder, "last.ckpt"), result.CheckpointPath)
+            Assert.Equal(int result.Progress.Version + 1, IO.File.ReadAllLines(IO.Path.Combine(folder, "progress.csv")).Length)
+        finally
+            if IO.Directory.Exists folder then IO.Directory.Delete(folder, true)
+    }

@@ -41,12 +41,17 @@ public sealed class ConsumerTests(PackedFeed feed, ITestOutputHelper output)
                 Algorithm = A2CPresets.For("CartPole-v1").WithSeed(1),
                 EnvironmentId = "CartPole-v1",
                 MaxSteps = 20_000,
+                OutputDirectory = "run",
             };
             TrainingRun run = Training.Start(system, options, p => Console.WriteLine($"{p.Steps} steps, mean return {p.MeanReturn:F1}"));
             TrainingResult result = await run.Completion;
             Console.WriteLine($"finished: {result.Reason} at {result.Progress.Steps} steps");
             await system.Terminate();
-            return result.Progress.Steps >= 20_000 ? 0 : 1;
+            // The library writes the whole run folder, the learning curve's PNG (SkiaSharp's natives from the packages) included.
+            string[] missing = new[] { "progress.csv", "episodes.csv", "summary.json", "learning_curve.png", "model.ckpt", "last.ckpt", "tensorboard" }
+                .Where(f => !File.Exists(Path.Combine("run", f)) && !Directory.Exists(Path.Combine("run", f))).ToArray();
+            Console.WriteLine($"run folder missing: [{string.Join(", ", missing)}], problems: [{string.Join("; ", result.OutputProblems)}]");
+            return result.Progress.Steps >= 20_000 && missing.Length == 0 && result.OutputProblems.Count == 0 ? 0 : 1;
             """));
         BuildAndRun(project, "Consumer.dll");
     }
@@ -96,6 +101,56 @@ public sealed class ConsumerTests(PackedFeed feed, ITestOutputHelper output)
             let main _ = (train ()).GetAwaiter().GetResult()
             """));
         BuildAndRun(project, "Consumer.dll");
+    }
+
+    [Fact]
+    public void README_hosting_example_builds_from_the_packages_it_names_and_reads_the_result_through_DI()
+    {
+        // README's hosting example as written: its `dotnet add package` lines are the project's only references, its
+        // program is the app. It trains CartPole-v1 to the target and prints where to resume from.
+        string readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
+        const string Marker = "project it needs two packages:";
+        int at = readme.IndexOf(Marker, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"README has no '{Marker}'.");
+        string packagesBlock = Block(readme, at, "");
+        string program = Block(readme, at, "csharp");
+        var packages = packagesBlock.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('#')[0].Trim())
+            .Where(line => line.StartsWith("dotnet add package ", StringComparison.Ordinal))
+            .Select(line => line["dotnet add package ".Length..].Trim())
+            .ToArray();
+        Assert.Equal(["Advantage.Hosting", "Microsoft.Extensions.Hosting"], packages);
+        string references = string.Join("\n", packages.Select(id =>
+            $"    <PackageReference Include=\"{id}\" Version=\"{(id.StartsWith("Advantage.", StringComparison.Ordinal) ? feed.Version : "9.0.0")}\" />"));
+        string project = Consumer("hosted", "Hosted.csproj", $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+            {references}
+              </ItemGroup>
+            </Project>
+            """,
+            ("Program.cs", program));
+        ChildResult run = Consumers.BuildAndRun(project, "Hosted.dll", [], output);
+        Assert.Contains("TargetReached at ", run.Output);
+        Assert.Contains($"resume from {Path.Combine("runs", "hosted", "last.ckpt")}", run.Output);
+        Assert.True(File.Exists(Path.Combine(project, "runs", "hosted", "summary.json")));
+    }
+
+    /// <summary>The first fenced block of <paramref name="language"/> ("" for a bare fence) after <paramref name="from"/>.</summary>
+    private static string Block(string text, int from, string language)
+    {
+        string fence = $"```{language}\n";
+        int start = text.IndexOf(fence, from, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"README has no {(language.Length == 0 ? "bare" : language)} block after position {from}.");
+        start += fence.Length;
+        return text[start..text.IndexOf("```", start, StringComparison.Ordinal)];
     }
 
     /// <summary>Writes a project in its own folder under the feed's consumer root.</summary>

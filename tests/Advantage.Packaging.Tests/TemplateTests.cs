@@ -38,5 +38,12 @@ public sealed class TemplateTests(PackedFeed feed, ITestOutputHelper output)
         ChildResult run = Consumers.BuildAndRun(folder, "TemplateApp.dll", ["20000"], output);
         Assert.Contains("StepBudgetExhausted: 20000 steps", run.Output);
         Assert.True(File.Exists(Path.Combine(folder, "cartpole.ckpt")), "the app saved no cartpole.ckpt");
+
+        // The template's own environment, registered through IEnvironmentRegistration, trains too.
+        string ownEnvironment = language == "F#" ? "CartPole-Short-v0" : "Corridor-v0";
+        ChildResult own = ChildProcess.Run(ChildProcess.Dotnet, [Path.Combine("bin", "Release", "net10.0", "TemplateApp.dll"), "2000", ownEnvironment], folder, TimeSpan.FromMinutes(5));
+        output.WriteLine(own.Describe(lastLines: int.MaxValue));
+        Assert.True(own.Succeeded, own.Describe());
+        Assert.Contains("StepBudgetExhausted: ", own.Output);
     }
 }

@@ -78,6 +78,8 @@ public static class ClusterConfig
             akka {
               loglevel = WARNING
               stdout-loglevel = WARNING
+              # One line per network condition, no stack traces for a peer that left or a refused handshake (NodeLogger).
+              loggers = ["Advantage.Actors.Cluster.NodeLogger, Advantage.Actors"]
               log-dead-letters = 0
               log-dead-letters-during-shutdown = off
               actor.provider = cluster
@@ -121,6 +123,8 @@ public static class ClusterConfig
               }
               coordinated-shutdown.exit-clr = off
             }
+            # A worker node reports TLS refusals itself (once, then every 10 s) and gives up after a bound.
+            advantage.node-logger.quiet-tls = {{(role == WorkerRole ? "on" : "off")}}
             # Compute actors here wait a network round for their next message; blocking beats spinning.
             advantage.compute-dispatcher.type = "Advantage.Actors.BlockingComputeDispatcherConfigurator, Advantage.Actors"
             """;

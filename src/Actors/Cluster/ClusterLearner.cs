@@ -83,6 +83,34 @@ public static class ClusterLearner
         return new TrainingRun(endpoint, learner, completion.Task, spec);
     }
 
+    /// <summary>
+    /// Ends a learner node after its run: waits up to <paramref name="workersLeave"/> for the worker nodes to leave (they do
+    /// when the run ends, <see cref="RunEnded"/>), then leaves the cluster and terminates <paramref name="system"/>. Nodes that
+    /// part this way part quietly; a learner that simply terminated would leave each worker a lost connection to report.
+    /// </summary>
+    /// <param name="system">The learner node's system (<see cref="CreateSystem"/>).</param>
+    /// <param name="workersLeave">The longest wait for worker nodes; a node that is gone without leaving is not waited for beyond it.</param>
+    public static async Task ShutdownAsync(ActorSystem system, TimeSpan workersLeave)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        if (system is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
+        {
+            var cluster = ClusterExtension.Get(system);
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (waited.Elapsed < workersLeave && !system.WhenTerminated.IsCompleted
+                && cluster.State.Members.Any(m => m.HasRole(ClusterConfig.WorkerRole) && m.Status != Akka.Cluster.MemberStatus.Removed && !cluster.State.Unreachable.Contains(m)))
+                await Task.Delay(50).ConfigureAwait(false);
+        }
+        try
+        {
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            await system.Terminate().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>The run name a cluster learner's events carry.</summary>
     public const string RunName = "advantage-cluster";
 }
@@ -100,6 +128,9 @@ internal sealed class LearnerEndpoint : ReceiveActor
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly IActorRef learner;
 
+    // The node actors that took part, by address, to tell them when the run ends.
+    private readonly Dictionary<string, IActorRef> nodes = new(StringComparer.Ordinal);
+
     // Worker ids promised to each worker node (by address), so ids stay 0..N-1 and a node that asks again
     // (its first answer was lost) gets the same ones; a node that leaves the cluster gives its ids back.
     private readonly Dictionary<string, int[]> assigned = new(StringComparer.Ordinal);
@@ -111,6 +142,13 @@ internal sealed class LearnerEndpoint : ReceiveActor
         Receive<GetLearner>(_ => Sender.Tell(learner));
         Receive<JoinRun>(join =>
         {
+            if (Refusal(join, options.EnvironmentId) is { } reason)
+            {
+                log.Warning("Refused node {0}: {1}", join.Node, reason);
+                Sender.Tell(new JoinRefused(reason));
+                return;
+            }
+            nodes[join.Node] = Sender;
             if (!assigned.TryGetValue(join.Node, out var ids))
             {
                 var taken = assigned.Values.SelectMany(i => i).ToHashSet();
@@ -120,7 +158,11 @@ internal sealed class LearnerEndpoint : ReceiveActor
             }
             Sender.Tell(new RunJoined(learner, options.EnvironmentId, spec, ids.Select(id => RunWiring.Worker(options, id)).ToArray()));
         });
-        Receive<ClusterEvent.MemberRemoved>(removed => assigned.Remove(removed.Member.Address.ToString()));
+        Receive<ClusterEvent.MemberRemoved>(removed =>
+        {
+            assigned.Remove(removed.Member.Address.ToString());
+            nodes.Remove(removed.Member.Address.ToString());
+        });
         Receive<ClusterEvent.UnreachableMember>(unreachable =>
         {
             if (unreachable.Member.HasRole(ClusterConfig.WorkerRole))
@@ -135,9 +177,43 @@ internal sealed class LearnerEndpoint : ReceiveActor
             if (!t.ActorRef.Equals(learner)) return;
             // A learner that failed to start never completes the run itself.
             completion.TrySetException(new InvalidOperationException("The learner stopped without finishing the run; see the log for its failure."));
-            Context.Stop(Self);
+            // The run is over: its nodes leave now (gracefully, while this node is still their leader), and a node that
+            // asks to join from here on hears the same instead of waiting for a run that will not come.
+            var ended = new RunEnded(Describe(completion.Task));
+            foreach (var node in nodes.Values) node.Tell(ended);
+            nodes.Clear();
+            Become(() =>
+            {
+                Receive<JoinRun>(_ => Sender.Tell(ended));
+                Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
+            });
         });
     }
+
+    /// <summary>Why a node cannot take part in this run, or null when it can.</summary>
+    internal static string? Refusal(JoinRun join, string environmentId)
+    {
+        var wire = Serialization.AdvantageSerializer.Wire;
+        if (!join.Wire.SequenceEqual(wire, StringComparer.Ordinal))
+        {
+            var theirs = join.Wire.Except(wire, StringComparer.Ordinal).ToList();
+            var ours = wire.Except(join.Wire, StringComparer.Ordinal).ToList();
+            return $"it runs Advantage {join.Version}, whose messages differ from this learner's ({Serialization.AdvantageSerializer.ProductVersion}): " +
+                $"it speaks {(theirs.Count > 0 ? string.Join(" ", theirs) : "none of")} where this learner speaks {(ours.Count > 0 ? string.Join(" ", ours) : "nothing else")}; " +
+                "every node of a cluster must run the same Advantage version.";
+        }
+        if (!join.EnvironmentIds.Contains(environmentId, StringComparer.Ordinal))
+            return $"it does not have the run's environment '{environmentId}' (it has {(join.EnvironmentIds.Count > 0 ? string.Join(", ", join.EnvironmentIds) : "none")}); " +
+                "give that node the assembly that registers it (worker --environments, or ClusterWorkerOptions.Environments).";
+        return null;
+    }
+
+    private static string Describe(Task<TrainingResult> completion) => completion.Status switch
+    {
+        TaskStatus.RanToCompletion => completion.Result.Reason.ToString(),
+        TaskStatus.Faulted => completion.Exception?.InnerException is TrainingFailedException ? "Failed" : "the learner stopped",
+        _ => "the learner stopped",
+    };
 
     protected override void PreStart()
     {

@@ -39,8 +39,29 @@ public sealed record ClusterWorkerOptions
     /// <summary>How often the node asks the learner to let it join while it has no answer. Default 1 s.</summary>
     public TimeSpan JoinRetryInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Whether the node stays for the next run when the learner's run ends: false (the default) leaves the cluster and
+    /// ends <see cref="ClusterWorker.RunAsync"/> with <see cref="ClusterWorkerEnd.RunEnded"/>, as a job that is done; true starts
+    /// over and waits for a learner, as a standing pool of workers would.
+    /// </summary>
+    public bool WaitForNextRun { get; init; }
+
+    /// <summary>
+    /// How long the node keeps trying while its connections to the learner fail the TLS handshake (a certificate the other
+    /// side does not accept) before it ends with <see cref="ClusterWorkerEnd.CannotConnect"/>: a refused certificate does not
+    /// fix itself, and a node that retries forever only fills its log. Null: keep trying (a certificate may be rolled out
+    /// on the learner later). Default 30 s.
+    /// </summary>
+    public TimeSpan? TlsFailureLimit { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Returns a copy with <see cref="Node"/> changed.</summary>
     public ClusterWorkerOptions WithNode(ClusterNodeOptions value) => this with { Node = value };
+
+    /// <summary>Returns a copy with <see cref="WaitForNextRun"/> changed.</summary>
+    public ClusterWorkerOptions WithWaitForNextRun(bool value) => this with { WaitForNextRun = value };
+
+    /// <summary>Returns a copy with <see cref="TlsFailureLimit"/> changed.</summary>
+    public ClusterWorkerOptions WithTlsFailureLimit(TimeSpan? value) => this with { TlsFailureLimit = value };
 
     /// <summary>Returns a copy with <see cref="Workers"/> changed.</summary>
     public ClusterWorkerOptions WithWorkers(int value) => this with { Workers = value };
@@ -66,6 +87,7 @@ public sealed record ClusterWorkerOptions
         if (Environments is null) problems.Add($"{nameof(Environments)} must be set.");
         if (LearnerLostAfter < TimeSpan.FromMilliseconds(500)) problems.Add($"{nameof(LearnerLostAfter)} = {LearnerLostAfter} must be at least 0.5 s.");
         if (JoinRetryInterval < TimeSpan.FromMilliseconds(50)) problems.Add($"{nameof(JoinRetryInterval)} = {JoinRetryInterval} must be at least 50 ms.");
+        if (TlsFailureLimit is { } limit && limit < TimeSpan.FromSeconds(1)) problems.Add($"{nameof(TlsFailureLimit)} = {limit} must be at least 1 s (or null: keep trying).");
         return problems;
     }
 
@@ -83,49 +105,91 @@ public sealed record ClusterWorkerOptions
 /// <param name="Message">What happened.</param>
 public sealed record ClusterWorkerEvent(int Incarnation, string Message);
 
+/// <summary>Why <see cref="ClusterWorker.RunAsync"/> returned.</summary>
+public enum ClusterWorkerEnd
+{
+    /// <summary>Asked to stop: the caller's token, SIGTERM or SIGINT. The node left the cluster gracefully.</summary>
+    Stopped,
+
+    /// <summary>The learner's run ended (<see cref="RunEnded"/>) and <see cref="ClusterWorkerOptions.WaitForNextRun"/> is off. The node left gracefully.</summary>
+    RunEnded,
+
+    /// <summary>The learner refused the node (<see cref="JoinRefused"/>): another Advantage version, or the run's environment is not registered here.</summary>
+    Refused,
+
+    /// <summary>Every connection to the learner failed its TLS handshake for <see cref="ClusterWorkerOptions.TlsFailureLimit"/>.</summary>
+    CannotConnect,
+}
+
+/// <summary>How a worker node ended: a normal end (<see cref="ClusterWorkerEnd.Stopped"/>, <see cref="ClusterWorkerEnd.RunEnded"/>) or a mistake to fix.</summary>
+/// <param name="End">Why it ended.</param>
+/// <param name="Message">One line for the user, with the reason.</param>
+public sealed record ClusterWorkerResult(ClusterWorkerEnd End, string Message)
+{
+    /// <summary>Whether the node ended as it should (stopped, or its run ended), so a command line exits 0; otherwise 2, a setup to fix.</summary>
+    public bool IsNormal => End is ClusterWorkerEnd.Stopped or ClusterWorkerEnd.RunEnded;
+}
+
 /// <summary>
-/// The worker side of a training cluster. <see cref="RunAsync"/> keeps a worker node in the run until
-/// cancelled: it joins the learner's cluster, asks to take part, starts its workers (which register with the
-/// learner and get the current parameters), restarts a worker whose environment throws, and when the learner
-/// is lost it starts over with a fresh actor system and waits until a learner is back.
+/// The worker side of a training cluster. <see cref="RunAsync"/> keeps a worker node in the run: it joins the learner's
+/// cluster, asks to take part, starts its workers (which register with the learner and get the current parameters),
+/// restarts a worker whose environment throws, and when the learner is lost it starts over with a fresh actor system and
+/// waits until a learner is back. It ends when the run ends, when the learner refuses the node, when TLS keeps failing,
+/// or when stopped (a token, SIGTERM, SIGINT), and says which in its result.
 /// </summary>
 public static class ClusterWorker
 {
-    /// <summary>Runs a worker node until <paramref name="cancellation"/> fires; then leaves the cluster and returns.</summary>
+    /// <summary>
+    /// Runs a worker node until its run ends or it is stopped; then leaves the cluster gracefully and returns why. SIGTERM and
+    /// SIGINT stop it like <paramref name="cancellation"/> (a service manager's stop or Ctrl-C needs no token of the caller's).
+    /// </summary>
     /// <param name="options">The node and the learner it serves.</param>
     /// <param name="onEvent">Called (from any thread) when the node joins, starts workers, loses the learner; keep it quick.</param>
     /// <param name="cancellation">Stops the node.</param>
-    public static async Task RunAsync(ClusterWorkerOptions options, Action<ClusterWorkerEvent>? onEvent, CancellationToken cancellation)
+    public static async Task<ClusterWorkerResult> RunAsync(ClusterWorkerOptions options, Action<ClusterWorkerEvent>? onEvent, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        using var sigterm = Signal(System.Runtime.InteropServices.PosixSignal.SIGTERM, stopping);
+        using var sigint = Signal(System.Runtime.InteropServices.PosixSignal.SIGINT, stopping);
+        var stop = stopping.Token;
         long frame = ClusterConfig.MinimumFrameSize;
-        for (int incarnation = 1; !cancellation.IsCancellationRequested; incarnation++)
+        var tls = new TlsTrouble();
+        for (int incarnation = 1; ; incarnation++)
         {
             int current = incarnation;
             Action<string> report = message =>
             {
                 try { onEvent?.Invoke(new ClusterWorkerEvent(current, message)); } catch (Exception) { /* a reporter must not stop the node */ }
             };
-            var config = ClusterConfig.For(options.Node, ClusterConfig.WorkerRole, options.Learner, frame);
+            // SIGTERM and SIGINT are RunAsync's to handle (a graceful leave, then a result); Akka's own hook would terminate
+            // the system under it first, which reads as a lost learner.
+            var config = Akka.Configuration.ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off")
+                .WithFallback(ClusterConfig.For(options.Node, ClusterConfig.WorkerRole, options.Learner, frame));
             var system = ClusterConfig.CreateSystem(options.Node, config);
-            var exit = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-            system.ActorOf(Props.Create(() => new WorkerNode(options, frame, report, exit)), "advantage-worker-node");
+            var exit = new TaskCompletionSource<NodeExit>(TaskCreationOptions.RunContinuationsAsynchronously);
+            system.ActorOf(Props.Create(() => new WorkerNode(options, frame, report, exit, tls)), "advantage-worker-node");
             var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            using (cancellation.Register(() => stopped.TrySetResult()))
+            using (stop.Register(() => stopped.TrySetResult()))
                 await Task.WhenAny(exit.Task, system.WhenTerminated, stopped.Task).ConfigureAwait(false);
-            if (exit.Task.IsCompletedSuccessfully && exit.Task.Result > frame) frame = exit.Task.Result;
-            if (cancellation.IsCancellationRequested)
+            var why = exit.Task.IsCompletedSuccessfully ? exit.Task.Result : null;
+            if (why?.Frame > frame) frame = why.Frame;
+            if (stop.IsCancellationRequested || why?.End is not null)
             {
-                // Asked to stop: leave the cluster gracefully, so the learner drops this node's workers at once.
+                // Stopped, or the run is over for this node: leave the cluster gracefully, so the learner drops this node's
+                // workers at once and neither side logs a lost connection.
                 try
                 {
-                    await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                    await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {
                     await system.Terminate().ConfigureAwait(false);
                 }
+                if (stop.IsCancellationRequested) return new ClusterWorkerResult(ClusterWorkerEnd.Stopped, "stopped; left the cluster");
+                if (why!.End is not ClusterWorkerEnd.RunEnded || !options.WaitForNextRun) return new ClusterWorkerResult(why.End!.Value, why.Message);
+                report("waiting for the next run");
             }
             else
             {
@@ -140,20 +204,141 @@ public static class ClusterWorker
                 {
                     // It finishes shutting down in the background; nothing of it is used again.
                 }
+                // Akka.Remote shuts a node down when its outbound TLS handshake fails: each refused handshake ends an incarnation.
+                if (system.WhenTerminated.IsCompleted && CoordinatedShutdown.Get(system).ShutdownReason?.ToString() is { } reason
+                    && reason.Contains("TLS", StringComparison.Ordinal))
+                    tls.Failed(reason);
+                if (tls.Active)
+                {
+                    // While TLS refuses every handshake, incarnations come and go: that is said once, then every 10 s, not each time.
+                    if (tls.Exhausted(options) is { } givenUp) return new ClusterWorkerResult(ClusterWorkerEnd.CannotConnect, givenUp);
+                    if (tls.Due(options) is { } line) report(line);
+                }
+                else
+                {
+                    report("starting over: joining the learner again");
+                }
             }
-            if (cancellation.IsCancellationRequested) break;
-            report("starting over: joining the learner again");
             try
             {
-                await Task.Delay(options.JoinRetryInterval, cancellation).ConfigureAwait(false);
+                await Task.Delay(options.JoinRetryInterval, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                break;
+                return new ClusterWorkerResult(ClusterWorkerEnd.Stopped, "stopped");
             }
         }
     }
+
+    private static System.Runtime.InteropServices.PosixSignalRegistration? Signal(System.Runtime.InteropServices.PosixSignal signal, CancellationTokenSource stop)
+    {
+        try
+        {
+            return System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
+            {
+                // The node leaves gracefully and RunAsync returns; the process ends when its caller returns.
+                context.Cancel = true;
+                try { stop.Cancel(); } catch (ObjectDisposedException) { }
+            });
+        }
+        catch (PlatformNotSupportedException)
+        {
+            return null; // no POSIX signals here (browser, mobile): the token alone stops the node
+        }
+    }
 }
+
+/// <summary>
+/// Failed TLS handshakes with the learner, kept across a node's incarnations (a refused handshake can end one), so the node
+/// says the reason once, then a line every 10 s, and gives up after <see cref="ClusterWorkerOptions.TlsFailureLimit"/> in all.
+/// </summary>
+internal sealed class TlsTrouble
+{
+    private readonly Lock gate = new();
+    private readonly System.Diagnostics.Stopwatch since = new();
+    private readonly System.Diagnostics.Stopwatch said = new();
+    private bool precise;
+
+    private int failures;
+    private string? reason;
+
+    public bool Active { get { lock (gate) return since.IsRunning; } }
+
+    /// <summary>The line to say now: the reason the first time, then every 10 s how long it has lasted; null when nothing is due.</summary>
+    public string? Due(ClusterWorkerOptions options)
+    {
+        lock (gate)
+        {
+            if (!since.IsRunning) return null;
+            if (!said.IsRunning)
+            {
+                said.Start();
+                return $"TLS refuses the connection to the learner at {options.Learner}: {reason ?? "the TLS handshake failed"}; " +
+                    (options.TlsFailureLimit is { } limit ? $"giving up after {limit.TotalSeconds:F0} s" : "trying on until stopped");
+            }
+            if (said.Elapsed < TimeSpan.FromSeconds(10)) return null;
+            said.Restart();
+            return $"TLS still refuses the connection to the learner: {failures} failed handshakes in {since.Elapsed.TotalSeconds:F0} s";
+        }
+    }
+
+    /// <summary>The node's last line once TLS has failed for the whole limit; null before (or without a limit).</summary>
+    public string? Exhausted(ClusterWorkerOptions options)
+    {
+        lock (gate)
+        {
+            if (!since.IsRunning || options.TlsFailureLimit is not { } limit || since.Elapsed < limit) return null;
+            return $"TLS refused every connection to the learner at {options.Learner} for {since.Elapsed.TotalSeconds:F0} s: {reason ?? "the TLS handshake failed"} " +
+                "(check the certificates on both sides; ClusterWorkerOptions.TlsFailureLimit = null, or worker --keep-trying, keeps trying)";
+        }
+    }
+
+    /// <summary>An incarnation ended by a failed handshake (Akka's shutdown reason says so).</summary>
+    public void Failed(string shutdownReason)
+    {
+        lock (gate)
+        {
+            if (!since.IsRunning) since.Start();
+            failures = Math.Max(failures, 1);
+            reason ??= shutdownReason.TrimEnd('.');
+        }
+    }
+
+    /// <summary>Counts a TLS log event; this node's own refusal of the learner's certificate is the most precise reason.</summary>
+    public void Failed(LogEvent e)
+    {
+        string message = e.Message?.ToString() ?? "";
+        lock (gate)
+        {
+            if (!since.IsRunning) since.Start();
+            // DotNetty logs each failed handshake once under this text (besides Akka's and this node's own lines about it).
+            if (message.StartsWith("TLS handshake failed", StringComparison.Ordinal)) failures++;
+            bool own = message.StartsWith("TLS: refused", StringComparison.Ordinal);
+            if (precise || (!own && reason is not null)) return;
+            var innermost = e.Cause;
+            while (innermost?.InnerException is not null) innermost = innermost.InnerException;
+            string why = own ? message : innermost?.Message ?? message;
+            int end = why.IndexOfAny(['\r', '\n']);
+            reason = (end < 0 ? why : why[..end]).TrimEnd('.');
+            precise = own;
+        }
+    }
+
+    public void Reset()
+    {
+        lock (gate)
+        {
+            since.Reset();
+            said.Reset();
+            failures = 0;
+            reason = null;
+            precise = false;
+        }
+    }
+}
+
+/// <summary>Why one incarnation of a worker node ended: a larger frame to start over with, or an end of the node with its line.</summary>
+internal sealed record NodeExit(long Frame, ClusterWorkerEnd? End = null, string Message = "");
 
 /// <summary>
 /// One incarnation of a worker node: once this node is up in the cluster, asks the learner endpoint to join
@@ -177,18 +362,28 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         public static readonly NoLearnerYet Instance = new();
     }
 
+    private sealed record TlsStillFailing : INoSerializationVerificationNeeded
+    {
+        public static readonly TlsStillFailing Instance = new();
+    }
+
+
     private readonly ClusterWorkerOptions options;
     private readonly long frame;
     private readonly Action<string> report;
-    private readonly TaskCompletionSource<long> exit;
+    private readonly TaskCompletionSource<NodeExit> exit;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly ActorSelection endpoint;
     private readonly Address learnerAddress;
     private readonly System.Diagnostics.Stopwatch waiting = System.Diagnostics.Stopwatch.StartNew();
     private IActorRef? learner;
 
-    public WorkerNode(ClusterWorkerOptions options, long frame, Action<string> report, TaskCompletionSource<long> exit)
+    // TLS handshakes with the learner that failed, across this node's incarnations: said once, then every 10 s, until the limit.
+    private readonly TlsTrouble tls;
+
+    public WorkerNode(ClusterWorkerOptions options, long frame, Action<string> report, TaskCompletionSource<NodeExit> exit, TlsTrouble tls)
     {
+        this.tls = tls;
         this.options = options;
         this.frame = frame;
         this.report = report;
@@ -207,12 +402,30 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         });
         Receive<AskToJoin>(_ =>
         {
-            if (learner is null) endpoint.Tell(new JoinRun(ClusterExtension.Get(Context.System).SelfAddress.ToString(), options.Workers));
+            if (learner is null)
+                endpoint.Tell(new JoinRun(ClusterExtension.Get(Context.System).SelfAddress.ToString(), options.Workers) { EnvironmentIds = options.Environments.Ids });
         });
         Receive<RunJoined>(OnJoined);
+        Receive<JoinRefused>(refused =>
+        {
+            exit.TrySetResult(new NodeExit(frame, ClusterWorkerEnd.Refused, $"refused by the learner at {options.Learner}: {refused.Reason}"));
+        });
+        Receive<RunEnded>(ended =>
+        {
+            // Waiting for the next run, a node that took no part in this one keeps asking until the next learner answers.
+            if (learner is null && options.WaitForNextRun) return;
+            exit.TrySetResult(new NodeExit(frame, ClusterWorkerEnd.RunEnded, $"the run ended ({ended.Detail}); left the cluster"));
+        });
+        Receive<LogEvent>(OnLog);
+        Receive<TlsStillFailing>(_ =>
+        {
+            if (learner is not null || !tls.Active) return;
+            if (tls.Exhausted(options) is { } givenUp) exit.TrySetResult(new NodeExit(frame, ClusterWorkerEnd.CannotConnect, givenUp));
+            else if (tls.Due(options) is { } line) report(line);
+        });
         Receive<NoLearnerYet>(_ =>
         {
-            if (learner is null)
+            if (learner is null && !tls.Active)
                 report($"cannot reach the learner at {options.Learner} for {waiting.Elapsed.TotalSeconds:F0} s; still trying every {options.JoinRetryInterval.TotalSeconds:0.#} s (Ctrl-C to stop)");
         });
         Receive<ClusterEvent.UnreachableMember>(m =>
@@ -245,11 +458,25 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
     {
         // One line of its own when the learner does not answer, besides Akka's association warnings.
         Timers.StartPeriodicTimer("no-learner", NoLearnerYet.Instance, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10));
+        // Refused TLS handshakes show only in the log; this node says them in its own words, and gives up after the limit.
+        Context.System.EventStream.Subscribe(Self, typeof(Warning));
+        Context.System.EventStream.Subscribe(Self, typeof(Error));
+        // Looks at the TLS state twice a second: the first report waits a moment for the precise reason of the same handshake.
+        Timers.StartPeriodicTimer("tls", TlsStillFailing.Instance, TimeSpan.FromMilliseconds(500));
         ClusterExtension.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
     }
 
-    protected override void PostStop() => ClusterExtension.Get(Context.System).Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        ClusterExtension.Get(Context.System).Unsubscribe(Self);
+        Context.System.EventStream.Unsubscribe(Self);
+    }
+
+    private void OnLog(LogEvent e)
+    {
+        if (learner is null && NodeLogger.Classify(e) == NodeLogger.Kind.Tls) tls.Failed(e);
+    }
 
     // The learner counts its workers' restarts and ends the run when they run out; no Akka limit or log line of its own.
     protected override SupervisorStrategy SupervisorStrategy() => WorkerSupervision.Strategy;
@@ -262,17 +489,19 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         if (needed > frame)
         {
             report($"the run needs frames of {needed:N0} bytes (this node has {frame:N0}); starting over with larger frames");
-            exit.TrySetResult(needed);
+            exit.TrySetResult(new NodeExit(needed));
             return;
         }
         learner = joined.Learner;
         Timers.Cancel("no-learner");
+        tls.Reset();
         Context.Watch(learner);
         var registry = options.Environments;
         if (!registry.Contains(joined.EnvironmentId))
         {
-            log.Error("The run trains '{0}', which this node does not know; known: {1}.", joined.EnvironmentId, string.Join(", ", registry.Ids));
-            report($"cannot take part: environment '{joined.EnvironmentId}' is not registered on this node");
+            // The learner checks this at the handshake; a learner that did not is answered the same way here.
+            string reason = $"the run trains '{joined.EnvironmentId}', which this node does not have (it has {string.Join(", ", registry.Ids)})";
+            exit.TrySetResult(new NodeExit(frame, ClusterWorkerEnd.Refused, $"cannot take part: {reason}"));
             return;
         }
         foreach (var plan in joined.Workers)
@@ -283,7 +512,9 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
 
     private void Lost(string why)
     {
+        // Already on its way out (the run ended, or it was refused): the learner going next is expected.
+        if (exit.Task.IsCompleted) return;
         report($"{why}; leaving to start over");
-        exit.TrySetResult(frame);
+        exit.TrySetResult(new NodeExit(frame));
     }
 }

@@ -55,8 +55,6 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     /// </summary>
     internal static readonly TimeSpan CheckpointFailureTolerance = TimeSpan.FromSeconds(60);
 
-    private const int TooManyOpenFiles = 24, TooManyOpenFilesInSystem = 23; // EMFILE, ENFILE: .NET's IOException.HResult on Unix
-
     private System.Diagnostics.Stopwatch? checkpointFailing;
     private readonly System.Diagnostics.Stopwatch clock = new();
     private readonly string run;
@@ -82,6 +80,10 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private double secondsAtLastReport;
     private double lastRate;
     private TensorBoardLog? tensorBoard;
+    private RunFolder? runFolder;
+    private bool finalCheckpointWritten;
+    private bool failing;
+    private readonly List<string> outputProblems = [];
     private IActorRef? evaluator;
     private EvaluationFinished? lastEvaluation;
     private int evaluations;
@@ -96,6 +98,8 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
 
     internal LearnerActor(TrainingOptions options, IPolicyLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion, LearnerHosting? hosting)
     {
+        // A run folder (OutputDirectory) holds the checkpoints and TensorBoard events unless they are put elsewhere.
+        options = options.WithRunFolderDefaults();
         this.options = options;
         this.algorithm = algorithm;
         this.onProgress = onProgress;
@@ -110,7 +114,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         var paths = new List<string>();
         if (options.CheckpointDirectory is { } directory) paths.Add(Path.Combine(directory, "last.ckpt"));
         if (this.hosting.CheckpointPath is { } own) paths.Add(own);
-        checkpoints = new CheckpointWriter(paths, options.CheckpointInterval);
+        checkpoints = new CheckpointWriter(paths, options.CheckpointInterval, this.hosting.Disk);
         current = algorithm.Parameters.Read();
         if (this.hosting.Resumed is { } resumed)
         {
@@ -195,7 +199,8 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             // a cluster learner waits for its worker nodes as long as they take.
             if (!hosting.Cluster) Timers.StartSingleTimer("start-anyway", StartAnyway.Instance, StartWait);
             if (hosting.Resumed is not null) log.Info("Resumed at version {0}, {1} steps.", version, steps);
-            if (options.TensorBoardDirectory is { } board) tensorBoard = new TensorBoardLog(board, TensorBoardLog.Hyperparameters(options));
+            if (options.OutputDirectory is { } output) runFolder = new RunFolder(output, options, hosting.Resumed, hosting.Disk);
+            if (options.TensorBoardDirectory is { } board) OpenTensorBoard(board);
             if (options.Evaluation is { } evaluation)
             {
                 var registry = options.Environments;
@@ -230,15 +235,10 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         // checkpoint is written like at any other end.
         if (!finished)
         {
-            try
-            {
-                if (checkpoints.Paths.Count > 0) checkpoints.Write(Snapshot(version));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                log.Warning("The final checkpoint could not be written: {0}", e.Message);
-            }
-            completion.TrySetResult(Result(StopReason.Stopped));
+            finished = true;
+            WriteFinalCheckpoint();
+            var result = CloseRunFolder(Result(StopReason.Stopped) with { Detail = "The actor system stopped." });
+            completion.TrySetResult(result);
         }
         algorithm.Dispose();
     }
@@ -458,6 +458,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         stepsAtLastReport = steps;
         secondsAtLastReport = now;
         var progress = Snapshot();
+        runFolder?.Flush();
         Context.System.EventStream.Publish(progress);
         onProgress?.Invoke(progress);
     }
@@ -476,6 +477,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             // A failed run may have failed in the optimizer: the result still carries the rest.
             log.Warning("The optimizer state could not be read for the result: {0}", e.Message);
         }
+        var newest = NewestCheckpoint();
         return new TrainingResult(reason, stopPolicy.Solved(Check()), final, current, algorithm.Spec)
         {
             ObservationStatistics = algorithm.ObservationStatistics,
@@ -484,6 +486,10 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             ActionBounds = ActionBounds(),
             OptimizerState = optimizerState,
             RecentReturns = returns.Recent(),
+            CheckpointPath = newest?.Path,
+            CheckpointVersion = newest?.Version ?? 0,
+            FinalCheckpointWritten = finalCheckpointWritten,
+            OutputProblems = outputProblems.ToArray(),
         };
     }
 
@@ -509,11 +515,11 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private void Finish(StopReason reason, string detail)
     {
         if (finished) return;
-        // The final checkpoint is written before anything says the run is over.
-        if (checkpoints.Paths.Count > 0) WriteCheckpoint();
         finished = true;
         clock.Stop();
-        var result = Result(reason) with { Detail = detail };
+        // The final checkpoint and the run folder are written, and closed, before anything says the run is over.
+        WriteFinalCheckpoint();
+        var result = CloseRunFolder(Result(reason) with { Detail = detail });
         Context.System.EventStream.Publish(result.Progress);
         Publish(new TrainingFinished(run, reason, detail, result.Progress));
         onProgress?.Invoke(result.Progress);
@@ -527,18 +533,22 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (finished) return;
         finished = true;
         clock.Stop();
-        // A worker's failure was logged with its exception when it first happened; the learner's own failures get their stack trace here.
+        // A worker's failure was logged with its exception when it first happened, and a disk that cannot be written is said
+        // in one line (which file, what is wrong with the disk); the learner's own failures get their stack trace here.
         if (cause is WorkerFaultException || detail is not null) log.Error("The run ends: {0}", detail ?? cause.Message);
+        else if (cause is RunWriteException) log.Error("The run ends: {0}", cause.Message);
         else log.Error(cause, "The learner failed; the run ends.");
+        failing = true;
+        WriteFinalCheckpoint();
+        var result = Result(StopReason.Failed) with { Detail = detail ?? (cause is RunWriteException ? Capitalised(cause.Message) : $"{cause.GetType().Name}: {cause.Message}") };
         try
         {
-            if (checkpoints.Paths.Count > 0) checkpoints.Write(Snapshot(version));
+            result = CloseRunFolder(result);
         }
         catch (Exception e)
         {
-            log.Warning("The final checkpoint could not be written either: {0}", e.Message);
+            log.Warning("Writing the run folder failed: {0}", e.Message);
         }
-        var result = Result(StopReason.Failed) with { Detail = detail ?? $"{cause.GetType().Name}: {cause.Message}" };
         try
         {
             Publish(new TrainingFinished(run, StopReason.Failed, result.Detail, result.Progress));
@@ -554,16 +564,109 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private void Publish(TrainingEvent trainingEvent)
     {
         Context.System.EventStream.Publish(trainingEvent);
+        runFolder?.Write(trainingEvent);
         try
         {
             tensorBoard?.Write(trainingEvent);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (DiskProblem.Is(e))
         {
             log.Warning("Writing TensorBoard events failed; training goes on without them: {0}", e.Message);
+            outputProblems.Add($"TensorBoard events stop at version {version}: {DiskProblem.Describe(tensorBoard!.Folder, e)}");
             tensorBoard = null;
         }
     }
+
+    /// <summary>
+    /// A file the run could not write: a warning when the run otherwise ends well; when it is failing, its one error line has
+    /// said what happened already (a full disk fails every file after it), so the rest is in the result, and here at Info.
+    /// </summary>
+    private void Say(string problem)
+    {
+        if (failing) log.Info(problem);
+        else log.Warning(problem);
+    }
+
+    private void OpenTensorBoard(string board)
+    {
+        try
+        {
+            tensorBoard = new TensorBoardLog(board, TensorBoardLog.Hyperparameters(options));
+        }
+        catch (Exception e) when (DiskProblem.Is(e))
+        {
+            log.Warning("TensorBoard events cannot be written; training goes on without them: {0}", e.Message);
+            outputProblems.Add($"No TensorBoard events: {DiskProblem.Describe(board, e)}");
+        }
+    }
+
+    /// <summary>
+    /// The run's last checkpoint, written whatever ended it. A write that fails is said, in the log and in the result's
+    /// <see cref="TrainingResult.OutputProblems"/> (with the older checkpoint that remains), never skipped in silence.
+    /// </summary>
+    private void WriteFinalCheckpoint()
+    {
+        if (checkpoints.Paths.Count == 0) return;
+        IReadOnlyList<string> written;
+        try
+        {
+            written = checkpoints.Write(Snapshot(version));
+        }
+        catch (Exception e)
+        {
+            // Whatever it was (a full disk, or a bug in taking the snapshot), the run is ending: say it, do not throw.
+            string remains = NewestCheckpoint() is { } newest
+                ? $"the newest checkpoint on disk is '{newest.Path}' (version {newest.Version})"
+                : "no checkpoint of this run is on disk";
+            string problem = $"The final checkpoint (version {version}) was not written: {(DiskProblem.Is(e) ? e.Message : $"{e.GetType().Name}: {e.Message}")}; {remains}.";
+            Say(problem);
+            outputProblems.Add(problem);
+            return;
+        }
+        finalCheckpointWritten = true;
+        checkpointFailing = null;
+        foreach (string path in written)
+            Publish(new CheckpointWritten(run, path, CheckpointKind.Latest, version, steps));
+        runFolder?.Flush();
+    }
+
+    /// <summary>
+    /// The newest checkpoint of this run on disk: the last one written, or, before any, the one a resumed run continues
+    /// (a fresh run does not claim a file an earlier run left in its folder).
+    /// </summary>
+    private (string Path, long Version)? NewestCheckpoint() =>
+        checkpoints.LastPath is { } path ? (path, checkpoints.LastVersion) : hosting.Resumed is not null ? checkpoints.Existing() : null;
+
+    /// <summary>Writes the end of the run folder (curve, model, summary) and adds its problems to the result.</summary>
+    private TrainingResult CloseRunFolder(TrainingResult result)
+    {
+        if (runFolder is null) return result;
+        // model.ckpt: the policy as the run ended (statistics and action bounds with it), as a bare model: it plays, it does not resume (last.ckpt does).
+        var folderProblems = runFolder.Finish(result, result.ToCheckpoint().WithOptimizerState(null), Placement(), outputProblems);
+        runFolder = null;
+        if (folderProblems.Count == 0) return result;
+        foreach (string problem in folderProblems) Say($"Run folder: {problem}");
+        outputProblems.AddRange(folderProblems);
+        return result with { OutputProblems = outputProblems.ToArray() };
+    }
+
+    /// <summary>Where the run executed: in one process, or on a cluster of this many members now.</summary>
+    private Placement Placement()
+    {
+        if (!hosting.Cluster) return new Placement("in-process", 1);
+        try
+        {
+            return new Placement("cluster", Context.System is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider }
+                ? Akka.Cluster.Cluster.Get(Context.System).State.Members.Count
+                : 1);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return new Placement("cluster", 1);
+        }
+    }
+
+    private static string Capitalised(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
     /// <summary>Everything a resumed run needs, as of now.</summary>
     private Checkpoint Snapshot(long at) => new Checkpoint(algorithm.Spec, current, new Dictionary<string, string>
@@ -586,7 +689,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         {
             written = checkpoints.Write(Snapshot(version));
         }
-        catch (IOException e) when (e.HResult is TooManyOpenFiles or TooManyOpenFilesInSystem
+        catch (IOException e) when (DiskProblem.Passes(e)
                                     && (checkpointFailing ??= System.Diagnostics.Stopwatch.StartNew()).Elapsed < CheckpointFailureTolerance)
         {
             log.Warning("The checkpoint at version {0} could not be written ({1}); the previous one stays, retrying at the next interval for up to {2} s.",
@@ -596,6 +699,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         checkpointFailing = null;
         foreach (string path in written)
             Publish(new CheckpointWritten(run, path, CheckpointKind.Latest, version, steps));
+        runFolder?.Flush();
     }
 
     private void OnEvaluated(EvaluatorActor.Evaluated evaluated)

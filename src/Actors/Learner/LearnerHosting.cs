@@ -13,6 +13,9 @@ internal sealed record LearnerHosting(string Run, bool Cluster, string? Checkpoi
 {
     /// <summary>Where the run stood in the checkpoint it continues, already loaded into the learner's algorithm; null for a fresh start.</summary>
     public CheckpointProgress? Resumed { get; init; }
+
+    /// <summary>How the run's files are opened: the real disk, or a test's that fills up.</summary>
+    public RunDisk Disk { get; init; } = RunDisk.Real;
 }
 
 /// <summary>

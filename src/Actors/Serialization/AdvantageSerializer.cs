@@ -16,8 +16,14 @@ namespace Advantage.Actors.Serialization;
 /// <remarks>
 /// <para>Each payload starts with a 4-byte header: "AD", a format version, and the message's tag, which
 /// must agree with the manifest. Manifests are short stable strings ending in their format version
-/// (<c>"P1"</c> is version 1 of <see cref="Parameters"/>); a change to a layout adds a new manifest and
-/// keeps reading the old one, so nodes of adjacent versions still talk.</para>
+/// (<c>"P2"</c> is version 2 of <see cref="Parameters"/>); a change to a layout adds a new manifest.</para>
+/// <para>Nodes of one cluster must run the same Advantage version: a node reads only the layouts it writes
+/// (<see cref="Wire"/>). Reading older layouts too would mean keeping, testing and fuzzing every old reader for a
+/// mixed cluster nobody needs, since every node of a run trains the same network from the same code. What is kept
+/// stable instead is the handshake: <see cref="JoinRun"/> (manifest <c>"JR"</c>) leads with the node's version and
+/// wire, and <see cref="JoinRefused"/> (<c>"JX"</c>) carries the learner's answer, so a node of another version is refused
+/// with one line on both sides instead of failing on its first rollout. The previous handshake (<c>"JR2"</c>) is still
+/// read, only to refuse the node that sends it.</para>
 /// <para>Anything that is not a complete message of the named manifest (an unknown manifest, truncated
 /// bytes, lengths that do not fit, trailing bytes, invalid values) throws
 /// <see cref="SerializationException"/>: Akka.Remote then drops that one message and keeps the connection.</para>
@@ -32,17 +38,31 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
     internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P2", RolloutManifest = "RC2",
         WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP2",
-        JoinRunManifest = "JR2", RunJoinedManifest = "RJ4", RolloutRefusedManifest = "RR1";
+        JoinRunManifest = "JR", RunJoinedManifest = "RJ4", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1";
+
+    /// <summary>The handshake of versions before <see cref="JoinRunManifest"/> was frozen: read only to refuse its sender.</summary>
+    internal const string PreviousJoinRunManifest = "JR2";
 
     private static readonly Dictionary<string, byte> Tags = new()
     {
         [RegisterWorkerManifest] = 1, [ParametersManifest] = 2, [RolloutManifest] = 3, [WorkerRestartedManifest] = 4,
-        [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [JoinRunManifest] = 8, [RunJoinedManifest] = 9,
-        [RolloutRefusedManifest] = 10,
+        [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [PreviousJoinRunManifest] = 8, [RunJoinedManifest] = 9,
+        [RolloutRefusedManifest] = 10, [JoinRunManifest] = 11, [JoinRefusedManifest] = 12, [RunEndedManifest] = 13,
     };
 
     /// <summary>Every manifest this node reads, with the tag its payload header carries (tests enumerate them, so a new layout is fuzzed too).</summary>
     internal static IReadOnlyDictionary<string, byte> ManifestTags => Tags;
+
+    /// <summary>
+    /// The manifests this node writes, sorted: its wire protocol. Two nodes talk when their sets are equal; a layout
+    /// change adds a new manifest, which changes this set, so the handshake (<see cref="JoinRun.Wire"/>) catches it.
+    /// </summary>
+    public static IReadOnlyList<string> Wire { get; } = Tags.Keys.Where(m => m != PreviousJoinRunManifest).Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>This node's Advantage version (the informational version of Advantage.Actors), for handshake messages.</summary>
+    public static string ProductVersion { get; } =
+        (typeof(AdvantageSerializer).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown").Split('+')[0];
 
     /// <summary>Created by Akka from HOCON.</summary>
     public AdvantageSerializer(ExtendedActorSystem system) : base(system) { }
@@ -63,6 +83,8 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         TrainingProgress => ProgressManifest,
         JoinRun => JoinRunManifest,
         RunJoined => RunJoinedManifest,
+        JoinRefused => JoinRefusedManifest,
+        RunEnded => RunEndedManifest,
         _ => throw new ArgumentException($"{nameof(AdvantageSerializer)} cannot serialize {o?.GetType().FullName ?? "null"}.", nameof(o)),
     };
 
@@ -165,8 +187,18 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 }
                 break;
             case JoinRun m:
+                // Frozen layout: version, wire and node first, readable by every later version; the rest only by the same wire.
+                w.String(m.Version);
+                w.Strings(m.Wire);
                 w.String(m.Node);
                 w.Int(m.Workers);
+                w.Strings(m.EnvironmentIds);
+                break;
+            case JoinRefused m:
+                w.String(m.Reason);
+                break;
+            case RunEnded m:
+                w.String(m.Detail);
                 break;
             case RunJoined m:
                 w.String(Akka.Serialization.Serialization.SerializedActorPath(m.Learner));
@@ -227,7 +259,10 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 GetProgressManifest => GetProgress.Instance,
                 ProgressManifest => new TrainingProgress(r.Long(), r.Double(), r.Double(), r.Long(), r.Double(), r.Long(), r.Int(), r.Long(), r.Long(),
                     r.Bool() ? ReadUpdateMetrics(ref r) : null),
-                JoinRunManifest => new JoinRun(r.String(), r.Int()),
+                JoinRunManifest => ReadJoinRun(ref r),
+                PreviousJoinRunManifest => ReadPreviousJoinRun(ref r),
+                JoinRefusedManifest => new JoinRefused(r.String()),
+                RunEndedManifest => new RunEnded(r.String()),
                 RunJoinedManifest => ReadRunJoined(ref r),
                 _ => throw r.Fail("no reader"),
             };
@@ -239,6 +274,29 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
             // A constructor refused the values (e.g. negative variances): the bytes are not a valid message.
             throw r.Fail(e.Message);
         }
+    }
+
+    private static JoinRun ReadJoinRun(ref WireReader r)
+    {
+        string version = r.String();
+        string[] wire = r.Strings();
+        string node = r.String();
+        if (!wire.SequenceEqual(Wire, StringComparer.Ordinal))
+        {
+            // Another protocol: what follows may have another layout. The node is refused for its wire alone.
+            r.SkipRest();
+            return new JoinRun(node, 0) { Wire = wire, Version = version };
+        }
+        int workers = r.Int();
+        return new JoinRun(node, workers) { Wire = Wire, Version = version, EnvironmentIds = r.Strings() };
+    }
+
+    /// <summary>The previous handshake: a node that will be refused, so, as for another wire, only its address matters.</summary>
+    private static JoinRun ReadPreviousJoinRun(ref WireReader r)
+    {
+        string node = r.String();
+        _ = r.Int();
+        return new JoinRun(node, 0) { Wire = [PreviousJoinRunManifest], Version = "an earlier version" };
     }
 
     private RunJoined ReadRunJoined(ref WireReader r)

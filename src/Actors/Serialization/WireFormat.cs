@@ -66,6 +66,12 @@ internal sealed class WireWriter(int capacity)
         else for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteInt32LittleEndian(target[(i * 4)..], values[i]);
     }
 
+    public void Strings(IReadOnlyList<string> values)
+    {
+        Int(values.Count);
+        foreach (string value in values) String(value);
+    }
+
     public void Bools(bool[] values)
     {
         Int(values.Length);
@@ -178,6 +184,19 @@ internal ref struct WireReader(ReadOnlySpan<byte> bytes, string manifest)
         }
         return values;
     }
+
+    public string[] Strings()
+    {
+        // Each string takes at least its 4-byte length: a count beyond what is left is a lie, refused before allocating.
+        int count = Int();
+        if (count < 0 || count > Remaining / 4) throw Fail($"a list claims {count} strings but only {Remaining} bytes remain");
+        var values = new string[count];
+        for (int i = 0; i < count; i++) values[i] = String();
+        return values;
+    }
+
+    /// <summary>Leaves the rest unread on purpose (a layout this node does not know follows a part it does).</summary>
+    public void SkipRest() => position = bytes.Length;
 
     public readonly void End()
     {

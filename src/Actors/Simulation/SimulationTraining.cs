@@ -54,7 +54,7 @@ public sealed class SimulationRun
         Gateways = gateways;
     }
 
-    /// <summary>The underlying run: the same learner, events, checkpoints and result as <see cref="Actors.Training.Start"/>.</summary>
+    /// <summary>The underlying run: the same learner, events, checkpoints and result as <see cref="Actors.Training.Start(ActorSystem, TrainingOptions, Action{TrainingProgress}?)"/>.</summary>
     public TrainingRun Training { get; }
 
     /// <summary>One gateway (a <see cref="SimulationCollector"/>) per simulation; its streams are numbered 0..StreamsPerSimulation-1.</summary>
@@ -108,7 +108,7 @@ public static class SimulationTraining
             // The user's simulation is no environment to check: only its spaces are known here.
             EnvironmentCheck = simulation.ObservationSpace is null ? options.EnvironmentCheck : null,
         };
-        var run = Actors.Training.StartRun(system, effective, onProgress, workers: false);
+        var run = Actors.Training.StartRun(system, effective, onProgress, RunDisk.Real, workers: false);
         var bounds = effective.Environments.Make(effective.EnvironmentId).ActionSpace as Box;
         int id = Interlocked.Increment(ref runCounter);
         var gateways = new IActorRef[simulation.Simulations];

@@ -1,17 +1,23 @@
-// Trains A2C on CartPole-v1 inside an ActorSystem this program owns, then saves the network.
-// Usage: dotnet run -c Release [-- MAX_STEPS]   (default: until the mean return of 100 episodes reaches 475, or 1M steps)
+// Trains A2C on CartPole-v1 (or your own environment, see MyEnvironments.cs) inside an ActorSystem this program owns,
+// then saves the network.
+// Usage: dotnet run -c Release [-- MAX_STEPS [ENV_ID]]   (default: CartPole-v1 until the mean return of 100 episodes
+// reaches 475, or 1M steps; ENV_ID may be Corridor-v0, the example environment of this app)
 using Advantage.Actors;
+using Advantage.Environments;
 using Advantage.Learning;
 using Akka.Actor;
 using Akka.Configuration;
+using CartPoleApp;
 
 long maxSteps = args.Length > 0 ? long.Parse(args[0]) : 1_000_000;
+string environment = args.Length > 1 ? args[1] : "CartPole-v1";
 var options = new TrainingOptions
 {
-    Algorithm = A2CPresets.For("CartPole-v1").WithSeed(1),   // measured hyperparameters; override any field
-    EnvironmentId = "CartPole-v1",
+    Algorithm = A2CPresets.For(environment).WithSeed(1),      // measured hyperparameters where there are some; override any field
+    EnvironmentId = environment,
+    Environments = new MyEnvironments().Register(EnvironmentRegistry.Builtin),   // the built-in set plus yours
     MaxSteps = maxSteps,
-    TargetMeanReturn = 475,
+    TargetMeanReturn = environment == "CartPole-v1" ? 475 : null,
 };
 
 using var system = ActorSystem.Create("cartpole", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));

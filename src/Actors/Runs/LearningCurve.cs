@@ -1,11 +1,12 @@
 using ScottPlot;
 
-namespace Advantage.Samples.Train;
+namespace Advantage.Actors;
 
-/// <summary>Draws a run's learning curve: every episode's return as faint dots, and the 100-episode mean as a line, against steps.</summary>
+/// <summary>Draws a run's learning curve: every episode's return as faint dots, and the mean of the return window as a line, against steps.</summary>
 internal static class LearningCurve
 {
-    public static void Save(string path, string title, IReadOnlyList<(long Steps, double Return)> episodes, int window = 100)
+    /// <summary>The curve as PNG bytes (900 x 500).</summary>
+    public static byte[] Png(string title, IReadOnlyList<(long Steps, double Return)> episodes, int window)
     {
         var plot = new Plot();
         if (episodes.Count > 0)
@@ -34,6 +35,6 @@ internal static class LearningCurve
         plot.Title(title);
         plot.XLabel("environment steps");
         plot.YLabel("return");
-        plot.SavePng(path, 900, 500);
+        return plot.GetImageBytes(900, 500, ImageFormat.Png);
     }
 }

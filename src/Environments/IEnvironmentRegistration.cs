@@ -1,0 +1,109 @@
+using System.Reflection;
+using System.Runtime.Loader;
+
+namespace Advantage.Environments;
+
+/// <summary>
+/// The one way an assembly of your own makes its environments known to tools that load it by path (the CLI's
+/// <c>--environments MyEnvs.dll</c> for <c>train</c>, <c>eval</c>, <c>learner</c>, <c>worker</c>, <c>local-cluster</c>;
+/// <see cref="EnvironmentRegistry.WithAssembly"/> from code). Implement it in a public class with a public parameterless
+/// constructor; every such class in the assembly is created once and asked to add its ids. A worker node then makes
+/// the run's environment by id from the same assembly, so no code travels between nodes.
+/// </summary>
+/// <example>
+/// <code>
+/// public sealed class MyEnvironments : IEnvironmentRegistration
+/// {
+///     public EnvironmentRegistry Register(EnvironmentRegistry registry) =>
+///         registry.Register("Inventory-v0", () => new TimeLimit(new Inventory(), 100));
+/// }
+/// </code>
+/// </example>
+public interface IEnvironmentRegistration
+{
+    /// <summary>
+    /// Returns <paramref name="registry"/> with this assembly's environments added (<see cref="EnvironmentRegistry.Register"/>).
+    /// Registries are immutable: return the one <c>Register</c> gave back.
+    /// </summary>
+    EnvironmentRegistry Register(EnvironmentRegistry registry);
+}
+
+/// <summary>
+/// An assembly named with <c>--environments</c> (or <see cref="EnvironmentRegistry.WithAssembly"/>) could not give its
+/// environments: it is missing, not a .NET assembly, fails to load, exports no <see cref="IEnvironmentRegistration"/>, or
+/// its registration failed. The message is one line meant for the user, naming the file and what to do.
+/// </summary>
+public sealed class EnvironmentAssemblyException : Exception
+{
+    /// <summary>Creates the exception with a message for the user.</summary>
+    public EnvironmentAssemblyException(string message) : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message for the user and the failure behind it.</summary>
+    public EnvironmentAssemblyException(string message, Exception inner) : base(message, inner)
+    {
+    }
+
+    /// <summary>Creates the exception without a message (serialization frameworks, analyzers).</summary>
+    public EnvironmentAssemblyException()
+    {
+    }
+}
+
+/// <summary>Loads assemblies of environments into the default load context, so their types are the host's types.</summary>
+internal static class EnvironmentAssemblyLoader
+{
+    private static readonly Lock Gate = new();
+    private static readonly List<AssemblyDependencyResolver> Resolvers = [];
+    private static bool hooked;
+
+    public static Assembly Load(string path)
+    {
+        string full;
+        try
+        {
+            full = Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new EnvironmentAssemblyException($"'{path}' is not a valid path: {e.Message}", e);
+        }
+        if (!File.Exists(full)) throw new EnvironmentAssemblyException($"'{path}' does not exist; give the path of the .dll that holds your environments.");
+        lock (Gate)
+        {
+            if (!hooked)
+            {
+                // The assembly's own dependencies (beside it, or named by its .deps.json) resolve from where it is.
+                AssemblyLoadContext.Default.Resolving += Resolve;
+                hooked = true;
+            }
+            Resolvers.Add(new AssemblyDependencyResolver(full));
+        }
+        try
+        {
+            var name = AssemblyName.GetAssemblyName(full);
+            // Loaded already (a second --environments naming it, or referenced by the host): the same assembly, not a copy.
+            var loaded = AssemblyLoadContext.Default.Assemblies.FirstOrDefault(a => string.Equals(a.GetName().Name, name.Name, StringComparison.OrdinalIgnoreCase));
+            return loaded ?? AssemblyLoadContext.Default.LoadFromAssemblyPath(full);
+        }
+        catch (BadImageFormatException e)
+        {
+            throw new EnvironmentAssemblyException($"'{path}' is not a .NET assembly ({e.Message.TrimEnd('.')}); give the .dll your environment project builds.", e);
+        }
+        catch (Exception e) when (e is FileLoadException or FileNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            throw new EnvironmentAssemblyException($"'{path}' could not be loaded: {e.Message}", e);
+        }
+    }
+
+    private static Assembly? Resolve(AssemblyLoadContext context, AssemblyName name)
+    {
+        AssemblyDependencyResolver[] resolvers;
+        lock (Gate) resolvers = [.. Resolvers];
+        foreach (var resolver in resolvers)
+            if (resolver.ResolveAssemblyToPath(name) is { } found && File.Exists(found))
+                return context.LoadFromAssemblyPath(found);
+        return null;
+    }
+}
