@@ -34,10 +34,10 @@ public sealed class SimulationTrainingTests : ActorTestKit
 {
     private static readonly Learning.Networks.NetworkSpec Spec = Fixtures.Spec; // 4 observations, 2 actions
 
-    private IActorRef Collector(IActorRef learner, int streams, int steps = 3, TimeSpan? timeout = null, int ahead = 0)
+    private IActorRef Collector(IActorRef learner, int streams, int steps = 3, TimeSpan? timeout = null, int ahead = 0, bool runAhead = false)
     {
         AdvantageConfig.Install(Sys);
-        return Sys.ActorOf(SimulationCollector.Props(new CollectorSettings(0, streams, steps, Spec, 5, timeout ?? TimeSpan.Zero, ahead, null), learner));
+        return Sys.ActorOf(SimulationCollector.Props(new CollectorSettings(0, streams, steps, Spec, 5, timeout ?? TimeSpan.Zero, ahead, null, runAhead), learner));
     }
 
     private static float[] Obs(float v) => [v, v, v, v];
@@ -124,6 +124,52 @@ public sealed class SimulationTrainingTests : ActorTestKit
         ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         collector.Tell(new Parameters(1, Initial().Values), learner);
         Assert.Equal(1, ExpectMsg<Decision>().Version);
+    }
+
+    [Fact]
+    public void With_run_ahead_a_full_stream_acts_on_into_the_next_rollout_which_starts_with_those_steps()
+    {
+        var learner = CreateTestProbe();
+        var collector = Collector(learner, 2, steps: 2, runAhead: true);
+        learner.ExpectMsg<RegisterWorker>();
+        collector.Tell(Initial(), learner);
+        var slow = CreateTestProbe();
+        collector.Tell(new Decide(1, Obs(-1f)), slow);
+        slow.ExpectMsg<Decision>();
+        // Stream 0 takes 3 steps (one more than T) while stream 1 is still at its first: nothing waits for the round.
+        for (int step = 0; step < 3; step++)
+        {
+            collector.Tell(new Decide(0, Obs(step)));
+            Assert.Equal(0, ExpectMsg<Decision>().Version);
+            collector.Tell(new Outcome(0, step + 1.0, Terminated: step == 2));
+        }
+        collector.Tell(new Decide(0, Obs(3f)));
+        ExpectMsg<Decision>();
+        learner.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        collector.Tell(new Outcome(1, 10.0), slow);
+        collector.Tell(new Decide(1, Obs(-2f)), slow);
+        slow.ExpectMsg<Decision>();
+        collector.Tell(new Outcome(1, 20.0), slow);
+        collector.Tell(new Decide(1, Obs(-3f)), slow);
+        var first = learner.ExpectMsg<RolloutCollected>().Data;
+        Assert.Equal([1f, 10f, 2f, 20f], first.Rewards);
+        Assert.Empty(first.EpisodeReturns); // stream 0's episode ended at its third step: the next rollout's
+        Assert.Equal(Obs(2f).Concat(Obs(-3f)), first.Observations[16..]);
+        slow.ExpectMsg<Decision>(); // run ahead too, with version 0
+        collector.Tell(new Parameters(1, Initial().Values), learner);
+        collector.Tell(new Outcome(0, 4.0));
+        collector.Tell(new Decide(0, Obs(5f)));
+        collector.Tell(new Outcome(1, 30.0), slow);
+        collector.Tell(new Decide(1, Obs(-4f)), slow);
+        Assert.Equal(1, slow.ExpectMsg<Decision>().Version);
+        collector.Tell(new Outcome(1, 40.0), slow);
+        collector.Tell(new Decide(1, Obs(-5f)), slow);
+        var second = learner.ExpectMsg<RolloutCollected>().Data;
+        Assert.Null(second.Problem(2, 4, 1));
+        Assert.Equal(1, second.Version);
+        Assert.Equal([3f, 30f, 4f, 40f], second.Rewards);
+        Assert.Equal([true, false, false, false], second.Terminated);
+        Assert.Equal([6.0], second.EpisodeReturns);
     }
 
     [Fact]

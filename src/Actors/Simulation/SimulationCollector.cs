@@ -15,7 +15,8 @@ namespace Advantage.Actors.Simulation;
 /// <param name="StreamTimeout">A stream the collector waits on that stays silent this long is dropped from the rollout; <see cref="TimeSpan.Zero"/> never.</param>
 /// <param name="Ahead">0: synchronous rounds; else how many rollouts may be unacknowledged by an asynchronous learner.</param>
 /// <param name="ActionBounds">A Box action space's bounds the replied actions are clipped to (the rollout keeps them unclipped); null for none.</param>
-internal sealed record CollectorSettings(int WorkerId, int Streams, int RolloutLength, NetworkSpec Spec, int Seed, TimeSpan StreamTimeout, int Ahead, Box? ActionBounds);
+/// <param name="RunAhead">A stream whose column is full goes on into the next rollout's rows with the parameters at hand (see <see cref="SimulationOptions.RunAhead"/>).</param>
+internal sealed record CollectorSettings(int WorkerId, int Streams, int RolloutLength, NetworkSpec Spec, int Seed, TimeSpan StreamTimeout, int Ahead, Box? ActionBounds, bool RunAhead = false);
 
 /// <summary>
 /// The gateway between a user's actor simulation and a learner: a worker whose environments are the simulation's agent
@@ -56,22 +57,22 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
     private readonly CollectorSettings settings;
     private readonly IActorRef learner;
     private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly int k, t, obs, width;
+    private readonly int k, t, obs, width, rows;
     private Policy? policy;
     private ObservationNormalizer? normalizer;
 
-    // The rollout being filled.
-    private float[] observations = [], actions = [], rewards = [], behaviour = [];
-    private bool[] terminated = [], truncated = [];
+    // Rows 0..T-1 are the rollout being filled; with RunAhead, rows T..2T-1 hold a stream's steps of the next one
+    // (acted while the rollout waited for other streams or for the learner). Time-major, K columns.
+    private readonly float[] observations, actions, rewards, behaviour;
+    private readonly long[] versions;
+    private readonly bool[] terminated, truncated;
     private readonly List<(int Index, float[] Observation)> finals = [];
-    private readonly List<double> episodeReturns = [];
-    private readonly List<int> episodeLengths = [];
-    private long minVersion = long.MaxValue;
+    private readonly List<(int Row, double Return, int Length)> finished = [];
 
     // Per stream.
-    private readonly int[] filled;
+    private readonly int[] filled; // steps recorded (outcomes), 0..2T
     private readonly bool[] included, silent, outstanding;
-    private readonly IActorRef?[] waiting; // a Decide not answered yet (its observation is in row filled[k])
+    private readonly IActorRef?[] waiting; // a Decide not answered yet (its observation is in row filled[s])
     private readonly float[]?[] heldObservation; // a returning stream's observation, for the next rollout's row 0
     private readonly DateTime[] lastHeard;
     private readonly double[] episodeReturn;
@@ -81,7 +82,7 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
     private bool awaitingParameters = true;
     private int unacknowledged;
     private bool flushQueued;
-    private readonly float[] batchObservations, batchActions, batchLogProbs, reply;
+    private readonly float[] batchObservations, batchActions, batchLogProbs;
     private long decisions, passes, stepCount, rollouts, episodes, refusedDecisions, refusedOutcomes, silentStreams, droppedSteps, restarts;
 
     internal SimulationCollector(CollectorSettings settings, IActorRef learner)
@@ -92,6 +93,14 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
         t = settings.RolloutLength;
         obs = settings.Spec.ObservationSize;
         width = settings.Spec.ActionWidth;
+        rows = settings.RunAhead ? 2 * t : t;
+        observations = new float[(rows + 1) * k * obs];
+        actions = new float[rows * k * width];
+        rewards = new float[rows * k];
+        behaviour = new float[rows * k];
+        versions = new long[rows * k];
+        terminated = new bool[rows * k];
+        truncated = new bool[rows * k];
         filled = new int[k];
         included = new bool[k];
         silent = new bool[k];
@@ -104,9 +113,7 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
         batchObservations = new float[k * obs];
         batchActions = new float[k * width];
         batchLogProbs = new float[k];
-        reply = new float[width];
         Array.Fill(included, true);
-        NewBuffers();
         Receive<Decide>(OnDecide);
         Receive<Outcome>(OnOutcome);
         Receive<Flush>(_ => OnFlush());
@@ -167,22 +174,9 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
     private SimulationStatistics Statistics() =>
         new(decisions, passes, stepCount, rollouts, episodes, refusedDecisions, refusedOutcomes, silentStreams, droppedSteps, restarts);
 
-    private void NewBuffers()
-    {
-        observations = new float[(t + 1) * k * obs];
-        actions = new float[t * k * width];
-        rewards = new float[t * k];
-        behaviour = new float[t * k];
-        terminated = new bool[t * k];
-        truncated = new bool[t * k];
-        finals.Clear();
-        episodeReturns.Clear();
-        episodeLengths.Clear();
-        minVersion = long.MaxValue;
-    }
-
-    /// <summary>The collector may answer decisions of the current rollout now.</summary>
-    private bool CanAct => current is not null && !awaitingParameters;
+    /// <summary>Whether the decision for row <paramref name="row"/> may be answered now.</summary>
+    private bool CanActAt(int row) =>
+        current is not null && (row < t ? !awaitingParameters : row < rows);
 
     private string? ObservationProblem(float[]? observation, string name)
     {
@@ -222,16 +216,16 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
                 return;
             }
         }
-        if (outstanding[s]) Restarted(s, decide.Observation);
+        if (outstanding[s]) Restarted(s);
         int row = filled[s];
         decide.Observation.CopyTo(observations, (row * k + s) * obs);
         waiting[s] = Sender;
         if (row == t) TryCompleteRollout();
-        else QueueFlush();
+        QueueFlush();
     }
 
     /// <summary>The stream asked again with its last action unreported: discard that step, cut the one before (bootstrapped).</summary>
-    private void Restarted(int s, float[] observation)
+    private void Restarted(int s)
     {
         restarts++;
         outstanding[s] = false;
@@ -246,7 +240,6 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
         var final = new float[obs];
         Array.Copy(observations, (row * k + s) * obs, final, 0, obs);
         finals.Add((index, final));
-        _ = observation;
     }
 
     private bool RolloutEmpty()
@@ -258,21 +251,21 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
 
     private void QueueFlush()
     {
-        if (flushQueued || !CanAct) return;
+        if (flushQueued || current is null) return;
         flushQueued = true;
         Self.Tell(Flush.Instance);
     }
 
-    /// <summary>Answers every pending decision of the current rollout with one forward pass.</summary>
+    /// <summary>Answers every pending decision that may be answered with one forward pass.</summary>
     private void OnFlush()
     {
         flushQueued = false;
-        if (!CanAct) return;
+        if (current is null) return;
         Span<int> streams = stackalloc int[k];
         int n = 0;
         for (int s = 0; s < k; s++)
         {
-            if (waiting[s] is null || !included[s] || outstanding[s] || filled[s] >= t) continue;
+            if (waiting[s] is null || !included[s] || outstanding[s] || !CanActAt(filled[s])) continue;
             var source = observations.AsSpan((filled[s] * k + s) * obs, obs);
             if (normalizer is null) source.CopyTo(batchObservations.AsSpan(n * obs, obs));
             else normalizer.Normalize(source, batchObservations.AsSpan(n * obs, obs));
@@ -282,8 +275,7 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
         Array.Clear(batchObservations, n * obs, (k - n) * obs);
         policy!.Act(batchObservations, batchActions, batchLogProbs, deterministic: false);
         passes++;
-        long version = current!.Version;
-        minVersion = Math.Min(minVersion, version);
+        long version = current.Version;
         var now = DateTime.UtcNow;
         for (int i = 0; i < n; i++)
         {
@@ -291,6 +283,7 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
             var chosen = batchActions.AsSpan(i * width, width);
             chosen.CopyTo(actions.AsSpan(index * width, width));
             behaviour[index] = batchLogProbs[i];
+            versions[index] = version;
             var action = chosen.ToArray();
             if (settings.ActionBounds is { } box)
                 for (int d = 0; d < width; d++) action[d] = Math.Clamp(action[d], box.Low[d], box.High[d]);
@@ -319,7 +312,7 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
         }
         lastHeard[s] = DateTime.UtcNow;
         outstanding[s] = false;
-        int index = filled[s] * k + s;
+        int row = filled[s], index = row * k + s;
         rewards[index] = (float)outcome.Reward;
         terminated[index] = outcome.Terminated;
         truncated[index] = outcome.Truncated;
@@ -328,8 +321,7 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
         episodeLength[s]++;
         if (outcome.Terminated || outcome.Truncated)
         {
-            episodeReturns.Add(episodeReturn[s]);
-            episodeLengths.Add(episodeLength[s]);
+            finished.Add((row, episodeReturn[s], episodeLength[s]));
             episodeReturn[s] = 0;
             episodeLength[s] = 0;
         }
@@ -343,8 +335,9 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
         bool dropped = false;
         for (int s = 0; s < k; s++)
         {
-            // Only a stream the collector waits on can be silent: one whose decision is owed by the collector is not.
-            if (!included[s] || waiting[s] is not null || lastHeard[s] > deadline) continue;
+            // Only a stream the collector waits on can be silent: one whose decision the collector owes is not, nor one whose
+            // column of this rollout is already complete.
+            if (!included[s] || waiting[s] is not null || Ready(s) || lastHeard[s] > deadline) continue;
             silentStreams++;
             droppedSteps += filled[s];
             log.Info("Simulation {0}: stream {1} was silent for {2} ms; its {3} steps of this rollout are dropped.",
@@ -360,14 +353,17 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
         if (dropped) TryCompleteRollout();
     }
 
-    /// <summary>Sends the rollout once every included column is full and has its bootstrap observation.</summary>
+    /// <summary>The stream's column of this rollout is complete: T steps and the bootstrap observation (row T) are in.</summary>
+    private bool Ready(int s) => filled[s] > t || (filled[s] == t && (waiting[s] is not null || outstanding[s]));
+
+    /// <summary>Sends the rollout once every included column is complete.</summary>
     private void TryCompleteRollout()
     {
         int columns = 0;
         for (int s = 0; s < k; s++)
         {
             if (!included[s]) continue;
-            if (filled[s] < t || waiting[s] is null) return;
+            if (!Ready(s)) return;
             columns++;
         }
         if (columns == 0 || current is null || awaitingParameters) return;
@@ -383,7 +379,7 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
         else StartNext();
     }
 
-    /// <summary>The included columns as one rollout, finished episodes and final observations mapped to the compacted columns.</summary>
+    /// <summary>Rows 0..T of the included columns as one rollout; finished episodes and final observations of those rows.</summary>
     private Rollout Build(int columns)
     {
         var map = new int[k];
@@ -395,6 +391,7 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
         var mu = new float[t * columns];
         var term = new bool[t * columns];
         var trunc = new bool[t * columns];
+        long oldest = current!.Version;
         for (int row = 0; row <= t; row++)
         {
             for (int s = 0; s < k; s++)
@@ -408,26 +405,52 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
                 mu[to] = behaviour[from];
                 term[to] = terminated[from];
                 trunc[to] = truncated[from];
+                oldest = Math.Min(oldest, versions[from]);
             }
         }
-        var kept = finals.Where(f => map[f.Index % k] >= 0)
+        var kept = finals.Where(f => f.Index < t * k && map[f.Index % k] >= 0)
             .Select(f => (Index: f.Index / k * columns + map[f.Index % k], f.Observation))
             .OrderBy(f => f.Index).ToArray();
-        var rollout = new Rollout(settings.WorkerId, minVersion == long.MaxValue ? current!.Version : minVersion, t, columns, obs, width, o, a, r, term, trunc,
-            kept.Select(f => f.Index).ToArray(), kept.SelectMany(f => f.Observation).ToArray(), episodeReturns.ToArray(), episodeLengths.ToArray())
+        var done = finished.Where(e => e.Row < t).ToArray();
+        // Synchronous rounds stamp the round's version (the learner holds those parameters); asynchronous ones the oldest
+        // that acted, so the learner's lag limit is never fooled, with the behaviour log-probabilities for V-trace.
+        var rollout = new Rollout(settings.WorkerId, settings.Ahead == 0 ? current.Version : oldest, t, columns, obs, width, o, a, r, term, trunc,
+            kept.Select(f => f.Index).ToArray(), kept.SelectMany(f => f.Observation).ToArray(),
+            done.Select(e => e.Return).ToArray(), done.Select(e => e.Length).ToArray())
         {
             BehaviourLogProbs = settings.Ahead == 0 ? [] : mu,
         };
-        episodes += episodeReturns.Count;
+        episodes += done.Length;
         return rollout;
     }
 
-    /// <summary>Starts the next rollout: bootstrap rows (and returning streams' observations) become row 0; pending decisions are answered.</summary>
+    /// <summary>
+    /// Starts the next rollout: rows T..2T (steps streams took ahead, and each bootstrap row) move to rows 0..T, returning
+    /// streams' observations become row 0, and pending decisions are answered.
+    /// </summary>
     private void StartNext()
     {
-        var bootstrap = new float[k * obs];
-        Array.Copy(observations, t * k * obs, bootstrap, 0, k * obs);
-        NewBuffers();
+        int shift = t * k;
+        Array.Copy(observations, shift * obs, observations, 0, (rows + 1 - t) * k * obs);
+        Array.Clear(observations, (rows + 1 - t) * k * obs, observations.Length - (rows + 1 - t) * k * obs);
+        if (rows > t)
+        {
+            Array.Copy(actions, shift * width, actions, 0, (rows - t) * k * width);
+            Array.Copy(rewards, shift, rewards, 0, (rows - t) * k);
+            Array.Copy(behaviour, shift, behaviour, 0, (rows - t) * k);
+            Array.Copy(versions, shift, versions, 0, (rows - t) * k);
+            Array.Copy(terminated, shift, terminated, 0, (rows - t) * k);
+            Array.Copy(truncated, shift, truncated, 0, (rows - t) * k);
+        }
+        Array.Clear(rewards, (rows - t) * k, t * k);
+        Array.Clear(terminated, (rows - t) * k, t * k);
+        Array.Clear(truncated, (rows - t) * k, t * k);
+        var laterFinals = finals.Where(f => f.Index >= shift).Select(f => (f.Index - shift, f.Observation)).ToList();
+        finals.Clear();
+        finals.AddRange(laterFinals);
+        var laterEpisodes = finished.Where(e => e.Row >= t).Select(e => (e.Row - t, e.Return, e.Length)).ToList();
+        finished.Clear();
+        finished.AddRange(laterEpisodes);
         for (int s = 0; s < k; s++)
         {
             if (heldObservation[s] is { } held)
@@ -435,12 +458,16 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
                 held.CopyTo(observations, s * obs);
                 heldObservation[s] = null;
                 included[s] = true;
+                filled[s] = 0;
             }
             else if (included[s])
             {
-                Array.Copy(bootstrap, s * obs, observations, s * obs, obs);
+                filled[s] -= t;
             }
-            filled[s] = 0;
+            else
+            {
+                filled[s] = 0;
+            }
         }
         awaitingParameters = false;
         QueueFlush();
@@ -451,26 +478,27 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
         if (settings.Ahead > 0)
         {
             unacknowledged = Math.Max(0, unacknowledged - parameters.Acknowledged);
+            bool first = current is null;
             if (current is null || parameters.Version >= current.Version) Load(parameters);
-            if (awaitingParameters && unacknowledged < settings.Ahead)
-            {
-                if (rollouts == 0 && minVersion == long.MaxValue && AllEmpty()) { awaitingParameters = false; QueueFlush(); }
-                else StartNext();
-            }
+            if (first) awaitingParameters = false;
+            else if (awaitingParameters && unacknowledged < settings.Ahead) StartNext();
+            QueueFlush();
+            TryCompleteRollout();
             return;
         }
         if (!awaitingParameters) return; // a repeat of the round's parameters: already acting with them
-        bool first = current is null;
+        bool initial = current is null;
         Load(parameters);
-        if (first) { awaitingParameters = false; QueueFlush(); }
-        else StartNext();
-    }
-
-    private bool AllEmpty()
-    {
-        for (int s = 0; s < k; s++)
-            if (filled[s] > 0) return false;
-        return true;
+        if (initial)
+        {
+            awaitingParameters = false;
+            QueueFlush();
+        }
+        else
+        {
+            StartNext();
+        }
+        TryCompleteRollout();
     }
 
     private void Load(Parameters parameters)

@@ -22,6 +22,16 @@ public sealed record SimulationOptions
     public TimeSpan StreamTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// A stream whose column of the rollout is full (T steps) goes on getting decisions, from the parameters at hand, for
+    /// up to T steps of the next rollout, instead of waiting until the rollout is complete and (in synchronous rounds) the
+    /// learner's next parameters arrive. Default true: a simulation whose clock waits for all its entities each tick
+    /// (lockstep) would otherwise deadlock, the full stream waiting for the round and the round for the other entities,
+    /// which wait for the clock. The price: in synchronous rounds those early steps were chosen by the previous version
+    /// (slightly off-policy for A2C and PPO). False gives exact rounds, for streams that advance independently.
+    /// </summary>
+    public bool RunAhead { get; init; } = true;
+
+    /// <summary>
     /// The observation space of every stream, when <see cref="TrainingOptions.EnvironmentId"/> names no registered
     /// environment (a simulation usually has none); set it with <see cref="ActionSpace"/>. Null: taken from the registered environment.
     /// </summary>
@@ -115,7 +125,7 @@ public static class SimulationTraining
         for (int i = 0; i < gateways.Length; i++)
         {
             var plan = RunWiring.Worker(effective, i);
-            var settings = new CollectorSettings(i, simulation.StreamsPerSimulation, plan.RolloutLength, run.Spec, plan.Seed, simulation.StreamTimeout, plan.Ahead, bounds);
+            var settings = new CollectorSettings(i, simulation.StreamsPerSimulation, plan.RolloutLength, run.Spec, plan.Seed, simulation.StreamTimeout, plan.Ahead, bounds, simulation.RunAhead);
             gateways[i] = system.ActorOf(SimulationCollector.Props(settings, run.Learner), $"advantage-simulation-{id}-{i}");
         }
         return new SimulationRun(run, gateways);
