@@ -81,21 +81,21 @@ Console.WriteLine($"Training ({algo}, seed {seed}): {result.Reason}, solved {res
 foreach (var child in new[] { "clock-0", "clock-1" }) system.ActorSelection($"/user/{child}").Tell(PoisonPill.Instance);
 
 // Evaluation on the same job streams (seeds apart from training's): the trained policy, greedy, against the heuristic.
-using var trained = TrainedPolicy.FromCheckpoint(result.ToCheckpoint());
-double Evaluate(string name, Func<float[], int> choose)
+var server = PolicyServing.Start(system, result.ToCheckpoint(), new PolicyServerOptions());
+double Evaluate(string name, Props deciderProps)
 {
-    var decider = system.ActorOf(Props.Create(() => new FixedDecider(choose)), $"decider-{name}");
+    var decider = system.ActorOf(deciderProps, $"decider-{name}");
     var inbox = Inbox.Create(system);
     system.ActorOf(Props.Create(() => new Clock(Routers, (clock, r) => Props.Create(() => new Router(clock, decider, r, 777_000 + r, EvaluationEpisodes, inbox.Receiver)))), $"evaluation-{name}");
     var all = new List<double>();
     for (int r = 0; r < Routers; r++) all.AddRange((double[])inbox.Receive(TimeSpan.FromMinutes(2)));
     return all.Average();
 }
-double policyReturn = Evaluate("trained", o => trained.ActDiscrete(o, deterministic: true));
-double heuristicReturn = Evaluate("heuristic", Queueing.LeastWorkLeft);
+double policyReturn = Evaluate("trained", Props.Create(() => new ServedDecider(server)));
+double heuristicReturn = Evaluate("heuristic", Props.Create(() => new FixedDecider(Queueing.LeastWorkLeft)));
 Console.WriteLine($"Evaluation, {Routers} routers x {EvaluationEpisodes} episodes of {Queueing.JobsPerEpisode} jobs (return = -sum of job times / 10, higher is better):");
-Console.WriteLine($"  trained policy (served by TrainedPolicy): {policyReturn:F2}");
-Console.WriteLine($"  heuristic (least work left):             {heuristicReturn:F2}");
+Console.WriteLine($"  trained policy (served by PolicyServer):  {policyReturn:F2}");
+Console.WriteLine($"  heuristic (least work left):            {heuristicReturn:F2}");
 Console.WriteLine(policyReturn > heuristicReturn ? "The trained policy beats the heuristic." : "The trained policy does not beat the heuristic.");
 await system.Terminate();
 return 0;

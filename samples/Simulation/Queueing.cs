@@ -129,3 +129,30 @@ public sealed class FixedDecider : ReceiveActor
         Receive<Outcome>(_ => { });
     }
 }
+
+/// <summary>
+/// Serves the routers' decisions from a <see cref="Advantage.Actors.PolicyServer"/>: each <see cref="Decide"/> becomes an
+/// <see cref="Advantage.Actors.Act"/> (greedy), and the server's answer goes back to the router as a <see cref="Decision"/>.
+/// Decisions of routers asking in the same tick share the server's forward pass.
+/// </summary>
+public sealed class ServedDecider : ReceiveActor
+{
+    private readonly Dictionary<long, (IActorRef Router, int Stream)> pending = [];
+    private long next;
+
+    /// <summary>Creates the decider in front of <paramref name="server"/>.</summary>
+    public ServedDecider(IActorRef server)
+    {
+        Receive<Decide>(d =>
+        {
+            pending[++next] = (Sender, d.Stream);
+            server.Tell(new Advantage.Actors.Act(next, d.Observation));
+        });
+        Receive<Advantage.Actors.Acted>(acted =>
+        {
+            if (pending.Remove(acted.RequestId, out var to)) to.Router.Tell(new Decision(to.Stream, acted.Actions, acted.Version));
+        });
+        Receive<Advantage.Actors.ActRejected>(rejected => throw new InvalidOperationException(rejected.Reason));
+        Receive<Outcome>(_ => { });
+    }
+}

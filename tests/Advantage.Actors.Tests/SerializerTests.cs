@@ -16,7 +16,7 @@ public class SerializerTests : TestKit
 
     private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
 
-    private static readonly string[] AllManifests = ["RW1", "P2", "RC2", "WR1", "ST1", "GP1", "TP2", "JR", "RJ4", "JX", "RE1", "RR1"];
+    private static readonly string[] AllManifests = ["RW1", "P2", "RC3", "WR1", "ST1", "GP1", "TP2", "JR", "RJ4", "JX", "RE1", "RR1", "RS1", "AQ1", "AA1", "AE1", "FP1", "GS1", "SS1"];
 
     public static TheoryData<string> Manifests => new(AllManifests);
 
@@ -24,7 +24,8 @@ public class SerializerTests : TestKit
     {
         "RW1" => new RegisterWorker(3, 16),
         "P2" => new Parameters(42, [1f, -2.5f, float.Epsilon, 3e30f], new NormalizerState([0.5, -1.0], [2.0, 0.25], 1234.5)) { Acknowledged = 3 },
-        "RC2" => new RolloutCollected(Truncating()),
+        "RC3" => new RolloutCollected(Truncating()) { WorkerState = [1, 2, 3, 0, 255] },
+        "RS1" => new RestoreWorker(2, 500, [9, 8, 7, 6]),
         "WR1" => new WorkerRestarted(7, "boom: the environment failed ü"),
         "RR1" => new RolloutRefused(12, "Rewards contain a non-finite number (NaN) at step 2 of environment slot 3."),
         "ST1" => StopTraining.Instance,
@@ -38,6 +39,12 @@ public class SerializerTests : TestKit
         "RE1" => new RunEnded("Solved"),
         "RJ4" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]),
             [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null) { Ahead = 3 }]),
+        "AQ1" => new Act(77, [0.5f, float.NaN, -1f, 3e30f, 1f]) { Deterministic = false, Seed = -3, IncludeValues = true, IncludeProbabilities = true },
+        "AA1" => new Acted(77, 12, 2, [0.25f, -1f, 1f, 0.5f]) { Values = [1.5f, -2f], Probabilities = [0.1f, 0.9f, 0.3f, 0.7f] },
+        "AE1" => new ActRejected(78, "Observations[2] (observation 0, element 2) is NaN; observations must be finite numbers."),
+        "FP1" => FollowParameters.Instance,
+        "GS1" => GetPolicyServerStats.Instance,
+        "SS1" => new PolicyServerStats(10, 25, 4, 9, 1, 33, 2),
         _ => throw new ArgumentOutOfRangeException(nameof(manifest)),
     };
 
@@ -87,6 +94,24 @@ public class SerializerTests : TestKit
                 break;
             case RolloutCollected r:
                 AssertSameRollout(r.Data, Assert.IsType<RolloutCollected>(back).Data);
+                Assert.Equal(r.WorkerState, ((RolloutCollected)back).WorkerState);
+                break;
+            case RestoreWorker w:
+                var v = Assert.IsType<RestoreWorker>(back);
+                Assert.Equal((w.WorkerId, w.Version), (v.WorkerId, v.Version));
+                Assert.Equal(w.State, v.State);
+                break;
+            case Act a:
+                var b = Assert.IsType<Act>(back);
+                Assert.Equal(a.Observations, b.Observations);
+                Assert.Equal(a with { Observations = b.Observations }, b);
+                break;
+            case Acted a:
+                var c = Assert.IsType<Acted>(back);
+                Assert.Equal((a.RequestId, a.Version, a.ActionWidth), (c.RequestId, c.Version, c.ActionWidth));
+                Assert.Equal(a.Actions, c.Actions);
+                Assert.Equal(a.Values, c.Values);
+                Assert.Equal(a.Probabilities, c.Probabilities);
                 break;
             case JoinRun j:
                 var joined = Assert.IsType<JoinRun>(back);
@@ -187,7 +212,7 @@ public class SerializerTests : TestKit
         int terminatedAt = 4 + 4 + 8 + 4 * 4 + (4 + 4 * rollout.Observations.Length) + (4 + 4 * rollout.Actions.Length) + (4 + 4 * rollout.Rewards.Length) + 4;
         Assert.Equal(0, flags[terminatedAt]);
         flags[terminatedAt] = 2;
-        Assert.Contains("expected 0 or 1", Assert.Throws<SerializationException>(() => Serializer.FromBinary(flags, "RC2")).Message);
+        Assert.Contains("expected 0 or 1", Assert.Throws<SerializationException>(() => Serializer.FromBinary(flags, "RC3")).Message);
         // Corrupt a normaliser variance into a negative number: the constructor refuses, the serializer reports it.
         var statistics = Serializer.ToBinary(new Parameters(1, [1f], new NormalizerState([0.0], [1.0], 1)));
         BitConverter.GetBytes(-1.0).CopyTo(statistics, statistics.Length - 16);

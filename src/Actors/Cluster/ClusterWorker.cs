@@ -448,8 +448,16 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         Receive<LearnerLost>(_ => Lost("the learner stayed unreachable"));
         Receive<Terminated>(t =>
         {
-            if (t.ActorRef.Equals(learner)) Lost("the learner stopped");
+            // A learner that finished its run stops, and its endpoint says so (RunEnded) right after; the death notice may
+            // overtake that message, so it counts as lost only if no word of the run's end follows.
+            if (t.ActorRef.Equals(learner)) Timers.StartSingleTimer("learner-stopped", LearnerStopped.Instance, TimeSpan.FromSeconds(2));
         });
+        Receive<LearnerStopped>(_ => Lost("the learner stopped"));
+    }
+
+    private sealed record LearnerStopped : INoSerializationVerificationNeeded
+    {
+        public static readonly LearnerStopped Instance = new();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
