@@ -25,6 +25,9 @@ public static class AsyncBench
         string SynchronousAlgorithm, string AsynchronousAlgorithm, double StragglerSleepMs, IReadOnlyList<ClusterBench.Side> Sides, IReadOnlyDictionary<string, double> Ratios)
     {
         public IReadOnlyList<ClusterBench.Side> Samples { get; init; } = [];
+
+        /// <summary>Every mode run that failed ("repeat r, mode: why"); its samples are missing from the medians.</summary>
+        public IReadOnlyList<string> Failures { get; init; } = [];
     }
 
     /// <summary>The synchronous counterpart: A2C's preset for the environment with the asynchronous run's shape and network.</summary>
@@ -56,19 +59,31 @@ public static class AsyncBench
             $"straggler: worker 0 sleeps {settings.StragglerSleep.TotalMilliseconds} ms per environment step; warm-up {settings.Warmup.TotalSeconds:F1} s, window {settings.Window.TotalSeconds:F1} s; " +
             $"load average before {machine.LoadAverageBefore}, {machine.ProcessorCount} cores.");
         var samples = new List<ClusterBench.Side>();
+        var failures = new List<string>();
         for (int repeat = 1; repeat <= settings.Repeats; repeat++)
         {
-            Add(samples, InProcess("sync", synchronous, settings, straggler: false));
-            Add(samples, InProcess("async", asynchronous, settings, straggler: false));
-            if (settings.Cluster)
+            // A mode that fails (its learner failed, or stopped answering) is reported and counted; the others go on.
+            void Try(string mode, Func<ClusterBench.Side> run)
             {
-                var cluster = ClusterBench.RunCluster(new ClusterBench.Settings(asynchronous, settings.Warmup, settings.Window, "")).Side;
-                Add(samples, cluster with { Mode = "async-cluster" });
+                try
+                {
+                    Add(samples, run());
+                }
+                catch (Exception e) when (e is ModeFailedException or TimeoutException or TrainingFailedException or AggregateException)
+                {
+                    string reason = e is ModeFailedException failed ? failed.Reason : $"{e.GetType().Name}: {e.GetBaseException().Message.Split('\n')[0]}";
+                    Console.WriteLine($"  {mode,-16}: FAILED in repeat {repeat}: {reason}");
+                    failures.Add($"repeat {repeat}, {mode}: {reason}");
+                }
             }
+            Try("sync", () => InProcess("sync", synchronous, settings, straggler: false));
+            Try("async", () => InProcess("async", asynchronous, settings, straggler: false));
+            if (settings.Cluster)
+                Try("async-cluster", () => ClusterBench.RunCluster(new ClusterBench.Settings(asynchronous, settings.Warmup, settings.Window, "")).Side with { Mode = "async-cluster" });
             if (settings.StragglerSleep > TimeSpan.Zero)
             {
-                Add(samples, InProcess("sync-straggler", synchronous, settings, straggler: true));
-                Add(samples, InProcess("async-straggler", asynchronous, settings, straggler: true));
+                Try("sync-straggler", () => InProcess("sync-straggler", synchronous, settings, straggler: true));
+                Try("async-straggler", () => InProcess("async-straggler", asynchronous, settings, straggler: true));
             }
         }
         var sides = samples.GroupBy(s => s.Mode).Select(g => ClusterBench.Median(g.ToList())).ToList();
@@ -85,9 +100,10 @@ public static class AsyncBench
         }
         Console.WriteLine($"  medians of {settings.Repeats}: " + string.Join(", ", sides.Select(s => $"{s.Mode} {s.StepsPerSecond:N0}")));
         Console.WriteLine("  " + string.Join(", ", ratios.Select(r => $"{r.Key} {r.Value:P0}")));
+        if (failures.Count > 0) Console.WriteLine($"  {failures.Count} mode run(s) failed: " + string.Join("; ", failures));
         Report.Write(settings.Output, new Result("async", asynchronous.EnvironmentId, machine, a.Workers, a.EnvironmentsPerWorker, a.RolloutLength, [.. a.HiddenSizes],
-            synchronous.Algorithm.Algorithm, a.Algorithm, settings.StragglerSleep.TotalMilliseconds, sides, ratios) { Samples = samples });
-        return 0;
+            synchronous.Algorithm.Algorithm, a.Algorithm, settings.StragglerSleep.TotalMilliseconds, sides, ratios) { Samples = samples, Failures = failures });
+        return failures.Count == 0 ? 0 : 1;
     }
 
     private static void Add(List<ClusterBench.Side> samples, ClusterBench.Side side)

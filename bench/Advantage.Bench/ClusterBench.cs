@@ -166,15 +166,31 @@ public static class ClusterBench
     {
         var timeout = TimeSpan.FromSeconds(30);
         Thread.Sleep(warmup);
-        var before = learner.Ask<TrainingProgress>(GetProgress.Instance, timeout).GetAwaiter().GetResult();
+        var before = Progress(mode, learner, completion, timeout);
         Thread.Sleep(window);
-        var after = learner.Ask<TrainingProgress>(GetProgress.Instance, timeout).GetAwaiter().GetResult();
+        var after = Progress(mode, learner, completion, timeout);
         if (!valid(after)) Console.Error.WriteLine($"  {mode}: workers changed during the window ({before.Workers} -> {after.Workers}).");
         learner.Tell(StopTraining.Instance);
         completion.Wait(timeout);
         double seconds = after.Seconds - before.Seconds;
         long steps = after.Steps - before.Steps;
         return new Side(mode, Report.Round(steps / seconds, 1), Report.Round((after.Version - before.Version) / seconds, 1), steps, Report.Round(seconds, 3), after.Workers);
+    }
+
+    /// <summary>
+    /// The learner's progress; <see cref="ModeFailedException"/> (with the run's own cause) when the run has ended, rather
+    /// than waiting out an ask that a stopped learner never answers.
+    /// </summary>
+    private static TrainingProgress Progress(string mode, IActorRef learner, Task completion, TimeSpan timeout)
+    {
+        if (completion.IsCompleted) throw ModeFailedException.Ended(mode, completion);
+        var ask = learner.Ask<TrainingProgress>(GetProgress.Instance, timeout);
+        if (Task.WaitAny(ask, completion) == 1 || ask.IsFaulted)
+        {
+            if (completion.IsCompleted) throw ModeFailedException.Ended(mode, completion);
+            throw new ModeFailedException(mode, $"the learner did not answer within {timeout.TotalSeconds:F0} s ({ask.Exception?.GetBaseException().Message})");
+        }
+        return ask.Result;
     }
 
     /// <summary>A worker node of one worker actor, as a child process of this executable, joining the learner on <paramref name="port"/>.</summary>
@@ -210,4 +226,20 @@ public static class ClusterBench
         ClusterWorker.RunAsync(new ClusterWorkerOptions(join).WithNode(new ClusterNodeOptions().WithEngineSettings(engine)), null, stop.Token).GetAwaiter().GetResult();
         return 0;
     }
+}
+
+/// <summary>One mode of a benchmark failed (its learner failed or stopped answering); the benchmark reports it and goes on.</summary>
+public sealed class ModeFailedException(string mode, string reason) : Exception($"{mode}: {reason}")
+{
+    /// <summary>The mode that failed.</summary>
+    public string Mode { get; } = mode;
+
+    /// <summary>Why, in one line.</summary>
+    public string Reason { get; } = reason;
+
+    internal static ModeFailedException Ended(string mode, Task completion) => new(mode, completion.Exception?.GetBaseException() is { } cause
+        ? $"the run failed: {cause.GetType().Name}: {FirstLine(cause.Message)}"
+        : "the run ended before it was measured");
+
+    private static string FirstLine(string text) => text.Split('\n')[0].Trim();
 }

@@ -9,7 +9,7 @@ open Akka.Actor
 open Akka.Configuration
 
 /// Each algorithm's CartPole preset with seed 3. A2C's (2 workers x 16 environments, GAE 0.9, lr 5e-3) solves it at
-/// 184,320 steps (no checkpoint interval, so no reseeding); IMPALA's workers never wait, so its step count varies a little.
+/// 184,320 steps (no checkpoint interval); IMPALA's workers never wait, so its step count varies a little.
 let algorithm name : AlgorithmOptions option =
     match name with
     | "a2c" -> Some(A2CPresets.For("CartPole-v1").WithSeed(3))

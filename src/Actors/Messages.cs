@@ -30,7 +30,24 @@ public sealed record Parameters(long Version, float[] Values, NormalizerState? O
 
 /// <summary>A rollout travelling from a worker to the learner.</summary>
 /// <param name="Data">The experience.</param>
-public sealed record RolloutCollected(Rollout Data) : IAdvantageMessage;
+public sealed record RolloutCollected(Rollout Data) : IAdvantageMessage
+{
+    /// <summary>
+    /// The worker's saved state right after this rollout (environments with their episodes in progress, action
+    /// sampling, reward scaling), attached when the update this rollout feeds writes a checkpoint
+    /// (<see cref="WorkerSettings.CheckpointInterval"/>), so the checkpoint can carry it; null otherwise.
+    /// </summary>
+    public byte[]? WorkerState { get; init; }
+}
+
+/// <summary>
+/// From the learner of a resumed run to a worker before its first parameters: continue from this saved state (the
+/// checkpoint's), so the worker's episodes go on where they were instead of starting fresh.
+/// </summary>
+/// <param name="WorkerId">The worker it is for.</param>
+/// <param name="Version">The checkpoint's version, which the worker's first parameters carry.</param>
+/// <param name="State">What the worker saved (<see cref="RolloutCollected.WorkerState"/>).</param>
+public sealed record RestoreWorker(int WorkerId, long Version, byte[] State) : IAdvantageMessage;
 
 /// <summary>
 /// A worker restarted after a failure (its environment threw or produced a non-finite value, or the learner refused its

@@ -13,9 +13,9 @@ namespace Advantage.Actors;
 /// <param name="Seed">Seeds the worker's environments (column k gets a seed derived from it and k) and action sampling.</param>
 /// <param name="RolloutLength">T.</param>
 /// <param name="Environments">K.</param>
-/// <param name="ReseedInterval">Restart environments and sampling at every version divisible by this; 0 never (see <see cref="WorkerActor"/>).</param>
+/// <param name="CheckpointInterval">The run's checkpoint interval: the worker saves its state with the rollouts whose update writes a checkpoint; 0 never (see <see cref="WorkerActor"/>).</param>
 /// <param name="RewardScaling">Worker-side reward scaling; null leaves rewards raw.</param>
-public sealed record WorkerPlan(int WorkerId, int Seed, int RolloutLength, int Environments, int ReseedInterval, RewardScalerOptions? RewardScaling)
+public sealed record WorkerPlan(int WorkerId, int Seed, int RolloutLength, int Environments, int CheckpointInterval, RewardScalerOptions? RewardScaling)
 {
     /// <summary>
     /// 0 for synchronous rounds (collect one rollout per <see cref="Parameters"/>); otherwise the worker collects
@@ -65,16 +65,16 @@ public static class RunWiring
     }
 
     /// <summary>
-    /// Worker <paramref name="workerId"/> of the run: its seed derives from the run seed and the id alone, and it
-    /// restarts its environments at the checkpoint interval (so a resumed run continues exactly).
+    /// Worker <paramref name="workerId"/> of the run: its seed derives from the run seed and the id alone, and it saves
+    /// its state for the checkpoints (so a resumed run continues exactly, episodes and all).
     /// </summary>
     public static WorkerPlan Worker(TrainingOptions options, int workerId)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegative(workerId);
         var algorithm = options.Algorithm;
-        // Asynchronous workers get versions as the learner makes them, not every one: restarting at interval
-        // boundaries would buy no exactness there (their batches depend on timing), so they never do.
+        // Asynchronous workers get versions as the learner makes them, not every one, and their batches depend on timing:
+        // no resume of theirs is exact, so they save nothing and a resumed asynchronous run starts fresh episodes.
         var asynchrony = algorithm.Asynchrony;
         return new WorkerPlan(workerId, Seeds.Derive(algorithm.Seed, workerId + 1), algorithm.RolloutLength, algorithm.EnvironmentsPerWorker,
             asynchrony is null ? options.CheckpointInterval : 0, algorithm.NormalizeRewards ? new RewardScalerOptions(algorithm.Gamma) : null)
@@ -92,7 +92,7 @@ public static class RunWiring
         return new WorkerSettings(plan.WorkerId, plan.Seed, plan.RolloutLength, plan.Environments, environmentId, () => registry.Make(environmentId), spec)
         {
             RewardScaling = plan.RewardScaling,
-            ReseedInterval = plan.ReseedInterval,
+            CheckpointInterval = plan.CheckpointInterval,
             Ahead = plan.Ahead,
         };
     }

@@ -69,7 +69,7 @@ public static class Training
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         int run = Interlocked.Increment(ref runCounter);
         var (learning, resumed) = LearnerCheckpoint.CreateLearner(options, spec, null);
-        var hosting = new LearnerHosting($"advantage-run-{run}", false, null) { Resumed = resumed, Disk = disk };
+        var hosting = new LearnerHosting($"advantage-run-{run}", false, null) { Resumed = resumed?.Progress, ResumedWorkers = resumed?.WorkerStates, Disk = disk };
         var learner = system.ActorOf(LearnerActor.HostedProps(options, learning, onProgress, completion, hosting), $"advantage-run-{run}-learner");
         var supervisor = system.ActorOf(Props.Create(() => new RunSupervisor(options, spec, learner)), $"advantage-run-{run}");
         return new TrainingRun(supervisor, learner, completion.Task, spec);

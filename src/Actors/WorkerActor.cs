@@ -27,10 +27,11 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
     public int Ahead { get; init; }
 
     /// <summary>
-    /// Restart environments and action sampling at every parameter version divisible by this (the run's
-    /// checkpoint interval); 0 never. See <see cref="WorkerActor"/> for why.
+    /// The run's checkpoint interval (in updates): the worker attaches its saved state to each rollout whose update
+    /// writes a checkpoint (rollout version + 1 divisible by this), so the checkpoint carries it; 0 never. See
+    /// <see cref="WorkerActor"/> for why.
     /// </summary>
-    public int ReseedInterval { get; init; }
+    public int CheckpointInterval { get; init; }
 }
 
 /// <summary>
@@ -47,23 +48,19 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
 /// </summary>
 /// <remarks>
 /// <para>
-/// Resume is exact by design rather than by snapshotting every environment: at each parameter version
-/// divisible by <see cref="WorkerSettings.ReseedInterval"/> (the run's checkpoint interval, where the learner
-/// writes <c>last.ckpt</c>), and on the first parameters of a resumed run, the worker resets its environments
-/// and its action sampler from seeds derived from (worker seed, version) alone. A resumed worker therefore
-/// starts in exactly the state the uninterrupted worker was in at that version, without environments having
-/// to expose their internal state (physics, random streams, time-limit counters) to a checkpoint.
+/// Episodes run on across checkpoints. Resume is exact because the checkpoint carries the workers' state: with the
+/// rollout whose update writes a checkpoint (<see cref="WorkerSettings.CheckpointInterval"/>) the worker sends its saved
+/// state (<see cref="RolloutCollected.WorkerState"/>: every environment's state, random stream and episode in progress,
+/// its action sampler, its reward scaling), the learner writes it into the checkpoint, and a resumed run's learner
+/// sends it back (<see cref="RestoreWorker"/>) before the worker's first parameters. The worker then continues exactly
+/// where the uninterrupted one would have been, mid-episode.
 /// </para>
 /// <para>
-/// The restart is sound for learning: the rollout before it already bootstrapped its last step from the value
-/// of the observation it stopped at, exactly what a truncated episode gets, so cutting the episodes there adds
-/// no bias to the targets. The cut episodes' partial returns are not reported as episodes. With checkpoint
-/// intervals of hundreds of updates the cuts are rare next to the environments' own time limits.
-/// </para>
-/// <para>
-/// One exception: reward scaling's return statistics live in the worker and are not checkpointed, so a resumed
-/// run with <see cref="AlgorithmOptions.NormalizeRewards"/> starts them afresh and continues close to, not exactly
-/// like, the uninterrupted run. Observation statistics live in the learner and are checkpointed.
+/// Where that cannot be (environments that do not implement <see cref="IResumableEnvironment"/>, a checkpoint written
+/// at a run's end or stop between intervals, an asynchronous run, whose workers save nothing), a resumed worker
+/// starts fresh episodes from seeds derived from (worker seed, version): the episodes running when the checkpoint
+/// was written are cut there and never reported, and the resume is not exact. The learner says so when it resumes.
+/// The cut is sound for learning: the last rollout before it bootstrapped its last step, as a truncation does.
 /// </para>
 /// </remarks>
 public sealed class WorkerActor : ReceiveActor
@@ -98,6 +95,10 @@ public sealed class WorkerActor : ReceiveActor
     private bool newestLoaded;
     private int unacknowledged;
     private bool collectQueued;
+    private long restoredVersion = -1;
+
+    /// <summary>The layout of <see cref="SaveState"/>'s bytes.</summary>
+    private const int StateFormat = 1;
 
     /// <summary>Creates the worker; prefer <see cref="Props"/>.</summary>
     public WorkerActor(WorkerSettings settings, IActorRef learner)
@@ -116,6 +117,7 @@ public sealed class WorkerActor : ReceiveActor
         Receive<RolloutRefused>(refused => throw new WorkerFaultException(settings.WorkerId,
             $"Worker {settings.WorkerId}: the learner refused its rollout of version {refused.Version}: {refused.Reason}"));
         Receive<SetupFailed>(failed => throw failed.Cause);
+        Receive<RestoreWorker>(OnRestore);
     }
 
     /// <summary>Props on the compute dispatcher.</summary>
@@ -228,7 +230,117 @@ public sealed class WorkerActor : ReceiveActor
     {
         if (environments is null) return; // set-up failed; SetupFailed is next in the mailbox
         Load(parameters);
-        learner.Tell(new RolloutCollected(CollectRollout(parameters.Version, recordBehaviour: false)));
+        var rollout = CollectRollout(parameters.Version, recordBehaviour: false);
+        // The update this rollout feeds writes a checkpoint: the checkpoint carries where this worker stands now.
+        bool checkpointNext = settings.CheckpointInterval > 0 && (parameters.Version + 1) % settings.CheckpointInterval == 0;
+        learner.Tell(new RolloutCollected(rollout) { WorkerState = checkpointNext && environments.CanSaveState ? SaveState() : null });
+    }
+
+    /// <summary>A resumed run's learner hands back the state this worker saved for the checkpoint: continue from it.</summary>
+    private void OnRestore(RestoreWorker message)
+    {
+        // Set-up failed, or parameters came first (a state for a later worker incarnation): fresh episodes then.
+        if (environments is null || !awaitingFirstParameters) return;
+        try
+        {
+            RestoreState(message.State);
+            restoredVersion = message.Version;
+        }
+        catch (ArgumentException e)
+        {
+            log.Warning("Worker {0} cannot continue from the checkpoint's saved state ({1}); it starts fresh episodes.", settings.WorkerId, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Everything this worker's future depends on besides the parameters: its environments (state, random streams,
+    /// episodes in progress), its action sampler and its reward scaling.
+    /// </summary>
+    private byte[] SaveState()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(StateFormat);
+            byte[] envs = environments!.SaveState();
+            w.Write(envs.Length);
+            w.Write(envs);
+            byte[] sampler = policy!.SaveSampler();
+            w.Write(sampler.Length);
+            w.Write(sampler);
+            w.Write(rewardScaler is not null);
+            if (rewardScaler is { } scaler)
+            {
+                var statistics = scaler.Statistics.Snapshot();
+                WriteDoubles(w, [.. scaler.Returns]);
+                WriteDoubles(w, statistics.Mean);
+                WriteDoubles(w, statistics.Var);
+                w.Write(statistics.Count);
+            }
+        }
+        return stream.ToArray();
+
+        static void WriteDoubles(BinaryWriter w, double[] values)
+        {
+            w.Write(values.Length);
+            foreach (double v in values) w.Write(v);
+        }
+    }
+
+    /// <summary>Continues from what <see cref="SaveState"/> returned.</summary>
+    /// <exception cref="ArgumentException">The bytes are not a saved state of a worker like this one.</exception>
+    private void RestoreState(byte[] saved)
+    {
+        byte[] envs, sampler;
+        double[]? returns = null, mean = null, variance = null;
+        double count = 0;
+        using (var r = new BinaryReader(new MemoryStream(saved, writable: false)))
+        {
+            try
+            {
+                int format = r.ReadInt32();
+                if (format != StateFormat) throw new ArgumentException($"the saved worker state has layout {format}; this build reads {StateFormat}");
+                envs = r.ReadBytes(Length(r));
+                sampler = r.ReadBytes(Length(r));
+                bool scaled = r.ReadBoolean();
+                if (scaled != rewardScaler is not null)
+                    throw new ArgumentException($"the saved worker {(scaled ? "scaled" : "did not scale")} rewards; this one {(rewardScaler is not null ? "does" : "does not")}");
+                if (scaled)
+                {
+                    returns = ReadDoubles(r);
+                    mean = ReadDoubles(r);
+                    variance = ReadDoubles(r);
+                    count = r.ReadDouble();
+                }
+                if (r.BaseStream.Position != saved.Length) throw new ArgumentException("the saved worker state has bytes left over");
+            }
+            catch (EndOfStreamException)
+            {
+                throw new ArgumentException("the saved worker state is truncated");
+            }
+        }
+        environments!.RestoreState(envs);
+        policy!.RestoreSampler(sampler);
+        if (rewardScaler is { } scaler)
+        {
+            scaler.RestoreReturns(returns!);
+            scaler.Statistics.Restore(new NormalizerState(mean!, variance!, count));
+        }
+
+        static int Length(BinaryReader r)
+        {
+            int n = r.ReadInt32();
+            return n >= 0 && n <= r.BaseStream.Length - r.BaseStream.Position ? n : throw new ArgumentException($"a length of {n} bytes does not fit the saved worker state");
+        }
+
+        static double[] ReadDoubles(BinaryReader r)
+        {
+            int n = r.ReadInt32();
+            if (n < 0 || n > (r.BaseStream.Length - r.BaseStream.Position) / 8) throw new ArgumentException($"a length of {n} doubles does not fit the saved worker state");
+            var values = new double[n];
+            for (int i = 0; i < n; i++) values[i] = r.ReadDouble();
+            return values;
+        }
     }
 
     /// <summary>Asynchronous rounds: keep the newest parameters (loaded at the next rollout) and collect if idle.</summary>
@@ -265,15 +377,18 @@ public sealed class WorkerActor : ReceiveActor
         Self.Tell(Collect.Instance);
     }
 
-    /// <summary>Loads parameters and the statistics sent with them; restarts environments where a resumed run must (see the remarks).</summary>
+    /// <summary>Loads parameters and the statistics sent with them; starts fresh episodes where a resumed worker has no saved state (see the remarks).</summary>
     private void Load(Parameters parameters)
     {
         var envs = environments!;
         var pol = policy!;
         pol.Load(parameters.Values);
         bool resumed = awaitingFirstParameters && parameters.Version > 0;
+        // A checkpointing run starts its episodes from the seed derived from (worker seed, version 0), as it always has,
+        // so seeded results recorded before episodes ran on across checkpoints stay the same.
+        bool firstOfCheckpointingRun = awaitingFirstParameters && parameters.Version == 0 && settings.CheckpointInterval > 0;
         awaitingFirstParameters = false;
-        if (resumed || (settings.ReseedInterval > 0 && parameters.Version % settings.ReseedInterval == 0))
+        if ((resumed && restoredVersion != parameters.Version) || firstOfCheckpointingRun)
         {
             int seed = Seeds.Derive(Seeds.Derive(settings.Seed, -1), unchecked((int)parameters.Version));
             envs.Reset(seed);

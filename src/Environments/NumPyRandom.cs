@@ -76,6 +76,19 @@ public sealed class NumPyRandom
     public UInt128 Increment => increment;
 
     /// <summary>
+    /// Continues the stream from a <see cref="State"/> and <see cref="Increment"/> read earlier (of this or another
+    /// generator), as NumPy's <c>bit_generator.state = ...</c> does: how an environment's saved state brings back its
+    /// random stream.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="increment"/> is even (PCG64's increment is always odd).</exception>
+    public void Restore(UInt128 state, UInt128 increment)
+    {
+        if ((increment & UInt128.One) == UInt128.Zero) throw new ArgumentException("PCG64's increment is always odd.", nameof(increment));
+        this.state = state;
+        this.increment = increment;
+    }
+
+    /// <summary>
     /// Restarts the stream from <paramref name="seed"/> as <c>np.random.default_rng(seed)</c> would: the
     /// integer is split into 32-bit words, lowest first (one word below 2^32, two otherwise).
     /// </summary>

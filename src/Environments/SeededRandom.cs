@@ -31,6 +31,12 @@ public sealed class SeededRandom
     /// </summary>
     public void Reseed(int seed) => state = unchecked((ulong)(uint)seed);
 
+    /// <summary>The generator's whole state (SplitMix64's counter), so a saved environment can bring its stream back (<see cref="Restore"/>).</summary>
+    public ulong State => state;
+
+    /// <summary>Continues the stream from a <see cref="State"/> read earlier.</summary>
+    public void Restore(ulong state) => this.state = state;
+
     /// <summary>The next 64 uniformly distributed bits; the primitive every other draw is built on.</summary>
     public ulong NextUInt64()
     {

@@ -10,7 +10,7 @@ namespace Advantage.Environments;
 /// As in Gymnasium, <c>Truncated</c> is set on the limit step even when the inner environment also
 /// terminated there; consumers that care should test <c>Terminated</c> first.
 /// </remarks>
-public sealed class TimeLimit : IEnvironment
+public sealed class TimeLimit : IResumableEnvironment
 {
     /// <summary>Wraps <paramref name="inner"/> so its episodes last at most <paramref name="maxEpisodeSteps"/> steps.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxEpisodeSteps"/> is less than 1.</exception>
@@ -50,5 +50,31 @@ public sealed class TimeLimit : IEnvironment
         StepResult result = Inner.Step(action, observation);
         ElapsedSteps++;
         return ElapsedSteps >= MaxEpisodeSteps ? result with { Truncated = true } : result;
+    }
+
+    /// <inheritdoc />
+    public bool CanSave => Inner is IResumableEnvironment { CanSave: true };
+
+    /// <inheritdoc />
+    public byte[] Save() => SavedState.Write(nameof(TimeLimit), w =>
+    {
+        w.Write(ElapsedSteps);
+        byte[] inner = (Inner as IResumableEnvironment)?.Save() ?? throw new NotSupportedException($"The wrapped {Inner.GetType().Name} cannot save its state.");
+        w.Write(inner.Length);
+        w.Write(inner);
+    });
+
+    /// <inheritdoc />
+    public void Restore(ReadOnlySpan<byte> saved)
+    {
+        var inner = Inner as IResumableEnvironment ?? throw new ArgumentException($"The wrapped {Inner.GetType().Name} cannot restore a state.", nameof(saved));
+        SavedState.Read(saved, nameof(TimeLimit), r =>
+        {
+            int elapsed = r.ReadInt32();
+            int length = r.ReadInt32();
+            if (elapsed < 0 || length < 0) throw new FormatException("negative counts");
+            inner.Restore(r.ReadBytes(length));
+            ElapsedSteps = elapsed;
+        });
     }
 }

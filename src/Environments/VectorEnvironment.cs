@@ -242,4 +242,67 @@ public sealed class VectorEnvironment
                 throw new EnvironmentException(slot, method, step,
                     $"wrote the observation value {row[e].ToString(System.Globalization.CultureInfo.InvariantCulture)} at element {e}; observations must be finite");
     }
+
+    /// <summary>
+    /// Whether <see cref="SaveState"/> works: every environment is an <see cref="IResumableEnvironment"/> that can save.
+    /// </summary>
+    public bool CanSaveState => Array.TrueForAll(environments, e => e is IResumableEnvironment { CanSave: true });
+
+    /// <summary>
+    /// Everything the vector's future depends on: each environment's saved state, its current observation and the
+    /// running return and length of its episode in progress, so <see cref="RestoreState"/> (on a vector of the same
+    /// environments) continues every episode where it was, and reports it whole when it ends.
+    /// </summary>
+    /// <exception cref="NotSupportedException"><see cref="CanSaveState"/> is false.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="Reset"/> was never called.</exception>
+    public byte[] SaveState()
+    {
+        if (!isReset) throw new InvalidOperationException("Call Reset(seed) before saving: there is nothing to save yet.");
+        var saved = new byte[Count][];
+        for (int i = 0; i < Count; i++)
+            saved[i] = environments[i] is IResumableEnvironment { CanSave: true } resumable
+                ? resumable.Save()
+                : throw new NotSupportedException($"Environment {i} ({environments[i].GetType().Name}) cannot save its state.");
+        return SavedState.Write(nameof(VectorEnvironment), w =>
+        {
+            w.Write(Count);
+            for (int i = 0; i < Count; i++)
+            {
+                w.Write(saved[i].Length);
+                w.Write(saved[i]);
+                w.WriteFloats(observations.AsSpan(i * ObservationSize, ObservationSize));
+                w.Write(runningReturns[i]);
+                w.Write(runningLengths[i]);
+            }
+        });
+    }
+
+    /// <summary>Continues from what <see cref="SaveState"/> returned, on a vector of the same environments; the step flags are cleared.</summary>
+    /// <exception cref="ArgumentException">The bytes are not a saved state of a vector of this size and these environments.</exception>
+    public void RestoreState(ReadOnlySpan<byte> saved)
+    {
+        SavedState.Read(saved, nameof(VectorEnvironment), r =>
+        {
+            int count = r.ReadInt32();
+            if (count != Count) throw new ArgumentException($"The saved vector holds {count} environments; this one {Count}.", nameof(saved));
+            for (int i = 0; i < Count; i++)
+            {
+                int length = r.ReadInt32();
+                if (length < 0) throw new FormatException("negative length");
+                var environment = environments[i] as IResumableEnvironment
+                    ?? throw new ArgumentException($"Environment {i} ({environments[i].GetType().Name}) cannot restore a state.", nameof(saved));
+                environment.Restore(r.ReadBytes(length));
+                r.ReadFloats(observations.AsSpan(i * ObservationSize, ObservationSize));
+                runningReturns[i] = r.ReadDouble();
+                runningLengths[i] = r.ReadInt32();
+            }
+        });
+        Array.Clear(rewards);
+        Array.Clear(terminated);
+        Array.Clear(truncated);
+        Array.Clear(finishedReturns);
+        Array.Clear(finishedLengths);
+        FinishedCount = 0;
+        isReset = true;
+    }
 }

@@ -150,19 +150,20 @@ public abstract class ActorCriticLearner : IPolicyLearner
     /// <summary>
     /// The one-step actor-critic update on targets already in <see cref="RoundBatch.Advantages"/> and
     /// <see cref="RoundBatch.Returns"/>: -A log pi (advantages optionally normalised) + c_v (R - V)^2 - c_e H, one clipped
-    /// optimizer step, and the metrics with the learner's own <paramref name="extra"/> scalars.
+    /// optimizer step, and the metrics with the learner's own <paramref name="extra"/> scalars. Scalars are kept ones
+    /// (<see cref="KeptScalars"/>), never TorchSharp's temporaries.
     /// </summary>
     private protected UpdateMetrics ActorCriticStep(Tensor logProb, Tensor entropy, Tensor values, double explainedVariance, IReadOnlyDictionary<string, double> extra)
     {
         int tn = Batch.Transitions;
         var adv = torch.tensor(Batch.Advantages, [tn]).to(TorchDevice);
         if (options.NormalizeAdvantages && tn > 1)
-            adv = (adv - adv.mean()) / adv.std().add_(NormalizeEpsilon);
+            adv = (adv - adv.mean()) / adv.std().add_(NormalizeEpsilon, KeptScalars.One);
         var targets = torch.tensor(Batch.Returns, [tn]).to(TorchDevice);
         var policyLoss = -(adv * logProb).mean();
-        var valueLoss = (targets - values).square().mean();
+        var valueLoss = (targets - values).pow(KeptScalars.Two).mean();
         var entropyMean = entropy.mean();
-        var loss = policyLoss + valueLoss.mul(ValueCoefficient) - entropyMean.mul(EntropyCoefficient);
+        var loss = policyLoss.add(valueLoss.mul(ValueCoefficient), KeptScalars.One) - entropyMean.mul(EntropyCoefficient);
         double gradNorm = Step(loss);
         return new UpdateMetrics(policyLoss.item<float>(), valueLoss.item<float>(), entropyMean.item<float>(), gradNorm, explainedVariance, tn) { Extra = extra };
     }

@@ -13,6 +13,14 @@ namespace Advantage.Learning;
 public sealed record CheckpointProgress(long Version, long Steps, long Episodes, IReadOnlyList<double> RecentReturns);
 
 /// <summary>
+/// One worker's saved state (its environments with their episodes in progress, its action sampling, its reward scaling)
+/// as of a checkpoint's version: what lets a resumed worker continue its episodes instead of starting fresh ones.
+/// </summary>
+/// <param name="WorkerId">The worker it belongs to.</param>
+/// <param name="State">Opaque bytes only that worker's code reads.</param>
+public sealed record WorkerSavedState(int WorkerId, byte[] State);
+
+/// <summary>
 /// Everything needed to use or continue a run, in a small self-describing binary file: magic, format
 /// version, a JSON header (spec with its body kind and observation shape, parameter layout sizes, progress counters, options, observation statistics, action bounds,
 /// free-form metadata), little-endian float32 parameters, the optimizer's serialized state, then a CRC-32 of
@@ -21,7 +29,9 @@ public sealed record CheckpointProgress(long Version, long Steps, long Episodes,
 /// </summary>
 /// <remarks>
 /// Format 3 adds the <c>algorithm</c> that trained the parameters ("a2c", "ppo"), in the header and as the options'
-/// discriminator, so a run refuses to continue another algorithm's optimizer state. Older formats are refused.
+/// discriminator, so a run refuses to continue another algorithm's optimizer state. Older formats are refused. The
+/// workers' saved states (<see cref="WorkerStates"/>) are an optional header field, so a format-3 file without them still
+/// loads (its resume starts fresh episodes).
 /// F# callers: construct with the three positional values and add the optional parts with the <c>WithX</c> methods.
 /// </remarks>
 /// <param name="Spec">Network sizes.</param>
@@ -62,6 +72,18 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
     public string? EnvironmentId { get; init; }
 
     /// <summary>
+    /// The workers' saved states as of <see cref="Progress"/>' version, so a resumed run continues every episode in
+    /// progress; null or partial when the run could not save them (a checkpoint written at the end of a run between
+    /// checkpoint intervals, an asynchronous run, environments that cannot save), and workers without one start fresh
+    /// episodes on resume.
+    /// </summary>
+    public IReadOnlyList<WorkerSavedState>? WorkerStates { get; init; }
+
+    /// <summary>Whether every one of <paramref name="workers"/> workers (ids 0..workers-1) has a saved state: a resume then continues every episode.</summary>
+    public bool HoldsWorkerStates(int workers) =>
+        WorkerStates is { } states && Enumerable.Range(0, workers).All(id => states.Any(s => s.WorkerId == id));
+
+    /// <summary>
     /// The action space a Gaussian policy's actions were clipped to when the run stepped its environments; null for a
     /// categorical policy or when unknown. Kept so that whoever uses the policy (<see cref="TrainedPolicy"/>, an ONNX
     /// export) clips exactly as the run's workers did, without having to construct the environment.
@@ -86,6 +108,9 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
     /// <summary>Returns a copy with <see cref="EnvironmentId"/> changed.</summary>
     public Checkpoint WithEnvironmentId(string? value) => this with { EnvironmentId = value };
 
+    /// <summary>Returns a copy with <see cref="WorkerStates"/> changed.</summary>
+    public Checkpoint WithWorkerStates(IReadOnlyList<WorkerSavedState>? value) => this with { WorkerStates = value };
+
     /// <summary>Returns a copy with <see cref="ActionBounds"/> changed.</summary>
     public Checkpoint WithActionBounds(Box? value) => this with { ActionBounds = value };
 
@@ -103,6 +128,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
         public string? EnvironmentId { get; init; }
         public Statistics? ObservationStatistics { get; init; }
         public Bounds? ActionBounds { get; init; }
+        public WorkerSavedState[]? WorkerStates { get; init; }
     }
 
     private sealed record Bounds(int[] Shape, float[] Low, float[] High);
@@ -139,6 +165,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             EnvironmentId = EnvironmentId,
             ObservationStatistics = stats is null ? null : new Statistics(stats.Mean, stats.Var, stats.Count),
             ActionBounds = ActionBounds is { } box ? new Bounds(box.Shape.ToArray(), box.Low.ToArray(), box.High.ToArray()) : null,
+            WorkerStates = WorkerStates?.ToArray(),
         };
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(header, Json);
         using var body = new MemoryStream();
@@ -225,6 +252,9 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
                 EnvironmentId = header.EnvironmentId,
                 ObservationStatistics = stats is null ? null : new NormalizerState(stats.Mean, stats.Var, stats.Count),
                 ActionBounds = header.ActionBounds is { } b ? new Box(b.Shape, b.Low, b.High) : null,
+                WorkerStates = header.WorkerStates is not { } workers ? null
+                    : Array.TrueForAll(workers, w => w?.State is not null) ? workers
+                    : throw new InvalidDataException($"'{path}' has an incomplete worker state."),
             };
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or NotSupportedException)

@@ -13,7 +13,7 @@ public sealed class Policy : IDisposable
 {
     private readonly ActorCriticNetwork network;
     private readonly ParameterVector parameters;
-    private Random random;
+    private ResumableRandom random;
     private readonly int batch;
     private readonly Tensor input;
     private readonly float[] output;
@@ -33,7 +33,7 @@ public sealed class Policy : IDisposable
         network.eval();
         network.CacheInferenceViews();
         parameters = new ParameterVector(network);
-        random = new Random(seed);
+        random = new ResumableRandom(seed);
         input = torch.zeros(batchSize, spec.ObservationSize);
         output = new float[batchSize * spec.PolicyOutputs];
         logStd = new float[spec.Continuous ? spec.ActionSize : 0];
@@ -49,7 +49,17 @@ public sealed class Policy : IDisposable
     /// Restarts action sampling from <paramref name="seed"/>. Workers call it at the round boundaries where a
     /// run may be checkpointed, so a resumed run samples exactly what the uninterrupted one would have.
     /// </summary>
-    public void Reseed(int seed) => random = new Random(seed);
+    public void Reseed(int seed) => random = new ResumableRandom(seed);
+
+    /// <summary>
+    /// The state of action sampling (the stream of <c>new System.Random(seed)</c>, which the policy draws from), so a
+    /// worker saved with a checkpoint samples, once restored (<see cref="RestoreSampler"/>), exactly what it would have.
+    /// </summary>
+    public byte[] SaveSampler() => random.Save();
+
+    /// <summary>Continues action sampling from what <see cref="SaveSampler"/> returned.</summary>
+    /// <exception cref="ArgumentException">The bytes are not a saved sampler.</exception>
+    public void RestoreSampler(ReadOnlySpan<byte> saved) => random.Restore(saved);
 
     /// <summary>Replaces the weights with a parameter vector from the learner.</summary>
     public void Load(ReadOnlySpan<float> parameterVector)

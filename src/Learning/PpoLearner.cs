@@ -135,7 +135,7 @@ public sealed class PpoLearner : ActorCriticLearner
         // -A, normalised once when every step sees the whole batch (per minibatch otherwise).
         Tensor? negWholeAdvantage = null;
         if (whole)
-            negWholeAdvantage = options.NormalizeAdvantages && tn > 1 ? (adv.mean() - adv) / adv.std().add_(NormalizeEpsilon) : -adv;
+            negWholeAdvantage = options.NormalizeAdvantages && tn > 1 ? (adv.mean() - adv) / adv.std().add_(NormalizeEpsilon, KeptScalars.One) : -adv;
         bool useEntropy = options.EntropyCoefficient != 0;
         double entropyReported = double.NaN;
 
@@ -202,7 +202,7 @@ public sealed class PpoLearner : ActorCriticLearner
                 else
                 {
                     var a = adv.index_select(0, index!);
-                    negA = options.NormalizeAdvantages && size > 1 ? (a.mean() - a) / a.std().add_(NormalizeEpsilon) : -a;
+                    negA = options.NormalizeAdvantages && size > 1 ? (a.mean() - a) / a.std().add_(NormalizeEpsilon, KeptScalars.One) : -a;
                 }
                 var policyLoss = torch.maximum(negA * ratio, negA * ratio.clamp(clipLow, clipHigh)).mean();
                 var r = index is null ? ret : ret.index_select(0, index);
@@ -210,14 +210,14 @@ public sealed class PpoLearner : ActorCriticLearner
                 if (valueClipLow is not null && valueClipHigh is not null)
                 {
                     var old = index is null ? oldValues : oldValues.index_select(0, index);
-                    var clipped = old + (value - old).clamp(valueClipLow, valueClipHigh);
-                    valueLoss = torch.maximum((value - r).square(), (clipped - r).square()).mean();
+                    var clipped = old.add((value - old).clamp(valueClipLow, valueClipHigh), KeptScalars.One);
+                    valueLoss = torch.maximum((value - r).pow(KeptScalars.Two), (clipped - r).pow(KeptScalars.Two)).mean();
                 }
                 else
                 {
-                    valueLoss = (r - value).square().mean();
+                    valueLoss = (r - value).pow(KeptScalars.Two).mean();
                 }
-                var loss = policyLoss + valueLoss.mul(ValueCoefficient);
+                var loss = policyLoss.add(valueLoss.mul(ValueCoefficient), KeptScalars.One);
                 Tensor? entropyMean = null;
                 if (useEntropy)
                 {
@@ -279,7 +279,7 @@ public sealed class PpoLearner : ActorCriticLearner
             return -(logits.exp() * logits).sum(1);
         }
         var logStd = Network.LogStd()!;
-        return (0.5 + 0.5 * Math.Log(2 * Math.PI) + logStd).sum().expand(n);
+        return logStd.add(RoundBatch.GaussianEntropyConstant, KeptScalars.One).sum().expand(n);
     }
 
     /// <summary>Sizes of <paramref name="minibatches"/> minibatches covering <paramref name="count"/> rows, as even as possible (larger first).</summary>

@@ -22,7 +22,7 @@ public sealed class HostedCheckpointTests : ActorTestKit
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         AdvantageConfig.Install(Sys);
         var (algorithm, resumed) = LearnerCheckpoint.CreateLearner(o, Fixtures.Spec, checkpoint);
-        var hosting = new LearnerHosting("hosted", true, checkpoint) { Resumed = resumed };
+        var hosting = new LearnerHosting("hosted", true, checkpoint) { Resumed = resumed?.Progress, ResumedWorkers = resumed?.WorkerStates };
         var learner = Sys.ActorOf(LearnerActor.HostedProps(o, algorithm, null, completion, hosting));
         return (learner, completion.Task);
     }
@@ -86,7 +86,7 @@ public sealed class HostedCheckpointTests : ActorTestKit
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var options = Fixtures.Training.WithResumeFrom(Checkpoint.Load(path));
         var (algorithm, fromFile) = LearnerCheckpoint.CreateLearner(options, Fixtures.Spec, null);
-        var third = Sys.ActorOf(LearnerActor.HostedProps(options, algorithm, null, completion, new LearnerHosting("in-process", false, null) { Resumed = fromFile }));
+        var third = Sys.ActorOf(LearnerActor.HostedProps(options, algorithm, null, completion, new LearnerHosting("in-process", false, null) { Resumed = fromFile?.Progress, ResumedWorkers = fromFile?.WorkerStates }));
         var w2 = CreateTestProbe();
         w2.Send(third, new RegisterWorker(0, 2));
         Assert.Equal(resumed.Values, w2.ExpectMsg<Parameters>().Values);

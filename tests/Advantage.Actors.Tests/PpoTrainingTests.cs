@@ -44,7 +44,7 @@ public sealed class PpoTrainingTests : ActorTestKit
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         AdvantageConfig.Install(Sys);
         var (algorithm, resumed) = LearnerCheckpoint.CreateLearner(options, Fixtures.Spec, checkpoint);
-        var learner = Sys.ActorOf(LearnerActor.HostedProps(options, algorithm, null, completion, new LearnerHosting("ppo", checkpoint is not null, checkpoint) { Resumed = resumed }));
+        var learner = Sys.ActorOf(LearnerActor.HostedProps(options, algorithm, null, completion, new LearnerHosting("ppo", checkpoint is not null, checkpoint) { Resumed = resumed?.Progress, ResumedWorkers = resumed?.WorkerStates }));
         return (learner, completion.Task);
     }
 

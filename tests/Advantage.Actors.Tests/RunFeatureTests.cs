@@ -101,11 +101,13 @@ public class RunFeatureTests : ActorTestKit
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Resuming_a_seeded_single_worker_run_from_its_checkpoint_gives_the_same_parameters_as_not_stopping(bool normalizeObservations)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task Resuming_a_seeded_single_worker_run_from_its_checkpoint_gives_the_same_parameters_as_not_stopping(bool normalizeObservations, bool normalizeRewards)
     {
-        TrainingOptions Tiny() => RunFeatureTests.Tiny() with { Algorithm = RunFeatureTests.Tiny().Algorithm with { NormalizeObservations = normalizeObservations } };
+        // Reward scaling's running returns and statistics live in the worker: the checkpoint carries them with its environments.
+        TrainingOptions Tiny() => RunFeatureTests.Tiny() with { Algorithm = RunFeatureTests.Tiny().Algorithm with { NormalizeObservations = normalizeObservations, NormalizeRewards = normalizeRewards } };
         string continuousDir = TempDirectory(), stoppedDir = TempDirectory();
         try
         {
@@ -136,6 +138,55 @@ public class RunFeatureTests : ActorTestKit
         finally
         {
             foreach (var d in new[] { continuousDir, stoppedDir }) if (Directory.Exists(d)) Directory.Delete(d, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_checkpoint_every_update_cuts_no_episode_and_changes_nothing_the_run_learns()
+    {
+        // Issue 22: workers used to reseed (cut) every environment at each checkpoint, so with a short interval no
+        // episode outlived it and the run could not learn. Now episodes run on: checkpointing after every update (5
+        // steps apart) trains exactly like checkpointing only at the end, and episodes far longer than 5 steps finish.
+        string dir = TempDirectory(), rare = TempDirectory();
+        try
+        {
+            var plain = await Training.RunAsync(Sys, Tiny().WithCheckpointDirectory(rare).WithCheckpointInterval(100_000).WithMaxSteps(4000)).WaitAsync(TimeSpan.FromSeconds(60));
+            var every = await Training.RunAsync(Sys, Tiny().WithCheckpointDirectory(dir).WithCheckpointInterval(1).WithMaxSteps(4000))
+                .WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(plain.Progress.Episodes, every.Progress.Episodes);
+            Assert.Equal(plain.Progress.MeanReturn, every.Progress.MeanReturn);
+            Assert.Equal(plain.Parameters, every.Parameters);
+            var last = Checkpoint.Load(Path.Combine(dir, "last.ckpt"));
+            Assert.True(last.HoldsWorkerStates(1), "The checkpoint carries the worker's environments.");
+            Assert.Contains(last.Progress!.RecentReturns, r => r > 5 * 3); // CartPole's return is its length: episodes outlived three checkpoints
+        }
+        finally
+        {
+            foreach (var d in new[] { dir, rare }) if (Directory.Exists(d)) Directory.Delete(d, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_resume_from_a_checkpoint_without_worker_states_starts_fresh_episodes_and_says_so()
+    {
+        string dir = TempDirectory();
+        try
+        {
+            // 23 updates with a checkpoint every 10: the final checkpoint (version 23) falls between intervals and holds no worker states.
+            var first = await Training.RunAsync(Sys, Tiny().WithCheckpointDirectory(dir).WithCheckpointInterval(10).WithMaxSteps(230)).WaitAsync(TimeSpan.FromSeconds(60));
+            var checkpoint = Checkpoint.Load(Path.Combine(dir, "last.ckpt"));
+            Assert.Equal(23, checkpoint.Progress!.Version);
+            Assert.False(checkpoint.HoldsWorkerStates(1));
+            var warnings = CreateTestProbe();
+            Sys.EventStream.Subscribe(warnings.Ref, typeof(Akka.Event.Warning));
+            var resumed = await Training.RunAsync(Sys, Tiny().WithMaxSteps(400).WithResumeFrom(checkpoint)).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(400, resumed.Progress.Steps);
+            var warning = warnings.FishForMessage<Akka.Event.Warning>(w => w.Message.ToString()!.Contains("not exact"), TimeSpan.FromSeconds(10));
+            Assert.Contains("start fresh episodes", warning.Message.ToString());
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
     }
 

@@ -53,6 +53,8 @@ public sealed class SerializerFuzzTests : IDisposable
         yield return new RolloutCollected(rollout);
         yield return new RolloutCollected(rollout with { Truncated = truncated, FinalObservationIndices = [3], FinalObservations = [0.1f, 0.2f, 0.3f, 0.4f], EpisodeReturns = [2.0, 9.5], EpisodeLengths = [2, 9] });
         yield return new WorkerRestarted(7, "boom: the environment failed ü");
+        yield return new RolloutCollected(rollout) { WorkerState = [4, 3, 2, 1] };
+        yield return new RestoreWorker(1, 20, [1, 2, 3]);
         yield return new RolloutRefused(12, "Rewards contain a non-finite number (NaN) at step 2 of environment slot 3.");
         yield return StopTraining.Instance;
         yield return GetProgress.Instance;

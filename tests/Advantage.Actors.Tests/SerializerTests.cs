@@ -16,7 +16,7 @@ public class SerializerTests : TestKit
 
     private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
 
-    private static readonly string[] AllManifests = ["RW1", "P2", "RC2", "WR1", "ST1", "GP1", "TP2", "JR", "RJ4", "JX", "RE1", "RR1"];
+    private static readonly string[] AllManifests = ["RW1", "P2", "RC3", "WR1", "ST1", "GP1", "TP2", "JR", "RJ4", "JX", "RE1", "RR1", "RS1"];
 
     public static TheoryData<string> Manifests => new(AllManifests);
 
@@ -24,7 +24,8 @@ public class SerializerTests : TestKit
     {
         "RW1" => new RegisterWorker(3, 16),
         "P2" => new Parameters(42, [1f, -2.5f, float.Epsilon, 3e30f], new NormalizerState([0.5, -1.0], [2.0, 0.25], 1234.5)) { Acknowledged = 3 },
-        "RC2" => new RolloutCollected(Truncating()),
+        "RC3" => new RolloutCollected(Truncating()) { WorkerState = [1, 2, 3, 0, 255] },
+        "RS1" => new RestoreWorker(2, 500, [9, 8, 7, 6]),
         "WR1" => new WorkerRestarted(7, "boom: the environment failed ü"),
         "RR1" => new RolloutRefused(12, "Rewards contain a non-finite number (NaN) at step 2 of environment slot 3."),
         "ST1" => StopTraining.Instance,
@@ -87,6 +88,12 @@ public class SerializerTests : TestKit
                 break;
             case RolloutCollected r:
                 AssertSameRollout(r.Data, Assert.IsType<RolloutCollected>(back).Data);
+                Assert.Equal(r.WorkerState, ((RolloutCollected)back).WorkerState);
+                break;
+            case RestoreWorker w:
+                var v = Assert.IsType<RestoreWorker>(back);
+                Assert.Equal((w.WorkerId, w.Version), (v.WorkerId, v.Version));
+                Assert.Equal(w.State, v.State);
                 break;
             case JoinRun j:
                 var joined = Assert.IsType<JoinRun>(back);
@@ -187,7 +194,7 @@ public class SerializerTests : TestKit
         int terminatedAt = 4 + 4 + 8 + 4 * 4 + (4 + 4 * rollout.Observations.Length) + (4 + 4 * rollout.Actions.Length) + (4 + 4 * rollout.Rewards.Length) + 4;
         Assert.Equal(0, flags[terminatedAt]);
         flags[terminatedAt] = 2;
-        Assert.Contains("expected 0 or 1", Assert.Throws<SerializationException>(() => Serializer.FromBinary(flags, "RC2")).Message);
+        Assert.Contains("expected 0 or 1", Assert.Throws<SerializationException>(() => Serializer.FromBinary(flags, "RC3")).Message);
         // Corrupt a normaliser variance into a negative number: the constructor refuses, the serializer reports it.
         var statistics = Serializer.ToBinary(new Parameters(1, [1f], new NormalizerState([0.0], [1.0], 1)));
         BitConverter.GetBytes(-1.0).CopyTo(statistics, statistics.Length - 16);

@@ -252,7 +252,7 @@ public class TlsClusterTests
         var strangerEvents = new System.Collections.Concurrent.ConcurrentQueue<ClusterWorkerEvent>();
         var stranger = ClusterWorker.RunAsync(Worker(new ClusterNodeOptions().WithTls(files.SelfSigned("stranger"))), strangerEvents.Enqueue, cancel.Token);
         await Never(() => AkkaCluster.Get(system).State.Members.Count > 1, TimeSpan.FromSeconds(6), "the stranger's worker node joined or registered");
-        var before = await run.GetProgressAsync(TimeSpan.FromSeconds(30));
+        var before = await run.GetProgressAsync(TimeSpan.FromSeconds(60));
         Assert.Equal((0, 0L), (before.Workers, before.Version));
 
         var member = ClusterWorker.RunAsync(Worker(cluster), null, cancel.Token);

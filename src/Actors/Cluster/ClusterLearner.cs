@@ -77,7 +77,7 @@ public static class ClusterLearner
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         // A checkpoint file that cannot be resumed fails here, before anything starts, with the path and the reason.
         var (algorithm, resumed) = LearnerCheckpoint.CreateLearner(options, spec, learnerOptions.CheckpointPath);
-        var hosting = new LearnerHosting(RunName, true, learnerOptions.CheckpointPath) { Resumed = resumed };
+        var hosting = new LearnerHosting(RunName, true, learnerOptions.CheckpointPath) { Resumed = resumed?.Progress, ResumedWorkers = resumed?.WorkerStates };
         var endpoint = system.ActorOf(Props.Create(() => new LearnerEndpoint(options, spec, algorithm, hosting, onProgress, completion)), EndpointName);
         var learner = endpoint.Ask<IActorRef>(LearnerEndpoint.GetLearner.Instance, TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
         return new TrainingRun(endpoint, learner, completion.Task, spec);

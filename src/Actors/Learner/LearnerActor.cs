@@ -46,6 +46,12 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private readonly AsynchronousRounds? asynchrony;
     private long stale;
 
+    /// <summary>Per worker, the state it saved with its last rollout that asked for it, and that rollout's version.</summary>
+    private readonly Dictionary<int, (long Version, byte[] State)> workerStates = [];
+
+    /// <summary>A resumed run's saved worker states not yet handed back (each goes to its worker once).</summary>
+    private readonly Dictionary<int, byte[]> resumedWorkers = [];
+
     /// <summary>
     /// How long periodic checkpoint writes may keep failing for want of a file descriptor (EMFILE, ENFILE) before the
     /// run ends. A full descriptor table is what a flood of connections at a cluster learner's port does (each costs one
@@ -121,6 +127,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             version = resumed.Version;
             steps = stepsAtStart = stepsAtLastReport = resumed.Steps;
             returns.Restore(resumed.Episodes, resumed.RecentReturns);
+            foreach (var state in this.hosting.ResumedWorkers ?? []) resumedWorkers[state.WorkerId] = state.State;
         }
         Receive<RegisterWorker>(OnRegister);
         Receive<RolloutCollected>(OnRollout);
@@ -198,7 +205,14 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             // In one process a worker that cannot start at all must not hold the run forever, hence the deadline;
             // a cluster learner waits for its worker nodes as long as they take.
             if (!hosting.Cluster) Timers.StartSingleTimer("start-anyway", StartAnyway.Instance, StartWait);
-            if (hosting.Resumed is not null) log.Info("Resumed at version {0}, {1} steps.", version, steps);
+            if (hosting.Resumed is not null)
+            {
+                int missing = Enumerable.Range(0, options.Algorithm.Workers).Count(id => !resumedWorkers.ContainsKey(id));
+                if (missing == 0) log.Info("Resumed at version {0}, {1} steps; every worker continues its episodes (exact resume).", version, steps);
+                else
+                    log.Warning("Resumed at version {0}, {1} steps. The checkpoint holds no saved state for {2} of {3} workers (written at a run's end or stop between checkpoint intervals, by an asynchronous run, or with environments that cannot save): they start fresh episodes, so their episodes running when it was written are cut and not counted, and this resume is not exact.",
+                        version, steps, missing, options.Algorithm.Workers);
+            }
             if (options.OutputDirectory is { } output) runFolder = new RunFolder(output, options, hosting.Resumed, hosting.Disk);
             if (options.TensorBoardDirectory is { } board) OpenTensorBoard(board);
             if (options.Evaluation is { } evaluation)
@@ -245,6 +259,9 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
 
     private void OnRegister(RegisterWorker register)
     {
+        // A resumed run hands each worker, once and before its first parameters, the state it saved with the checkpoint.
+        if (resumedWorkers.Remove(register.WorkerId, out var saved) && version == hosting.Resumed?.Version)
+            Sender.Tell(new RestoreWorker(register.WorkerId, version, saved));
         bool joined = round.Register(Sender, register);
         if (joined)
         {
@@ -291,6 +308,8 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             }
             return;
         }
+        // Saved for the checkpoint the update of this round writes (see WorkerActor): kept until then.
+        if (message.WorkerState is { } state) workerStates[rollout.WorkerId] = (rollout.Version, state);
         TryCompleteRound();
     }
 
@@ -680,7 +699,18 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         EnvironmentId = options.EnvironmentId,
         ObservationStatistics = algorithm.ObservationStatistics,
         ActionBounds = ActionBounds(),
+        WorkerStates = WorkerStates(at),
     };
+
+    /// <summary>
+    /// The workers' states saved with the rollouts of the update that made version <paramref name="at"/>: what lets a
+    /// resume continue their episodes. Null when none were (a checkpoint between intervals, asynchronous rounds).
+    /// </summary>
+    private WorkerSavedState[]? WorkerStates(long at)
+    {
+        var saved = workerStates.Where(w => w.Value.Version == at - 1).OrderBy(w => w.Key).Select(w => new WorkerSavedState(w.Key, w.Value.State)).ToArray();
+        return saved.Length == 0 ? null : saved;
+    }
 
     private void WriteCheckpoint()
     {

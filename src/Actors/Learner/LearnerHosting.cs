@@ -14,6 +14,9 @@ internal sealed record LearnerHosting(string Run, bool Cluster, string? Checkpoi
     /// <summary>Where the run stood in the checkpoint it continues, already loaded into the learner's algorithm; null for a fresh start.</summary>
     public CheckpointProgress? Resumed { get; init; }
 
+    /// <summary>The workers' saved states of the checkpoint it continues (handed back to them), null when it holds none.</summary>
+    public IReadOnlyList<WorkerSavedState>? ResumedWorkers { get; init; }
+
     /// <summary>How the run's files are opened: the real disk, or a test's that fills up.</summary>
     public RunDisk Disk { get; init; } = RunDisk.Real;
 }
@@ -26,7 +29,7 @@ internal sealed record LearnerHosting(string Run, bool Cluster, string? Checkpoi
 internal static class LearnerCheckpoint
 {
     /// <exception cref="InvalidDataException">The checkpoint file is corrupt, of another network, or a bare model; names the path.</exception>
-    public static (IPolicyLearner Algorithm, CheckpointProgress? Resumed) CreateLearner(TrainingOptions options, Learning.Networks.NetworkSpec spec, string? checkpointPath)
+    public static (IPolicyLearner Algorithm, Checkpoint? Resumed) CreateLearner(TrainingOptions options, Learning.Networks.NetworkSpec spec, string? checkpointPath)
     {
         var algorithm = Learners.Create(options.Algorithm, spec);
         try
@@ -35,7 +38,7 @@ internal static class LearnerCheckpoint
             if (options.ResumeFrom is { } resume)
             {
                 LearnerState.Restore(algorithm, resume);
-                return (algorithm, resume.Progress);
+                return (algorithm, resume);
             }
             return (algorithm, null);
         }
@@ -46,7 +49,7 @@ internal static class LearnerCheckpoint
         }
     }
 
-    private static CheckpointProgress Load(string path, IPolicyLearner algorithm)
+    private static Checkpoint Load(string path, IPolicyLearner algorithm)
     {
         var saved = Checkpoint.Load(path);
         if (!saved.Spec.Equals(algorithm.Spec) || saved.Parameters.Length != algorithm.Parameters.Count)
@@ -56,6 +59,6 @@ internal static class LearnerCheckpoint
         if (LearnerState.AlgorithmMismatch(saved, algorithm.Options) is { } mismatch)
             throw new InvalidDataException($"Checkpoint '{path}': {mismatch}");
         LearnerState.Restore(algorithm, saved);
-        return saved.Progress!;
+        return saved;
     }
 }

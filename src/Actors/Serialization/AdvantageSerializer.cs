@@ -36,9 +36,9 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     private const byte FormatVersion = 1;
 
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
-    internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P2", RolloutManifest = "RC2",
+    internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P2", RolloutManifest = "RC3",
         WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP2",
-        JoinRunManifest = "JR", RunJoinedManifest = "RJ4", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1";
+        JoinRunManifest = "JR", RunJoinedManifest = "RJ4", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1", RestoreWorkerManifest = "RS1";
 
     /// <summary>The handshake of versions before <see cref="JoinRunManifest"/> was frozen: read only to refuse its sender.</summary>
     internal const string PreviousJoinRunManifest = "JR2";
@@ -47,7 +47,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     {
         [RegisterWorkerManifest] = 1, [ParametersManifest] = 2, [RolloutManifest] = 3, [WorkerRestartedManifest] = 4,
         [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [PreviousJoinRunManifest] = 8, [RunJoinedManifest] = 9,
-        [RolloutRefusedManifest] = 10, [JoinRunManifest] = 11, [JoinRefusedManifest] = 12, [RunEndedManifest] = 13,
+        [RolloutRefusedManifest] = 10, [JoinRunManifest] = 11, [JoinRefusedManifest] = 12, [RunEndedManifest] = 13, [RestoreWorkerManifest] = 14,
     };
 
     /// <summary>Every manifest this node reads, with the tag its payload header carries (tests enumerate them, so a new layout is fuzzed too).</summary>
@@ -78,6 +78,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         RolloutCollected => RolloutManifest,
         WorkerRestarted => WorkerRestartedManifest,
         RolloutRefused => RolloutRefusedManifest,
+        RestoreWorker => RestoreWorkerManifest,
         StopTraining => StopManifest,
         GetProgress => GetProgressManifest,
         TrainingProgress => ProgressManifest,
@@ -105,7 +106,8 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         var w = new WireWriter(obj switch
         {
             Parameters p => 64 + 4 * p.Values.Length + 16 * (p.ObservationStatistics?.Size ?? 0),
-            RolloutCollected r => (int)Math.Min(int.MaxValue, EstimateSize(r.Data)),
+            RolloutCollected r => (int)Math.Min(int.MaxValue, EstimateSize(r.Data) + 5 + (r.WorkerState?.Length ?? 0)),
+            RestoreWorker m => 64 + m.State.Length,
             _ => 64,
         });
         w.Byte((byte)'A');
@@ -130,7 +132,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                     w.Double(s.Count);
                 }
                 break;
-            case RolloutCollected { Data: var r }:
+            case RolloutCollected { Data: var r } m:
                 w.Int(r.WorkerId);
                 w.Long(r.Version);
                 w.Int(r.Steps);
@@ -147,6 +149,13 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 w.Doubles(r.EpisodeReturns);
                 w.Ints(r.EpisodeLengths);
                 w.Floats(r.BehaviourLogProbs);
+                w.Bool(m.WorkerState is not null);
+                if (m.WorkerState is { } state) w.Bytes(state);
+                break;
+            case RestoreWorker m:
+                w.Int(m.WorkerId);
+                w.Long(m.Version);
+                w.Bytes(m.State);
                 break;
             case WorkerRestarted m:
                 w.Int(m.WorkerId);
@@ -218,7 +227,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                     w.Int(plan.Seed);
                     w.Int(plan.RolloutLength);
                     w.Int(plan.Environments);
-                    w.Int(plan.ReseedInterval);
+                    w.Int(plan.CheckpointInterval);
                     w.Int(plan.Ahead);
                     w.Bool(plan.RewardScaling is not null);
                     if (plan.RewardScaling is { } scaling)
@@ -252,7 +261,9 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 ParametersManifest => ReadParameters(ref r),
                 RolloutManifest => new RolloutCollected(new Rollout(
                     r.Int(), r.Long(), r.Int(), r.Int(), r.Int(), r.Int(),
-                    r.Floats(), r.Floats(), r.Floats(), r.Bools(), r.Bools(), r.Ints(), r.Floats(), r.Doubles(), r.Ints()) { BehaviourLogProbs = r.Floats() }),
+                    r.Floats(), r.Floats(), r.Floats(), r.Bools(), r.Bools(), r.Ints(), r.Floats(), r.Doubles(), r.Ints()) { BehaviourLogProbs = r.Floats() })
+                    { WorkerState = r.Bool() ? r.Bytes() : null },
+                RestoreWorkerManifest => new RestoreWorker(r.Int(), r.Long(), r.Bytes()),
                 WorkerRestartedManifest => new WorkerRestarted(r.Int(), r.String()),
                 RolloutRefusedManifest => new RolloutRefused(r.Long(), r.String()),
                 StopManifest => StopTraining.Instance,
@@ -318,10 +329,10 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         var workers = new WorkerPlan[count];
         for (int i = 0; i < count; i++)
         {
-            int id = r.Int(), seed = r.Int(), rolloutLength = r.Int(), environments = r.Int(), reseed = r.Int(), ahead = r.Int();
+            int id = r.Int(), seed = r.Int(), rolloutLength = r.Int(), environments = r.Int(), checkpointInterval = r.Int(), ahead = r.Int();
             var scaling = r.Bool() ? new RewardScalerOptions(r.Double(), r.Double()) : null;
-            if (id < 0 || rolloutLength < 1 || environments < 1 || reseed < 0 || ahead < 0) throw r.Fail($"worker plan {i} has invalid sizes");
-            workers[i] = new WorkerPlan(id, seed, rolloutLength, environments, reseed, scaling) { Ahead = ahead };
+            if (id < 0 || rolloutLength < 1 || environments < 1 || checkpointInterval < 0 || ahead < 0) throw r.Fail($"worker plan {i} has invalid sizes");
+            workers[i] = new WorkerPlan(id, seed, rolloutLength, environments, checkpointInterval, scaling) { Ahead = ahead };
         }
         return new RunJoined(learner, environmentId, spec, workers);
     }

@@ -78,6 +78,12 @@ internal sealed class WireWriter(int capacity)
         var target = Take(values.Length);
         for (int i = 0; i < values.Length; i++) target[i] = values[i] ? (byte)1 : (byte)0;
     }
+
+    public void Bytes(byte[] values)
+    {
+        Int(values.Length);
+        values.CopyTo(Take(values.Length));
+    }
 }
 
 /// <summary>
@@ -184,6 +190,8 @@ internal ref struct WireReader(ReadOnlySpan<byte> bytes, string manifest)
         }
         return values;
     }
+
+    public byte[] Bytes() => Take(Count(1)).ToArray();
 
     public string[] Strings()
     {

@@ -11,7 +11,7 @@ namespace Advantage.Environments;
 /// Gymnasium's start) and rounds the state to float32, as Gymnasium does; steps then integrate
 /// in float64. Angles are wrapped to [-pi, pi] and velocities clipped to 4 pi and 9 pi.
 /// </remarks>
-public sealed class Acrobot : IStatefulEnvironment
+public sealed class Acrobot : IStatefulEnvironment, IResumableEnvironment
 {
     private const double Dt = 0.2;
     private const double LinkLength1 = 1.0;
@@ -152,4 +152,25 @@ public sealed class Acrobot : IStatefulEnvironment
         while (angle < -Math.PI) angle += diff;
         return angle;
     }
+
+    /// <inheritdoc />
+    public bool CanSave => true;
+
+    /// <inheritdoc />
+    public byte[] Save() => SavedState.Write(nameof(Acrobot), w =>
+    {
+        w.WriteDoubles(GetState());
+        w.Write(started);
+        w.WriteRandom(random);
+    });
+
+    /// <inheritdoc />
+    public void Restore(ReadOnlySpan<byte> saved) => SavedState.Read(saved, nameof(Acrobot), r =>
+    {
+        double[] state = r.ReadDoubles();
+        bool wasStarted = r.ReadBoolean();
+        r.ReadRandom(random);
+        SetState(state);
+        started = wasStarted;
+    });
 }

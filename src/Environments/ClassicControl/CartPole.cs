@@ -11,7 +11,7 @@ namespace Advantage.Environments;
 /// generator Gymnasium seeds, so <c>Reset(seed)</c> gives Gymnasium's initial observation bit for bit. A
 /// step allocates nothing.
 /// </remarks>
-public sealed class CartPole : IStatefulEnvironment
+public sealed class CartPole : IStatefulEnvironment, IResumableEnvironment
 {
     private const double Gravity = 9.8;
     private const double MassCart = 1.0;
@@ -127,4 +127,28 @@ public sealed class CartPole : IStatefulEnvironment
         observation[2] = (float)theta;
         observation[3] = (float)thetaDot;
     }
+
+    /// <inheritdoc />
+    public bool CanSave => true;
+
+    /// <inheritdoc />
+    public byte[] Save() => SavedState.Write(nameof(CartPole), w =>
+    {
+        w.WriteDoubles(GetState());
+        w.Write(started);
+        w.Write(terminatedBefore);
+        w.WriteRandom(random);
+    });
+
+    /// <inheritdoc />
+    public void Restore(ReadOnlySpan<byte> saved) => SavedState.Read(saved, nameof(CartPole), r =>
+    {
+        double[] state = r.ReadDoubles();
+        bool wasStarted = r.ReadBoolean();
+        bool wasTerminated = r.ReadBoolean();
+        r.ReadRandom(random);
+        SetState(state);
+        started = wasStarted;
+        terminatedBefore = wasTerminated;
+    });
 }

@@ -10,7 +10,7 @@ namespace Advantage.Environments;
 /// U(-0.6, -0.4) with <see cref="NumPyRandom"/> (Gymnasium's generator, so a seed gives Gymnasium's start)
 /// with zero velocity; the state is float64 and the observation its float32 rounding.
 /// </remarks>
-public sealed class MountainCar : IStatefulEnvironment
+public sealed class MountainCar : IStatefulEnvironment, IResumableEnvironment
 {
     private const double MinPosition = -1.2;
     private const double MaxPosition = 0.6;
@@ -96,4 +96,25 @@ public sealed class MountainCar : IStatefulEnvironment
         observation[0] = (float)position;
         observation[1] = (float)velocity;
     }
+
+    /// <inheritdoc />
+    public bool CanSave => true;
+
+    /// <inheritdoc />
+    public byte[] Save() => SavedState.Write(nameof(MountainCar), w =>
+    {
+        w.WriteDoubles(GetState());
+        w.Write(started);
+        w.WriteRandom(random);
+    });
+
+    /// <inheritdoc />
+    public void Restore(ReadOnlySpan<byte> saved) => SavedState.Read(saved, nameof(MountainCar), r =>
+    {
+        double[] state = r.ReadDoubles();
+        bool wasStarted = r.ReadBoolean();
+        r.ReadRandom(random);
+        SetState(state);
+        started = wasStarted;
+    });
 }

@@ -11,7 +11,7 @@ namespace Advantage.Environments;
 /// with zero velocity in float64; every step stores the new state as float32, as
 /// Gymnasium does, so later steps start from rounded values and trajectories agree with it.
 /// </remarks>
-public sealed class MountainCarContinuous : IStatefulEnvironment
+public sealed class MountainCarContinuous : IStatefulEnvironment, IResumableEnvironment
 {
     private const double MinAction = -1.0;
     private const double MaxAction = 1.0;
@@ -105,4 +105,25 @@ public sealed class MountainCarContinuous : IStatefulEnvironment
         observation[0] = (float)position;
         observation[1] = (float)velocity;
     }
+
+    /// <inheritdoc />
+    public bool CanSave => true;
+
+    /// <inheritdoc />
+    public byte[] Save() => SavedState.Write(nameof(MountainCarContinuous), w =>
+    {
+        w.WriteDoubles(GetState());
+        w.Write(started);
+        w.WriteRandom(random);
+    });
+
+    /// <inheritdoc />
+    public void Restore(ReadOnlySpan<byte> saved) => SavedState.Read(saved, nameof(MountainCarContinuous), r =>
+    {
+        double[] state = r.ReadDoubles();
+        bool wasStarted = r.ReadBoolean();
+        r.ReadRandom(random);
+        SetState(state);
+        started = wasStarted;
+    });
 }

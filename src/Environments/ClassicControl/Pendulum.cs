@@ -10,7 +10,7 @@ namespace Advantage.Environments;
 /// Reward is -(θ² + 0.1 θ̇² + 0.001 u²) with θ normalized to [-π, π). Reset draws θ from U(-π, π) and θ̇
 /// from U(-1, 1) with <see cref="NumPyRandom"/> (Gymnasium's generator, so a seed gives Gymnasium's start).
 /// </remarks>
-public sealed class Pendulum : IStatefulEnvironment
+public sealed class Pendulum : IStatefulEnvironment, IResumableEnvironment
 {
     private const double MaxSpeed = 8.0;
     private const double MaxTorque = 2.0;
@@ -106,4 +106,25 @@ public sealed class Pendulum : IStatefulEnvironment
         if (r != 0 && r < 0) r += period;
         return r - Math.PI;
     }
+
+    /// <inheritdoc />
+    public bool CanSave => true;
+
+    /// <inheritdoc />
+    public byte[] Save() => SavedState.Write(nameof(Pendulum), w =>
+    {
+        w.WriteDoubles(GetState());
+        w.Write(started);
+        w.WriteRandom(random);
+    });
+
+    /// <inheritdoc />
+    public void Restore(ReadOnlySpan<byte> saved) => SavedState.Read(saved, nameof(Pendulum), r =>
+    {
+        double[] state = r.ReadDoubles();
+        bool wasStarted = r.ReadBoolean();
+        r.ReadRandom(random);
+        SetState(state);
+        started = wasStarted;
+    });
 }

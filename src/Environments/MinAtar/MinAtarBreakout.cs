@@ -36,7 +36,7 @@ namespace Advantage.Environments;
 /// nothing.
 /// </para>
 /// </remarks>
-public sealed class MinAtarBreakout : IStatefulEnvironment
+public sealed class MinAtarBreakout : IStatefulEnvironment, IResumableEnvironment
 {
     /// <summary>The side of the square grid.</summary>
     public const int Size = 10;
@@ -312,4 +312,26 @@ public sealed class MinAtarBreakout : IStatefulEnvironment
         observation[TrailChannel * CellsPerChannel + trailY * Size + trailX] = 1f;
         bricks.CopyTo(observation.Slice(BrickChannel * CellsPerChannel, CellsPerChannel));
     }
+
+    /// <inheritdoc />
+    public bool CanSave => true;
+
+    /// <inheritdoc />
+    public byte[] Save() => SavedState.Write(nameof(MinAtarBreakout), w =>
+    {
+        w.WriteDoubles(GetState());
+        w.Write(started);
+        w.Write(random.State);
+    });
+
+    /// <inheritdoc />
+    public void Restore(ReadOnlySpan<byte> saved) => SavedState.Read(saved, nameof(MinAtarBreakout), r =>
+    {
+        double[] state = r.ReadDoubles();
+        bool wasStarted = r.ReadBoolean();
+        ulong stream = r.ReadUInt64();
+        SetState(state);
+        started = wasStarted;
+        random.Restore(stream);
+    });
 }

@@ -154,6 +154,19 @@ public sealed class RewardScaler
     /// <summary>Forgets the running returns (not the statistics), for example after the environments were reset from outside.</summary>
     public void ResetReturns() => Array.Clear(returns);
 
+    /// <summary>
+    /// Replaces the running returns with saved ones (<see cref="Returns"/> read earlier), so environments whose episodes
+    /// were saved and restored go on scaling as before; with <see cref="RunningMeanStd.Restore"/> on <see cref="Statistics"/>
+    /// the scaler continues exactly.
+    /// </summary>
+    /// <exception cref="ArgumentException">The span does not hold one value per environment.</exception>
+    public void RestoreReturns(ReadOnlySpan<double> values)
+    {
+        if (values.Length != returns.Length)
+            throw new ArgumentException($"Expected {returns.Length} returns, one per environment; got {values.Length}.", nameof(values));
+        values.CopyTo(returns);
+    }
+
     private void CheckLength(int length, string name)
     {
         if (length != returns.Length)

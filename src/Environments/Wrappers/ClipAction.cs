@@ -11,7 +11,7 @@ namespace Advantage.Environments;
 /// <c>clip</c>; the inner environment decides what to do with it. A step copies the action into a buffer
 /// allocated once, so it allocates nothing.
 /// </remarks>
-public sealed class ClipAction : IEnvironment
+public sealed class ClipAction : IResumableEnvironment
 {
     private readonly float[] low;
     private readonly float[] high;
@@ -55,4 +55,15 @@ public sealed class ClipAction : IEnvironment
         }
         return Inner.Step(clipped, observation);
     }
+
+    /// <inheritdoc />
+    public bool CanSave => Inner is IResumableEnvironment { CanSave: true };
+
+    /// <inheritdoc />
+    /// <remarks>Clipping keeps no state: this is the wrapped environment's.</remarks>
+    public byte[] Save() => (Inner as IResumableEnvironment)?.Save() ?? throw new NotSupportedException($"The wrapped {Inner.GetType().Name} cannot save its state.");
+
+    /// <inheritdoc />
+    public void Restore(ReadOnlySpan<byte> saved) =>
+        (Inner as IResumableEnvironment ?? throw new ArgumentException($"The wrapped {Inner.GetType().Name} cannot restore a state.", nameof(saved))).Restore(saved);
 }

@@ -10,7 +10,7 @@ namespace Advantage.Environments;
 /// wrapper, not read back from the caller's buffer, so a caller may normalise the observation in place.
 /// Buffers are allocated once; a step allocates nothing besides the inner step's own work.
 /// </remarks>
-public sealed class FrameStack : IEnvironment
+public sealed class FrameStack : IResumableEnvironment
 {
     private readonly float[] frames;
     private readonly int frameSize;
@@ -86,5 +86,34 @@ public sealed class FrameStack : IEnvironment
         int tail = (K - oldest) * frameSize;
         frames.AsSpan(oldest * frameSize, tail).CopyTo(observation);
         frames.AsSpan(0, oldest * frameSize).CopyTo(observation[tail..]);
+    }
+
+    /// <inheritdoc />
+    public bool CanSave => Inner is IResumableEnvironment { CanSave: true };
+
+    /// <inheritdoc />
+    public byte[] Save() => SavedState.Write(nameof(FrameStack), w =>
+    {
+        w.Write(newest);
+        w.WriteFloats(frames);
+        byte[] inner = (Inner as IResumableEnvironment)?.Save() ?? throw new NotSupportedException($"The wrapped {Inner.GetType().Name} cannot save its state.");
+        w.Write(inner.Length);
+        w.Write(inner);
+    });
+
+    /// <inheritdoc />
+    public void Restore(ReadOnlySpan<byte> saved)
+    {
+        var inner = Inner as IResumableEnvironment ?? throw new ArgumentException($"The wrapped {Inner.GetType().Name} cannot restore a state.", nameof(saved));
+        SavedState.Read(saved, nameof(FrameStack), r =>
+        {
+            int slot = r.ReadInt32();
+            if (slot < 0 || slot >= K) throw new FormatException($"newest frame {slot} outside [0, {K})");
+            r.ReadFloats(frames);
+            int length = r.ReadInt32();
+            if (length < 0) throw new FormatException("negative length");
+            inner.Restore(r.ReadBytes(length));
+            newest = slot;
+        });
     }
 }

@@ -207,7 +207,12 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
         for (int i = 0; i < layers; i++) init.orthogonal_(Slot(fcStart + 2 * i), Math.Sqrt(2));
         init.orthogonal_(Slot(policyWeight), 0.01);
         init.orthogonal_(Slot(valueWeight), 1.0);
-        if (logStd >= 0) Slot(logStd).fill_(Spec.InitialLogStd);
+        if (logStd >= 0)
+        {
+            // A scalar held through the call, not TorchSharp's temporary (see KeptScalars).
+            using var initial = Spec.InitialLogStd.ToScalar();
+            Slot(logStd).fill_(initial);
+        }
     }
 
     /// <summary>The learned log standard deviation of a Gaussian policy, [d]; null for a categorical one.</summary>

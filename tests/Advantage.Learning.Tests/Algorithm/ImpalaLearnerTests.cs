@@ -124,4 +124,47 @@ public class ImpalaLearnerTests
         }
         Assert.NotEqual(start, learner.Parameters.Read());
     }
+    /// <summary>
+    /// The crash of issue 22 ("Expected false to be true ... toFloat at c10/core/Scalar.h:140" inside RMSProp.step): not a
+    /// value that overflowed a float (that reads "cannot be converted to type float without overflow"), but a native
+    /// Scalar read after it was freed. TorchSharp's optimizers turn each double (alpha, 1 - alpha, eps, -lr, Adam's bias
+    /// corrections) into a temporary Scalar and pass only its handle to the native call; a garbage collection on another
+    /// thread during that call lets the finalizer free the Scalar while libtorch reads its tag. A cluster learner, whose
+    /// remoting threads allocate all the time, met it. Here another thread collects and finalizes without pause while
+    /// the learner updates: every optimizer step must keep its scalars alive.
+    /// </summary>
+    [Theory]
+    [InlineData(OptimizerKind.RmsProp)]
+    [InlineData(OptimizerKind.Adam)]
+    public void Optimizer_steps_survive_collections_and_finalizers_running_alongside(OptimizerKind optimizer)
+    {
+        var options = Options with { Optimizer = optimizer };
+        using var learner = new ImpalaLearner(options, Discrete);
+        using var policy = PolicyOf(learner, Discrete, 4);
+        var batch = new[] { Acted(policy, Discrete, 5, 4, 0, i => 0.1f * (float)Math.Sin(i)) };
+        using var stop = new CancellationTokenSource();
+        var collector = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                // The temporaries are young: collecting the youngest generation finds them, and costs the updates little.
+                GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+                GC.WaitForPendingFinalizers();
+            }
+        }) { IsBackground = true };
+        collector.Start();
+        try
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                var metrics = learner.Update(batch);
+                Assert.True(double.IsFinite(metrics.PolicyLoss), $"update {i}: {metrics}");
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            collector.Join();
+        }
+    }
 }
