@@ -23,6 +23,8 @@ $bench solve --algo impala --nodes 2 --seeds 1,2,3,4,5 --out bench/results/solve
 $bench async --algo impala --repeats 3
 $bench async --algo impala --envs-per-worker 32 --rollout 20 --straggler-ms 0 --repeats 3 --out bench/results/async-32x20.json
 $bench async --algo impala --workers 4 --envs-per-worker 8 --no-cluster --repeats 3 --window 5 --out bench/results/async-4x8.json
+# The policy actor under 1, 100 and 1,000 requesters (README's "Serving a policy to your actors" quotes this file).
+$bench serve
 if [ "${1:-}" = "--with-envs" ]; then
   $bench envs --seeds 1,2,3
   $bench envs --algo ppo --envs Pendulum-v1,MountainCarContinuous-v0,Acrobot-v1,MountainCar-v0 --seeds 1,2,3

@@ -154,6 +154,35 @@ var hostile = new Command("hostile", "Env-steps/s of a learner process while its
 hostile.SetAction(parse => HostileBench.Run(new HostileBench.Settings(TimeSpan.FromSeconds(parse.GetValue(hoBaseline)), TimeSpan.FromSeconds(parse.GetValue(hoIdle)),
     Math.Max(1, parse.GetValue(hoWarmup)), Math.Max(1, parse.GetValue(hoRepeats)), parse.GetValue(hoOut)!)));
 
+// ---- serve: the policy actor under 1, 100 and 1,000 concurrent requesters ----------------------------------
+var svRequesters = new Option<int[]>("--requesters") { Description = "Concurrent requesting actors of each cell", DefaultValueFactory = _ => [1, 100, 1000], AllowMultipleArgumentsPerToken = true };
+var svMaxBatch = new Option<int>("--max-batch") { Description = "MaxBatch of the batched mode (the other mode is MaxBatch 1)", DefaultValueFactory = _ => 1024 };
+var svHidden = new Option<int[]>("--hidden") { Description = "Hidden layer sizes of the served network (CartPole's preset: 64 64)", DefaultValueFactory = _ => [64, 64], AllowMultipleArgumentsPerToken = true };
+var svWarmup = new Option<double>("--warmup") { Description = "Seconds discarded after the requesters start", DefaultValueFactory = _ => 0.5 };
+var svWindow = new Option<double>("--window") { Description = "Seconds measured per cell", DefaultValueFactory = _ => 2.0 };
+var svRepeats = new Option<int>("--repeats") { Description = "Interleaved repeats of every cell; each cell reports its median", DefaultValueFactory = _ => 2 };
+var svOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "serve.json") };
+var svEngine = new Option<string>("--engine") { Description = "Akka HOCON laid over the bench's actor system (e.g. 'advantage.compute-dispatcher.throughput = 64')", DefaultValueFactory = _ => "" };
+var serve = new Command("serve", "Decisions/s and p50/p99 latency of the policy actor with N concurrent requesting actors (each asks, waits for the answer, asks again), batched against one forward pass per request.")
+{
+    svRequesters, svMaxBatch, svHidden, svWarmup, svWindow, svRepeats, svOut, svEngine,
+};
+serve.SetAction(parse =>
+{
+    int[] requesters = parse.GetValue(svRequesters)!, hidden = parse.GetValue(svHidden)!;
+    int maxBatch = parse.GetValue(svMaxBatch), repeats = parse.GetValue(svRepeats);
+    double warmup = parse.GetValue(svWarmup), window = parse.GetValue(svWindow);
+    var problems = new List<string>();
+    if (requesters.Length == 0 || requesters.Any(r => r < 1 || r > 100_000)) problems.Add("--requesters: each count must be in [1, 100000].");
+    if (maxBatch < 1 || maxBatch > 65_536) problems.Add($"--max-batch {maxBatch} is outside [1, 65536].");
+    if (hidden.Length == 0 || hidden.Any(h => h < 1 || h > 4096)) problems.Add("--hidden: each size must be in [1, 4096].");
+    if (!(warmup >= 0 && warmup <= 600)) problems.Add($"--warmup {warmup} is outside [0, 600] seconds.");
+    if (!(window > 0 && window <= 600)) problems.Add($"--window {window} is outside (0, 600] seconds.");
+    if (repeats < 1 || repeats > 100) problems.Add($"--repeats {repeats} is outside [1, 100].");
+    if (problems.Count > 0) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", problems);
+    return ServeBench.Run(new ServeBench.Settings(requesters, maxBatch, hidden, TimeSpan.FromSeconds(warmup), TimeSpan.FromSeconds(window), repeats, parse.GetValue(svOut)!) { Engine = parse.GetValue(svEngine)! });
+});
+
 // ---- report: README's Results section from the JSON files ------------------------------------------
 var reportFolder = new Option<string>("--results") { Description = "Folder of the benchmark JSON files", DefaultValueFactory = _ => Path.Combine("bench", "results") };
 var reportReadme = new Option<string>("--readme") { Description = "README whose results block is replaced", DefaultValueFactory = _ => "README.md" };
@@ -162,6 +191,6 @@ report.SetAction(parse => ResultsReport.Run(parse.GetValue(reportFolder)!, parse
 
 var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, learning quality per environment, cluster vs in-process, and micro-benchmarks of the hot loops.")
 {
-    e2e, solve, micro, updateTime, EnvCommand.Create(), cluster, clusterWorker, asyncBench, rtt, rttEcho, hostile, report,
+    e2e, solve, micro, updateTime, EnvCommand.Create(), cluster, clusterWorker, asyncBench, rtt, rttEcho, hostile, serve, report,
 };
 return root.Parse(args).Invoke();

@@ -55,7 +55,8 @@ public sealed class TrainedPolicy : IDisposable
     public const string RunFolderModel = "model.ckpt";
 
     private readonly ActorCriticNetwork network;
-    private readonly ObservationNormalizer? normalizer;
+    private readonly ParameterVector parameters;
+    private ObservationNormalizer? normalizer;
     private readonly float[] logStd;
     private readonly float[]? low, high;
     private readonly object gate = new();
@@ -69,7 +70,7 @@ public sealed class TrainedPolicy : IDisposable
         try
         {
             network.eval();
-            var parameters = new ParameterVector(network);
+            parameters = new ParameterVector(network);
             if (checkpoint.Parameters.Length != parameters.Count)
                 throw new InvalidDataException($"The checkpoint holds {checkpoint.Parameters.Length} parameters; its network ({spec.ObservationSize} observations, {spec.ActionSize} actions) has {parameters.Count}.");
             parameters.Write(checkpoint.Parameters);
@@ -229,15 +230,7 @@ public sealed class TrainedPolicy : IDisposable
         var values = new float[n];
         lock (gate)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            using (var scope = torch.NewDisposeScope())
-            using (torch.no_grad())
-            {
-                var x = torch.tensor(input, [n, size]);
-                var features = network.Features(x);
-                TensorMemory.Floats(network.Policy(features).contiguous()).CopyTo(heads);
-                TensorMemory.Floats(network.Value(features).contiguous()).CopyTo(values);
-            }
+            ForwardNormalized(input, n, heads, values);
             var decisions = new PolicyDecision[n];
             for (int i = 0; i < n; i++)
             {
@@ -248,15 +241,77 @@ public sealed class TrainedPolicy : IDisposable
         }
     }
 
-    private PolicyDecision Categorical(ReadOnlySpan<float> logits, float value, bool deterministic)
+    /// <summary>
+    /// The policy server's batch: normalises the first <paramref name="count"/> raw rows of <paramref name="input"/> in
+    /// place, then one forward pass writes the policy head's outputs (logits or means) and the values.
+    /// </summary>
+    internal void Forward(float[] input, int count, float[] heads, float[] values)
     {
-        int action = Distributions.SampleCategorical(logits, random, deterministic);
+        int size = ObservationSize;
+        lock (gate)
+        {
+            if (normalizer is { } n)
+                for (int i = 0; i < count; i++) n.Normalize(input.AsSpan(i * size, size));
+            ForwardNormalized(input, count, heads, values);
+        }
+    }
+
+    /// <summary>
+    /// Swaps in the parameters (and the observation statistics that came with them) of a newer version of the same
+    /// network, in place: a policy server following a live run. <see cref="Checkpoint"/> keeps describing the original.
+    /// </summary>
+    /// <exception cref="ArgumentException">The vector's length or the statistics' size does not fit the network.</exception>
+    internal void Swap(float[] values, NormalizerState? statistics)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Length != parameters.Count)
+            throw new ArgumentException($"The parameter vector holds {values.Length} floats; this network has {parameters.Count}.", nameof(values));
+        if (statistics is not null && statistics.Size != ObservationSize)
+            throw new ArgumentException($"The observation statistics have {statistics.Size} dimensions; this network observes {ObservationSize}.", nameof(statistics));
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            parameters.Write(values);
+            if (Continuous)
+            {
+                var slot = network.Layout[network.Layout.Count - 1];
+                values.AsSpan(slot.Offset, slot.Length).CopyTo(logStd);
+            }
+            normalizer = statistics is null ? null : new ObservationNormalizer(statistics);
+        }
+    }
+
+    /// <summary>The Gaussian head's current log standard deviations (empty for a categorical head); do not modify.</summary>
+    internal float[] CurrentLogStd => logStd;
+
+    private void ForwardNormalized(float[] input, int n, float[] heads, float[] values)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        int size = ObservationSize;
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var x = torch.tensor(input.Length == n * size ? input : input.AsSpan(0, n * size).ToArray(), [n, size]);
+        var features = network.Features(x);
+        TensorMemory.Floats(network.Policy(features).contiguous()).CopyTo(heads);
+        TensorMemory.Floats(network.Value(features).contiguous()).CopyTo(values);
+    }
+
+    /// <summary>Softmax of <paramref name="logits"/> in double, as <see cref="PolicyDecision.Probabilities"/> holds it.</summary>
+    internal static float[] Softmax(ReadOnlySpan<float> logits)
+    {
         float max = logits[0];
         foreach (float l in logits) max = Math.Max(max, l);
         double total = 0;
         foreach (float l in logits) total += Math.Exp(l - max);
         var probabilities = new float[logits.Length];
         for (int a = 0; a < logits.Length; a++) probabilities[a] = (float)(Math.Exp(logits[a] - max) / total);
+        return probabilities;
+    }
+
+    private PolicyDecision Categorical(ReadOnlySpan<float> logits, float value, bool deterministic)
+    {
+        int action = Distributions.SampleCategorical(logits, random, deterministic);
+        var probabilities = Softmax(logits);
         return new PolicyDecision([action], value) { Logits = logits.ToArray(), Probabilities = probabilities };
     }
 

@@ -16,7 +16,7 @@ public class SerializerTests : TestKit
 
     private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
 
-    private static readonly string[] AllManifests = ["RW1", "P2", "RC3", "WR1", "ST1", "GP1", "TP2", "JR", "RJ4", "JX", "RE1", "RR1", "RS1"];
+    private static readonly string[] AllManifests = ["RW1", "P2", "RC3", "WR1", "ST1", "GP1", "TP2", "JR", "RJ4", "JX", "RE1", "RR1", "RS1", "AQ1", "AA1", "AE1", "FP1", "GS1", "SS1"];
 
     public static TheoryData<string> Manifests => new(AllManifests);
 
@@ -39,6 +39,12 @@ public class SerializerTests : TestKit
         "RE1" => new RunEnded("Solved"),
         "RJ4" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]),
             [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null) { Ahead = 3 }]),
+        "AQ1" => new Act(77, [0.5f, float.NaN, -1f, 3e30f, 1f]) { Deterministic = false, Seed = -3, IncludeValues = true, IncludeProbabilities = true },
+        "AA1" => new Acted(77, 12, 2, [0.25f, -1f, 1f, 0.5f]) { Values = [1.5f, -2f], Probabilities = [0.1f, 0.9f, 0.3f, 0.7f] },
+        "AE1" => new ActRejected(78, "Observations[2] (observation 0, element 2) is NaN; observations must be finite numbers."),
+        "FP1" => FollowParameters.Instance,
+        "GS1" => GetPolicyServerStats.Instance,
+        "SS1" => new PolicyServerStats(10, 25, 4, 9, 1, 33, 2),
         _ => throw new ArgumentOutOfRangeException(nameof(manifest)),
     };
 
@@ -94,6 +100,18 @@ public class SerializerTests : TestKit
                 var v = Assert.IsType<RestoreWorker>(back);
                 Assert.Equal((w.WorkerId, w.Version), (v.WorkerId, v.Version));
                 Assert.Equal(w.State, v.State);
+                break;
+            case Act a:
+                var b = Assert.IsType<Act>(back);
+                Assert.Equal(a.Observations, b.Observations);
+                Assert.Equal(a with { Observations = b.Observations }, b);
+                break;
+            case Acted a:
+                var c = Assert.IsType<Acted>(back);
+                Assert.Equal((a.RequestId, a.Version, a.ActionWidth), (c.RequestId, c.Version, c.ActionWidth));
+                Assert.Equal(a.Actions, c.Actions);
+                Assert.Equal(a.Values, c.Values);
+                Assert.Equal(a.Probabilities, c.Probabilities);
                 break;
             case JoinRun j:
                 var joined = Assert.IsType<JoinRun>(back);

@@ -45,6 +45,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private readonly CheckpointWriter checkpoints;
     private readonly AsynchronousRounds? asynchrony;
     private long stale;
+    private readonly HashSet<IActorRef> followers = [];
 
     /// <summary>Per worker, the state it saved with its last rollout that asked for it, and that rollout's version.</summary>
     private readonly Dictionary<int, (long Version, byte[] State)> workerStates = [];
@@ -134,6 +135,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Receive<Terminated>(OnTerminated);
         Receive<WorkerRestarted>(OnWorkerRestarted);
         Receive<GetProgress>(_ => Sender.Tell(Snapshot()));
+        Receive<FollowParameters>(_ => OnFollow());
         Receive<ProgressTick>(_ => Report());
         Receive<StopTraining>(_ => Finish(StopReason.Stopped, "Asked to stop."));
         Receive<StartAnyway>(_ =>
@@ -379,8 +381,16 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>A follower (a policy server) gets the current parameters now and every new version after each update; it is no worker.</summary>
+    private void OnFollow()
+    {
+        if (followers.Add(Sender)) Context.Watch(Sender);
+        Sender.Tell(new Parameters(version, current, algorithm.ObservationStatistics));
+    }
+
     private void OnTerminated(Terminated terminated)
     {
+        if (followers.Remove(terminated.ActorRef)) return;
         if (round.Remove(terminated.ActorRef) is not { } lost) return;
         Publish(new WorkerLost(run, lost.WorkerId, round.Count));
         log.Warning("Worker {0} is gone; {1} remain.", terminated.ActorRef.Path.Name, round.Count);
@@ -420,6 +430,11 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         }
         version++;
         current = algorithm.Parameters.Read();
+        if (followers.Count > 0)
+        {
+            var broadcast = new Parameters(version, current, algorithm.ObservationStatistics);
+            foreach (var follower in followers) follower.Tell(broadcast);
+        }
         double seconds = clock.Elapsed.TotalSeconds;
         Publish(new UpdateFinished(run, version, steps, lastUpdate, seconds > 0 ? (steps - stepsAtStart) / seconds : 0)
         {

@@ -38,7 +38,9 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
     internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P2", RolloutManifest = "RC3",
         WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP2",
-        JoinRunManifest = "JR", RunJoinedManifest = "RJ4", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1", RestoreWorkerManifest = "RS1";
+        JoinRunManifest = "JR", RunJoinedManifest = "RJ4", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1", RestoreWorkerManifest = "RS1",
+        ActManifest = "AQ1", ActedManifest = "AA1", ActRejectedManifest = "AE1", FollowParametersManifest = "FP1",
+        GetPolicyServerStatsManifest = "GS1", PolicyServerStatsManifest = "SS1";
 
     /// <summary>The handshake of versions before <see cref="JoinRunManifest"/> was frozen: read only to refuse its sender.</summary>
     internal const string PreviousJoinRunManifest = "JR2";
@@ -48,6 +50,9 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         [RegisterWorkerManifest] = 1, [ParametersManifest] = 2, [RolloutManifest] = 3, [WorkerRestartedManifest] = 4,
         [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [PreviousJoinRunManifest] = 8, [RunJoinedManifest] = 9,
         [RolloutRefusedManifest] = 10, [JoinRunManifest] = 11, [JoinRefusedManifest] = 12, [RunEndedManifest] = 13, [RestoreWorkerManifest] = 14,
+        // The policy server's messages start at 20, leaving room for the training messages' next layouts.
+        [ActManifest] = 20, [ActedManifest] = 21, [ActRejectedManifest] = 22, [FollowParametersManifest] = 23,
+        [GetPolicyServerStatsManifest] = 24, [PolicyServerStatsManifest] = 25,
     };
 
     /// <summary>Every manifest this node reads, with the tag its payload header carries (tests enumerate them, so a new layout is fuzzed too).</summary>
@@ -86,6 +91,12 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         RunJoined => RunJoinedManifest,
         JoinRefused => JoinRefusedManifest,
         RunEnded => RunEndedManifest,
+        Act => ActManifest,
+        Acted => ActedManifest,
+        ActRejected => ActRejectedManifest,
+        FollowParameters => FollowParametersManifest,
+        GetPolicyServerStats => GetPolicyServerStatsManifest,
+        PolicyServerStats => PolicyServerStatsManifest,
         _ => throw new ArgumentException($"{nameof(AdvantageSerializer)} cannot serialize {o?.GetType().FullName ?? "null"}.", nameof(o)),
     };
 
@@ -108,6 +119,8 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
             Parameters p => 64 + 4 * p.Values.Length + 16 * (p.ObservationStatistics?.Size ?? 0),
             RolloutCollected r => (int)Math.Min(int.MaxValue, EstimateSize(r.Data) + 5 + (r.WorkerState?.Length ?? 0)),
             RestoreWorker m => 64 + m.State.Length,
+            Act a => 32 + 4 * a.Observations.Length,
+            Acted a => 40 + 4 * (a.Actions.Length + a.Values.Length + a.Probabilities.Length),
             _ => 64,
         });
         w.Byte((byte)'A');
@@ -165,7 +178,37 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 w.Long(m.Version);
                 w.String(m.Reason);
                 break;
-            case StopTraining or GetProgress:
+            case StopTraining or GetProgress or FollowParameters or GetPolicyServerStats:
+                break;
+            case Act m:
+                w.Long(m.RequestId);
+                w.Bool(m.Deterministic);
+                w.Bool(m.Seed is not null);
+                if (m.Seed is { } seed) w.Int(seed);
+                w.Bool(m.IncludeValues);
+                w.Bool(m.IncludeProbabilities);
+                w.Floats(m.Observations);
+                break;
+            case Acted m:
+                w.Long(m.RequestId);
+                w.Long(m.Version);
+                w.Int(m.ActionWidth);
+                w.Floats(m.Actions);
+                w.Floats(m.Values);
+                w.Floats(m.Probabilities);
+                break;
+            case ActRejected m:
+                w.Long(m.RequestId);
+                w.String(m.Reason);
+                break;
+            case PolicyServerStats m:
+                w.Long(m.Requests);
+                w.Long(m.Decisions);
+                w.Long(m.Batches);
+                w.Int(m.LargestBatch);
+                w.Long(m.Rejected);
+                w.Long(m.Version);
+                w.Long(m.Swaps);
                 break;
             case TrainingProgress m:
                 w.Long(m.Steps);
@@ -275,6 +318,12 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 JoinRefusedManifest => new JoinRefused(r.String()),
                 RunEndedManifest => new RunEnded(r.String()),
                 RunJoinedManifest => ReadRunJoined(ref r),
+                ActManifest => ReadAct(ref r),
+                ActedManifest => ReadActed(ref r),
+                ActRejectedManifest => new ActRejected(r.Long(), r.String()),
+                FollowParametersManifest => FollowParameters.Instance,
+                GetPolicyServerStatsManifest => GetPolicyServerStats.Instance,
+                PolicyServerStatsManifest => ReadStats(ref r),
                 _ => throw r.Fail("no reader"),
             };
             r.End();
@@ -372,6 +421,39 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
             throw r.Fail($"the learner's path is not an actor path ({e.GetType().Name})");
         }
         return learner;
+    }
+
+    /// <summary>
+    /// A request's observations travel as sent, even malformed (wrong length, NaN): the server answers those with an
+    /// <see cref="ActRejected"/> that says what is wrong, which a refusal here would turn into silence.
+    /// </summary>
+    private static Act ReadAct(ref WireReader r)
+    {
+        long id = r.Long();
+        bool deterministic = r.Bool();
+        int? seed = r.Bool() ? r.Int() : null;
+        bool values = r.Bool(), probabilities = r.Bool();
+        return new Act(id, r.Floats()) { Deterministic = deterministic, Seed = seed, IncludeValues = values, IncludeProbabilities = probabilities };
+    }
+
+    private static Acted ReadActed(ref WireReader r)
+    {
+        long id = r.Long(), version = r.Long();
+        int width = r.Int();
+        float[] actions = r.Floats(), values = r.Floats(), probabilities = r.Floats();
+        if (width < 1 || actions.Length % width != 0) throw r.Fail($"{actions.Length} action floats do not make whole actions of width {width}");
+        int count = actions.Length / width;
+        if (values.Length != 0 && values.Length != count) throw r.Fail($"{values.Length} values for {count} actions");
+        if (probabilities.Length != 0 && (count == 0 || probabilities.Length % count != 0)) throw r.Fail($"{probabilities.Length} probabilities do not make {count} rows");
+        return new Acted(id, version, width, actions) { Values = values, Probabilities = probabilities };
+    }
+
+    private static PolicyServerStats ReadStats(ref WireReader r)
+    {
+        var stats = new PolicyServerStats(r.Long(), r.Long(), r.Long(), r.Int(), r.Long(), r.Long(), r.Long());
+        if (stats.Requests < 0 || stats.Decisions < 0 || stats.Batches < 0 || stats.LargestBatch < 0 || stats.Rejected < 0 || stats.Swaps < 0)
+            throw r.Fail("a counter is negative");
+        return stats;
     }
 
     private static Parameters ReadParameters(ref WireReader r)
