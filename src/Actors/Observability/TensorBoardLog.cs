@@ -19,7 +19,7 @@ namespace Advantage.Actors;
 /// <see cref="UpdateInterval"/>: a small network updates hundreds of times a second, and a point per update
 /// would cost more than the curve gains.
 /// </remarks>
-public sealed class TensorBoardLog
+internal sealed class TensorBoardLog
 {
     /// <summary>Minimum wall time between two logged updates.</summary>
     public static readonly TimeSpan UpdateInterval = TimeSpan.FromMilliseconds(100);
