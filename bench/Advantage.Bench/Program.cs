@@ -189,8 +189,34 @@ var reportReadme = new Option<string>("--readme") { Description = "README whose 
 var report = new Command("report", "Rewrite README's Results section (between the results markers) from the benchmark JSON files.") { reportFolder, reportReadme };
 report.SetAction(parse => ResultsReport.Run(parse.GetValue(reportFolder)!, parse.GetValue(reportReadme)!));
 
+// ---- simulation: CartPole through the simulation API against the built-in worker path ---------------
+var simAlgo = new Option<string>("--algo") { Description = "a2c or impala (the CartPole preset)", DefaultValueFactory = _ => "a2c" };
+var simSeed = new Option<int>("--seed") { Description = "Seed of both paths", DefaultValueFactory = _ => 1 };
+var simRepeats = new Option<int>("--repeats") { Description = "Interleaved repeats of each path", DefaultValueFactory = _ => 3 };
+var simOut = new Option<string?>("--out") { Description = "JSON output file (default bench/results/simulation-ALGO.json)" };
+var simulationBench = new Command("simulation", "Time and steps to 475 on CartPole-v1: 2 gateways x 16 stream actors through SimulationTraining against 2 workers x 16 environments, interleaved repeats.")
+{
+    simAlgo, simSeed, simRepeats, simOut,
+};
+simulationBench.SetAction(parse =>
+{
+    string algo = parse.GetValue(simAlgo)!;
+    if (algo is not ("a2c" or "impala"))
+    {
+        Console.Error.WriteLine("--algo must be a2c or impala.");
+        return 2;
+    }
+    int repeats = parse.GetValue(simRepeats);
+    if (repeats is < 1 or > 100)
+    {
+        Console.Error.WriteLine("--repeats must be in [1, 100].");
+        return 2;
+    }
+    return SimulationBench.Run(algo, parse.GetValue(simSeed), repeats, parse.GetValue(simOut) ?? Path.Combine("bench", "results", $"simulation-{algo}.json"));
+});
+
 var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, learning quality per environment, cluster vs in-process, and micro-benchmarks of the hot loops.")
 {
-    e2e, solve, micro, updateTime, EnvCommand.Create(), cluster, clusterWorker, asyncBench, rtt, rttEcho, hostile, serve, report,
+    e2e, solve, micro, updateTime, EnvCommand.Create(), cluster, clusterWorker, asyncBench, rtt, rttEcho, hostile, serve, report, simulationBench,
 };
 return root.Parse(args).Invoke();

@@ -57,7 +57,11 @@ public static class Training
         Start(system, options, onProgress, RunDisk.Real);
 
     /// <summary><see cref="Start(ActorSystem, TrainingOptions, Action{TrainingProgress}?)"/> writing its files through <paramref name="disk"/> (tests make it fail).</summary>
-    internal static TrainingRun Start(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress, RunDisk disk)
+    internal static TrainingRun Start(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress, RunDisk disk) =>
+        StartRun(system, options, onProgress, disk, workers: true);
+
+    /// <summary>Starts a run; without <paramref name="workers"/> only its learner (a simulation's gateways feed it instead).</summary>
+    internal static TrainingRun StartRun(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress, RunDisk disk, bool workers)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
@@ -71,7 +75,7 @@ public static class Training
         var (learning, resumed) = LearnerCheckpoint.CreateLearner(options, spec, null);
         var hosting = new LearnerHosting($"advantage-run-{run}", false, null) { Resumed = resumed?.Progress, ResumedWorkers = resumed?.WorkerStates, Disk = disk };
         var learner = system.ActorOf(LearnerActor.HostedProps(options, learning, onProgress, completion, hosting), $"advantage-run-{run}-learner");
-        var supervisor = system.ActorOf(Props.Create(() => new RunSupervisor(options, spec, learner)), $"advantage-run-{run}");
+        var supervisor = system.ActorOf(Props.Create(() => new RunSupervisor(options, spec, learner, workers)), $"advantage-run-{run}");
         return new TrainingRun(supervisor, learner, completion.Task, spec);
     }
 
@@ -103,10 +107,10 @@ internal static class WorkerSupervision
 /// </summary>
 internal sealed class RunSupervisor : ReceiveActor
 {
-    public RunSupervisor(TrainingOptions options, NetworkSpec spec, IActorRef learner)
+    public RunSupervisor(TrainingOptions options, NetworkSpec spec, IActorRef learner, bool workers)
     {
         Context.Watch(learner);
-        for (int w = 0; w < options.Algorithm.Workers; w++)
+        for (int w = 0; w < (workers ? options.Algorithm.Workers : 0); w++)
             Context.ActorOf(WorkerActor.Props(RunWiring.Settings(RunWiring.Worker(options, w), options.EnvironmentId, options.Environments, spec), learner), $"worker-{w}");
         Receive<Terminated>(t =>
         {

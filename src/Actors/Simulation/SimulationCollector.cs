@@ -1,0 +1,510 @@
+using Advantage.Environments;
+using Advantage.Learning;
+using Advantage.Learning.Networks;
+using Akka.Actor;
+using Akka.Event;
+
+namespace Advantage.Actors.Simulation;
+
+/// <summary>What one collector needs: its id towards the learner, its columns, T, the network and the timeout.</summary>
+/// <param name="WorkerId">The id it registers with (a simulation takes the place of a worker).</param>
+/// <param name="Streams">K: columns of each rollout, one per agent stream.</param>
+/// <param name="RolloutLength">T.</param>
+/// <param name="Spec">The network, shared with the learner.</param>
+/// <param name="Seed">Seeds action sampling.</param>
+/// <param name="StreamTimeout">A stream the collector waits on that stays silent this long is dropped from the rollout; <see cref="TimeSpan.Zero"/> never.</param>
+/// <param name="Ahead">0: synchronous rounds; else how many rollouts may be unacknowledged by an asynchronous learner.</param>
+/// <param name="ActionBounds">A Box action space's bounds the replied actions are clipped to (the rollout keeps them unclipped); null for none.</param>
+/// <param name="RunAhead">A stream whose column is full goes on into the next rollout's rows with the parameters at hand (see <see cref="SimulationOptions.RunAhead"/>).</param>
+internal sealed record CollectorSettings(int WorkerId, int Streams, int RolloutLength, NetworkSpec Spec, int Seed, TimeSpan StreamTimeout, int Ahead, Box? ActionBounds, bool RunAhead = false);
+
+/// <summary>
+/// The gateway between a user's actor simulation and a learner: a worker whose environments are the simulation's agent
+/// streams. It registers with the learner like a <see cref="WorkerActor"/>, answers each <see cref="Decide"/> with the
+/// parameters it holds (pending decisions share one forward pass), records each <see cref="Outcome"/> in the stream's
+/// column, and sends a <see cref="Rollout"/> of T x K steps (with behaviour log-probabilities) when every column is full.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Columns are streams: column k of every rollout is stream k's next T steps. A stream whose column is full (it asked for
+/// its T+1-th action: that observation is the column's bootstrap row) is answered once the next rollout starts: in
+/// synchronous rounds when the learner's next parameters arrive, in asynchronous rounds at once unless the learner has
+/// <see cref="CollectorSettings.Ahead"/> of this collector's rollouts unacknowledged. Nothing blocks: a decision owed is
+/// just a reply sent later.
+/// </para>
+/// <para>
+/// Edges. An episode that ends mid-rollout is flagged at its step (truncation keeps its final observation for the
+/// bootstrap). A stream that asks again before reporting its last action restarted: the unreported step is discarded, the
+/// previous step is cut as truncated (bootstrapped from the discarded observation), and its partial episode is not
+/// reported. A stream the collector waits on that is silent for <see cref="CollectorSettings.StreamTimeout"/> is dropped:
+/// its partial column is discarded (counted) and the rollout goes on with the other columns (a rollout then has fewer
+/// than K columns); when it speaks again it rejoins at the next rollout. Requests and reports that are malformed or for an
+/// action never asked for are refused with a reply and counted.
+/// </para>
+/// </remarks>
+public sealed class SimulationCollector : ReceiveActor, IWithTimers
+{
+    private sealed record Flush
+    {
+        public static readonly Flush Instance = new();
+    }
+
+    private sealed record SilenceTick
+    {
+        public static readonly SilenceTick Instance = new();
+    }
+
+    private readonly CollectorSettings settings;
+    private readonly IActorRef learner;
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly int k, t, obs, width, rows;
+    private Policy? policy;
+    private ObservationNormalizer? normalizer;
+
+    // Rows 0..T-1 are the rollout being filled; with RunAhead, rows T..2T-1 hold a stream's steps of the next one
+    // (acted while the rollout waited for other streams or for the learner). Time-major, K columns.
+    private readonly float[] observations, actions, rewards, behaviour;
+    private readonly long[] versions;
+    private readonly bool[] terminated, truncated;
+    private readonly List<(int Index, float[] Observation)> finals = [];
+    private readonly List<(int Row, double Return, int Length)> finished = [];
+
+    // Per stream.
+    private readonly int[] filled; // steps recorded (outcomes), 0..2T
+    private readonly bool[] included, silent, outstanding;
+    private readonly IActorRef?[] waiting; // a Decide not answered yet (its observation is in row filled[s])
+    private readonly float[]?[] heldObservation; // a returning stream's observation, for the next rollout's row 0
+    private readonly DateTime[] lastHeard;
+    private readonly double[] episodeReturn;
+    private readonly int[] episodeLength;
+
+    private Parameters? current;
+    private bool awaitingParameters = true;
+    private int unacknowledged;
+    private bool flushQueued;
+    private readonly float[] batchObservations, batchActions, batchLogProbs;
+    private long decisions, passes, stepCount, rollouts, episodes, refusedDecisions, refusedOutcomes, silentStreams, droppedSteps, restarts;
+
+    internal SimulationCollector(CollectorSettings settings, IActorRef learner)
+    {
+        this.settings = settings;
+        this.learner = learner;
+        k = settings.Streams;
+        t = settings.RolloutLength;
+        obs = settings.Spec.ObservationSize;
+        width = settings.Spec.ActionWidth;
+        rows = settings.RunAhead ? 2 * t : t;
+        observations = new float[(rows + 1) * k * obs];
+        actions = new float[rows * k * width];
+        rewards = new float[rows * k];
+        behaviour = new float[rows * k];
+        versions = new long[rows * k];
+        terminated = new bool[rows * k];
+        truncated = new bool[rows * k];
+        filled = new int[k];
+        included = new bool[k];
+        silent = new bool[k];
+        outstanding = new bool[k];
+        waiting = new IActorRef?[k];
+        heldObservation = new float[]?[k];
+        lastHeard = new DateTime[k];
+        episodeReturn = new double[k];
+        episodeLength = new int[k];
+        batchObservations = new float[k * obs];
+        batchActions = new float[k * width];
+        batchLogProbs = new float[k];
+        Array.Fill(included, true);
+        Receive<Decide>(OnDecide);
+        Receive<Outcome>(OnOutcome);
+        Receive<Flush>(_ => OnFlush());
+        Receive<Parameters>(OnParameters);
+        Receive<RolloutRefused>(refused =>
+        {
+            // The learner refused a rollout (it should not happen: the collector checks what it records); register
+            // again so a synchronous round gets this collector's next rollout instead of waiting forever.
+            log.Warning("Simulation {0}: the learner refused a rollout of version {1}: {2}", settings.WorkerId, refused.Version, refused.Reason);
+            learner.Tell(new RegisterWorker(settings.WorkerId, k));
+        });
+        Receive<SilenceTick>(_ => OnSilenceTick());
+        Receive<GetSimulationStatistics>(_ => Sender.Tell(Statistics()));
+        // The run is over: nothing more to collect for.
+        Receive<Terminated>(terminated =>
+        {
+            if (terminated.ActorRef.Equals(learner)) Context.Stop(Self);
+        });
+    }
+
+    internal static Props Props(CollectorSettings settings, IActorRef learner) =>
+        Akka.Actor.Props.CreateBy(new Producer(() => new SimulationCollector(settings, learner))).WithDispatcher(AdvantageConfig.ComputeDispatcher);
+
+    /// <summary>Creates the collector through its internal constructor, which Akka's reflection-based Props cannot reach.</summary>
+    private sealed class Producer(Func<SimulationCollector> create) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(SimulationCollector);
+
+        public ActorBase Produce() => create();
+
+        public void Release(ActorBase actor)
+        {
+        }
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        TorchThreads.UseOne();
+        policy = new Policy(settings.Spec, k, settings.Seed);
+        var now = DateTime.UtcNow;
+        Array.Fill(lastHeard, now);
+        if (settings.StreamTimeout > TimeSpan.Zero)
+        {
+            var tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, settings.StreamTimeout.Ticks / 4));
+            Timers.StartPeriodicTimer("silence", SilenceTick.Instance, tick);
+        }
+        Context.Watch(learner);
+        learner.Tell(new RegisterWorker(settings.WorkerId, k));
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop() => policy?.Dispose();
+
+    private SimulationStatistics Statistics() =>
+        new(decisions, passes, stepCount, rollouts, episodes, refusedDecisions, refusedOutcomes, silentStreams, droppedSteps, restarts);
+
+    /// <summary>Whether the decision for row <paramref name="row"/> may be answered now.</summary>
+    private bool CanActAt(int row) =>
+        current is not null && (row < t ? !awaitingParameters : row < rows);
+
+    private string? ObservationProblem(float[]? observation, string name)
+    {
+        if (observation is null) return $"{name} is null; expected {obs} floats.";
+        if (observation.Length != obs) return $"{name} has {observation.Length} floats; expected {obs}.";
+        foreach (float f in observation)
+            if (!float.IsFinite(f)) return $"{name} holds a non-finite value ({f}).";
+        return null;
+    }
+
+    private void OnDecide(Decide decide)
+    {
+        int s = decide.Stream;
+        string? problem = s < 0 || s >= k ? $"Stream = {s} is outside [0, {k - 1}] (this simulation has {k} streams)."
+            : waiting[s] is not null ? $"Stream {s} already has a decision pending."
+            : ObservationProblem(decide.Observation, nameof(Decide.Observation));
+        if (problem is not null)
+        {
+            refusedDecisions++;
+            Sender.Tell(new DecisionRefused(s, problem));
+            return;
+        }
+        lastHeard[s] = DateTime.UtcNow;
+        if (silent[s] || !included[s])
+        {
+            // Back after a silence: it rejoins at the next rollout (or now, when this one has not started).
+            silent[s] = false;
+            if (RolloutEmpty())
+            {
+                included[s] = true;
+                filled[s] = 0;
+            }
+            else
+            {
+                heldObservation[s] = decide.Observation;
+                waiting[s] = Sender;
+                return;
+            }
+        }
+        if (outstanding[s]) Restarted(s);
+        int row = filled[s];
+        decide.Observation.CopyTo(observations, (row * k + s) * obs);
+        waiting[s] = Sender;
+        if (row == t) TryCompleteRollout();
+        QueueFlush();
+    }
+
+    /// <summary>The stream asked again with its last action unreported: discard that step, cut the one before (bootstrapped).</summary>
+    private void Restarted(int s)
+    {
+        restarts++;
+        outstanding[s] = false;
+        episodeReturn[s] = 0;
+        episodeLength[s] = 0;
+        int row = filled[s];
+        if (row == 0) return; // the previous rollout already bootstrapped from the discarded observation
+        int index = (row - 1) * k + s;
+        if (terminated[index] || truncated[index]) return;
+        truncated[index] = true;
+        // The previous step's successor was the discarded observation, still in row `row`: that is the final observation.
+        var final = new float[obs];
+        Array.Copy(observations, (row * k + s) * obs, final, 0, obs);
+        finals.Add((index, final));
+    }
+
+    private bool RolloutEmpty()
+    {
+        for (int s = 0; s < k; s++)
+            if (included[s] && (filled[s] > 0 || outstanding[s])) return false;
+        return true;
+    }
+
+    private void QueueFlush()
+    {
+        if (flushQueued || current is null) return;
+        flushQueued = true;
+        Self.Tell(Flush.Instance);
+    }
+
+    /// <summary>Answers every pending decision that may be answered with one forward pass.</summary>
+    private void OnFlush()
+    {
+        flushQueued = false;
+        if (current is null) return;
+        Span<int> streams = stackalloc int[k];
+        int n = 0;
+        for (int s = 0; s < k; s++)
+        {
+            if (waiting[s] is null || !included[s] || outstanding[s] || !CanActAt(filled[s])) continue;
+            var source = observations.AsSpan((filled[s] * k + s) * obs, obs);
+            if (normalizer is null) source.CopyTo(batchObservations.AsSpan(n * obs, obs));
+            else normalizer.Normalize(source, batchObservations.AsSpan(n * obs, obs));
+            streams[n++] = s;
+        }
+        if (n == 0) return;
+        Array.Clear(batchObservations, n * obs, (k - n) * obs);
+        policy!.Act(batchObservations, batchActions, batchLogProbs, deterministic: false);
+        passes++;
+        long version = current.Version;
+        var now = DateTime.UtcNow;
+        for (int i = 0; i < n; i++)
+        {
+            int s = streams[i], index = filled[s] * k + s;
+            var chosen = batchActions.AsSpan(i * width, width);
+            chosen.CopyTo(actions.AsSpan(index * width, width));
+            behaviour[index] = batchLogProbs[i];
+            versions[index] = version;
+            var action = chosen.ToArray();
+            if (settings.ActionBounds is { } box)
+                for (int d = 0; d < width; d++) action[d] = Math.Clamp(action[d], box.Low[d], box.High[d]);
+            outstanding[s] = true;
+            lastHeard[s] = now;
+            var to = waiting[s]!;
+            waiting[s] = null;
+            decisions++;
+            to.Tell(new Decision(s, action, version));
+        }
+    }
+
+    private void OnOutcome(Outcome outcome)
+    {
+        int s = outcome.Stream;
+        string? problem = s < 0 || s >= k ? $"Stream = {s} is outside [0, {k - 1}] (this simulation has {k} streams)."
+            : !outstanding[s] ? $"Stream {s} has no action awaiting an outcome (never asked for, or already reported)."
+            : !double.IsFinite(outcome.Reward) ? $"Reward = {outcome.Reward} is not finite."
+            : outcome.Truncated && !outcome.Terminated ? ObservationProblem(outcome.FinalObservation, nameof(Outcome.FinalObservation))
+            : null;
+        if (problem is not null)
+        {
+            refusedOutcomes++;
+            Sender.Tell(new OutcomeRefused(s, problem));
+            return;
+        }
+        lastHeard[s] = DateTime.UtcNow;
+        outstanding[s] = false;
+        int row = filled[s], index = row * k + s;
+        rewards[index] = (float)outcome.Reward;
+        terminated[index] = outcome.Terminated;
+        truncated[index] = outcome.Truncated;
+        if (outcome.Truncated && !outcome.Terminated) finals.Add((index, outcome.FinalObservation!));
+        episodeReturn[s] += outcome.Reward;
+        episodeLength[s]++;
+        if (outcome.Terminated || outcome.Truncated)
+        {
+            finished.Add((row, episodeReturn[s], episodeLength[s]));
+            episodeReturn[s] = 0;
+            episodeLength[s] = 0;
+        }
+        filled[s]++;
+        stepCount++;
+    }
+
+    private void OnSilenceTick()
+    {
+        var deadline = DateTime.UtcNow - settings.StreamTimeout;
+        bool dropped = false;
+        for (int s = 0; s < k; s++)
+        {
+            // Only a stream the collector waits on can be silent: one whose decision the collector owes is not, nor one whose
+            // column of this rollout is already complete.
+            if (!included[s] || waiting[s] is not null || Ready(s) || lastHeard[s] > deadline) continue;
+            silentStreams++;
+            droppedSteps += filled[s];
+            log.Info("Simulation {0}: stream {1} was silent for {2} ms; its {3} steps of this rollout are dropped.",
+                settings.WorkerId, s, settings.StreamTimeout.TotalMilliseconds, filled[s]);
+            silent[s] = true;
+            included[s] = false;
+            outstanding[s] = false;
+            filled[s] = 0;
+            episodeReturn[s] = 0;
+            episodeLength[s] = 0;
+            dropped = true;
+        }
+        if (dropped) TryCompleteRollout();
+    }
+
+    /// <summary>The stream's column of this rollout is complete: T steps and the bootstrap observation (row T) are in.</summary>
+    private bool Ready(int s) => filled[s] > t || (filled[s] == t && (waiting[s] is not null || outstanding[s]));
+
+    /// <summary>Sends the rollout once every included column is complete.</summary>
+    private void TryCompleteRollout()
+    {
+        int columns = 0;
+        for (int s = 0; s < k; s++)
+        {
+            if (!included[s]) continue;
+            if (!Ready(s)) return;
+            columns++;
+        }
+        if (columns == 0 || current is null || awaitingParameters) return;
+        learner.Tell(new RolloutCollected(Build(columns)));
+        rollouts++;
+        if (settings.Ahead == 0)
+        {
+            awaitingParameters = true;
+            return;
+        }
+        unacknowledged++;
+        if (unacknowledged >= settings.Ahead) awaitingParameters = true;
+        else StartNext();
+    }
+
+    /// <summary>Rows 0..T of the included columns as one rollout; finished episodes and final observations of those rows.</summary>
+    private Rollout Build(int columns)
+    {
+        var map = new int[k];
+        int c = 0;
+        for (int s = 0; s < k; s++) map[s] = included[s] ? c++ : -1;
+        var o = new float[(t + 1) * columns * obs];
+        var a = new float[t * columns * width];
+        var r = new float[t * columns];
+        var mu = new float[t * columns];
+        var term = new bool[t * columns];
+        var trunc = new bool[t * columns];
+        long oldest = current!.Version;
+        for (int row = 0; row <= t; row++)
+        {
+            for (int s = 0; s < k; s++)
+            {
+                if (map[s] < 0) continue;
+                int from = row * k + s, to = row * columns + map[s];
+                Array.Copy(observations, from * obs, o, to * obs, obs);
+                if (row == t) continue;
+                Array.Copy(actions, from * width, a, to * width, width);
+                r[to] = rewards[from];
+                mu[to] = behaviour[from];
+                term[to] = terminated[from];
+                trunc[to] = truncated[from];
+                oldest = Math.Min(oldest, versions[from]);
+            }
+        }
+        var kept = finals.Where(f => f.Index < t * k && map[f.Index % k] >= 0)
+            .Select(f => (Index: f.Index / k * columns + map[f.Index % k], f.Observation))
+            .OrderBy(f => f.Index).ToArray();
+        var done = finished.Where(e => e.Row < t).ToArray();
+        // Synchronous rounds stamp the round's version (the learner holds those parameters); asynchronous ones the oldest
+        // that acted, so the learner's lag limit is never fooled, with the behaviour log-probabilities for V-trace.
+        var rollout = new Rollout(settings.WorkerId, settings.Ahead == 0 ? current.Version : oldest, t, columns, obs, width, o, a, r, term, trunc,
+            kept.Select(f => f.Index).ToArray(), kept.SelectMany(f => f.Observation).ToArray(),
+            done.Select(e => e.Return).ToArray(), done.Select(e => e.Length).ToArray())
+        {
+            BehaviourLogProbs = settings.Ahead == 0 ? [] : mu,
+        };
+        episodes += done.Length;
+        return rollout;
+    }
+
+    /// <summary>
+    /// Starts the next rollout: rows T..2T (steps streams took ahead, and each bootstrap row) move to rows 0..T, returning
+    /// streams' observations become row 0, and pending decisions are answered.
+    /// </summary>
+    private void StartNext()
+    {
+        int shift = t * k;
+        Array.Copy(observations, shift * obs, observations, 0, (rows + 1 - t) * k * obs);
+        Array.Clear(observations, (rows + 1 - t) * k * obs, observations.Length - (rows + 1 - t) * k * obs);
+        if (rows > t)
+        {
+            Array.Copy(actions, shift * width, actions, 0, (rows - t) * k * width);
+            Array.Copy(rewards, shift, rewards, 0, (rows - t) * k);
+            Array.Copy(behaviour, shift, behaviour, 0, (rows - t) * k);
+            Array.Copy(versions, shift, versions, 0, (rows - t) * k);
+            Array.Copy(terminated, shift, terminated, 0, (rows - t) * k);
+            Array.Copy(truncated, shift, truncated, 0, (rows - t) * k);
+        }
+        Array.Clear(rewards, (rows - t) * k, t * k);
+        Array.Clear(terminated, (rows - t) * k, t * k);
+        Array.Clear(truncated, (rows - t) * k, t * k);
+        var laterFinals = finals.Where(f => f.Index >= shift).Select(f => (f.Index - shift, f.Observation)).ToList();
+        finals.Clear();
+        finals.AddRange(laterFinals);
+        var laterEpisodes = finished.Where(e => e.Row >= t).Select(e => (e.Row - t, e.Return, e.Length)).ToList();
+        finished.Clear();
+        finished.AddRange(laterEpisodes);
+        for (int s = 0; s < k; s++)
+        {
+            if (heldObservation[s] is { } held)
+            {
+                held.CopyTo(observations, s * obs);
+                heldObservation[s] = null;
+                included[s] = true;
+                filled[s] = 0;
+            }
+            else if (included[s])
+            {
+                filled[s] -= t;
+            }
+            else
+            {
+                filled[s] = 0;
+            }
+        }
+        awaitingParameters = false;
+        QueueFlush();
+    }
+
+    private void OnParameters(Parameters parameters)
+    {
+        if (settings.Ahead > 0)
+        {
+            unacknowledged = Math.Max(0, unacknowledged - parameters.Acknowledged);
+            bool first = current is null;
+            if (current is null || parameters.Version >= current.Version) Load(parameters);
+            if (first) awaitingParameters = false;
+            else if (awaitingParameters && unacknowledged < settings.Ahead) StartNext();
+            QueueFlush();
+            TryCompleteRollout();
+            return;
+        }
+        if (!awaitingParameters) return; // a repeat of the round's parameters: already acting with them
+        bool initial = current is null;
+        Load(parameters);
+        if (initial)
+        {
+            awaitingParameters = false;
+            QueueFlush();
+        }
+        else
+        {
+            StartNext();
+        }
+        TryCompleteRollout();
+    }
+
+    private void Load(Parameters parameters)
+    {
+        policy!.Load(parameters.Values);
+        normalizer = parameters.ObservationStatistics is { } stats ? new ObservationNormalizer(stats) : null;
+        current = parameters;
+    }
+}

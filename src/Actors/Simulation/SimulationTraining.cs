@@ -1,0 +1,147 @@
+using Advantage.Environments;
+using Advantage.Learning;
+using Advantage.Learning.Networks;
+using Akka.Actor;
+
+namespace Advantage.Actors.Simulation;
+
+/// <summary>How the user's simulations feed a run (see <see cref="SimulationTraining.Start"/>).</summary>
+public sealed record SimulationOptions
+{
+    /// <summary>Simulations (gateways), in [1, 1024]; each takes the place of a worker. Default 1.</summary>
+    public int Simulations { get; init; } = 1;
+
+    /// <summary>Agent streams per simulation, in [1, 4096]: the columns of its rollouts, acted for in one forward pass. Default 16.</summary>
+    public int StreamsPerSimulation { get; init; } = 16;
+
+    /// <summary>
+    /// A stream the gateway waits on (for a decision request or an outcome) that stays silent this long is dropped from the
+    /// rollout being filled: its partial column is discarded and counted, and the rollout completes with the other streams.
+    /// <see cref="TimeSpan.Zero"/> waits forever. Default 30 s: a simulation that stalls must not hold a run forever.
+    /// </summary>
+    public TimeSpan StreamTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A stream whose column of the rollout is full (T steps) goes on getting decisions, from the parameters at hand, for
+    /// up to T steps of the next rollout, instead of waiting until the rollout is complete and (in synchronous rounds) the
+    /// learner's next parameters arrive. Default true: a simulation whose clock waits for all its entities each tick
+    /// (lockstep) would otherwise deadlock, the full stream waiting for the round and the round for the other entities,
+    /// which wait for the clock. The price: in synchronous rounds those early steps were chosen by the previous version
+    /// (slightly off-policy for A2C and PPO). False gives exact rounds, for streams that advance independently.
+    /// </summary>
+    public bool RunAhead { get; init; } = true;
+
+    /// <summary>
+    /// The observation space of every stream, when <see cref="TrainingOptions.EnvironmentId"/> names no registered
+    /// environment (a simulation usually has none); set it with <see cref="ActionSpace"/>. Null: taken from the registered environment.
+    /// </summary>
+    public Space? ObservationSpace { get; init; }
+
+    /// <summary>The action space of every stream; see <see cref="ObservationSpace"/>.</summary>
+    public Space? ActionSpace { get; init; }
+
+    /// <summary>Every problem at once, one line each naming the field and the allowed range.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (Simulations is < 1 or > 1024) problems.Add($"{nameof(Simulations)} = {Simulations} is outside [1, 1024].");
+        if (StreamsPerSimulation is < 1 or > 4096) problems.Add($"{nameof(StreamsPerSimulation)} = {StreamsPerSimulation} is outside [1, 4096].");
+        if (StreamTimeout < TimeSpan.Zero) problems.Add($"{nameof(StreamTimeout)} = {StreamTimeout} is negative; use TimeSpan.Zero for no timeout.");
+        if ((ObservationSpace is null) != (ActionSpace is null)) problems.Add($"{nameof(ObservationSpace)} and {nameof(ActionSpace)} must be set together.");
+        return problems;
+    }
+}
+
+/// <summary>
+/// A run trained on the user's own actor simulations: send <see cref="Decide"/> and <see cref="Outcome"/> to a gateway
+/// of <see cref="Gateways"/>, await <see cref="Completion"/>.
+/// </summary>
+public sealed class SimulationRun
+{
+    internal SimulationRun(TrainingRun run, IReadOnlyList<IActorRef> gateways)
+    {
+        Training = run;
+        Gateways = gateways;
+    }
+
+    /// <summary>The underlying run: the same learner, events, checkpoints and result as <see cref="Actors.Training.Start(ActorSystem, TrainingOptions, Action{TrainingProgress}?)"/>.</summary>
+    public TrainingRun Training { get; }
+
+    /// <summary>One gateway (a <see cref="SimulationCollector"/>) per simulation; its streams are numbered 0..StreamsPerSimulation-1.</summary>
+    public IReadOnlyList<IActorRef> Gateways { get; }
+
+    /// <summary>Completes when the run ends, with the trained parameters.</summary>
+    public Task<TrainingResult> Completion => Training.Completion;
+
+    /// <summary>The network sizes of this run.</summary>
+    public NetworkSpec Spec => Training.Spec;
+
+    /// <summary>Asks the learner to finish; <see cref="Completion"/> then completes.</summary>
+    public void Stop() => Training.Stop();
+}
+
+/// <summary>
+/// Simulation-driven training: the user's actors drive the episodes (an entity asks a gateway for an action and later
+/// reports what followed) and the library assembles the streams into rollouts for the same learner that built-in workers
+/// feed. Every algorithm works: A2C and PPO in synchronous rounds, IMPALA asynchronously (by
+/// <see cref="AlgorithmOptions.Asynchrony"/>, as workers do).
+/// </summary>
+public static class SimulationTraining
+{
+    private static int runCounter;
+
+    /// <summary>
+    /// Starts a learner for <paramref name="options"/> and <see cref="SimulationOptions.Simulations"/> gateways in
+    /// <paramref name="system"/>. The algorithm's <see cref="AlgorithmOptions.Workers"/> and
+    /// <see cref="AlgorithmOptions.EnvironmentsPerWorker"/> are replaced by the simulations and their streams, so the
+    /// learner waits for every gateway and the run's summaries say what trained. Evaluation
+    /// (<see cref="TrainingOptions.Evaluation"/>) needs <see cref="TrainingOptions.EnvironmentId"/> to name a real environment.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">The options are invalid (every problem at once), or the algorithm normalises rewards (not supported here).</exception>
+    public static SimulationRun Start(ActorSystem system, TrainingOptions options, SimulationOptions simulation, Action<TrainingProgress>? onProgress = null)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(simulation);
+        var problems = new List<string>(simulation.Problems());
+        if (options.Algorithm?.NormalizeRewards == true)
+            problems.Add($"{nameof(AlgorithmOptions.NormalizeRewards)} = true is not supported for simulation-driven training; scale rewards in the simulation.");
+        if (problems.Count > 0) throw new OptionsValidationException(nameof(SimulationOptions), problems);
+        var registry = options.Environments;
+        if (simulation.ObservationSpace is { } observationSpace && simulation.ActionSpace is { } actionSpace
+            && registry is not null && !string.IsNullOrWhiteSpace(options.EnvironmentId) && !registry.Contains(options.EnvironmentId))
+            registry = registry.Register(options.EnvironmentId, () => new SpacesOnly(observationSpace, actionSpace));
+        var effective = options with
+        {
+            Environments = registry!,
+            Algorithm = options.Algorithm! with { Workers = simulation.Simulations, EnvironmentsPerWorker = simulation.StreamsPerSimulation },
+            // The user's simulation is no environment to check: only its spaces are known here.
+            EnvironmentCheck = simulation.ObservationSpace is null ? options.EnvironmentCheck : null,
+        };
+        var run = Actors.Training.StartRun(system, effective, onProgress, RunDisk.Real, workers: false);
+        var bounds = effective.Environments.Make(effective.EnvironmentId).ActionSpace as Box;
+        int id = Interlocked.Increment(ref runCounter);
+        var gateways = new IActorRef[simulation.Simulations];
+        for (int i = 0; i < gateways.Length; i++)
+        {
+            var plan = RunWiring.Worker(effective, i);
+            var settings = new CollectorSettings(i, simulation.StreamsPerSimulation, plan.RolloutLength, run.Spec, plan.Seed, simulation.StreamTimeout, plan.Ahead, bounds, simulation.RunAhead);
+            gateways[i] = system.ActorOf(SimulationCollector.Props(settings, run.Learner), $"advantage-simulation-{id}-{i}");
+        }
+        return new SimulationRun(run, gateways);
+    }
+
+    /// <summary>Stands in for a simulation that has no <see cref="IEnvironment"/>: its spaces size the network; it cannot be stepped.</summary>
+    private sealed class SpacesOnly(Space observationSpace, Space actionSpace) : IEnvironment
+    {
+        public Space ObservationSpace { get; } = observationSpace;
+
+        public Space ActionSpace { get; } = actionSpace;
+
+        public void Reset(int? seed, Span<float> observation) =>
+            throw new NotSupportedException("This environment id stands for an actor simulation's spaces; it cannot be reset or stepped (evaluation needs a real environment).");
+
+        public StepResult Step(ReadOnlySpan<float> action, Span<float> observation) =>
+            throw new NotSupportedException("This environment id stands for an actor simulation's spaces; it cannot be stepped.");
+    }
+}
