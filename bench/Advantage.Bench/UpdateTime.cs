@@ -18,7 +18,7 @@ public static class UpdateTime
         torch.set_num_threads(1);
         torch.set_num_interop_threads(1);
         var env = EnvironmentRegistry.Builtin.Make("CartPole-v1");
-        var spec = NetworkSpec.For(env.ObservationSpace, env.ActionSpace, options.HiddenSizes.ToArray());
+        var spec = NetworkSpec.For(env.ObservationSpace, env.ActionSpace, options.HiddenSizes.ToArray(), separateNetworks: options.SeparateNetworks);
         using var learner = Learners.Create(options, spec);
         var random = new Random(11);
         var round = new Rollout[options.Workers];

@@ -51,7 +51,7 @@ internal static class EvalCommand
                 return 2;
             }
             var probe = registry.Make(envId);
-            var spec = Advantage.Learning.Networks.NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, saved.Spec.HiddenSizes, saved.Spec.InitialLogStd, saved.Spec.Body);
+            var spec = Advantage.Learning.Networks.NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, saved.Spec.HiddenSizes, saved.Spec.InitialLogStd, saved.Spec.Body, saved.Spec.SeparateNetworks);
             if (!spec.Equals(saved.Spec))
             {
                 Console.Error.WriteLine($"Cannot evaluate: '{path}' holds a network for {saved.Spec.ObservationSize} observations and {saved.Spec.ActionSize} actions" +

@@ -180,7 +180,23 @@ public static class RunHost
         }
         output.WriteLine($"{(result.Solved ? "Solved" : "Stopped")} ({result.Reason}): {final.Steps:N0} steps in {final.Seconds:F2} s " +
             $"({final.StepsPerSecond:N0} steps/s), mean return over the last {options.ReturnWindow} episodes {final.MeanReturn:F1}. Wrote {folder}.");
+        if (CollapseMessage(folder) is { } collapse) output.WriteLine(collapse);
         return 0;
+    }
+
+    /// <summary>The summary's collapse message (a policy whose entropy stayed near zero while returns fell), if the run saw one.</summary>
+    private static string? CollapseMessage(string folder)
+    {
+        try
+        {
+            string path = Path.Combine(folder, "summary.json");
+            if (!File.Exists(path)) return null;
+            return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?["collapse"]?["message"]?.GetValue<string>();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static string Line(TrainingProgress p)

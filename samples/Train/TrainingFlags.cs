@@ -63,6 +63,7 @@ public sealed class TrainingFlags
     public readonly Option<bool?> NormalizeObservations = new("--normalize-observations") { Description = Preset("Normalise observations with running statistics learned by the learner (true/false)", Shown.NormalizeObservations) };
     public readonly Option<bool?> NormalizeRewards = new("--normalize-rewards") { Description = Preset("Scale rewards by the running std of the discounted return (true/false)", Shown.NormalizeRewards) };
     public readonly Option<BodyKind?> Body = new("--body") { Description = Preset("Network trunk: FullyConnected, MinAtarConv or NatureConv", Shown.Body) };
+    public readonly Option<bool?> SeparateNetworks = new("--separate-networks") { Description = Preset("Policy and value each get their own hidden layers (true/false) instead of one shared trunk", Shown.SeparateNetworks) };
     public readonly Option<double?> LogStdInit = new("--log-std-init") { Description = Preset("Initial log std of a Gaussian policy (Box actions)", Shown.InitialLogStd) };
     public readonly Option<int[]?> Hidden = new("--hidden") { Description = Preset("Hidden layer widths", string.Join(" ", Shown.HiddenSizes)), AllowMultipleArgumentsPerToken = true };
     public readonly Option<double?> ClipRange = new("--clip-range") { Description = PpoPreset("PPO: clip of the probability ratio", ShownPpo.ClipRange) };
@@ -138,7 +139,7 @@ public sealed class TrainingFlags
     public IEnumerable<Option> All =>
     [
         Algo, Env, Environments, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, LrSchedule, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
-        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, LogStdInit, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
+        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, SeparateNetworks, LogStdInit, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
         Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet, MaxWorkerRestarts, SkipEnvCheck,
     ];
 
@@ -223,6 +224,7 @@ public sealed class TrainingFlags
             NormalizeObservations = Pick(NormalizeObservations, a.NormalizeObservations),
             NormalizeRewards = Pick(NormalizeRewards, a.NormalizeRewards),
             Body = Pick(Body, a.Body),
+            SeparateNetworks = Pick(SeparateNetworks, a.SeparateNetworks),
             InitialLogStd = Pick(LogStdInit, a.InitialLogStd),
             HiddenSizes = parse.GetResult(Hidden) is { Implicit: false } && parse.GetValue(Hidden) is { } hidden ? hidden : a.HiddenSizes,
             Seed = Pick(Seed, a.Seed),

@@ -61,7 +61,7 @@ public static class RunWiring
                 [$"{nameof(TrainingOptions.EnvironmentId)} = '{options.EnvironmentId}': its factory threw {e.GetType().Name}: {e.Message}"]);
         }
         var algorithm = options.Algorithm;
-        return NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body);
+        return NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body, algorithm.SeparateNetworks);
     }
 
     /// <summary>

@@ -88,6 +88,9 @@ public sealed record A2COptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.Body"/>/> changed.</summary>
     public A2COptions WithBody(BodyKind value) => this with { Body = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SeparateNetworks"/> changed.</summary>
+    public A2COptions WithSeparateNetworks(bool value) => this with { SeparateNetworks = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.InitialLogStd"/>/> changed.</summary>
     public A2COptions WithInitialLogStd(double value) => this with { InitialLogStd = value };
 

@@ -86,6 +86,14 @@ public abstract record AlgorithmOptions
     /// <summary>The network trunk. Default fully connected; convolutional bodies need [C, H, W] observations.</summary>
     public BodyKind Body { get; init; } = BodyKind.FullyConnected;
 
+    /// <summary>
+    /// Give the policy and the value function their own fully connected layers (<see cref="HiddenSizes"/> each), as
+    /// Stable-Baselines3's default, instead of one shared trunk. Separate layers keep a value-loss spike from moving the
+    /// policy: PPO's CartPole preset, which takes 20 steps on each round, collapsed to a deterministic policy after one
+    /// with a shared trunk. Default false (A2C's measured presets share the trunk).
+    /// </summary>
+    public bool SeparateNetworks { get; init; }
+
     /// <summary>Initial log standard deviation of a Gaussian policy (Box actions), in [-5, 2]. Default 0.</summary>
     public double InitialLogStd { get; init; }
 

@@ -122,6 +122,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
         public int OptimizerBytes { get; init; } = -1;
         public BodyKind Body { get; init; } = BodyKind.FullyConnected;
         public int[]? ObservationShape { get; init; }
+        public bool SeparateNetworks { get; init; }
         public CheckpointProgress? Progress { get; init; }
         public string? Algorithm { get; init; }
         public AlgorithmOptions? Options { get; init; }
@@ -159,6 +160,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             OptimizerBytes = OptimizerState?.Length ?? -1,
             Body = Spec.Body,
             ObservationShape = Spec.ObservationShape?.ToArray(),
+            SeparateNetworks = Spec.SeparateNetworks,
             Progress = Progress is null ? null : Progress with { RecentReturns = Progress.RecentReturns.ToArray() },
             Algorithm = Algorithm,
             Options = Options,
@@ -233,7 +235,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             if (header.HiddenSizes is null || header.Metadata is null) throw new InvalidDataException($"'{path}' has an incomplete header.");
             if (!Enum.IsDefined(header.Body)) throw new InvalidDataException($"'{path}' names an unknown network body {header.Body}.");
             var spec = new NetworkSpec(header.ObservationSize, header.HiddenSizes, header.ActionSize, header.Continuous, header.InitialLogStd,
-                header.Body, header.ObservationShape);
+                header.Body, header.ObservationShape, header.SeparateNetworks);
             long optimizerBytes = Math.Max(header.OptimizerBytes, 0);
             if (header.ParameterCount < 0 || payloadEnd - stream.Position != header.ParameterCount * 4L + optimizerBytes)
                 throw new InvalidDataException($"'{path}' is truncated or padded: expected {header.ParameterCount} floats and {optimizerBytes} optimizer bytes after the header.");

@@ -139,6 +139,9 @@ public sealed record ImpalaOptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.Body"/> changed.</summary>
     public ImpalaOptions WithBody(BodyKind value) => this with { Body = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SeparateNetworks"/> changed.</summary>
+    public ImpalaOptions WithSeparateNetworks(bool value) => this with { SeparateNetworks = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.InitialLogStd"/> changed.</summary>
     public ImpalaOptions WithInitialLogStd(double value) => this with { InitialLogStd = value };
 

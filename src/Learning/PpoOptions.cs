@@ -140,6 +140,9 @@ public sealed record PpoOptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.Body"/> changed.</summary>
     public PpoOptions WithBody(BodyKind value) => this with { Body = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SeparateNetworks"/> changed.</summary>
+    public PpoOptions WithSeparateNetworks(bool value) => this with { SeparateNetworks = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.InitialLogStd"/> changed.</summary>
     public PpoOptions WithInitialLogStd(double value) => this with { InitialLogStd = value };
 
@@ -189,8 +192,13 @@ public static class PpoPresets
         // rl-baselines3-zoo's ppo.yml CartPole-v1: 8 envs, n_steps 32, batch 256 (one minibatch of the 8 x 32 round),
         // GAE 0.8, gamma 0.98, 20 epochs, lr 1e-3 and clip 0.2 both decaying linearly to zero at the step budget, no entropy
         // bonus. Measured (bench solve, seeds 1-5, 1M budget): linear decays solved at a median 124,672 steps, constant at 185,088.
+        // Separate policy and value networks, as the zoo's (SB3's default 64-64 each): with one shared trunk seed 1 reached a
+        // mean of 418 at 87k steps, then a value-loss spike (0.004 to 280, gradient norm 82) moved the shared features, the
+        // returns fell to 27 within ten updates and the policy went deterministic (entropy 4e-6) for good. Separate networks
+        // on the same seed: solved at 78k and held 500 to 406k, value loss never above 0.009, entropy never below 0.07.
         ["CartPole-v1"] = new PpoOptions
         {
+            SeparateNetworks = true,
             Workers = 2, EnvironmentsPerWorker = 4, RolloutLength = 32, Minibatches = 1, Epochs = 20, Gamma = 0.98, GaeLambda = 0.8,
             LearningRate = 1e-3, ClipRange = 0.2, EntropyCoefficient = 0.0,
             LearningRateSchedule = ScheduleKind.Linear, ClipRangeSchedule = ScheduleKind.Linear,

@@ -43,6 +43,16 @@ public sealed class TrainingFlagsTests
     }
 
     [Fact]
+    public void Separate_networks_follow_the_preset_unless_the_flag_says_otherwise()
+    {
+        Assert.False(Bind().Options!.Algorithm.SeparateNetworks);
+        Assert.True(Bind("--separate-networks", "true").Options!.Algorithm.SeparateNetworks);
+        Assert.True(Bind("--algo", "ppo").Options!.Algorithm.SeparateNetworks);
+        Assert.False(Bind("--algo", "ppo", "--separate-networks", "false").Options!.Algorithm.SeparateNetworks);
+        Assert.True(Bind("--algo", "impala", "--separate-networks", "true").Options!.Algorithm.SeparateNetworks);
+    }
+
+    [Fact]
     public void Problems_name_the_flag_and_contradictions_are_refused()
     {
         var bound = Bind("--lr", "0", "--rollout", "0", "--n-step", "--gae-lambda", "0.9", "--log-every", "0");

@@ -19,7 +19,8 @@ public class OnnxExportTests
     public static TheoryData<string, string> Presets()
     {
         var data = new TheoryData<string, string>();
-        foreach (string algorithm in new[] { "a2c", "ppo", "impala" })
+        // "a2c-separate": A2C's presets with separate policy and value networks (its own layers each, over shared convolutions).
+        foreach (string algorithm in new[] { "a2c", "ppo", "impala", "a2c-separate" })
             foreach (string id in EnvironmentRegistry.Builtin.Ids)
                 data.Add(algorithm, id);
         return data;
@@ -29,6 +30,7 @@ public class OnnxExportTests
     {
         "a2c" => A2CPresets.For(id),
         "ppo" => PpoPresets.For(id),
+        "a2c-separate" => A2CPresets.For(id).WithSeparateNetworks(true),
         _ => ImpalaPresets.For(id),
     };
 
@@ -74,7 +76,7 @@ public class OnnxExportTests
     {
         var options = algorithm == "" ? new A2COptions() : Preset(algorithm, id);
         var environment = EnvironmentRegistry.Builtin.Make(id);
-        var spec = NetworkSpec.For(environment.ObservationSpace, environment.ActionSpace, options.HiddenSizes, options.InitialLogStd, options.Body);
+        var spec = NetworkSpec.For(environment.ObservationSpace, environment.ActionSpace, options.HiddenSizes, options.InitialLogStd, options.Body, options.SeparateNetworks);
         var parameters = RandomParameters(spec, seed);
         if (spec.Continuous)
         {

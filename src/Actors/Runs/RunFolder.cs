@@ -43,6 +43,7 @@ internal sealed class RunFolder
     private Log? progress;
     private Log? episodeLog;
     private bool closed;
+    private readonly CollapseWatch collapse = new();
 
     /// <summary>What the folder held of the run's earlier part (zero for a fresh run).</summary>
     private readonly record struct Earlier(double Seconds, long Rejected, long Restarts, int Resumes);
@@ -77,6 +78,7 @@ internal sealed class RunFolder
     public void Write(TrainingEvent trainingEvent)
     {
         if (closed) return;
+        if (trainingEvent is UpdateFinished update) collapse.Observe(update.Steps, update.MeanReturn, update.Metrics.Entropy);
         switch (trainingEvent)
         {
             case EpisodeFinished e:
@@ -140,6 +142,10 @@ internal sealed class RunFolder
             ["rollout"] = algorithm.RolloutLength,
             ["resumed_from_version"] = options.ResumeFrom?.Progress?.Version,
             ["parameters_sha256"] = Hash(result.Parameters),
+            // A policy whose entropy stayed near zero while returns fell (CollapseWatch); null when none was seen.
+            ["collapse"] = collapse.Collapse is { } c
+                ? new Dictionary<string, object?> { ["steps"] = c.Steps, ["entropy"] = c.Entropy, ["best_mean_return"] = Math.Round(c.BestMeanReturn, 3), ["mean_return"] = Math.Round(c.MeanReturn, 3), ["message"] = collapse.Describe() }
+                : null,
             ["final_checkpoint_written"] = result.FinalCheckpointWritten,
             ["checkpoint"] = result.CheckpointPath,
             ["checkpoint_version"] = result.CheckpointPath is null ? null : result.CheckpointVersion,

@@ -7,7 +7,8 @@ namespace Advantage.Learning.Networks;
 
 /// <summary>
 /// A body (fully connected with tanh, or convolutional with ReLU for grids and frames) with a policy head
-/// and a value head sharing the trunk, composed from a
+/// and a value head sharing the trunk (or, with <see cref="NetworkSpec.SeparateNetworks"/>, each with its own fully
+/// connected layers, so a value-loss spike cannot move the policy's features), composed from a
 /// <see cref="NetworkSpec"/> rather than subclassed per task, as in DeepRL. The policy head's output is
 /// logits for a categorical policy or means for a Gaussian one, whose state-independent log standard
 /// deviation is a learned parameter.
@@ -24,6 +25,8 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
     private readonly ParameterSlot[] layout;
     private readonly int layers;
     private readonly int fcStart;
+    private readonly int valueFcStart;
+    private readonly int featureWidth;
     private readonly (int Slot, long Stride)[] convs;
     private readonly int policyWeight, policyBias, valueWeight, valueBias, logStd;
 
@@ -69,12 +72,29 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
         };
         fcStart = slots.Count;
         layers = hidden.Count;
+        long trunkOutput = input;
+        string policyBody = spec.SeparateNetworks ? "policy_body" : "body";
         for (int i = 0; i < layers; i++)
         {
-            Add($"body.fc{i}.weight", hidden[i], input);
-            Add($"body.fc{i}.bias", hidden[i]);
+            Add($"{policyBody}.fc{i}.weight", hidden[i], input);
+            Add($"{policyBody}.fc{i}.bias", hidden[i]);
             input = hidden[i];
         }
+        valueFcStart = -1;
+        if (spec.SeparateNetworks)
+        {
+            // The value function's own fully connected layers, over the same convolutions (if any), as SB3's
+            // net_arch=dict(pi=..., vf=...) over a shared features extractor.
+            valueFcStart = slots.Count;
+            long valueInput = trunkOutput;
+            for (int i = 0; i < layers; i++)
+            {
+                Add($"value_body.fc{i}.weight", hidden[i], valueInput);
+                Add($"value_body.fc{i}.bias", hidden[i]);
+                valueInput = hidden[i];
+            }
+        }
+        featureWidth = checked((int)input);
         this.convs = convs.ToArray();
         policyWeight = slots.Count; Add("policy_head.weight", spec.PolicyOutputs, input);
         policyBias = slots.Count; Add("policy_head.bias", spec.PolicyOutputs);
@@ -100,6 +120,9 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
 
     /// <summary>The slots of the trunk's fully connected layers' weights (each bias is the next slot), in order.</summary>
     internal IEnumerable<int> FullyConnectedSlots => Enumerable.Range(0, layers).Select(i => fcStart + 2 * i);
+
+    /// <summary>The slots of the value network's own fully connected layers' weights (each bias is the next slot), in order; empty when the trunk is shared.</summary>
+    internal IEnumerable<int> ValueFullyConnectedSlots => valueFcStart < 0 ? [] : Enumerable.Range(0, layers).Select(i => valueFcStart + 2 * i);
 
     /// <summary>Whether the trunk's fully connected layers use ReLU (convolutional bodies) rather than tanh.</summary>
     internal bool ReluTrunk => convs.Length > 0;
@@ -205,6 +228,8 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         foreach (var (slot, _) in convs) init.orthogonal_(Slot(slot), Math.Sqrt(2));
         for (int i = 0; i < layers; i++) init.orthogonal_(Slot(fcStart + 2 * i), Math.Sqrt(2));
+        if (valueFcStart >= 0)
+            for (int i = 0; i < layers; i++) init.orthogonal_(Slot(valueFcStart + 2 * i), Math.Sqrt(2));
         init.orthogonal_(Slot(policyWeight), 0.01);
         init.orthogonal_(Slot(valueWeight), 1.0);
         if (logStd >= 0)
@@ -218,29 +243,45 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
     /// <summary>The learned log standard deviation of a Gaussian policy, [d]; null for a categorical one.</summary>
     public Tensor? LogStd() => logStd >= 0 ? Slot(logStd) : null;
 
-    /// <summary>The trunk's features for a batch of observations [B, obs].</summary>
+    /// <summary>
+    /// The trunk's features for a batch of observations [B, obs]. With <see cref="NetworkSpec.SeparateNetworks"/> they are the
+    /// policy network's and the value network's last hidden layers side by side [B, 2H]; <see cref="Policy"/> and
+    /// <see cref="Value"/> each read their half, so callers need not know which layout they hold.
+    /// </summary>
     public Tensor Features(Tensor observations)
     {
         var x = observations;
-        if (convs.Length > 0)
+        bool relu = convs.Length > 0;
+        if (relu)
         {
             var shape = Spec.ObservationShape!;
             x = x.view(-1, shape[0], shape[1], shape[2]);
             foreach (var (slot, stride) in convs)
                 x = functional.conv2d(x, Slot(slot), Slot(slot + 1), strides: [stride, stride]).relu_();
             x = x.flatten(1);
-            for (int i = 0; i < layers; i++) x = functional.linear(x, Slot(fcStart + 2 * i), Slot(fcStart + 2 * i + 1)).relu_();
-            return x;
         }
-        for (int i = 0; i < layers; i++) x = functional.linear(x, Slot(fcStart + 2 * i), Slot(fcStart + 2 * i + 1)).tanh_();
+        var policy = FullyConnected(x, fcStart, relu);
+        if (valueFcStart < 0) return policy;
+        return torch.cat([policy, FullyConnected(x, valueFcStart, relu)], 1);
+    }
+
+    private Tensor FullyConnected(Tensor x, int start, bool relu)
+    {
+        for (int i = 0; i < layers; i++)
+        {
+            x = functional.linear(x, Slot(start + 2 * i), Slot(start + 2 * i + 1));
+            x = relu ? x.relu_() : x.tanh_();
+        }
         return x;
     }
 
     /// <summary>Policy parameters from features: logits [B, n] or Gaussian means [B, d].</summary>
-    public Tensor Policy(Tensor features) => functional.linear(features, Slot(policyWeight), Slot(policyBias));
+    public Tensor Policy(Tensor features) =>
+        functional.linear(valueFcStart < 0 ? features : features.narrow(1, 0, featureWidth), Slot(policyWeight), Slot(policyBias));
 
     /// <summary>State values from features, shape [B].</summary>
-    public Tensor Value(Tensor features) => functional.linear(features, Slot(valueWeight), Slot(valueBias)).squeeze(-1);
+    public Tensor Value(Tensor features) =>
+        functional.linear(valueFcStart < 0 ? features : features.narrow(1, featureWidth, featureWidth), Slot(valueWeight), Slot(valueBias)).squeeze(-1);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

@@ -150,10 +150,10 @@ public static class OnnxExport
         var weights = new Weights(g, network, checkpoint.Parameters);
         string x = ObservationInput;
         if (statistics is not null) x = Normalizer(g, x, statistics);
-        string features = Trunk(g, network, weights, x);
+        var (policyFeatures, valueFeatures) = Trunk(g, network, weights, x);
         var heads = network.HeadSlots;
-        string policy = Linear(g, weights, heads.PolicyWeight, heads.PolicyBias, features, "policy_head");
-        string valueColumn = Linear(g, weights, heads.ValueWeight, heads.ValueBias, features, "value_head");
+        string policy = Linear(g, weights, heads.PolicyWeight, heads.PolicyBias, policyFeatures, "policy_head");
+        string valueColumn = Linear(g, weights, heads.ValueWeight, heads.ValueBias, valueFeatures, "value_head");
         g.NodeNamed("Squeeze", ValueOutput, [valueColumn, g.Int64s("value_axes", [1], 1)]);
 
         var proto = g.Proto;
@@ -223,9 +223,11 @@ public static class OnnxExport
 
     /// <summary>
     /// The trunk, as <see cref="ActorCriticNetwork.Features"/> computes it: the convolutions (ReLU) over the observation
-    /// reshaped to [C, H, W], flattened, then the fully connected layers (ReLU after convolutions, tanh otherwise).
+    /// reshaped to [C, H, W], flattened, then the fully connected layers (ReLU after convolutions, tanh otherwise). Returns
+    /// the policy head's and the value head's inputs: the same node for a shared trunk, each network's own last layer when
+    /// the network has <see cref="NetworkSpec.SeparateNetworks"/>.
     /// </summary>
-    private static string Trunk(OnnxGraph g, ActorCriticNetwork network, Weights weights, string x)
+    private static (string Policy, string Value) Trunk(OnnxGraph g, ActorCriticNetwork network, Weights weights, string x)
     {
         var spec = network.Spec;
         if (network.Convolutions.Count > 0)
@@ -242,11 +244,18 @@ public static class OnnxExport
             }
             x = g.Node("Flatten", "body.flatten", [x], OnnxGraph.Int("axis", 1));
         }
+        bool separate = spec.SeparateNetworks;
+        string policy = FullyConnected(g, network, weights, x, network.FullyConnectedSlots, separate ? "policy_body" : "body");
+        return separate ? (policy, FullyConnected(g, network, weights, x, network.ValueFullyConnectedSlots, "value_body")) : (policy, policy);
+    }
+
+    private static string FullyConnected(OnnxGraph g, ActorCriticNetwork network, Weights weights, string x, IEnumerable<int> slots, string prefix)
+    {
         int layer = 0;
-        foreach (int slot in network.FullyConnectedSlots)
+        foreach (int slot in slots)
         {
-            string linear = Linear(g, weights, slot, slot + 1, x, $"body.fc{layer}");
-            x = g.Node(network.ReluTrunk ? "Relu" : "Tanh", $"body.fc{layer}.{(network.ReluTrunk ? "relu" : "tanh")}", [linear]);
+            string linear = Linear(g, weights, slot, slot + 1, x, $"{prefix}.fc{layer}");
+            x = g.Node(network.ReluTrunk ? "Relu" : "Tanh", $"{prefix}.fc{layer}.{(network.ReluTrunk ? "relu" : "tanh")}", [linear]);
             layer++;
         }
         return x;

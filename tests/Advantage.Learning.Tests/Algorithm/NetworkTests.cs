@@ -44,6 +44,34 @@ public class NetworkTests
     }
 
     [Fact]
+    public void Separate_networks_give_the_value_its_own_layers_so_value_weights_cannot_move_the_policy()
+    {
+        var spec = CartPoleSpec with { SeparateNetworks = true };
+        using var net = ActorCriticNetwork.CreateSeeded(spec, 3);
+        var vector = new ParameterVector(net);
+        Assert.Equal(
+            ["policy_body.fc0.weight", "policy_body.fc0.bias", "policy_body.fc1.weight", "policy_body.fc1.bias",
+             "value_body.fc0.weight", "value_body.fc0.bias", "value_body.fc1.weight", "value_body.fc1.bias",
+             "policy_head.weight", "policy_head.bias", "value_head.weight", "value_head.bias"],
+            vector.Slots.Select(s => s.Name));
+        Assert.Equal(2 * (4 * 64 + 64 + 64 * 64 + 64) + 64 * 2 + 2 + 64 + 1, vector.Count);
+
+        using var x = torch.randn(5, 4);
+        using var noGrad = torch.no_grad();
+        using var features = net.Features(x);
+        Assert.Equal([5L, 128L], features.shape);
+        using var policyBefore = net.Policy(features).clone();
+        using var valueBefore = net.Value(features).clone();
+        var values = vector.Read();
+        foreach (var slot in vector.Slots.Where(s => s.Name.StartsWith("value_body.", StringComparison.Ordinal)))
+            for (int i = slot.Offset; i < slot.Offset + slot.Length; i++) values[i] += 0.5f;
+        vector.Write(values);
+        using var after = net.Features(x);
+        Assert.True(net.Policy(after).allclose(policyBefore, rtol: 0, atol: 0), "The policy read the value network's layers.");
+        Assert.False(net.Value(after).allclose(valueBefore), "The value head did not read its own layers.");
+    }
+
+    [Fact]
     public void Initialisation_is_orthogonal_with_the_agreed_gains()
     {
         using var net = ActorCriticNetwork.CreateSeeded(new NetworkSpec(64, [64], 64, false), 1);
