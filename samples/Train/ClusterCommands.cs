@@ -17,11 +17,14 @@ namespace Advantage.Samples.Train;
 /// </summary>
 internal static class ClusterCommands
 {
-    public static void AddTo(RootCommand root)
+    /// <param name="root">The command to add the roles to.</param>
+    /// <param name="args">The command line, read only for its <c>--algo</c>: whose preset <c>--help</c> shows.</param>
+    public static void AddTo(RootCommand root, IReadOnlyList<string>? args = null)
     {
-        root.Subcommands.Add(Learner());
+        string? algorithm = TrainingFlags.AlgorithmIn(args ?? []);
+        root.Subcommands.Add(Learner(algorithm));
         root.Subcommands.Add(Worker());
-        root.Subcommands.Add(LocalCluster());
+        root.Subcommands.Add(LocalCluster(algorithm));
     }
 
     private sealed class Common
@@ -73,10 +76,10 @@ internal static class ClusterCommands
 
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static Command Learner()
+    private static Command Learner(string? algorithm)
     {
         var common = new Common();
-        var flags = new TrainingFlags();
+        var flags = new TrainingFlags(algorithm);
         var port = new Option<int>("--port") { Description = "Port to bind; worker nodes join HOST:PORT", DefaultValueFactory = _ => 4053 };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "The learner's own checkpoint file: resumed from at start when it exists, written with last.ckpt's cadence (--checkpoint-interval updates)" };
         var command = new Command("learner", "Run the learner node of a training cluster (the seed that worker nodes join). It waits for --workers workers before the first round and writes the same run folder as train.") { port, checkpoint };
@@ -182,10 +185,10 @@ internal static class ClusterCommands
         return command;
     }
 
-    private static Command LocalCluster()
+    private static Command LocalCluster(string? algorithm)
     {
         var common = new Common();
-        var flags = new TrainingFlags();
+        var flags = new TrainingFlags(algorithm);
         var nodes = new Option<int>("--nodes") { Description = "Worker processes, in [1, 64]", DefaultValueFactory = _ => 2 };
         var port = new Option<int>("--port") { Description = "Learner port (0: a free one)", DefaultValueFactory = _ => 0 };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "The learner's own checkpoint file (resume across learner restarts)" };

@@ -9,9 +9,9 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 _ = Console.Error;
 
 // The root command trains in-process; subcommands (evaluation, cluster roles) hang off it.
-var root = TrainCommand.Create();
+var root = TrainCommand.Create(args);
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
-ClusterCommands.AddTo(root);
+ClusterCommands.AddTo(root, args);
 return root.Parse(args).Invoke();

@@ -8,26 +8,28 @@ namespace Advantage.Samples.Train;
 /// <summary>The default command: train in this process until the target or the step budget.</summary>
 internal static class TrainCommand
 {
-    private const string Description = "Train an A2C agent with Akka.NET worker and learner actors, in this process. Algorithm options default to the environment's " +
-        "measured preset (A2CPresets); options given here override it. The same options run a cluster (learner, local-cluster).";
+    private const string Description = "Train an agent (A2C, PPO or IMPALA: --algo) with Akka.NET worker and learner actors, in this process. Algorithm options default to " +
+        "the algorithm's measured preset for the environment (A2CPresets, PpoPresets, ImpalaPresets); options given here override it. The same options run a cluster (learner, local-cluster).";
 
     /// <summary>
     /// The root command trains, and so does its <c>train</c> subcommand: the README and users write
     /// <c>advantage-train train --resume ...</c>, which should mean what <c>advantage-train --resume ...</c> means.
     /// </summary>
-    public static RootCommand Create()
+    /// <param name="args">The command line, read only for its <c>--algo</c>: whose preset <c>--help</c> shows.</param>
+    public static RootCommand Create(IReadOnlyList<string>? args = null)
     {
+        string? algorithm = TrainingFlags.AlgorithmIn(args ?? []);
         var root = new RootCommand(Description);
-        Configure(root);
+        Configure(root, algorithm);
         var train = new Command("train", "The default command, by name: " + Description);
-        Configure(train);
+        Configure(train, algorithm);
         root.Subcommands.Add(train);
         return root;
     }
 
-    private static void Configure(Command command)
+    private static void Configure(Command command, string? algorithm)
     {
-        var flags = new TrainingFlags();
+        var flags = new TrainingFlags(algorithm);
         flags.AddTo(command);
         command.SetAction(parse =>
         {

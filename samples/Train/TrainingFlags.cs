@@ -27,7 +27,15 @@ public sealed class TrainingFlags
     /// <summary>The environment trained when neither <c>--env</c> nor a resumed checkpoint names one.</summary>
     public const string DefaultEnvironment = "CartPole-v1";
 
-    private static readonly A2COptions Shown = A2CPresets.For(DefaultEnvironment);
+    /// <summary>
+    /// The preset whose values <c>--help</c> shows: the algorithm given to the constructor. Field initializers cannot read
+    /// the instance, so the public constructor sets this (on its thread) before the fields are built, through its
+    /// chained call's argument, and the private constructor clears it.
+    /// </summary>
+    [ThreadStatic]
+    private static AlgorithmOptions? showing;
+
+    private static AlgorithmOptions Shown => showing ?? Learners.Preset(A2COptions.AlgorithmName, DefaultEnvironment);
     private static readonly PpoOptions ShownPpo = PpoPresets.For(DefaultEnvironment);
     private static readonly ImpalaOptions ShownImpala = ImpalaPresets.For(DefaultEnvironment);
 
@@ -86,8 +94,43 @@ public sealed class TrainingFlags
     public readonly Option<int> MaxWorkerRestarts = new("--max-worker-restarts") { Description = "Worker restarts (an environment threw or produced NaN) the run tolerates in all; one more ends it as failed", DefaultValueFactory = _ => 100 };
     public readonly Option<bool> SkipEnvCheck = new("--skip-env-check") { Description = "Start without the environment check every run does first (see the check command)" };
 
+    /// <summary>Flags whose help shows <see cref="A2COptions"/>' preset for <see cref="DefaultEnvironment"/>.</summary>
+    public TrainingFlags()
+        : this((string?)null)
+    {
+    }
+
+    /// <summary>Flags whose help shows <paramref name="algorithm"/>'s preset for <see cref="DefaultEnvironment"/>.</summary>
+    /// <param name="algorithm">The <c>--algo</c> the user gave (<see cref="AlgorithmIn"/>); null or an unknown name shows A2C's.</param>
+    public TrainingFlags(string? algorithm)
+        : this(Show(algorithm))
+    {
+    }
+
+    private TrainingFlags(bool _) => showing = null;
+
+    private static bool Show(string? algorithm)
+    {
+        showing = algorithm is not null && Learners.Names.Contains(algorithm, StringComparer.Ordinal)
+            ? Learners.Preset(algorithm, DefaultEnvironment)
+            : Learners.Preset(A2COptions.AlgorithmName, DefaultEnvironment);
+        return true;
+    }
+
+    /// <summary>The value of <c>--algo</c> in <paramref name="args"/> (<c>--algo ppo</c>, <c>--algo=ppo</c> or <c>--algo:ppo</c>), or null.</summary>
+    public static string? AlgorithmIn(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (args[i] == "--algo" && i + 1 < args.Count) return args[i + 1];
+            if (args[i].StartsWith("--algo=", StringComparison.Ordinal) || args[i].StartsWith("--algo:", StringComparison.Ordinal)) return args[i]["--algo=".Length..];
+        }
+        return null;
+    }
+
     private static string Preset(string text, object value) =>
-        $"{text} [default: the --algo and --env preset; a2c on {DefaultEnvironment}: {Convert.ToString(value, CultureInfo.InvariantCulture)}]";
+        $"{text} [default: the --algo and --env preset; {Shown.Algorithm} on {DefaultEnvironment}: {Convert.ToString(value, CultureInfo.InvariantCulture)}]";
 
     private static string PpoPreset(string text, object value) =>
         $"{text} [default: the --env preset; {DefaultEnvironment}: {Convert.ToString(value, CultureInfo.InvariantCulture)}]";

@@ -47,7 +47,7 @@ public sealed record RolloutCollected(Rollout Data) : IAdvantageMessage
 /// <param name="WorkerId">The worker it is for.</param>
 /// <param name="Version">The checkpoint's version, which the worker's first parameters carry.</param>
 /// <param name="State">What the worker saved (<see cref="RolloutCollected.WorkerState"/>).</param>
-public sealed record RestoreWorker(int WorkerId, long Version, byte[] State) : IAdvantageMessage;
+internal sealed record RestoreWorker(int WorkerId, long Version, byte[] State) : IAdvantageMessage;
 
 /// <summary>
 /// A worker restarted after a failure (its environment threw or produced a non-finite value, or the learner refused its
@@ -82,7 +82,7 @@ public sealed record WorkerRestarted(int WorkerId, string Reason) : IAdvantageMe
 /// </summary>
 /// <param name="Version">The version of the refused rollout.</param>
 /// <param name="Reason">Why, naming the step and environment slot where it can.</param>
-public sealed record RolloutRefused(long Version, string Reason) : IAdvantageMessage;
+internal sealed record RolloutRefused(long Version, string Reason) : IAdvantageMessage;
 
 /// <summary>
 /// A worker failed: its environment threw (on creation, in Reset or in Step) or produced a non-finite value, or the

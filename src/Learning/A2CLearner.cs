@@ -9,8 +9,9 @@ namespace Advantage.Learning;
 /// <summary>
 /// The synchronous A2C update: batch the rollouts of one round column-wise into [T, N], recompute
 /// values and log-probabilities with gradients, estimate advantages with <see cref="Returns"/>, and
-/// take one clipped optimizer step. Reads top to bottom like CleanRL's single file, but owns no actors,
-/// so it can be tested and embedded without Akka.
+/// take one clipped optimizer step (the batch and targets are <c>RoundBatch</c>'s, the step is
+/// <see cref="ActorCriticLearner"/>'s; ARCHITECTURE.md, "One synchronous round"). Owns no actors, so it can be tested
+/// and embedded without Akka.
 /// </summary>
 public sealed class A2CLearner : ActorCriticLearner
 {

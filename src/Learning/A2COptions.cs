@@ -76,6 +76,12 @@ public sealed record A2COptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.Optimizer"/>/> changed.</summary>
     public A2COptions WithOptimizer(OptimizerKind value) => this with { Optimizer = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.RmsPropAlpha"/> changed (F# cannot use C#'s <c>with</c> on this record).</summary>
+    public A2COptions WithRmsPropAlpha(double value) => this with { RmsPropAlpha = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.OptimizerEpsilon"/> changed (F# cannot use C#'s <c>with</c> on this record).</summary>
+    public A2COptions WithOptimizerEpsilon(double value) => this with { OptimizerEpsilon = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.HiddenSizes"/>/> changed.</summary>
     public A2COptions WithHiddenSizes(IEnumerable<int> value) => this with { HiddenSizes = value.ToArray() };
 

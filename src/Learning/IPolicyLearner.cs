@@ -41,9 +41,10 @@ public interface IPolicyLearner : IDisposable
     void SetTrainingProgress(long steps, long stepBudget);
 
     /// <summary>
-    /// One update from one round's rollouts, all collected with the current parameters. Columns are laid out in
-    /// the order given (the learner actor sorts by worker id, which keeps a seeded run reproducible). Every rollout
-    /// must have the same T.
+    /// One update from one round's rollouts. Columns are laid out in the order given: in a synchronous round
+    /// (A2C, PPO) all were collected with the current parameters and the learner actor sorts them by worker id,
+    /// which keeps a seeded run reproducible; in an asynchronous one (IMPALA) they come in arrival order, each with
+    /// the version and behaviour log-probabilities it was collected with. Every rollout must have the same T.
     /// </summary>
     UpdateMetrics Update(IReadOnlyList<Rollout> batch);
 

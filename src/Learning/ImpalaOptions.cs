@@ -127,6 +127,12 @@ public sealed record ImpalaOptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.Optimizer"/> changed.</summary>
     public ImpalaOptions WithOptimizer(OptimizerKind value) => this with { Optimizer = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.RmsPropAlpha"/> changed (F# cannot use C#'s <c>with</c> on this record).</summary>
+    public ImpalaOptions WithRmsPropAlpha(double value) => this with { RmsPropAlpha = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.OptimizerEpsilon"/> changed (F# cannot use C#'s <c>with</c> on this record).</summary>
+    public ImpalaOptions WithOptimizerEpsilon(double value) => this with { OptimizerEpsilon = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.HiddenSizes"/> changed.</summary>
     public ImpalaOptions WithHiddenSizes(IEnumerable<int> value) => this with { HiddenSizes = value.ToArray() };
 

@@ -12,22 +12,6 @@ namespace Advantage.Learning;
 /// </summary>
 public static class LearnerState
 {
-    /// <summary>The optimizer's state as bytes (TorchSharp's <c>save_state_dict</c> format).</summary>
-    public static byte[] SaveOptimizer(IPolicyLearner learner)
-    {
-        ArgumentNullException.ThrowIfNull(learner);
-        return learner.SaveOptimizerState();
-    }
-
-    /// <summary>Replaces the optimizer's state with bytes from <see cref="SaveOptimizer(IPolicyLearner)"/> of a learner with the same options and spec.</summary>
-    /// <exception cref="InvalidDataException">The bytes do not fit this learner's optimizer.</exception>
-    public static void LoadOptimizer(IPolicyLearner learner, byte[] state)
-    {
-        ArgumentNullException.ThrowIfNull(learner);
-        ArgumentNullException.ThrowIfNull(state);
-        learner.LoadOptimizerState(state);
-    }
-
     /// <summary>
     /// Loads a checkpoint's weights and, when present, its optimizer state and (for a learner that normalises
     /// observations) its observation statistics into <paramref name="learner"/>.

@@ -128,6 +128,12 @@ public sealed record PpoOptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.Optimizer"/> changed.</summary>
     public PpoOptions WithOptimizer(OptimizerKind value) => this with { Optimizer = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.RmsPropAlpha"/> changed (F# cannot use C#'s <c>with</c> on this record).</summary>
+    public PpoOptions WithRmsPropAlpha(double value) => this with { RmsPropAlpha = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.OptimizerEpsilon"/> changed (F# cannot use C#'s <c>with</c> on this record).</summary>
+    public PpoOptions WithOptimizerEpsilon(double value) => this with { OptimizerEpsilon = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.HiddenSizes"/> changed.</summary>
     public PpoOptions WithHiddenSizes(IEnumerable<int> value) => this with { HiddenSizes = value.ToArray() };
 

@@ -2,7 +2,7 @@ namespace Advantage.Learning;
 
 /// <summary>
 /// Returns and advantages of a time-major rollout, as plain arithmetic over spans so the learner can
-/// run them on tensor memory without copies and the laws in DESIGN.md ("Return semantics") can be
+/// run them on tensor memory without copies and the laws in ARCHITECTURE.md ("Return semantics") can be
 /// property-tested without TorchSharp.
 /// </summary>
 /// <remarks>

@@ -120,7 +120,7 @@ public sealed class AsynchronousRoundsTests : ActorTestKit
         Assert.Equal((2L, 1), (second.Version, second.Acknowledged));
         var alsoToFast = fast.ExpectMsg<Parameters>();
         Assert.Equal((2L, 1), (alsoToFast.Version, alsoToFast.Acknowledged));
-        var progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(3));
+        var progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(30));
         Assert.Equal(2, progress.Version);
         Assert.Equal(4 * Fixtures.Steps * 2, progress.Steps);
         Assert.Equal(0, progress.RejectedRollouts);
@@ -151,7 +151,7 @@ public sealed class AsynchronousRoundsTests : ActorTestKit
         var refused = worker.ExpectMsg<Parameters>();
         Assert.Equal((3L, 1), (refused.Version, refused.Acknowledged));
         worker.Send(learner, new RolloutCollected(Behaved(0, 2)));
-        var progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(3));
+        var progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(30));
         Assert.Equal(2, progress.RejectedRollouts);
         Assert.Equal(4, progress.Version);
         Assert.Equal(1.0, progress.LastUpdate!.Extra["stale_dropped"]);

@@ -47,7 +47,7 @@ public class LearnerActorTests : ActorTestKit
         Assert.Equal(1, next0.Version);
         Assert.Equal(1, next1.Version);
         Assert.NotEqual(initial.Values, next0.Values);
-        var progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(3));
+        var progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(30));
         Assert.Equal(2 * Fixtures.Steps * 2, progress.Steps);
         Assert.Equal(2, progress.Episodes);
         Assert.Equal(1, progress.Version);
@@ -70,7 +70,7 @@ public class LearnerActorTests : ActorTestKit
         ExpectTerminated(w1.Ref);
 
         Assert.Equal(1, w0.ExpectMsg<Parameters>().Version);
-        var progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(3));
+        var progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(30));
         Assert.Equal(1, progress.Workers);
     }
 
@@ -97,7 +97,7 @@ public class LearnerActorTests : ActorTestKit
         var stranger = CreateTestProbe();
         stranger.Send(learner, new RolloutCollected(good));
 
-        var progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(3));
+        var progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(30));
         Assert.Equal(4, progress.RejectedRollouts);
         Assert.Equal(0, progress.Version);
         Assert.Equal(0, progress.Steps);
@@ -111,7 +111,7 @@ public class LearnerActorTests : ActorTestKit
         // A rollout of the old version is stale now; the worker gets the current parameters back.
         w0.Send(learner, new RolloutCollected(good));
         Assert.Equal(1, w0.ExpectMsg<Parameters>().Version);
-        progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(3));
+        progress = await learner.Ask<TrainingProgress>(GetProgress.Instance, TimeSpan.FromSeconds(30));
         Assert.Equal(5, progress.RejectedRollouts);
         Assert.Equal(1, progress.Version);
     }

@@ -40,6 +40,16 @@ public class TensorBoardTests : ActorTestKit
     }
 
     [Fact]
+    public void The_hyperparameter_table_names_the_schedules()
+    {
+        var ppo = new TrainingOptions().WithAlgorithm(new PpoOptions().WithLearningRateSchedule(ScheduleKind.Linear).WithClipRangeSchedule(ScheduleKind.Linear));
+        var table = TensorBoardLog.Hyperparameters(ppo);
+        Assert.Equal("Linear", table["learning_rate_schedule"]);
+        Assert.Equal("Linear", table["clip_range_schedule"]);
+        Assert.Equal("Constant", TensorBoardLog.Hyperparameters(new TrainingOptions())["learning_rate_schedule"]);
+    }
+
+    [Fact]
     public async Task A_run_writes_namespaced_scalars_and_the_hyperparameter_table_that_a_TFRecord_reader_parses()
     {
         string dir = Path.Combine(Path.GetTempPath(), "advantage-tb-" + Guid.NewGuid().ToString("N"));

@@ -17,22 +17,36 @@ public class TlsClusterTests
 {
     private static readonly TimeSpan JoinWithin = TimeSpan.FromSeconds(60); // "never hangs"; a loaded machine joins slowly
 
-    /// <summary>Warnings a node logs, as they come.</summary>
-    private sealed class WarningSink : ReceiveActor
+    /// <summary>
+    /// Every warning a node logs from its start, as it comes: a logger named in the node's <c>akka.loggers</c>, so it
+    /// runs before the node's transport and cluster do. A subscriber added after <c>ActorSystem.Create</c> could miss a
+    /// refusal logged during the first handshake, which a node starts at once.
+    /// </summary>
+    public sealed class RecordingLogger : ReceiveActor, Akka.Dispatch.IRequiresMessageQueue<ILoggerMessageQueueSemantics>
     {
-        public WarningSink(ChannelWriter<string> warnings) => Receive<Warning>(w => warnings.TryWrite(w.Message?.ToString() ?? ""));
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ActorSystem, Channel<string>> Recorded = new();
+
+        public RecordingLogger()
+        {
+            var warnings = For(Context.System).Writer;
+            Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
+            Receive<Warning>(w => warnings.TryWrite(w.Message?.ToString() ?? ""));
+            Receive<LogEvent>(_ => { });
+        }
+
+        public static Channel<string> For(ActorSystem system) => Recorded.GetValue(system, _ => Channel.CreateUnbounded<string>());
     }
 
-    private static ChannelReader<string> Warnings(ActorSystem system)
-    {
-        var channel = Channel.CreateUnbounded<string>();
-        var sink = system.ActorOf(Props.Create(() => new WarningSink(channel.Writer)));
-        system.EventStream.Subscribe(sink, typeof(Warning));
-        return channel.Reader;
-    }
+    private static ChannelReader<string> Warnings(ActorSystem system) => RecordingLogger.For(system).Reader;
 
-    private static ActorSystem Node(ClusterNodeOptions node, string role, int seedPort) =>
-        ClusterConfig.CreateSystem(node, ClusterConfig.For(node, role, $"127.0.0.1:{seedPort}", ClusterConfig.MinimumFrameSize));
+    private static ActorSystem Node(ClusterNodeOptions node, string role, int seedPort)
+    {
+        var config = ClusterConfig.For(node, role, $"127.0.0.1:{seedPort}", ClusterConfig.MinimumFrameSize);
+        var loggers = config.GetStringList("akka.loggers").Append(typeof(RecordingLogger).AssemblyQualifiedName!);
+        var recorded = Akka.Configuration.ConfigurationFactory.ParseString(
+            "akka.loggers = [" + string.Join(", ", loggers.Select(l => "\"" + l + "\"")) + "]");
+        return ClusterConfig.CreateSystem(node, recorded.WithFallback(config));
+    }
 
     private static ActorSystem Learner(ClusterNodeOptions node, int port) => Node(node.WithPort(port), ClusterConfig.LearnerRole, port);
 
@@ -168,7 +182,7 @@ public class TlsClusterTests
         // A stranger with a self-signed certificate of its own: refused in both directions, never a member.
         using (var stranger = Node(new ClusterNodeOptions().WithTls(files.SelfSigned("stranger")), ClusterConfig.WorkerRole, port))
         {
-            var strangerWarnings = Warnings(stranger);
+            var strangerWarnings = Warnings(stranger); // recorded since the stranger started: its first handshake may already have failed
             string refusal = await FirstWarning(strangerWarnings, "TLS: refused", JoinWithin);
             Assert.Contains("is not the cluster's certificate", refusal);
             await Never(() => AkkaCluster.Get(learner).State.Members.Count > 1 || Up(stranger) > 0, TimeSpan.FromSeconds(5), "the stranger joined");

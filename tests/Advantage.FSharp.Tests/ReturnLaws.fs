@@ -1,4 +1,4 @@
-/// The return laws of DESIGN.md again, written the way an F# user would: against the public C# API
+/// The return laws of ARCHITECTURE.md again, written the way an F# user would: against the public C# API
 /// (Returns, ReturnInputs) and the testing kit (ReturnCase, ReferenceReturns, ReturnGenerators).
 [<FsCheck.Xunit.Properties(Arbitrary = [| typeof<Advantage.Learning.Testing.ReturnArbitraries> |])>]
 module Advantage.FSharp.Tests.ReturnLaws

@@ -65,6 +65,32 @@ let ``options read naturally from F#: WithX copies, a target to set and to clear
     Assert.Empty(options.Problems())
 
 [<Fact>]
+let ``the optimizer's RMSprop alpha and epsilon are set from F# on every algorithm's options`` () =
+    // F# cannot copy-and-update a C# record, so a property without a WithX method cannot be changed from F# at all.
+    let a2c = A2COptions().WithRmsPropAlpha(0.9).WithOptimizerEpsilon(1e-7)
+    let ppo = PpoOptions().WithRmsPropAlpha(0.8).WithOptimizerEpsilon(1e-6)
+    let impala = ImpalaOptions().WithRmsPropAlpha(0.7).WithOptimizerEpsilon(1e-3)
+    Assert.Equal((0.9, 1e-7), (a2c.RmsPropAlpha, a2c.OptimizerEpsilon))
+    Assert.Equal((0.8, 1e-6), (ppo.RmsPropAlpha, ppo.OptimizerEpsilon))
+    Assert.Equal((0.7, 1e-3), (impala.RmsPropAlpha, impala.OptimizerEpsilon))
+    // The range check still guards what F# sets.
+    Assert.Contains(A2COptions().WithRmsPropAlpha(1.0).Problems(), fun p -> p.StartsWith("RmsPropAlpha", StringComparison.Ordinal))
+
+[<Fact>]
+let ``every option of every algorithm has a WithX method F# can call`` () =
+    // Estimator and GaeLambda are set together by WithGae(lambda) and WithNStep().
+    let together = set [ "Estimator"; "GaeLambda" ]
+    for t in [ typeof<A2COptions>; typeof<PpoOptions>; typeof<ImpalaOptions> ] do
+        let withs = t.GetMethods() |> Array.filter (fun m -> m.ReturnType = t) |> Array.map (fun m -> m.Name) |> set
+        let missing =
+            t.GetProperties()
+            |> Array.filter (fun p -> (match p.SetMethod with null -> false | s -> s.IsPublic) && not (together.Contains p.Name))
+            |> Array.map (fun p -> p.Name)
+            |> Array.filter (fun name -> not (withs.Contains("With" + name)))
+        let names = String.Join(", ", missing)
+        Assert.True(Array.isEmpty missing, $"{t.Name} has no WithX for: {names}")
+
+[<Fact>]
 let ``StepResult factories name the three kinds of step`` () =
     Assert.Equal(StepResult(0.5, false, false), StepResult.Continuing 0.5)
     Assert.Equal(StepResult(1.0, true, false), StepResult.Terminal 1.0)

@@ -58,7 +58,8 @@ public static class ClusterLearner
 
     /// <summary>
     /// Starts the learner of a cluster run in <paramref name="system"/> (made by <see cref="CreateSystem"/>).
-    /// No workers start here: <see cref="AlgorithmOptions.Workers"/> is ignored, workers come from worker nodes.
+    /// No workers start here: workers come from worker nodes. <see cref="AlgorithmOptions.Workers"/> is how many
+    /// must register before the first round (the cluster learner waits for them however long it takes) and is recorded in the run folder.
     /// A run continues from <see cref="TrainingOptions.ResumeFrom"/> (for instance an in-process run's <c>last.ckpt</c>)
     /// unless <see cref="ClusterLearnerOptions.CheckpointPath"/> already holds a checkpoint: that one is this run's
     /// own and newer, so it wins.

@@ -52,4 +52,4 @@ public sealed record RunEnded(string Detail) : IAdvantageMessage;
 /// <param name="EnvironmentId">Environment id the workers make (from their own registry).</param>
 /// <param name="Spec">Network sizes.</param>
 /// <param name="Workers">The workers this node hosts, by id.</param>
-public sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, IReadOnlyList<WorkerPlan> Workers) : IAdvantageMessage;
+internal sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, IReadOnlyList<WorkerPlan> Workers) : IAdvantageMessage;

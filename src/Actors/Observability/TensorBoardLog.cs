@@ -19,7 +19,7 @@ namespace Advantage.Actors;
 /// <see cref="UpdateInterval"/>: a small network updates hundreds of times a second, and a point per update
 /// would cost more than the curve gains.
 /// </remarks>
-public sealed class TensorBoardLog
+internal sealed class TensorBoardLog
 {
     /// <summary>Minimum wall time between two logged updates.</summary>
     public static readonly TimeSpan UpdateInterval = TimeSpan.FromMilliseconds(100);
@@ -59,6 +59,7 @@ public sealed class TensorBoardLog
             ["gae_lambda"] = F(a.GaeLambda),
             ["rollout_length"] = a.RolloutLength.ToString(CultureInfo.InvariantCulture),
             ["learning_rate"] = F(a.LearningRate),
+            ["learning_rate_schedule"] = a.LearningRateSchedule.ToString(),
             ["ent_coef"] = F(a.EntropyCoefficient),
             ["vf_coef"] = F(a.ValueCoefficient),
             ["max_grad_norm"] = F(a.MaxGradNorm),
@@ -85,6 +86,7 @@ public sealed class TensorBoardLog
         if (a is PpoOptions ppo)
         {
             table["clip_range"] = F(ppo.ClipRange);
+            table["clip_range_schedule"] = ppo.ClipRangeSchedule.ToString();
             table["epochs"] = ppo.Epochs.ToString(CultureInfo.InvariantCulture);
             table["minibatches"] = ppo.Minibatches.ToString(CultureInfo.InvariantCulture);
             table["target_kl"] = ppo.TargetKl is double kl ? F(kl) : "none";

@@ -5,7 +5,7 @@ using FsCheck.Fluent;
 namespace Advantage.Learning.Testing;
 
 /// <summary>
-/// Oracles: the return definitions of DESIGN.md written as plain recursion in <see cref="double"/>,
+/// Oracles: the return definitions of ARCHITECTURE.md written as plain recursion in <see cref="double"/>,
 /// with no loops, buffers or shared state, so they can be read against the equations and trusted to
 /// check faster code (this library's <see cref="Returns"/>, or yours).
 /// </summary>

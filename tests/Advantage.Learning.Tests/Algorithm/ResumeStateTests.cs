@@ -31,7 +31,7 @@ public class ResumeStateTests
         try
         {
             new Checkpoint(Spec, continuous.Parameters.Read(), new Dictionary<string, string>())
-                .WithOptimizerState(LearnerState.SaveOptimizer(continuous))
+                .WithOptimizerState(continuous.SaveOptimizerState())
                 .WithProgress(new CheckpointProgress(3, 45, 2, [1.5, 2.5]))
                 .WithOptions(options)
                 .WithEnvironmentId("CartPole-v1")
@@ -73,7 +73,7 @@ public class ResumeStateTests
         {
             using var learner = new A2CLearner(new A2COptions { HiddenSizes = [16] }, Spec);
             new Checkpoint(Spec, learner.Parameters.Read(), new Dictionary<string, string>())
-                .WithOptimizerState(LearnerState.SaveOptimizer(learner)).Save(path);
+                .WithOptimizerState(learner.SaveOptimizerState()).Save(path);
             byte[] good = File.ReadAllBytes(path);
             foreach (int at in new[] { 20, good.Length / 2, good.Length - 10 })
             {

@@ -8,7 +8,7 @@ namespace Advantage.Learning.Tests.Returns;
 using Returns = Advantage.Learning.Returns;
 
 /// <summary>
-/// The laws of DESIGN.md "Return semantics", checked on generated rollouts from the testing kit.
+/// The laws of ARCHITECTURE.md "Return semantics", checked on generated rollouts from the testing kit.
 /// Float results are compared in double against a bound derived from the magnitudes of the terms
 /// (<see cref="ReturnTolerance"/>); laws that hold exactly (the same arithmetic on the same numbers)
 /// are compared bit for bit.

@@ -5,7 +5,7 @@ namespace Advantage.Learning.Tests.Returns;
 using Returns = Advantage.Learning.Returns;
 
 /// <summary>
-/// One hand-computed rollout per rule of DESIGN.md "Return semantics". Every number is a short sum of
+/// One hand-computed rollout per rule of ARCHITECTURE.md "Return semantics". Every number is a short sum of
 /// powers of two, so results are exact in float and compared with ==.
 /// Base rollout (T = 3, N = 1): r = [1, 2, 3], V = [1, 2, 4], V(s_T) = 8, gamma = 0.5, lambda = 0.5.
 /// </summary>
