@@ -215,7 +215,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
                     log.Warning("Resumed at version {0}, {1} steps. The checkpoint holds no saved state for {2} of {3} workers (written at a run's end or stop between checkpoint intervals, by an asynchronous run, or with environments that cannot save): they start fresh episodes, so their episodes running when it was written are cut and not counted, and this resume is not exact.",
                         version, steps, missing, options.Algorithm.Workers);
             }
-            if (options.OutputDirectory is { } output) runFolder = new RunFolder(output, options, hosting.Resumed, hosting.Disk);
+            if (options.OutputDirectory is { } output) runFolder = new RunFolder(output, options, hosting.Resumed, hosting.Disk) { WatchCollapse = !algorithm.Spec.Continuous };
             if (options.TensorBoardDirectory is { } board) OpenTensorBoard(board);
             if (options.Evaluation is { } evaluation)
             {

@@ -45,6 +45,13 @@ internal sealed class RunFolder
     private bool closed;
     private readonly CollapseWatch collapse = new();
 
+    /// <summary>
+    /// Whether to watch for a collapse at all: only a categorical policy's entropy has a floor of zero that means
+    /// "deterministic"; a Gaussian's is negative whenever its standard deviation is small (MountainCarContinuous's
+    /// preset starts there), so near-zero entropy says nothing about it.
+    /// </summary>
+    public bool WatchCollapse { get; init; } = true;
+
     /// <summary>What the folder held of the run's earlier part (zero for a fresh run).</summary>
     private readonly record struct Earlier(double Seconds, long Rejected, long Restarts, int Resumes);
 
@@ -78,7 +85,7 @@ internal sealed class RunFolder
     public void Write(TrainingEvent trainingEvent)
     {
         if (closed) return;
-        if (trainingEvent is UpdateFinished update) collapse.Observe(update.Steps, update.MeanReturn, update.Metrics.Entropy);
+        if (trainingEvent is UpdateFinished update && WatchCollapse) collapse.Observe(update.Steps, update.MeanReturn, update.Metrics.Entropy);
         switch (trainingEvent)
         {
             case EpisodeFinished e:
