@@ -34,6 +34,7 @@ public abstract class ActorCriticLearner : IPolicyLearner
         Spec = spec;
         TorchDevice = torch.device(options.Device);
         Network = ActorCriticNetwork.CreateSeeded(spec, options.Seed);
+        Distribution = ActionDistribution.For(spec);
         Network.to(TorchDevice);
         Parameters = new ParameterVector(Network);
         // Coefficients as native scalars made once: a double in a tensor expression becomes a native Scalar
@@ -70,6 +71,9 @@ public abstract class ActorCriticLearner : IPolicyLearner
 
     /// <summary>The device the network and every tensor of an update live on.</summary>
     protected Device TorchDevice { get; }
+
+    /// <summary>The action distribution the policy head parameterises: every log-probability and entropy the update needs.</summary>
+    private protected ActionDistribution Distribution { get; }
 
     private protected Parameter[] Trainable { get; }
 
@@ -180,10 +184,9 @@ public abstract class ActorCriticLearner : IPolicyLearner
         // Values feed the targets without gradient, on the host, through the one Returns implementation.
         double explainedVariance = Batch.Estimate(allValues, options);
 
-        var policyOut = Network.Policy(features.narrow(0, 0, tn));
-        var act = torch.tensor(Batch.Actions, [tn * Spec.ActionWidth]).to(TorchDevice);
-        var (logProb, entropy) = RoundBatch.LogProbAndEntropy(Network, Spec, policyOut, act, tn);
-        return Round(logProb, entropy, allValues.narrow(0, 0, tn), explainedVariance);
+        var act = Distribution.Actions(torch.tensor(Batch.Actions, [tn, Spec.ActionWidth]).to(TorchDevice));
+        var (logProb, entropy) = Distribution.LogProbAndEntropy(Network, features.narrow(0, 0, tn), act);
+        return Round(logProb, entropy!, allValues.narrow(0, 0, tn), explainedVariance);
     }
 
     /// <summary>The round of a learner that computed its own forward pass, with the targets the batch holds.</summary>
