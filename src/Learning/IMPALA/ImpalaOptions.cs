@@ -162,20 +162,6 @@ public sealed record ImpalaOptions : AlgorithmOptions
 
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.Device"/> changed.</summary>
     public ImpalaOptions WithDevice(string value) => this with { Device = value };
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> Problems()
-    {
-        var problems = new List<string>(base.Problems());
-        Check.Range(problems, nameof(TraceLambda), TraceLambda, 0, 1, minInclusive: true, maxInclusive: true);
-        if (RhoBar is double rho) Check.Range(problems, nameof(RhoBar), rho, 0, 1e6, minInclusive: false, maxInclusive: true);
-        if (CBar is double c) Check.Range(problems, nameof(CBar), c, 0, 1e6, minInclusive: false, maxInclusive: true);
-        if (PgRhoBar is double pg) Check.Range(problems, nameof(PgRhoBar), pg, 0, 1e6, minInclusive: false, maxInclusive: true);
-        Check.IntRange(problems, nameof(MaxLag), MaxLag, 0, 1_000_000);
-        if (BatchRollouts is int b) Check.IntRange(problems, nameof(BatchRollouts), b, 1, 1024);
-        Check.IntRange(problems, nameof(RolloutsInFlight), RolloutsInFlight, 1, 1024);
-        return problems;
-    }
 }
 
 /// <summary>
