@@ -176,8 +176,8 @@ public sealed class OwnEnvironmentTests(PackedFeed feed, ITestOutputHelper outpu
 
         // The same assembly on a two-node local cluster, through the command-line trainer.
         string dll = Path.Combine(folder, "bin", "Release", "net10.0", "Inventory.dll");
-        string cli = Path.Combine(Repository.Root, "samples", "Train", "bin", Repository.Configuration, "net10.0", "advantage-train.dll");
-        Assert.True(File.Exists(cli), $"{cli} is missing: the test project builds samples/Train first.");
+        string cli = Path.Combine(Repository.Root, "src", "Cli", "bin", Repository.Configuration, "net10.0", "advantage-train.dll");
+        Assert.True(File.Exists(cli), $"{cli} is missing: the test project builds src/Cli first.");
         string runFolder = Path.Combine(folder, "cluster-run");
         ChildResult cluster = ChildProcess.Run(ChildProcess.Dotnet,
             [cli, "local-cluster", "--environments", dll, "--env", "Inventory-v0", "--nodes", "2", "--workers", "1",
