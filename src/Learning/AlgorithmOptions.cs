@@ -100,6 +100,21 @@ public abstract record AlgorithmOptions
     public double InitialLogStd { get; init; }
 
     /// <summary>
+    /// Explore with generalised state-dependent exploration (gSDE, Raffin et al. 2021, Stable-Baselines3's <c>use_sde</c>)
+    /// instead of independent Gaussian noise each step: the noise is the policy's last hidden layer times an exploration
+    /// matrix held for <see cref="SdeSampleFrequency"/> steps, with a learned log std per (feature, action). Smooth,
+    /// state-dependent noise is what the zoo's PPO needs on MountainCarContinuous-v0 and Pendulum-v1. Only for Box
+    /// action spaces (a run with discrete actions is refused). Default false.
+    /// </summary>
+    public bool UseSde { get; init; }
+
+    /// <summary>
+    /// With <see cref="UseSde"/>: draw a new exploration matrix every this many steps, in [1, 1000000], or -1 (the default)
+    /// once per rollout only. A matrix is always drawn at the start of a rollout.
+    /// </summary>
+    public int SdeSampleFrequency { get; init; } = -1;
+
+    /// <summary>
     /// Normalise observations with running mean and variance (clip 10, epsilon 1e-8). The statistics are
     /// learned by the learner from every batch and travel to workers with the parameters. Default false.
     /// </summary>
@@ -148,6 +163,8 @@ public abstract record AlgorithmOptions
             problems.Add($"{nameof(HiddenSizes)} = [{string.Join(", ", HiddenSizes)}] has a width outside [1, 65536].");
         if (!Enum.IsDefined(Body)) problems.Add($"{nameof(Body)} = {Body} is not one of FullyConnected, MinAtarConv, NatureConv.");
         Check.Range(problems, nameof(InitialLogStd), InitialLogStd, -5, 2, minInclusive: true, maxInclusive: true);
+        if (SdeSampleFrequency != -1 && (SdeSampleFrequency < 1 || SdeSampleFrequency > 1_000_000))
+            problems.Add($"{nameof(SdeSampleFrequency)} = {SdeSampleFrequency} must be -1 (once per rollout) or in [1, 1000000].");
         Check.IntRange(problems, nameof(Workers), Workers, 1, 1024);
         Check.IntRange(problems, nameof(EnvironmentsPerWorker), EnvironmentsPerWorker, 1, 4096);
         if (string.IsNullOrWhiteSpace(Device) || !(Device == "cpu" || Device.StartsWith("cuda", StringComparison.Ordinal) || Device == "mps"))

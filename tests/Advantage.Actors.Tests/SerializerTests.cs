@@ -37,7 +37,7 @@ public class SerializerTests : TestKit
         "JR" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2) { EnvironmentIds = ["CartPole-v1", "Corridor-v0"], Algorithms = ["a2c", "reinforce"] },
         "JX" => new JoinRefused("it does not have the run's environment 'Corridor-v0'"),
         "RE1" => new RunEnded("Solved"),
-        "RJ6" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10], SeparateNetworks: true),
+        "RJ6" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10], SeparateNetworks: true, StateDependentNoise: true, SdeSampleFrequency: 4),
             [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null) { Ahead = 3 }], "impala"),
         "AQ1" => new Act(77, [0.5f, float.NaN, -1f, 3e30f, 1f]) { Deterministic = false, Seed = -3, IncludeValues = true, IncludeProbabilities = true },
         "AA1" => new Acted(77, 12, 2, [0.25f, -1f, 1f, 0.5f]) { Values = [1.5f, -2f], Probabilities = [0.1f, 0.9f, 0.3f, 0.7f] },

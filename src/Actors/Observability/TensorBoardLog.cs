@@ -70,6 +70,8 @@ internal sealed class TensorBoardLog
             ["hidden_sizes"] = string.Join(" ", a.HiddenSizes),
             ["body"] = a.Body.ToString(),
             ["initial_log_std"] = F(a.InitialLogStd),
+            ["use_sde"] = a.UseSde.ToString(),
+            ["sde_sample_freq"] = a.SdeSampleFrequency.ToString(CultureInfo.InvariantCulture),
             ["normalize_observations"] = a.NormalizeObservations.ToString(),
             ["normalize_rewards"] = a.NormalizeRewards.ToString(),
             ["workers"] = a.Workers.ToString(CultureInfo.InvariantCulture),

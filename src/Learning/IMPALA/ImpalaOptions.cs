@@ -145,6 +145,12 @@ public sealed record ImpalaOptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.InitialLogStd"/> changed.</summary>
     public ImpalaOptions WithInitialLogStd(double value) => this with { InitialLogStd = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.UseSde"/> set.</summary>
+    public ImpalaOptions WithUseSde(bool value) => this with { UseSde = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SdeSampleFrequency"/> set.</summary>
+    public ImpalaOptions WithSdeSampleFrequency(int value) => this with { SdeSampleFrequency = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeObservations"/> changed.</summary>
     public ImpalaOptions WithNormalizeObservations(bool value) => this with { NormalizeObservations = value };
 
