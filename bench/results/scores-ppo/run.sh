@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Issue 23 item 5 for PPO: train each environment at the zoo's budget (rl-baselines3-zoo hyperparams/ppo.yml), seeds
 # 1-3, one run at a time under nice, then score the final policy (model.ckpt) with the CLI's `eval`: the mean of 100
-# deterministic episodes. Run from the repository root after `dotnet build samples/Train -c Release`.
+# deterministic episodes. Run from the repository root after `dotnet build src/Cli -c Release`.
 # Usage: bench/results/scores-ppo/run.sh RUNS_DIR [ENV_KEY ...]   (ENV_KEY: acrobot mountaincar breakout)
 # TRAIN=path/to/advantage-train overrides the binary (a copy lets the worktree rebuild while runs go on).
 set -euo pipefail
 RUNS=${1:?runs directory}; shift
 KEYS=${*:-acrobot mountaincar breakout}
-TRAIN=${TRAIN:-samples/Train/bin/Release/net10.0/advantage-train}
+TRAIN=${TRAIN:-src/Cli/bin/Release/net10.0/advantage-train}
 mkdir -p "$RUNS"
 declare -A ENV=([acrobot]=Acrobot-v1 [mountaincar]=MountainCar-v0 [breakout]=MinAtar/Breakout-v1)
 declare -A BUDGET=([acrobot]=1000000 [mountaincar]=1000000 [breakout]=3000000)
