@@ -15,4 +15,4 @@ for s in $SEEDS; do
   nice -n 15 "$TRAIN" --algo impala --max-steps 10000000 --target-return 100000 --seed "$s" "$@" \
     --output "$out" --overwrite --quiet > "$out.log" 2>&1 || echo "seed $s exited $?" >> "$out.log"
 done
-python3 "$(dirname "$0")/summarize.py" "$RUNS" "$(dirname "$0")/$LABEL.json" "$LABEL" $SEEDS
+FLAGS="$*" python3 "$(dirname "$0")/summarize.py" "$RUNS" "$(dirname "$0")/$LABEL.json" "$LABEL" $SEEDS

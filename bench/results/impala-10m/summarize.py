@@ -44,13 +44,16 @@ def main():
             "min_entropy": min(e for _, _, e in rows),
             "wall_seconds": summary.get("wall_seconds"),
             "collapse": summary.get("collapse"),
-            "met": final >= 450 and longest <= 100_000,
+            "stop_reason": summary.get("stop_reason"),
+            "complete": rows[-1][0] >= 10_000_000,
+            "met": rows[-1][0] >= 10_000_000 and final >= 450 and longest <= 100_000,
         })
     doc = {
         "benchmark": "impala-10m",
         "label": label,
         "rule": "final training mean >= 450 and never below 100 for more than 100,000 steps (after first reaching 100)",
-        "command": "advantage-train --algo impala --max-steps 10000000 --target-return 100000 --seed N --quiet",
+        "command": ("advantage-train --algo impala --max-steps 10000000 --target-return 100000 --seed N --quiet " + os.environ.get("FLAGS", "")).strip(),
+        "preset": os.environ.get("PRESET_NOTE", ""),
         "runs": results,
         "met": sum(r["met"] for r in results),
     }
