@@ -100,6 +100,21 @@ public abstract record AlgorithmOptions
     public double InitialLogStd { get; init; }
 
     /// <summary>
+    /// Explore with generalised state-dependent exploration (gSDE, Raffin et al. 2021, Stable-Baselines3's <c>use_sde</c>)
+    /// instead of independent Gaussian noise each step: the noise is the policy's last hidden layer times an exploration
+    /// matrix held for <see cref="SdeSampleFrequency"/> steps, with a learned log std per (feature, action). Smooth,
+    /// state-dependent noise is what the zoo's PPO needs on MountainCarContinuous-v0 and Pendulum-v1. Only for Box
+    /// action spaces (a run with discrete actions is refused). Default false.
+    /// </summary>
+    public bool UseSde { get; init; }
+
+    /// <summary>
+    /// With <see cref="UseSde"/>: draw a new exploration matrix every this many steps, in [1, 1000000], or -1 (the default)
+    /// once per rollout only. A matrix is always drawn at the start of a rollout.
+    /// </summary>
+    public int SdeSampleFrequency { get; init; } = -1;
+
+    /// <summary>
     /// Normalise observations with running mean and variance (clip 10, epsilon 1e-8). The statistics are
     /// learned by the learner from every batch and travel to workers with the parameters. Default false.
     /// </summary>
@@ -147,6 +162,13 @@ public abstract record AlgorithmOptions
         Shared(nameof(Body), "--body", "Network trunk: FullyConnected, MinAtarConv or NatureConv"),
         Shared(nameof(SeparateNetworks), "--separate-networks", "Policy and value each get their own hidden layers (true/false) instead of one shared trunk"),
         Shared(nameof(InitialLogStd), "--log-std-init", "Initial log std of a Gaussian policy (Box actions)") with { Range = new(-5, 2) },
+        Shared(nameof(UseSde), "--use-sde", "Generalised state-dependent exploration (gSDE) for a Gaussian policy (true/false)"),
+        Shared(nameof(SdeSampleFrequency), "--sde-sample-freq", "With --use-sde: steps between exploration-matrix draws, or -1 for once per rollout") with
+        {
+            Hyperparameter = "sde_sample_freq",
+            Rule = o => o.SdeSampleFrequency == -1 || o.SdeSampleFrequency is >= 1 and <= 1_000_000
+                ? null : $"{nameof(SdeSampleFrequency)} = {o.SdeSampleFrequency} must be -1 (once per rollout) or in [1, 1000000].",
+        },
         Shared(nameof(HiddenSizes), "--hidden", "Hidden layer widths") with { Range = new(1, 65_536) },
         Shared(nameof(Seed), "--seed", "Seed of environments, sampling and initial weights"),
         Shared(nameof(Device), "--device", "Torch device of the learner (cpu, cuda, cuda:0)") with

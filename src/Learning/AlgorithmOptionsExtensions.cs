@@ -52,6 +52,12 @@ public static class AlgorithmOptionsExtensions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.InitialLogStd"/> changed.</summary>
     public static T WithInitialLogStd<T>(this T options, double value) where T : AlgorithmOptions => Copy(options, o => o with { InitialLogStd = value });
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.UseSde"/> changed.</summary>
+    public static T WithUseSde<T>(this T options, bool value) where T : AlgorithmOptions => Copy(options, o => o with { UseSde = value });
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SdeSampleFrequency"/> changed.</summary>
+    public static T WithSdeSampleFrequency<T>(this T options, int value) where T : AlgorithmOptions => Copy(options, o => o with { SdeSampleFrequency = value });
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeObservations"/> changed.</summary>
     public static T WithNormalizeObservations<T>(this T options, bool value) where T : AlgorithmOptions => Copy(options, o => o with { NormalizeObservations = value });
 

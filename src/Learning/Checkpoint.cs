@@ -125,6 +125,8 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
         public BodyKind Body { get; init; } = BodyKind.FullyConnected;
         public int[]? ObservationShape { get; init; }
         public bool SeparateNetworks { get; init; }
+        public bool StateDependentNoise { get; init; }
+        public int SdeSampleFrequency { get; init; } = -1;
         public CheckpointProgress? Progress { get; init; }
         public string? Algorithm { get; init; }
         public AlgorithmOptions? Options { get; init; }
@@ -206,6 +208,8 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             Body = Spec.Body,
             ObservationShape = Spec.ObservationShape?.ToArray(),
             SeparateNetworks = Spec.SeparateNetworks,
+            StateDependentNoise = Spec.StateDependentNoise,
+            SdeSampleFrequency = Spec.SdeSampleFrequency,
             Progress = Progress is null ? null : Progress with { RecentReturns = Progress.RecentReturns.ToArray() },
             Algorithm = Algorithm,
             Options = Options,
@@ -283,7 +287,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             if (header.HiddenSizes is null || header.Metadata is null) throw new InvalidDataException($"'{path}' has an incomplete header.");
             if (!Enum.IsDefined(header.Body)) throw new InvalidDataException($"'{path}' names an unknown network body {header.Body}.");
             var spec = new NetworkSpec(header.ObservationSize, header.HiddenSizes, header.ActionSize, header.Continuous, header.InitialLogStd,
-                header.Body, header.ObservationShape, header.SeparateNetworks);
+                header.Body, header.ObservationShape, header.SeparateNetworks, header.StateDependentNoise, header.SdeSampleFrequency);
             long optimizerBytes = Math.Max(header.OptimizerBytes, 0);
             if (header.ParameterCount < 0 || payloadEnd - stream.Position != header.ParameterCount * 4L + optimizerBytes)
                 throw new InvalidDataException($"'{path}' is truncated or padded: expected {header.ParameterCount} floats and {optimizerBytes} optimizer bytes after the header.");

@@ -38,7 +38,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
     internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P2", RolloutManifest = "RC3",
         WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP2",
-        JoinRunManifest = "JR", RunJoinedManifest = "RJ6", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1", RestoreWorkerManifest = "RS1",
+        JoinRunManifest = "JR", RunJoinedManifest = "RJ7", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1", RestoreWorkerManifest = "RS1",
         ActManifest = "AQ1", ActedManifest = "AA1", ActRejectedManifest = "AE1", FollowParametersManifest = "FP1",
         GetPolicyServerStatsManifest = "GS1", PolicyServerStatsManifest = "SS1";
 
@@ -266,6 +266,8 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 w.Bool(m.Spec.ObservationShape is not null);
                 if (m.Spec.ObservationShape is { } shape) w.Ints(shape.ToArray());
                 w.Bool(m.Spec.SeparateNetworks);
+                w.Bool(m.Spec.StateDependentNoise);
+                w.Int(m.Spec.SdeSampleFrequency);
                 w.Int(m.Workers.Count);
                 foreach (var plan in m.Workers)
                 {
@@ -377,7 +379,9 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         if (!Enum.IsDefined((BodyKind)body)) throw r.Fail($"network body {body} is unknown");
         int[]? shape = r.Bool() ? r.Ints() : null;
         bool separate = r.Bool();
-        var spec = new NetworkSpec(observationSize, hidden, actionSize, continuous, logStd, (BodyKind)body, shape, separate);
+        bool stateDependentNoise = r.Bool();
+        int sdeSampleFrequency = r.Int();
+        var spec = new NetworkSpec(observationSize, hidden, actionSize, continuous, logStd, (BodyKind)body, shape, separate, stateDependentNoise, sdeSampleFrequency);
         int count = r.Int();
         // Each plan takes at least 25 bytes: a count beyond what is left is a lie, refused before allocating.
         if (count < 0 || count > r.Remaining / 25) throw r.Fail($"worker count {count} does not fit the {r.Remaining} bytes left");

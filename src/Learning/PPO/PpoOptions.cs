@@ -135,8 +135,9 @@ public static class PpoPresets
 
         // The zoo's ppo.yml on the other built-in environments, with Stable-Baselines3's PPO defaults where it lists nothing
         // (Adam lr 3e-4, batch 64, 10 epochs, clip 0.2, GAE 0.95, gamma 0.99, normalised advantages, gradient clip 0.5,
-        // 64-64 tanh). Differences: this network shares its trunk between policy and value (SB3's MlpPolicy has two), and
-        // there is no gSDE (state-dependent exploration), which the zoo uses on Pendulum-v1 and MountainCarContinuous-v0.
+        // 64-64 tanh). Differences: this network shares its trunk between policy and value (SB3's MlpPolicy has two) except on
+        // Pendulum-v1 and MountainCarContinuous-v0, where the zoo's gSDE (state-dependent exploration) reads the policy's own
+        // last layer as SB3's does; the network is initialised orthogonally also where the zoo says ortho_init=False.
         // The zoo's `normalize: true` is observation and reward normalisation. Minibatches = n_envs x n_steps / batch_size.
         ["Acrobot-v1"] = new PpoOptions
         {
@@ -150,8 +151,9 @@ public static class PpoPresets
         },
         ["Pendulum-v1"] = new PpoOptions
         {
+            // The zoo's: 4 envs x 1024 steps, batch 64, gSDE with a new matrix every 4 steps, log std 0 (SB3's default).
             Workers = 2, EnvironmentsPerWorker = 2, RolloutLength = 1024, Minibatches = 64, Epochs = 10, Gamma = 0.9, GaeLambda = 0.95,
-            LearningRate = 1e-3, EntropyCoefficient = 0.0,
+            LearningRate = 1e-3, EntropyCoefficient = 0.0, SeparateNetworks = true, UseSde = true, SdeSampleFrequency = 4,
         },
         ["MountainCarContinuous-v0"] = new PpoOptions
         {
@@ -159,6 +161,7 @@ public static class PpoPresets
             Workers = 1, EnvironmentsPerWorker = 1, RolloutLength = 8, Minibatches = 1, Epochs = 10, Gamma = 0.9999, GaeLambda = 0.9,
             LearningRate = 7.77e-5, EntropyCoefficient = 0.00429, ClipRange = 0.1, MaxGradNorm = 5, ValueCoefficient = 0.19,
             InitialLogStd = -3.29, NormalizeObservations = true, NormalizeRewards = true,
+            SeparateNetworks = true, UseSde = true, SdeSampleFrequency = -1,
         },
         ["MinAtar/Breakout-v1"] = new PpoOptions
         {
