@@ -1,8 +1,5 @@
-using Advantage.Environments;
 using Advantage.Learning.Networks;
 using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Advantage.Learning;
 
