@@ -57,7 +57,8 @@ internal static class EvalCommand
                 return 2;
             }
             var probe = registry.Make(envId);
-            var spec = Advantage.Learning.Networks.NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, saved.Spec.HiddenSizes, saved.Spec.InitialLogStd, saved.Spec.Body, saved.Spec.SeparateNetworks);
+            var spec = Advantage.Learning.Networks.NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, saved.Spec.HiddenSizes, saved.Spec.InitialLogStd, saved.Spec.Body, saved.Spec.SeparateNetworks,
+                saved.Spec.StateDependentNoise, saved.Spec.SdeSampleFrequency);
             if (!spec.Equals(saved.Spec))
             {
                 Console.Error.WriteLine($"Cannot evaluate: '{path}' holds a network for {saved.Spec.ObservationSize} observations and {saved.Spec.ActionSize} actions" +

@@ -4,8 +4,8 @@ using System.Net.Sockets;
 
 namespace Advantage.Cli.Tests;
 
-// The advantage-train executable as a child process. Compiled into Advantage.Cluster.Tests and bench too (a linked
-// file, so it uses no test framework): the cluster's multi-process tests and bench hostile start its learner and workers.
+// The advantage-train executable as a child process. Compiled into Advantage.Cluster.Tests too (a linked file): the
+// cluster's multi-process tests start its learner and worker commands.
 
 internal static class Ports
 {
@@ -166,7 +166,8 @@ internal static class TestEnvironmentsAssembly
         string configuration = train.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         string root = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(train)!, "..", "..", "..", "..", ".."));
         string dll = Path.Combine(root, "tests", "Advantage.TestEnvironments", "bin", configuration, "net10.0", "Advantage.TestEnvironments.dll");
-        if (!File.Exists(dll)) throw new InvalidOperationException($"Build tests/Advantage.TestEnvironments first: {dll} is missing.");
+        // No xunit here: the benchmark compiles this file too (bench hostile).
+        if (!File.Exists(dll)) throw new FileNotFoundException($"Build tests/Advantage.TestEnvironments first: {dll} is missing.", dll);
         return dll;
     }
 }
