@@ -23,7 +23,7 @@ namespace Advantage.Actors;
 /// carrying the cause and the final result, after a last attempt to write the checkpoint. It is never restarted
 /// onto a half-updated network.
 /// </remarks>
-public sealed class LearnerActor : ReceiveActor, IWithTimers
+internal sealed class LearnerActor : ReceiveActor, IWithTimers
 {
     private sealed record ProgressTick : INoSerializationVerificationNeeded
     {
