@@ -5,7 +5,7 @@ using Akka.Event;
 namespace Advantage.Actors;
 
 /// <summary>
-/// The learner: it handles the run's messages and wires its parts (ARCHITECTURE.md, One synchronous round, steps 2 and 5).
+/// The learner: it handles the run's messages and wires its parts (ARCHITECTURE.md, One synchronous round: step 2, and the end of step 5).
 /// A rollout goes to the round policy (<see cref="IRoundPolicy"/>: synchronous rounds wait for every live worker's rollout
 /// of the current version, asynchronous ones take batches in arrival order, chosen from
 /// <see cref="AlgorithmOptions.Asynchrony"/>, never from the algorithm's name); when it has a batch, the learner updates
