@@ -41,7 +41,10 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
     private readonly List<(Act Request, IActorRef ReplyTo)> pending = [];
     private readonly float[] input, heads, values;
     private readonly int observationSize, width, actionWidth;
+    private int latentWidth;
+    private float[] latents = [];
     private readonly bool continuous;
+    private readonly ActionDistribution distribution;
     private readonly Random random;
     private float[] low = [], high = [];
     private TrainedPolicy? policy;
@@ -73,6 +76,7 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
         width = spec.PolicyOutputs;
         actionWidth = spec.ActionWidth;
         continuous = spec.Continuous;
+        distribution = ActionDistribution.For(spec);
         input = new float[options.MaxBatch * observationSize];
         heads = new float[options.MaxBatch * width];
         values = new float[options.MaxBatch];
@@ -146,6 +150,8 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
     {
         TorchThreads.UseOne();
         policy = TrainedPolicy.FromCheckpoint(initial, options.Seed);
+        latentWidth = policy.LatentWidth;
+        latents = new float[options.MaxBatch * latentWidth];
         if (policy.ActionBounds is { } box)
         {
             low = box.Low.ToArray();
@@ -246,7 +252,7 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
             n += floats.Length / observationSize;
             taken++;
         }
-        policy!.Forward(input, n, heads, values);
+        policy!.Forward(input, n, heads, values, latents);
         batches++;
         largestBatch = Math.Max(largestBatch, n);
         int at = 0;
@@ -272,25 +278,20 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
         for (int i = 0; i < rows; i++)
         {
             var head = heads.AsSpan((first + i) * width, width);
-            if (!continuous)
-            {
-                actions[i] = Distributions.SampleCategorical(head, draw ?? random, request.Deterministic);
-                continue;
-            }
             var action = actions.AsSpan(i * actionWidth, actionWidth);
-            for (int d = 0; d < action.Length; d++)
-            {
-                // As TrainedPolicy computes it, so a seeded request draws exactly what a policy seeded alike draws.
-                float a = draw is null ? head[d] : (float)(head[d] + Math.Exp(logStd[d]) * Distributions.StandardNormal(draw));
-                action[d] = low.Length == 0 ? a : Math.Clamp(a, low[d], high[d]);
-            }
+            var latent = latents.AsSpan((first + i) * latentWidth, latentWidth);
+            // As TrainedPolicy draws, so a seeded request draws exactly what a policy seeded alike draws.
+            if (draw is null) distribution.Mode(head, action);
+            else distribution.Sample(head, logStd, latent, draw, action);
+            if (continuous && low.Length != 0)
+                for (int d = 0; d < action.Length; d++) action[d] = Math.Clamp(action[d], low[d], high[d]);
         }
         var reply = new Acted(request.RequestId, version, actionWidth, actions);
         if (request.IncludeValues) reply = reply with { Values = values.AsSpan(first, rows).ToArray() };
         if (request.IncludeProbabilities && !continuous)
         {
             var probabilities = new float[rows * width];
-            for (int i = 0; i < rows; i++) TrainedPolicy.Softmax(heads.AsSpan((first + i) * width, width)).CopyTo(probabilities, i * width);
+            for (int i = 0; i < rows; i++) CategoricalDistribution.Probabilities(heads.AsSpan((first + i) * width, width)).CopyTo(probabilities, i * width);
             reply = reply with { Probabilities = probabilities };
         }
         return reply;
