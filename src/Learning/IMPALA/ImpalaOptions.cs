@@ -145,6 +145,12 @@ public sealed record ImpalaOptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.InitialLogStd"/> changed.</summary>
     public ImpalaOptions WithInitialLogStd(double value) => this with { InitialLogStd = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.UseSde"/> set.</summary>
+    public ImpalaOptions WithUseSde(bool value) => this with { UseSde = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SdeSampleFrequency"/> set.</summary>
+    public ImpalaOptions WithSdeSampleFrequency(int value) => this with { SdeSampleFrequency = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeObservations"/> changed.</summary>
     public ImpalaOptions WithNormalizeObservations(bool value) => this with { NormalizeObservations = value };
 
@@ -162,20 +168,6 @@ public sealed record ImpalaOptions : AlgorithmOptions
 
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.Device"/> changed.</summary>
     public ImpalaOptions WithDevice(string value) => this with { Device = value };
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> Problems()
-    {
-        var problems = new List<string>(base.Problems());
-        Check.Range(problems, nameof(TraceLambda), TraceLambda, 0, 1, minInclusive: true, maxInclusive: true);
-        if (RhoBar is double rho) Check.Range(problems, nameof(RhoBar), rho, 0, 1e6, minInclusive: false, maxInclusive: true);
-        if (CBar is double c) Check.Range(problems, nameof(CBar), c, 0, 1e6, minInclusive: false, maxInclusive: true);
-        if (PgRhoBar is double pg) Check.Range(problems, nameof(PgRhoBar), pg, 0, 1e6, minInclusive: false, maxInclusive: true);
-        Check.IntRange(problems, nameof(MaxLag), MaxLag, 0, 1_000_000);
-        if (BatchRollouts is int b) Check.IntRange(problems, nameof(BatchRollouts), b, 1, 1024);
-        Check.IntRange(problems, nameof(RolloutsInFlight), RolloutsInFlight, 1, 1024);
-        return problems;
-    }
 }
 
 /// <summary>
