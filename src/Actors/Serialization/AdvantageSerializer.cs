@@ -28,7 +28,7 @@ namespace Advantage.Actors.Serialization;
 /// bytes, lengths that do not fit, trailing bytes, invalid values) throws
 /// <see cref="SerializationException"/>: Akka.Remote then drops that one message and keeps the connection.</para>
 /// </remarks>
-public sealed class AdvantageSerializer : SerializerWithStringManifest
+internal sealed class AdvantageSerializer : SerializerWithStringManifest
 {
     /// <summary>The serializer identifier registered in HOCON; stable across releases.</summary>
     public const int Id = 417;
