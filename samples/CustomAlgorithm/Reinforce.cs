@@ -88,3 +88,13 @@ public static class Reinforce
         ? new ReinforceOptions { Workers = 2, EnvironmentsPerWorker = 16, Gamma = 0.98, LearningRate = 5e-3, ValueCoefficient = 0.25 }
         : new ReinforceOptions();
 }
+
+/// <summary>
+/// What lets the command line and worker nodes, which were not compiled against this sample, load REINFORCE from its dll:
+/// <c>advantage-train --algorithms advantage-custom-algorithm.dll --algo reinforce</c>.
+/// </summary>
+public sealed class ReinforceRegistration : IAlgorithmRegistration
+{
+    /// <inheritdoc />
+    public IEnumerable<AlgorithmDescriptor> Descriptors => [Reinforce.Descriptor];
+}

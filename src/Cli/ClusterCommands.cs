@@ -152,8 +152,9 @@ internal static class ClusterCommands
         var keepTrying = new Option<bool>("--keep-trying") { Description = "Keep trying while TLS refuses the connection to the learner, instead of exiting 2 after --tls-give-up-after" };
         var giveUp = new Option<double>("--tls-give-up-after") { Description = "Seconds of refused TLS handshakes with the learner before this node exits 2", DefaultValueFactory = _ => 30 };
         var environments = EnvironmentAssemblies.Option();
+        var algorithms = AlgorithmAssemblies.Option();
         var command = new Command("worker", "Run a worker node that joins a learner and trains until the run ends (exit 0) or it is stopped; it outlives learner restarts. " +
-            "A node the learner refuses (another version, or without the run's environment) exits 2.") { join, port, workers, lost, next, keepTrying, giveUp, environments };
+            "A node the learner refuses (another version, or without the run's environment) exits 2.") { join, port, workers, lost, next, keepTrying, giveUp, environments, algorithms };
         foreach (var o in common.All) command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -249,6 +250,7 @@ internal static class ClusterCommands
             {
                 var args = new List<string> { "worker", "--join", $"{host}:{learnerPort}", "--workers", I(perNode) };
                 foreach (string assembly in parse.GetValue(flags.Environments) ?? []) args.AddRange(["--environments", Path.GetFullPath(assembly)]);
+                foreach (string assembly in parse.GetValue(flags.AlgorithmAssemblyPaths) ?? []) args.AddRange([AlgorithmAssemblies.Flag, Path.GetFullPath(assembly)]);
                 args.AddRange(shared);
                 // A worker that saw its learner stop has nothing left to report but the teardown.
                 children.Start($"worker-{n}", args, line => { if (line.Contains("the learner stopped", StringComparison.Ordinal)) children.SilenceWorkers(); });

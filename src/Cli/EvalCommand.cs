@@ -19,7 +19,7 @@ internal static class EvalCommand
 
         var environments = EnvironmentAssemblies.Option();
 
-        var command = new Command("eval", "Evaluate a checkpoint with deterministic actions.") { checkpoint, episodes, env, seed, environments };
+        var command = new Command("eval", "Evaluate a checkpoint with deterministic actions.") { checkpoint, episodes, env, seed, environments, AlgorithmAssemblies.Option() };
         command.SetAction(parse =>
         {
             var (registry, notLoaded) = EnvironmentAssemblies.Load(parse, environments);

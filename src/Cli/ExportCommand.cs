@@ -15,7 +15,7 @@ internal static class ExportCommand
         var output = new Option<string>("--output") { Description = "The ONNX model to write, e.g. model.onnx", Required = true };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output file" };
 
-        var command = new Command("export", "Export a checkpoint's policy to ONNX (normaliser, body, heads and value; opset 17).") { checkpoint, output, overwrite };
+        var command = new Command("export", "Export a checkpoint's policy to ONNX (normaliser, body, heads and value; opset 17).") { checkpoint, output, overwrite, AlgorithmAssemblies.Option() };
         command.SetAction(parse =>
         {
             string from = parse.GetValue(checkpoint)!, to = parse.GetValue(output)!;

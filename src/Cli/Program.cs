@@ -8,6 +8,13 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 // is out of file descriptors (a flood of connections at a learner's port), which would crash instead of report.
 _ = Console.Error;
 
+// Your algorithms first: --algo's values, the algorithms' own flags and --help are built from the registered descriptors.
+if (AlgorithmAssemblies.Load(args) is { } notLoaded)
+{
+    Console.Error.WriteLine(notLoaded);
+    return 2;
+}
+
 // The root command trains in-process; subcommands (evaluation, cluster roles) hang off it.
 var root = TrainCommand.Create(args);
 root.Subcommands.Add(EvalCommand.Create());

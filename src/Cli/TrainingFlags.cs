@@ -35,9 +35,10 @@ public sealed class TrainingFlags
     /// <summary>Gymnasium's reward thresholds (its registry's <c>reward_threshold</c>): the default target where one exists.</summary>
     private static readonly Dictionary<string, double> Thresholds = new(StringComparer.Ordinal) { ["CartPole-v1"] = 475.0 };
 
-    public readonly Option<string?> Algo = new("--algo") { Description = $"Algorithm: {string.Join(", ", Learners.Names)} (or one your code registers); presets and defaults are the algorithm's [default: a2c, or the resumed checkpoint's]" };
+    public readonly Option<string?> Algo = new("--algo") { Description = $"Algorithm: {string.Join(", ", Learners.Names)} (or one an --algorithms assembly registers); presets and defaults are the algorithm's [default: a2c, or the resumed checkpoint's]" };
     public readonly Option<string?> Env = new("--env") { Description = $"Environment id ({string.Join(", ", EnvironmentRegistry.Builtin.Ids)}, or one an --environments assembly registers) [default: {DefaultEnvironment}, or the resumed checkpoint's]" };
     public readonly Option<string[]> Environments = EnvironmentAssemblies.Option();
+    public readonly Option<string[]> AlgorithmAssemblyPaths = AlgorithmAssemblies.Option();
     public readonly Option<long> MaxSteps = new("--max-steps") { Description = "Step budget, counted from the start of the original run", DefaultValueFactory = _ => 1_000_000 };
     public readonly Option<double?> Target = new("--target-return") { Description = "Stop when the mean return of the last --return-window episodes reaches this [default: 475 on CartPole-v1, none elsewhere]" };
     public readonly Option<int> ReturnWindow = new("--return-window") { Description = "Episodes the mean return is taken over", DefaultValueFactory = _ => 100 };
@@ -146,7 +147,7 @@ public sealed class TrainingFlags
     /// <summary>Every flag, in the order <c>--help</c> lists them.</summary>
     public IEnumerable<Option> All =>
     [
-        Algo, Env, Environments, .. defined.Select(f => f.Option), MaxSteps, Target, ReturnWindow,
+        Algo, AlgorithmAssemblyPaths, Env, Environments, .. defined.Select(f => f.Option), MaxSteps, Target, ReturnWindow,
         Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet, MaxWorkerRestarts, SkipEnvCheck,
     ];
 
@@ -203,7 +204,7 @@ public sealed class TrainingFlags
         string? givenAlgo = parse.GetValue(Algo);
         if (givenAlgo is not null && Algorithms.Find(givenAlgo) is null)
         {
-            problems.Add($"--algo {givenAlgo} is not one of {string.Join(", ", Learners.Names)}.");
+            problems.Add($"--algo {givenAlgo} is not one of {string.Join(", ", Learners.Names)} (your own with --algorithms).");
             givenAlgo = null;
         }
         if (resume?.Algorithm is { } trainedWith && givenAlgo is not null && givenAlgo != trainedWith)
@@ -349,5 +350,56 @@ public static class EnvironmentAssemblies
         {
             return (null, $"--environments: {e.Message}");
         }
+    }
+}
+
+/// <summary>
+/// <c>--algorithms MyAlgorithms.dll</c> (repeatable), shared by every command that may meet an algorithm (train, eval, export,
+/// learner, worker, local-cluster): the user's assemblies, each registering what it exports through
+/// <see cref="IAlgorithmRegistration"/>. Unlike <c>--environments</c> they are loaded before the parser is built
+/// (<see cref="Load"/> from Program), because <c>--algo</c>'s values, the algorithm's own flags and <c>--help</c> come from the
+/// registered descriptors; the parser only declares the flag.
+/// </summary>
+public static class AlgorithmAssemblies
+{
+    /// <summary>The flag's name.</summary>
+    public const string Flag = "--algorithms";
+
+    /// <summary>The flag, as every command declares it (its value was loaded already).</summary>
+    public static Option<string[]> Option() => new(Flag)
+    {
+        Description = "An assembly (.dll) of your own algorithms, registered through Advantage.Learning.IAlgorithmRegistration; repeatable. " +
+            "Worker nodes and local-cluster's children load the same file",
+    };
+
+    /// <summary>The paths <paramref name="args"/> gives to <c>--algorithms</c> (<c>--algorithms P</c>, <c>--algorithms=P</c>, <c>--algorithms:P</c>), in order.</summary>
+    public static IReadOnlyList<string> PathsIn(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var paths = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (args[i] == "--") break;
+            if (args[i] == Flag && i + 1 < args.Count) paths.Add(args[++i]);
+            else if (args[i].StartsWith(Flag + "=", StringComparison.Ordinal) || args[i].StartsWith(Flag + ":", StringComparison.Ordinal)) paths.Add(args[i][(Flag.Length + 1)..]);
+        }
+        return paths;
+    }
+
+    /// <summary>Registers the algorithms of every assembly <paramref name="args"/> names; null, or one line saying which file failed and why.</summary>
+    public static string? Load(IReadOnlyList<string> args)
+    {
+        foreach (string path in PathsIn(args))
+        {
+            try
+            {
+                Algorithms.RegisterAssembly(path);
+            }
+            catch (AlgorithmAssemblyException e)
+            {
+                return $"{Flag}: {e.Message}";
+            }
+        }
+        return null;
     }
 }

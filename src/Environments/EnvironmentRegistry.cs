@@ -76,7 +76,7 @@ public sealed class EnvironmentRegistry
     public EnvironmentRegistry WithAssembly(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var assembly = EnvironmentAssemblyLoader.Load(path);
+        var assembly = UserAssemblyLoader.Load(path);
         Type[] exported;
         try
         {

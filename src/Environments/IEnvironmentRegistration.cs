@@ -51,14 +51,25 @@ public sealed class EnvironmentAssemblyException : Exception
     }
 }
 
-/// <summary>Loads assemblies of environments into the default load context, so their types are the host's types.</summary>
-internal static class EnvironmentAssemblyLoader
+/// <summary>
+/// Loads a user's assembly by path into the default load context, so its types are the host's types: environments here,
+/// algorithms in Advantage.Learning (one loader, one resolving hook, one set of messages for both).
+/// </summary>
+internal static class UserAssemblyLoader
 {
     private static readonly Lock Gate = new();
     private static readonly List<AssemblyDependencyResolver> Resolvers = [];
     private static bool hooked;
 
-    public static Assembly Load(string path)
+    /// <summary>Loads an assembly of environments; failures are <see cref="EnvironmentAssemblyException"/>.</summary>
+    public static Assembly Load(string path) =>
+        Load(path, "environments", (message, inner) => inner is null ? new EnvironmentAssemblyException(message) : new EnvironmentAssemblyException(message, inner));
+
+    /// <summary>
+    /// Loads the assembly at <paramref name="path"/>, or the same-named one already loaded. <paramref name="holds"/> names what
+    /// the user's assembly is for ("environments", "algorithms"), and <paramref name="fail"/> makes the one-line exception.
+    /// </summary>
+    public static Assembly Load(string path, string holds, Func<string, Exception?, Exception> fail)
     {
         string full;
         try
@@ -67,9 +78,9 @@ internal static class EnvironmentAssemblyLoader
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
-            throw new EnvironmentAssemblyException($"'{path}' is not a valid path: {e.Message}", e);
+            throw fail($"'{path}' is not a valid path: {e.Message}", e);
         }
-        if (!File.Exists(full)) throw new EnvironmentAssemblyException($"'{path}' does not exist; give the path of the .dll that holds your environments.");
+        if (!File.Exists(full)) throw fail($"'{path}' does not exist; give the path of the .dll that holds your {holds}.", null);
         lock (Gate)
         {
             if (!hooked)
@@ -83,17 +94,17 @@ internal static class EnvironmentAssemblyLoader
         try
         {
             var name = AssemblyName.GetAssemblyName(full);
-            // Loaded already (a second --environments naming it, or referenced by the host): the same assembly, not a copy.
+            // Loaded already (a second flag naming it, or referenced by the host): the same assembly, not a copy.
             var loaded = AssemblyLoadContext.Default.Assemblies.FirstOrDefault(a => string.Equals(a.GetName().Name, name.Name, StringComparison.OrdinalIgnoreCase));
             return loaded ?? AssemblyLoadContext.Default.LoadFromAssemblyPath(full);
         }
         catch (BadImageFormatException e)
         {
-            throw new EnvironmentAssemblyException($"'{path}' is not a .NET assembly ({e.Message.TrimEnd('.')}); give the .dll your environment project builds.", e);
+            throw fail($"'{path}' is not a .NET assembly ({e.Message.TrimEnd('.')}); give the .dll your {holds} project builds.", e);
         }
         catch (Exception e) when (e is FileLoadException or FileNotFoundException or IOException or UnauthorizedAccessException)
         {
-            throw new EnvironmentAssemblyException($"'{path}' could not be loaded: {e.Message}", e);
+            throw fail($"'{path}' could not be loaded: {e.Message}", e);
         }
     }
 

@@ -97,6 +97,62 @@ public static class Algorithms
         }
     }
 
+    /// <summary>
+    /// Registers the algorithms of the assembly at <paramref name="path"/>: every public class in it that implements
+    /// <see cref="IAlgorithmRegistration"/> (with a public parameterless constructor) is created once, in name order, and each
+    /// of its descriptors registered (<see cref="Register"/>; the same descriptor again is a no-op). This is how a command line
+    /// or a worker node that was not compiled against your algorithm gets it. The assembly loads into the default load
+    /// context, so it shares this one's <c>Advantage.Learning</c>; its own dependencies are found beside it.
+    /// </summary>
+    /// <param name="path">The .dll your algorithm's project builds.</param>
+    /// <returns>The descriptors the assembly gave, in order.</returns>
+    /// <exception cref="AlgorithmAssemblyException">
+    /// The file is missing or not a .NET assembly, it fails to load, it exports no registration, its registrations give no
+    /// descriptor, or one of them throws or is refused. The message is one line naming the file.
+    /// </exception>
+    public static IReadOnlyList<AlgorithmDescriptor> RegisterAssembly(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var assembly = Advantage.Environments.UserAssemblyLoader.Load(path, "algorithms",
+            (message, inner) => inner is null ? new AlgorithmAssemblyException(message) : new AlgorithmAssemblyException(message, inner));
+        Type[] exported;
+        try
+        {
+            exported = assembly.GetExportedTypes();
+        }
+        catch (Exception e) when (e is System.Reflection.ReflectionTypeLoadException or TypeLoadException or FileNotFoundException or FileLoadException)
+        {
+            throw new AlgorithmAssemblyException($"'{path}' could not be loaded: {e.Message}", e);
+        }
+        var registrations = exported
+            .Where(t => typeof(IAlgorithmRegistration).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false, ContainsGenericParameters: false } && t.GetConstructor(Type.EmptyTypes) is not null)
+            .OrderBy(t => t.FullName, StringComparer.Ordinal)
+            .ToList();
+        if (registrations.Count == 0)
+            throw new AlgorithmAssemblyException($"'{path}' exports no algorithms: it needs a public class implementing {typeof(IAlgorithmRegistration).FullName} with a public parameterless constructor.");
+        var given = new List<AlgorithmDescriptor>();
+        foreach (var type in registrations)
+        {
+            try
+            {
+                var registration = (IAlgorithmRegistration)Activator.CreateInstance(type)!;
+                foreach (var descriptor in registration.Descriptors ?? throw new InvalidOperationException("Descriptors returned null."))
+                {
+                    Register(descriptor);
+                    given.Add(descriptor);
+                }
+            }
+            catch (Exception e)
+            {
+                var cause = e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
+                throw new AlgorithmAssemblyException($"'{path}': {type.FullName} failed: {cause.Message}", cause);
+            }
+        }
+        if (given.Count == 0)
+            throw new AlgorithmAssemblyException($"'{path}' exports no algorithms: {string.Join(", ", registrations.Select(t => t.FullName))} gave no descriptor.");
+        return given;
+    }
+
     /// <summary>The algorithm registered under <paramref name="name"/>, or null.</summary>
     public static AlgorithmDescriptor? Find(string name) => All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.Ordinal));
 

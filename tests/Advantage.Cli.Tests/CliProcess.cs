@@ -171,3 +171,18 @@ internal static class TestEnvironmentsAssembly
         return dll;
     }
 }
+
+/// <summary>Where the sample algorithm's assembly is built.</summary>
+internal static class CustomAlgorithmAssembly
+{
+    /// <summary>samples/CustomAlgorithm's dll (registers "reinforce" through IAlgorithmRegistration), never referenced by the CLI.</summary>
+    public static string Reinforce()
+    {
+        string train = TrainProcess.Executable();
+        string configuration = train.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        string root = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(train)!, "..", "..", "..", "..", ".."));
+        string dll = Path.Combine(root, "samples", "CustomAlgorithm", "bin", configuration, "net10.0", "advantage-custom-algorithm.dll");
+        if (!File.Exists(dll)) throw new FileNotFoundException($"Build samples/CustomAlgorithm first: {dll} is missing.", dll);
+        return dll;
+    }
+}
