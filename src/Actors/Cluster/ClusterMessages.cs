@@ -24,6 +24,12 @@ public sealed record JoinRun(string Node, int Workers) : IAdvantageMessage
 
     /// <summary>The environment ids the node can make; the learner refuses a node without the run's. Default: none.</summary>
     public IReadOnlyList<string> EnvironmentIds { get; init; } = [];
+
+    /// <summary>
+    /// The node hosts simulations (its user's actors drive the episodes) instead of workers: it needs no environment, so the
+    /// learner does not ask for the run's among <see cref="EnvironmentIds"/>. Default false.
+    /// </summary>
+    public bool Simulation { get; init; }
 }
 
 /// <summary>
@@ -52,4 +58,8 @@ public sealed record RunEnded(string Detail) : IAdvantageMessage;
 /// <param name="EnvironmentId">Environment id the workers make (from their own registry).</param>
 /// <param name="Spec">Network sizes.</param>
 /// <param name="Workers">The workers this node hosts, by id.</param>
-internal sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, IReadOnlyList<WorkerPlan> Workers) : IAdvantageMessage;
+internal sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, IReadOnlyList<WorkerPlan> Workers) : IAdvantageMessage
+{
+    /// <summary>The run's action bounds when its action space is a box: a simulation node clips the actions it answers to them. Null otherwise.</summary>
+    public Advantage.Environments.Box? ActionBounds { get; init; }
+}
