@@ -8,7 +8,7 @@ dotnet build Advantage.slnx -c Release -v quiet -nologo
 bench="dotnet bench/Advantage.Bench/bin/Release/net10.0/advantage-bench.dll"
 main=$(mktemp -d)
 # The main job exactly as README gives it (dotnet run), into a throw-away folder; its summary is kept.
-dotnet run -c Release --no-build --project samples/Train -- --output "$main/run" --quiet
+dotnet run -c Release --no-build --project src/Cli -- --output "$main/run" --quiet
 cp "$main/run/summary.json" bench/results/main.json
 rm -rf "$main"
 $bench solve --seeds 1,2,3,4,5

@@ -48,7 +48,7 @@ public static class ResultsReport
 
         if (Load(Path.Combine(folder, "main.json")) is { } main)
         {
-            md.AppendLine($"**CartPole-v1, the main job** (`dotnet run -c Release --project samples/Train`, seed {main.GetProperty("seed").GetInt32()}, " +
+            md.AppendLine($"**CartPole-v1, the main job** (`dotnet run -c Release --project src/Cli`, seed {main.GetProperty("seed").GetInt32()}, " +
                 $"{main.GetProperty("workers").GetInt32()} workers x {main.GetProperty("envs_per_worker").GetInt32()} environments; measured {main.GetProperty("finished_utc").GetString()?[..10]}): " +
                 $"{(main.GetProperty("solved").GetBoolean() ? "solved" : "NOT solved")} at **{N(main.GetProperty("steps").GetInt64())} steps in " +
                 $"{F(main.GetProperty("wall_seconds").GetDouble(), 2)} s** of training, {N(main.GetProperty("steps_per_second").GetDouble())} steps/s.");

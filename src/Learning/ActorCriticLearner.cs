@@ -28,6 +28,7 @@ public abstract class ActorCriticLearner : IPolicyLearner
         Spec = spec;
         TorchDevice = torch.device(options.Device);
         Network = ActorCriticNetwork.CreateSeeded(spec, options.Seed);
+        Distribution = ActionDistribution.For(spec);
         Network.to(TorchDevice);
         Parameters = new ParameterVector(Network);
         // Coefficients as native scalars made once: a double in a tensor expression becomes a native Scalar
@@ -63,6 +64,9 @@ public abstract class ActorCriticLearner : IPolicyLearner
     public NormalizerState? ObservationStatistics => observationStatistics?.Snapshot();
 
     private protected Device TorchDevice { get; }
+
+    /// <summary>The action distribution the policy head parameterises: every log-probability and entropy the update needs.</summary>
+    private protected ActionDistribution Distribution { get; }
 
     private protected Parameter[] Trainable { get; }
 

@@ -18,6 +18,7 @@ public sealed class Policy : IDisposable
     private readonly Tensor input;
     private readonly float[] output;
     private readonly float[] logStd;
+    private readonly ActionDistribution distribution;
 
     /// <summary>Builds an inference policy for a fixed batch of environments.</summary>
     /// <param name="spec">Network sizes; must match the learner's.</param>
@@ -37,6 +38,7 @@ public sealed class Policy : IDisposable
         input = torch.zeros(batchSize, spec.ObservationSize);
         output = new float[batchSize * spec.PolicyOutputs];
         logStd = new float[spec.Continuous ? spec.ActionSize : 0];
+        distribution = ActionDistribution.For(spec);
     }
 
     /// <summary>The sizes this policy was built with.</summary>
@@ -108,26 +110,15 @@ public sealed class Policy : IDisposable
             var result = network.forward(input);
             TensorMemory.Floats(result).CopyTo(output);
         }
-        int width = Spec.PolicyOutputs;
+        int width = Spec.PolicyOutputs, actionWidth = Spec.ActionWidth;
         bool record = logProbabilities.Length != 0;
         for (int k = 0; k < batch; k++)
         {
             var row = output.AsSpan(k * width, width);
-            if (!Spec.Continuous)
-            {
-                int action = Distributions.SampleCategorical(row, random, deterministic);
-                actions[k] = action;
-                if (record) logProbabilities[k] = (float)Distributions.CategoricalLogProbability(row, action);
-            }
-            else
-            {
-                var chosen = actions.Slice(k * width, width);
-                for (int d = 0; d < width; d++)
-                    chosen[d] = deterministic
-                        ? row[d]
-                        : (float)(row[d] + Math.Exp(logStd[d]) * Distributions.StandardNormal(random));
-                if (record) logProbabilities[k] = (float)Distributions.GaussianLogProbability(chosen, row, logStd);
-            }
+            var chosen = actions.Slice(k * actionWidth, actionWidth);
+            if (deterministic) distribution.Mode(row, chosen);
+            else distribution.Sample(row, logStd, [], random, chosen);
+            if (record) logProbabilities[k] = (float)distribution.LogProb(row, logStd, [], chosen);
         }
     }
 

@@ -156,37 +156,6 @@ internal sealed class RoundBatch
         for (int f = 0; f < Finals; f++) FinalValues[finalIndex[f]] = Values[(steps + 1) * envs + f];
     }
 
-    private static readonly Scalar MinusHalf = (-0.5).ToScalar();
-    private static readonly Scalar HalfLogTwoPi = (0.5 * Math.Log(2 * Math.PI)).ToScalar();
-
-    /// <summary>A Gaussian's entropy per dimension less its log std, 0.5 + 0.5 log 2 pi, as a scalar that is never freed.</summary>
-    internal static readonly Scalar GaussianEntropyConstant = (0.5 + 0.5 * Math.Log(2 * Math.PI)).ToScalar();
-
-    /// <summary>
-    /// Log-probabilities of <paramref name="actions"/> ([n x width]) and per-row entropies under the policy head's
-    /// output <paramref name="policyOut"/>: categorical logits, or a Gaussian mean with the network's state-independent log std.
-    /// </summary>
-    public static (Tensor LogProb, Tensor Entropy) LogProbAndEntropy(ActorCriticNetwork network, NetworkSpec spec, Tensor policyOut, Tensor actions, long n)
-    {
-        if (!spec.Continuous)
-        {
-            var logits = nn.functional.log_softmax(policyOut, 1);
-            var logProb = logits.gather(1, actions.to(ScalarType.Int64).unsqueeze(1)).squeeze(1);
-            var entropy = -(logits.exp() * logits).sum(1);
-            return (logProb, entropy);
-        }
-        else
-        {
-            var logStd = network.LogStd()!;
-            var a = actions.view(n, spec.ActionWidth);
-            var z = (a - policyOut) * torch.exp(-logStd);
-            // -0.5 z^2 - log std - 0.5 log 2 pi, and 0.5 + 0.5 log 2 pi + log std, with kept scalars (see KeptScalars).
-            var logProb = (z.pow(KeptScalars.Two).mul(MinusHalf) - logStd).sub(HalfLogTwoPi).sum(1);
-            var entropy = logStd.add(GaussianEntropyConstant, KeptScalars.One).sum().expand(n);
-            return (logProb, entropy);
-        }
-    }
-
     /// <summary>1 - Var(R - V) / Var(R); NaN when the returns do not vary.</summary>
     public static double ExplainedVariance(ReadOnlySpan<float> targets, ReadOnlySpan<float> predictions)
     {

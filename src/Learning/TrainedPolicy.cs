@@ -62,10 +62,12 @@ public sealed class TrainedPolicy : IDisposable
     private readonly object gate = new();
     private Random random;
     private bool disposed;
+    private readonly ActionDistribution distribution;
 
     private TrainedPolicy(Checkpoint checkpoint, int seed)
     {
         var spec = checkpoint.Spec;
+        distribution = ActionDistribution.For(spec);
         network = new ActorCriticNetwork(spec);
         try
         {
@@ -296,33 +298,21 @@ public sealed class TrainedPolicy : IDisposable
         TensorMemory.Floats(network.Value(features).contiguous()).CopyTo(values);
     }
 
-    /// <summary>Softmax of <paramref name="logits"/> in double, as <see cref="PolicyDecision.Probabilities"/> holds it.</summary>
-    internal static float[] Softmax(ReadOnlySpan<float> logits)
-    {
-        float max = logits[0];
-        foreach (float l in logits) max = Math.Max(max, l);
-        double total = 0;
-        foreach (float l in logits) total += Math.Exp(l - max);
-        var probabilities = new float[logits.Length];
-        for (int a = 0; a < logits.Length; a++) probabilities[a] = (float)(Math.Exp(logits[a] - max) / total);
-        return probabilities;
-    }
-
     private PolicyDecision Categorical(ReadOnlySpan<float> logits, float value, bool deterministic)
     {
-        int action = Distributions.SampleCategorical(logits, random, deterministic);
-        var probabilities = Softmax(logits);
-        return new PolicyDecision([action], value) { Logits = logits.ToArray(), Probabilities = probabilities };
+        var action = new float[1];
+        if (deterministic) distribution.Mode(logits, action);
+        else distribution.Sample(logits, [], [], random, action);
+        return new PolicyDecision(action, value) { Logits = logits.ToArray(), Probabilities = CategoricalDistribution.Probabilities(logits) };
     }
 
     private PolicyDecision Gaussian(ReadOnlySpan<float> mean, float value, bool deterministic)
     {
         var action = new float[mean.Length];
-        for (int d = 0; d < action.Length; d++)
-        {
-            float a = deterministic ? mean[d] : (float)(mean[d] + Math.Exp(logStd[d]) * Distributions.StandardNormal(random));
-            action[d] = low is null ? a : Math.Clamp(a, low[d], high![d]);
-        }
+        if (deterministic) distribution.Mode(mean, action);
+        else distribution.Sample(mean, logStd, [], random, action);
+        if (low is not null)
+            for (int d = 0; d < action.Length; d++) action[d] = Math.Clamp(action[d], low[d], high![d]);
         return new PolicyDecision(action, value) { Mean = mean.ToArray(), LogStd = (float[])logStd.Clone() };
     }
 

@@ -193,8 +193,8 @@ internal sealed class TrainProcess : IDisposable
         string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Advantage.slnx"))) dir = dir.Parent;
         if (dir is null) throw new InvalidOperationException("Cannot find the repository root (Advantage.slnx) above " + AppContext.BaseDirectory);
-        string dll = Path.Combine(dir.FullName, "samples", "Train", "bin", configuration, "net10.0", "advantage-train.dll");
-        if (!File.Exists(dll)) throw new InvalidOperationException($"Build samples/Train first: {dll} is missing.");
+        string dll = Path.Combine(dir.FullName, "src", "Cli", "bin", configuration, "net10.0", "advantage-train.dll");
+        if (!File.Exists(dll)) throw new InvalidOperationException($"Build src/Cli first: {dll} is missing.");
         return dll;
     }
 }

@@ -21,8 +21,8 @@ internal static class Cli
         get
         {
             string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-            string dll = Path.Combine(RepositoryRoot, "samples", "Train", "bin", configuration, "net10.0", "advantage-train.dll");
-            return File.Exists(dll) ? dll : throw new InvalidOperationException($"Build samples/Train first: {dll} is missing.");
+            string dll = Path.Combine(RepositoryRoot, "src", "Cli", "bin", configuration, "net10.0", "advantage-train.dll");
+            return File.Exists(dll) ? dll : throw new InvalidOperationException($"Build src/Cli first: {dll} is missing.");
         }
     }
 

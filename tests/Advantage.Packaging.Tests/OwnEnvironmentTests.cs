@@ -78,6 +78,24 @@ public sealed class OwnEnvironmentTests(PackedFeed feed, ITestOutputHelper outpu
                 }
             }
 
+            /// <summary>The same shop whose sales sensor fails after 3,000 steps of uptime (in this process): rewards become NaN.</summary>
+            public sealed class FailingSensor(IEnvironment inner) : IEnvironment
+            {
+                private static int uptime;
+
+                public Space ObservationSpace => inner.ObservationSpace;
+
+                public Space ActionSpace => inner.ActionSpace;
+
+                public void Reset(int? seed, Span<float> observation) => inner.Reset(seed, observation);
+
+                public StepResult Step(ReadOnlySpan<float> action, Span<float> observation)
+                {
+                    StepResult result = inner.Step(action, observation);
+                    return Interlocked.Increment(ref uptime) > 3_000 ? result with { Reward = double.NaN } : result;
+                }
+            }
+
             /// <summary>What the command line and cluster nodes find in this assembly.</summary>
             public sealed class InventoryEnvironments : IEnvironmentRegistration
             {
@@ -119,6 +137,31 @@ public sealed class OwnEnvironmentTests(PackedFeed feed, ITestOutputHelper outpu
             PolicyDecision decision = policy.Decide(observation, deterministic: true);
             bool normalised = policy.ObservationStatistics is not null && !policy.Normalize(observation).SequenceEqual(observation);
             Console.WriteLine($"policy: order {decision.ActionIndex} crates, value {decision.Value:F2}, normaliser applied: {normalised}");
+
+            // A fault that the check before the run cannot see (it appears after 3,000 steps; the check takes 1,500): the run must end, not hang.
+            var broken = registry.Register("BrokenInventory-v0", () => new TimeLimit(new FailingSensor(new Shop()), 100));
+            using var brokenSystem = ActorSystem.Create("broken", ConfigurationFactory.ParseString("akka.loglevel = OFF"));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            string brokenLine;
+            try
+            {
+                TrainingResult notFailed = await Training.Start(brokenSystem, options with
+                {
+                    EnvironmentId = "BrokenInventory-v0",
+                    Environments = broken,
+                    MaxSteps = 1_000_000,
+                    MaxWorkerRestarts = 3,
+                    OutputDirectory = "broken-run",
+                }).Completion;
+                brokenLine = $"broken: not failed but {notFailed.Reason}";
+            }
+            catch (TrainingFailedException failed)
+            {
+                brokenLine = $"broken: {failed.Result.Reason} after {clock.Elapsed.TotalSeconds:F0} s, steps {failed.Result.Progress.Steps}, cause: {failed.Result.Detail}";
+            }
+            await brokenSystem.Terminate();
+            Console.WriteLine(brokenLine);
+            Console.WriteLine($"broken run folder has summary: {File.Exists(Path.Combine("broken-run", "summary.json"))}");
             return missing.Length == 0 && normalised && decision.ActionIndex is >= 0 and < 5 ? 0 : 1;
             """);
 
@@ -127,11 +170,14 @@ public sealed class OwnEnvironmentTests(PackedFeed feed, ITestOutputHelper outpu
         Assert.Contains("finished: StepBudgetExhausted at 10000 steps", app.Output);
         Assert.Contains("run folder missing: []", app.Output);
         Assert.Contains("normaliser applied: True", app.Output);
+        Assert.Contains("broken: Failed after ", app.Output);
+        Assert.Matches(@"broken: Failed after \d+ s, steps \d+, cause: .*(NaN|non-finite|finite)", app.Output);
+        Assert.Contains("broken run folder has summary: True", app.Output);
 
         // The same assembly on a two-node local cluster, through the command-line trainer.
         string dll = Path.Combine(folder, "bin", "Release", "net10.0", "Inventory.dll");
-        string cli = Path.Combine(Repository.Root, "samples", "Train", "bin", Repository.Configuration, "net10.0", "advantage-train.dll");
-        Assert.True(File.Exists(cli), $"{cli} is missing: the test project builds samples/Train first.");
+        string cli = Path.Combine(Repository.Root, "src", "Cli", "bin", Repository.Configuration, "net10.0", "advantage-train.dll");
+        Assert.True(File.Exists(cli), $"{cli} is missing: the test project builds src/Cli first.");
         string runFolder = Path.Combine(folder, "cluster-run");
         ChildResult cluster = ChildProcess.Run(ChildProcess.Dotnet,
             [cli, "local-cluster", "--environments", dll, "--env", "Inventory-v0", "--nodes", "2", "--workers", "1",

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 mkdir -p runs/impala-quality
-T="dotnet samples/Train/bin/Release/net10.0/advantage-train.dll"
+T="dotnet src/Cli/bin/Release/net10.0/advantage-train.dll"
 for s in 1 2 3; do
   $T --algo impala --env Acrobot-v1 --seed $s --max-steps 500000 --quiet --output runs/impala-quality/acrobot-$s --overwrite > runs/impala-quality/acrobot-$s.log 2>&1
 done

@@ -42,6 +42,7 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
     private readonly float[] input, heads, values;
     private readonly int observationSize, width, actionWidth;
     private readonly bool continuous;
+    private readonly ActionDistribution distribution;
     private readonly Random random;
     private float[] low = [], high = [];
     private TrainedPolicy? policy;
@@ -73,6 +74,7 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
         width = spec.PolicyOutputs;
         actionWidth = spec.ActionWidth;
         continuous = spec.Continuous;
+        distribution = ActionDistribution.For(spec);
         input = new float[options.MaxBatch * observationSize];
         heads = new float[options.MaxBatch * width];
         values = new float[options.MaxBatch];
@@ -272,25 +274,19 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
         for (int i = 0; i < rows; i++)
         {
             var head = heads.AsSpan((first + i) * width, width);
-            if (!continuous)
-            {
-                actions[i] = Distributions.SampleCategorical(head, draw ?? random, request.Deterministic);
-                continue;
-            }
             var action = actions.AsSpan(i * actionWidth, actionWidth);
-            for (int d = 0; d < action.Length; d++)
-            {
-                // As TrainedPolicy computes it, so a seeded request draws exactly what a policy seeded alike draws.
-                float a = draw is null ? head[d] : (float)(head[d] + Math.Exp(logStd[d]) * Distributions.StandardNormal(draw));
-                action[d] = low.Length == 0 ? a : Math.Clamp(a, low[d], high[d]);
-            }
+            // As TrainedPolicy draws, so a seeded request draws exactly what a policy seeded alike draws.
+            if (draw is null) distribution.Mode(head, action);
+            else distribution.Sample(head, logStd, [], draw, action);
+            if (continuous && low.Length != 0)
+                for (int d = 0; d < action.Length; d++) action[d] = Math.Clamp(action[d], low[d], high[d]);
         }
         var reply = new Acted(request.RequestId, version, actionWidth, actions);
         if (request.IncludeValues) reply = reply with { Values = values.AsSpan(first, rows).ToArray() };
         if (request.IncludeProbabilities && !continuous)
         {
             var probabilities = new float[rows * width];
-            for (int i = 0; i < rows; i++) TrainedPolicy.Softmax(heads.AsSpan((first + i) * width, width)).CopyTo(probabilities, i * width);
+            for (int i = 0; i < rows; i++) CategoricalDistribution.Probabilities(heads.AsSpan((first + i) * width, width)).CopyTo(probabilities, i * width);
             reply = reply with { Probabilities = probabilities };
         }
         return reply;

@@ -82,7 +82,7 @@ public sealed class PpoLearner : ActorCriticLearner
         var obs = torch.tensor(observations, [rows, obsSize]).to(TorchDevice);
         var act = torch.tensor(Batch.Actions, [tn, width]).to(TorchDevice);
         // Categorical actions as gather indices, made once per update instead of once per step.
-        var actions = Spec.Continuous ? act : act.to(ScalarType.Int64);
+        var actions = Distribution.Actions(act);
         int[] sizes = MinibatchSizes(tn, options.Minibatches);
         bool whole = options.Minibatches == 1;
         // With TargetKl the KL estimate gates every step; without it the diagnostics are measured on the last epoch only,
@@ -104,7 +104,7 @@ public sealed class PpoLearner : ActorCriticLearner
             explainedVariance = Batch.Estimate(allValues, options);
             firstValues = allValues.narrow(0, 0, tn);
             oldValues = firstValues.detach();
-            (firstLogProb, firstEntropy) = LogProbAndEntropy(Network.Policy(firstFeatures.narrow(0, 0, tn)), actions, tn, options.EntropyCoefficient != 0);
+            (firstLogProb, firstEntropy) = Distribution.LogProbAndEntropy(Network, firstFeatures.narrow(0, 0, tn), actions, options.EntropyCoefficient != 0);
             oldLogProb = firstLogProb.detach();
         }
         else
@@ -124,7 +124,7 @@ public sealed class PpoLearner : ActorCriticLearner
                 foreach (int size in sizes)
                 {
                     var index = firstOrder.narrow(0, start, size);
-                    var (logProb, _) = LogProbAndEntropy(Network.Policy(Network.Features(obs.index_select(0, index))), actions.index_select(0, index), size);
+                    var (logProb, _) = Distribution.LogProbAndEntropy(Network, Network.Features(obs.index_select(0, index)), actions.index_select(0, index), withEntropy: false);
                     oldLogProb.index_copy_(0, index, logProb);
                     start += size;
                 }
@@ -165,7 +165,7 @@ public sealed class PpoLearner : ActorCriticLearner
                 {
                     features = Network.Features(index is null ? obsBatch : obsBatch.index_select(0, index));
                     value = Network.Value(features);
-                    (logProb, entropy) = LogProbAndEntropy(Network.Policy(features), index is null ? actions : actions.index_select(0, index), size, useEntropy);
+                    (logProb, entropy) = Distribution.LogProbAndEntropy(Network, features, index is null ? actions : actions.index_select(0, index), useEntropy);
                 }
                 var logRatio = logProb - (index is null ? oldLogProb : oldLogProb.index_select(0, index));
                 var ratio = logRatio.exp();
@@ -228,7 +228,7 @@ public sealed class PpoLearner : ActorCriticLearner
                 {
                     // No entropy term: the policy's entropy on the batch before the update, for the metrics only.
                     using (torch.no_grad())
-                        entropyReported = Entropy(Network.Policy(features.detach()), size).mean().item<float>();
+                        entropyReported = Distribution.Entropy(Network, features.detach()).mean().item<float>();
                 }
 
                 gradSum += Step(loss);
@@ -252,34 +252,6 @@ public sealed class PpoLearner : ActorCriticLearner
                 ["clip_range"] = clip,
             },
         };
-    }
-
-    /// <summary>
-    /// Log-probabilities of <paramref name="actions"/> (gather indices [n, 1] for a categorical policy, [n, width] floats
-    /// for a Gaussian one) under the policy head's output, and per-row entropies when asked for.
-    /// </summary>
-    private (Tensor LogProb, Tensor? Entropy) LogProbAndEntropy(Tensor policyOut, Tensor actions, long n, bool withEntropy = true)
-    {
-        if (!Spec.Continuous)
-        {
-            var logits = nn.functional.log_softmax(policyOut, 1);
-            var logProb = logits.gather(1, actions).squeeze(1);
-            return (logProb, withEntropy ? -(logits.exp() * logits).sum(1) : null);
-        }
-        var (lp, entropy) = RoundBatch.LogProbAndEntropy(Network, Spec, policyOut, actions, n);
-        return (lp, withEntropy ? entropy : null);
-    }
-
-    /// <summary>Per-row entropies of the policy head's output (a Gaussian's are the same for every row).</summary>
-    private Tensor Entropy(Tensor policyOut, long n)
-    {
-        if (!Spec.Continuous)
-        {
-            var logits = nn.functional.log_softmax(policyOut, 1);
-            return -(logits.exp() * logits).sum(1);
-        }
-        var logStd = Network.LogStd()!;
-        return logStd.add(RoundBatch.GaussianEntropyConstant, KeptScalars.One).sum().expand(n);
     }
 
     /// <summary>Sizes of <paramref name="minibatches"/> minibatches covering <paramref name="count"/> rows, as even as possible (larger first).</summary>

@@ -57,9 +57,8 @@ public sealed class A2CLearner : ActorCriticLearner
         // Values feed the targets without gradient, on the host, through the one Returns implementation.
         double explainedVariance = Batch.Estimate(allValues, options);
 
-        var policyOut = Network.Policy(features.narrow(0, 0, tn));
-        var act = torch.tensor(Batch.Actions, [tn * width]).to(TorchDevice);
-        var (logProb, entropy) = RoundBatch.LogProbAndEntropy(Network, Spec, policyOut, act, tn);
-        return ActorCriticStep(logProb, entropy, allValues.narrow(0, 0, tn), explainedVariance, new Dictionary<string, double> { ["learning_rate"] = learningRate });
+        var act = Distribution.Actions(torch.tensor(Batch.Actions, [tn, width]).to(TorchDevice));
+        var (logProb, entropy) = Distribution.LogProbAndEntropy(Network, features.narrow(0, 0, tn), act);
+        return ActorCriticStep(logProb, entropy!, allValues.narrow(0, 0, tn), explainedVariance, new Dictionary<string, double> { ["learning_rate"] = learningRate });
     }
 }

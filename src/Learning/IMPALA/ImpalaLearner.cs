@@ -54,9 +54,8 @@ public sealed class ImpalaLearner : ActorCriticLearner
         var obs = torch.tensor(Batch.Observations, [rows, obsSize]).to(TorchDevice);
         var features = Network.Features(obs);
         var allValues = Network.Value(features);
-        var policyOut = Network.Policy(features.narrow(0, 0, tn));
-        var act = torch.tensor(Batch.Actions, [tn * width]).to(TorchDevice);
-        var (logProb, entropy) = RoundBatch.LogProbAndEntropy(Network, Spec, policyOut, act, tn);
+        var act = Distribution.Actions(torch.tensor(Batch.Actions, [tn, width]).to(TorchDevice));
+        var (logProb, entropy) = Distribution.LogProbAndEntropy(Network, features.narrow(0, 0, tn), act);
 
         if (logRhos.Length != tn) logRhos = new float[tn];
         using (var host = logProb.detach().cpu())
@@ -73,7 +72,7 @@ public sealed class ImpalaLearner : ActorCriticLearner
         }
         double explainedVariance = Batch.EstimateVTrace(allValues, logRhos, options.Gamma, options.TraceLambda, options.RhoBar, options.CBar, options.PgRhoBar);
 
-        return ActorCriticStep(logProb, entropy, allValues.narrow(0, 0, tn), explainedVariance, new Dictionary<string, double>
+        return ActorCriticStep(logProb, entropy!, allValues.narrow(0, 0, tn), explainedVariance, new Dictionary<string, double>
         {
             ["ratio_mean"] = ratioSum / tn,
             ["ratio_clipped"] = (double)clipped / tn,
