@@ -72,7 +72,7 @@ public sealed class SimulationEdgeTests : ActorTestKit
     {
         var learner = CreateTestProbe();
         // Generous: a stream the collector waits on is cut after this long, and the test's own steps must never be that slow.
-        var collector = Collector(learner, new CollectorSettings(0, 2, 3, Spec, 5, TimeSpan.FromSeconds(1.5), 0, null) { SilentStreams = handling });
+        var collector = Collector(learner, new CollectorSettings(0, 2, 3, Spec, 5, TimeSpan.FromSeconds(3), 0, null) { SilentStreams = handling });
         learner.ExpectMsg<RegisterWorker>();
         collector.Tell(Initial(), learner);
         // Stream 1 takes two steps with stream 0, asks for a third action and goes silent; stream 0 completes its column.

@@ -56,31 +56,35 @@ public class SimulationNodeTests
             }
     });
 
-    [Fact]
-    public async Task A_simulation_on_a_worker_node_gets_actions_and_the_learner_on_another_node_updates_until_the_run_ends()
+    [Theory]
+    [InlineData(false, 4_000)]
+    [InlineData(true, 1_000)] // over TLS: the same handshake and run, both nodes with the cluster's certificate
+    public async Task A_simulation_on_a_worker_node_gets_actions_and_the_learner_on_another_node_updates_until_the_run_ends(bool tls, int steps)
     {
+        using var files = new TestCertificates();
+        var nodeOptions = tls ? new ClusterNodeOptions().WithTls(files.SelfSigned("cluster")) : new ClusterNodeOptions();
         var training = new TrainingOptions()
             .WithAlgorithm(new A2COptions().WithHiddenSizes([16]).WithRolloutLength(5).WithSeed(3).WithNormalizeRewards(true))
-            .WithMaxSteps(4_000);
+            .WithMaxSteps(steps);
         // The learner waits for two gateways of four streams each; the node hosts both.
         var options = SimulationTraining.ForCluster(training, new SimulationOptions { Simulations = 2, StreamsPerSimulation = 4 });
         Assert.Equal((2, 4), (options.Algorithm.Workers, options.Algorithm.EnvironmentsPerWorker));
         int port = Ports.Free();
         var progress = new ProgressLog();
-        using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
+        using var system = ClusterLearner.CreateSystem(nodeOptions.WithPort(port), options);
         var run = ClusterLearner.Start(system, options, null, progress.Add);
         var decisions = new StrongBox<int>();
         var started = new List<SimulationGateways>();
         var events = new System.Collections.Concurrent.ConcurrentQueue<ClusterWorkerEvent>();
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        var node = ClusterWorker.RunAsync(NodeFor(port, Streams(decisions, started).WithSimulations(2)), events.Enqueue, cancel.Token);
+        var node = ClusterWorker.RunAsync(NodeFor(port, Streams(decisions, started).WithSimulations(2), nodeOptions), events.Enqueue, cancel.Token);
 
         var result = await run.Completion.WaitAsync(TimeSpan.FromSeconds(120));
         Assert.Equal(StopReason.StepBudgetExhausted, result.Reason);
-        Assert.True(result.Progress.Version >= 4_000 / (5 * 8), $"version {result.Progress.Version}: the learner updated from the simulation's rollouts");
+        Assert.True(result.Progress.Version >= steps / (5 * 8), $"version {result.Progress.Version}: the learner updated from the simulation's rollouts");
         Assert.Equal(0, result.Progress.RejectedRollouts);
         Assert.Equal(2, result.Progress.Workers);
-        Assert.True(decisions.Value >= 4_000, $"{decisions.Value} decisions");
+        Assert.True(decisions.Value >= steps, $"{decisions.Value} decisions");
         // The node was given the run's sizes by the learner, then ended with the run, as a worker node does.
         var given = Assert.Single(started);
         Assert.Equal((2, 4, 4), (given.Gateways.Count, given.StreamsPerSimulation, given.Spec.ObservationSize));
