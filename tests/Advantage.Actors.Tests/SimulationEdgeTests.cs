@@ -13,7 +13,14 @@ namespace Advantage.Actors.Tests;
 internal sealed class LockstepSimulation : ReceiveActor
 {
     public LockstepSimulation(IActorRef gateway, int slowEvery, StrongBoxCounter ticks)
+        : this(gateway, 0, gateway, 1, slowEvery, ticks)
     {
+    }
+
+    /// <summary>The fast entity on one gateway's stream, the slow one on another's (the same gateway or another simulation's).</summary>
+    public LockstepSimulation(IActorRef fastGateway, int fastStream, IActorRef slowGateway, int slowStream, int slowEvery, StrongBoxCounter ticks)
+    {
+        (IActorRef Gateway, int Stream)[] entities = [(fastGateway, fastStream), (slowGateway, slowStream)];
         long tick = 0;
         var deciders = new List<int>();
         int pending = 0;
@@ -23,12 +30,12 @@ internal sealed class LockstepSimulation : ReceiveActor
             deciders.Add(0);
             if (tick % slowEvery == 0) deciders.Add(1);
             pending = deciders.Count;
-            foreach (int stream in deciders) gateway.Tell(new Decide(stream, [tick % 7 / 7f, stream, 0f, 0f]));
+            foreach (int entity in deciders) entities[entity].Gateway.Tell(new Decide(entities[entity].Stream, [tick % 7 / 7f, entity, 0f, 0f]));
         }
         Receive<Decision>(_ =>
         {
             if (--pending > 0) return;
-            foreach (int stream in deciders) gateway.Tell(new Outcome(stream, 1.0));
+            foreach (int entity in deciders) entities[entity].Gateway.Tell(new Outcome(entities[entity].Stream, 1.0));
             tick++;
             ticks.Increment();
             Begin();
@@ -216,6 +223,32 @@ public sealed class SimulationEdgeTests : ActorTestKit
         Assert.True(cut.Statistics.StalledRollouts > 0, $"{cut.Statistics}");
         Assert.True(cut.Statistics.DroppedSteps > 0, $"{cut.Statistics}");
         Assert.Equal(0, cut.Statistics.RefusedOutcomes); // the cut actions' late outcomes were let go, not refused
+    }
+
+    [Fact]
+    public async Task Two_simulations_sharing_one_lockstep_clock_at_uneven_rates_cannot_fill_a_synchronous_round_and_the_waiting_one_says_so()
+    {
+        // The fast entity's simulation sends its rollout and runs ahead 2T steps, then waits for the round's parameters; the
+        // round waits for the slow entity's simulation, whose entity waits for the clock, which waits for the fast entity. No
+        // gateway can tell this from a slow simulation, so the round is not cut: the waiting gateway warns within RoundTimeout.
+        var options = new TrainingOptions { Algorithm = new A2COptions().WithHiddenSizes([8]).WithRolloutLength(5), MaxSteps = 1_000 };
+        var run = SimulationTraining.Start(Sys, options, new SimulationOptions
+        {
+            Simulations = 2,
+            StreamsPerSimulation = 1,
+            StreamTimeout = TimeSpan.Zero,
+            RoundTimeout = TimeSpan.FromMilliseconds(300),
+        });
+        var ticks = new StrongBoxCounter();
+        await EventFilter.Warning(contains: "waits for the other simulations' rollouts").ExpectOneAsync(TimeSpan.FromSeconds(20), () =>
+        {
+            Sys.ActorOf(Props.Create(() => new LockstepSimulation(run.Gateways[0], 0, run.Gateways[1], 0, 10, ticks)));
+            return Task.CompletedTask;
+        });
+        Assert.False(run.Completion.IsCompleted);
+        Assert.Equal(10, ticks.Value); // the clock stopped where the fast stream ran out of rows
+        run.Stop();
+        await run.Completion.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]

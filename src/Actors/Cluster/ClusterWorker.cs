@@ -126,7 +126,10 @@ public enum ClusterWorkerEnd
     /// <summary>The learner's run ended (<see cref="RunEnded"/>) and <see cref="ClusterWorkerOptions.WaitForNextRun"/> is off. The node left gracefully.</summary>
     RunEnded,
 
-    /// <summary>The learner refused the node (<see cref="JoinRefused"/>): another Advantage version, or the run's environment is not registered here.</summary>
+    /// <summary>
+    /// The learner refused the node (<see cref="JoinRefused"/>): another Advantage version, or the run's environment is not
+    /// registered here. Also a simulation node whose <see cref="Simulation.SimulationHosting.Start"/> threw: a setup to fix as well.
+    /// </summary>
     Refused,
 
     /// <summary>Every connection to the learner failed its TLS handshake for <see cref="ClusterWorkerOptions.TlsFailureLimit"/>.</summary>
