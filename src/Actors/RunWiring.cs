@@ -61,7 +61,11 @@ public static class RunWiring
                 [$"{nameof(TrainingOptions.EnvironmentId)} = '{options.EnvironmentId}': its factory threw {e.GetType().Name}: {e.Message}"]);
         }
         var algorithm = options.Algorithm;
-        return NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body, algorithm.SeparateNetworks);
+        if (algorithm.UseSde && probe.ActionSpace is not Box)
+            throw new OptionsValidationException(algorithm.GetType().Name,
+                [$"{nameof(AlgorithmOptions.UseSde)} = true needs a Box action space (state-dependent exploration is Gaussian); '{options.EnvironmentId}' acts in {probe.ActionSpace}."]);
+        return NetworkSpec.For(probe.ObservationSpace, probe.ActionSpace, algorithm.HiddenSizes, algorithm.InitialLogStd, algorithm.Body, algorithm.SeparateNetworks,
+            algorithm.UseSde, algorithm.SdeSampleFrequency);
     }
 
     /// <summary>

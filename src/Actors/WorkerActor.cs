@@ -420,6 +420,7 @@ public sealed class WorkerActor : ReceiveActor
         var episodeReturns = new List<double>();
         var episodeLengths = new List<int>();
         var behaviour = recordBehaviour ? new float[steps * k] : [];
+        pol.BeginRollout();
         for (int t = 0; t < steps; t++)
         {
             envs.Observations.CopyTo(observations.AsSpan(t * k * obs));

@@ -65,6 +65,8 @@ public sealed class TrainingFlags
     public readonly Option<BodyKind?> Body = new("--body") { Description = Preset("Network trunk: FullyConnected, MinAtarConv or NatureConv", Shown.Body) };
     public readonly Option<bool?> SeparateNetworks = new("--separate-networks") { Description = Preset("Policy and value each get their own hidden layers (true/false) instead of one shared trunk", Shown.SeparateNetworks) };
     public readonly Option<double?> LogStdInit = new("--log-std-init") { Description = Preset("Initial log std of a Gaussian policy (Box actions)", Shown.InitialLogStd) };
+    public readonly Option<bool?> UseSde = new("--use-sde") { Description = Preset("Generalised state-dependent exploration (gSDE) for a Gaussian policy (true/false)", Shown.UseSde) };
+    public readonly Option<int?> SdeSampleFreq = new("--sde-sample-freq") { Description = Preset("With --use-sde: steps between exploration-matrix draws, or -1 for once per rollout", Shown.SdeSampleFrequency) };
     public readonly Option<int[]?> Hidden = new("--hidden") { Description = Preset("Hidden layer widths", string.Join(" ", Shown.HiddenSizes)), AllowMultipleArgumentsPerToken = true };
     public readonly Option<double?> ClipRange = new("--clip-range") { Description = PpoPreset("PPO: clip of the probability ratio", ShownPpo.ClipRange) };
     public readonly Option<ScheduleKind?> ClipSchedule = new("--clip-schedule") { Description = PpoPreset("PPO: clip range schedule, constant or linear to zero at --max-steps", ShownPpo.ClipRangeSchedule.ToString().ToLowerInvariant()) };
@@ -139,7 +141,7 @@ public sealed class TrainingFlags
     public IEnumerable<Option> All =>
     [
         Algo, Env, Environments, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, LrSchedule, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
-        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, SeparateNetworks, LogStdInit, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
+        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, SeparateNetworks, LogStdInit, UseSde, SdeSampleFreq, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
         Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet, MaxWorkerRestarts, SkipEnvCheck,
     ];
 
@@ -226,6 +228,8 @@ public sealed class TrainingFlags
             Body = Pick(Body, a.Body),
             SeparateNetworks = Pick(SeparateNetworks, a.SeparateNetworks),
             InitialLogStd = Pick(LogStdInit, a.InitialLogStd),
+            UseSde = Pick(UseSde, a.UseSde),
+            SdeSampleFrequency = Pick(SdeSampleFreq, a.SdeSampleFrequency),
             HiddenSizes = parse.GetResult(Hidden) is { Implicit: false } && parse.GetValue(Hidden) is { } hidden ? hidden : a.HiddenSizes,
             Seed = Pick(Seed, a.Seed),
             Device = PickRef(Device, a.Device),
@@ -332,7 +336,7 @@ public sealed class TrainingFlags
             "Workers" => "--workers", "EnvironmentsPerWorker" => "--envs-per-worker", "RolloutLength" => "--rollout", "Gamma" => "--gamma",
             "GaeLambda" => "--gae-lambda", "LearningRate" => "--lr", "LearningRateSchedule" => "--lr-schedule", "ClipRangeSchedule" => "--clip-schedule", "EntropyCoefficient" => "--ent-coef", "ValueCoefficient" => "--vf-coef",
             "MaxGradNorm" => "--max-grad-norm", "RmsPropAlpha" => "--rmsprop-alpha", "OptimizerEpsilon" => "--optimizer-eps",
-            "HiddenSizes" => "--hidden", "InitialLogStd" => "--log-std-init", "Device" => "--device", "Seed" => "--seed",
+            "HiddenSizes" => "--hidden", "InitialLogStd" => "--log-std-init", "UseSde" => "--use-sde", "SdeSampleFrequency" => "--sde-sample-freq", "Device" => "--device", "Seed" => "--seed",
             "EnvironmentId" => "--env", "MaxSteps" => "--max-steps", "TargetMeanReturn" => "--target-return", "ReturnWindow" => "--return-window",
             "CheckpointInterval" => "--checkpoint-interval", "LogInterval" => "--log-every", "ClipRange" => "--clip-range", "Epochs" => "--epochs",
             "Minibatches" => "--minibatches", "TargetKl" => "--target-kl", "ClipRangeValue" => "--clip-value", "MaxLag" => "--max-lag", "BatchRollouts" => "--batch-rollouts", "RolloutsInFlight" => "--rollouts-in-flight",

@@ -11,20 +11,22 @@ namespace Advantage.Learning;
 /// carries everything the actors need (workers, rollout length, seed) without knowing which algorithm runs.
 /// </summary>
 /// <remarks>
-/// The concrete records are sealed and carry their own <c>WithX</c> methods, so F# chains keep the concrete type;
-/// <see cref="Learners.Create"/> turns a concrete record into its learner. Checkpoints store the concrete record
-/// with an <c>algorithm</c> discriminator ("a2c", "ppo").
+/// Every concrete record is sealed and registered with its <see cref="AlgorithmDescriptor"/> (<see cref="Algorithms.Register"/>),
+/// which <see cref="Learners.Create"/> turns into its learner. Checkpoints store the concrete record with an
+/// <c>algorithm</c> discriminator ("a2c", "ppo", or a registered algorithm's name), resolved through the registry.
 /// </remarks>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "algorithm", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
-[JsonDerivedType(typeof(A2COptions), A2COptions.AlgorithmName)]
-[JsonDerivedType(typeof(PpoOptions), PpoOptions.AlgorithmName)]
-[JsonDerivedType(typeof(ImpalaOptions), ImpalaOptions.AlgorithmName)]
 public abstract record AlgorithmOptions
 {
-    /// <summary>Only this assembly's sealed records derive from it: a learner exists for each of them.</summary>
-    private protected AlgorithmOptions()
+    /// <summary>
+    /// Open to records outside this library: an algorithm of your own derives its options from this record and registers
+    /// them with <see cref="Algorithms.Register"/>, which is what gives them a learner, a checkpoint type and flags.
+    /// </summary>
+    protected AlgorithmOptions()
     {
     }
+
+    /// <summary>A copy of the same concrete type, for setting one field by its definition (<see cref="AlgorithmOption.Set"/>).</summary>
+    internal AlgorithmOptions Copy() => this with { };
 
     /// <summary>The algorithm's short name ("a2c", "ppo"): the checkpoint's <c>algorithm</c> field and <c>--algo</c>'s value.</summary>
     [JsonIgnore]
@@ -98,6 +100,21 @@ public abstract record AlgorithmOptions
     public double InitialLogStd { get; init; }
 
     /// <summary>
+    /// Explore with generalised state-dependent exploration (gSDE, Raffin et al. 2021, Stable-Baselines3's <c>use_sde</c>)
+    /// instead of independent Gaussian noise each step: the noise is the policy's last hidden layer times an exploration
+    /// matrix held for <see cref="SdeSampleFrequency"/> steps, with a learned log std per (feature, action). Smooth,
+    /// state-dependent noise is what the zoo's PPO needs on MountainCarContinuous-v0 and Pendulum-v1. Only for Box
+    /// action spaces (a run with discrete actions is refused). Default false.
+    /// </summary>
+    public bool UseSde { get; init; }
+
+    /// <summary>
+    /// With <see cref="UseSde"/>: draw a new exploration matrix every this many steps, in [1, 1000000], or -1 (the default)
+    /// once per rollout only. A matrix is always drawn at the start of a rollout.
+    /// </summary>
+    public int SdeSampleFrequency { get; init; } = -1;
+
+    /// <summary>
     /// Normalise observations with running mean and variance (clip 10, epsilon 1e-8). The statistics are
     /// learned by the learner from every batch and travel to workers with the parameters. Default false.
     /// </summary>
@@ -146,10 +163,15 @@ public abstract record AlgorithmOptions
             problems.Add($"{nameof(HiddenSizes)} = [{string.Join(", ", HiddenSizes)}] has a width outside [1, 65536].");
         if (!Enum.IsDefined(Body)) problems.Add($"{nameof(Body)} = {Body} is not one of FullyConnected, MinAtarConv, NatureConv.");
         Check.Range(problems, nameof(InitialLogStd), InitialLogStd, -5, 2, minInclusive: true, maxInclusive: true);
+        if (SdeSampleFrequency != -1 && (SdeSampleFrequency < 1 || SdeSampleFrequency > 1_000_000))
+            problems.Add($"{nameof(SdeSampleFrequency)} = {SdeSampleFrequency} must be -1 (once per rollout) or in [1, 1000000].");
         Check.IntRange(problems, nameof(Workers), Workers, 1, 1024);
         Check.IntRange(problems, nameof(EnvironmentsPerWorker), EnvironmentsPerWorker, 1, 4096);
         if (string.IsNullOrWhiteSpace(Device) || !(Device == "cpu" || Device.StartsWith("cuda", StringComparison.Ordinal) || Device == "mps"))
             problems.Add($"{nameof(Device)} = '{Device}' must be 'cpu', 'cuda', 'cuda:N' or 'mps'.");
+        // The algorithm's own options, checked against the ranges its descriptor defines them with.
+        if (Algorithms.Of(this) is { } descriptor)
+            problems.AddRange(descriptor.Options.Select(o => o.Problem(this)).OfType<string>());
         return problems;
     }
 

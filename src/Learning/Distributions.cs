@@ -24,7 +24,8 @@ internal abstract class ActionDistribution
     public static ActionDistribution For(NetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return spec.Continuous ? DiagonalGaussianDistribution.Instance : CategoricalDistribution.Instance;
+        if (!spec.Continuous) return CategoricalDistribution.Instance;
+        return spec.StateDependentNoise ? StateDependentNoiseDistribution.Instance : DiagonalGaussianDistribution.Instance;
     }
 
     /// <summary>Draws one action into <paramref name="action"/> (ActionWidth floats) with <paramref name="random"/>.</summary>
@@ -267,4 +268,123 @@ internal sealed class DiagonalGaussianDistribution : ActionDistribution
 
     /// <inheritdoc />
     public override Tensor Entropy(ActorCriticNetwork network, Tensor features) => Entropy(network.LogStd()!, features.shape[0]);
+}
+
+/// <summary>
+/// Generalised state-dependent exploration (gSDE; Raffin et al. 2021, "Smooth Exploration for Robotic Reinforcement
+/// Learning", as Stable-Baselines3's <c>StateDependentNoiseDistribution</c> with <c>full_std</c>, no squashing, features
+/// not learned through the noise). The action is <c>mean + latent . E</c>: the policy's last hidden layer times an
+/// exploration matrix E [latent, actions] drawn from N(0, exp(log_std)^2) and held for several steps, so exploration is
+/// smooth in time and scales with the state. For one state, with E drawn afresh, that is a diagonal Gaussian whose
+/// variance per action j is <c>sum_i latent_i^2 exp(log_std_ij)^2</c> (plus 1e-6): its log-probability and entropy are
+/// the <see cref="DiagonalGaussianDistribution"/>'s with that per-row log std, which is what the learners optimise.
+/// </summary>
+/// <remarks>
+/// The CPU side's stateless <see cref="Sample"/> draws from that per-state Gaussian (a matrix resampled every step):
+/// what <see cref="TrainedPolicy"/> and the policy server do. Workers hold a matrix per environment
+/// (<see cref="SampleExploration"/>, <see cref="Explore"/>) and draw it with their own seeded generator.
+/// </remarks>
+internal sealed class StateDependentNoiseDistribution : ActionDistribution
+{
+    /// <summary>The one instance (the exploration matrices live with whoever samples, not here).</summary>
+    public static readonly StateDependentNoiseDistribution Instance = new();
+
+    private StateDependentNoiseDistribution()
+    {
+    }
+
+    /// <summary>Added to the variance before the square root, as Stable-Baselines3 does, so a zero latent row keeps a finite log-density.</summary>
+    public const double VarianceEpsilon = 1e-6;
+
+    private static readonly Scalar Epsilon = VarianceEpsilon.ToScalar();
+    private static readonly Scalar Half = 0.5.ToScalar();
+
+    /// <summary>
+    /// The per-row log std: 0.5 log(sum_i latent_i^2 exp(2 logStd[i, j]) + 1e-6) for each action j, from the latent row
+    /// [latent] and the log-std parameter [latent x actions], row-major.
+    /// </summary>
+    public static void RowLogStd(ReadOnlySpan<float> latent, ReadOnlySpan<float> logStd, Span<float> rowLogStd)
+    {
+        int actions = rowLogStd.Length;
+        if (logStd.Length != latent.Length * actions)
+            throw new ArgumentException($"The log std holds {logStd.Length} floats; a latent of {latent.Length} and {actions} actions need {latent.Length * actions}.", nameof(logStd));
+        for (int j = 0; j < actions; j++)
+        {
+            double variance = 0;
+            for (int i = 0; i < latent.Length; i++)
+            {
+                double l = latent[i];
+                variance += l * l * Math.Exp(2.0 * logStd[i * actions + j]);
+            }
+            rowLogStd[j] = (float)(0.5 * Math.Log(variance + VarianceEpsilon));
+        }
+    }
+
+    /// <summary>Draws an exploration matrix [latent x actions] (row-major, the log std's layout): entry k is exp(logStd[k]) * N(0, 1).</summary>
+    public static void SampleExploration(ReadOnlySpan<float> logStd, Random random, Span<float> matrix)
+    {
+        for (int k = 0; k < logStd.Length; k++) matrix[k] = (float)(Math.Exp(logStd[k]) * DiagonalGaussianDistribution.StandardNormal(random));
+    }
+
+    /// <summary>The action mean + latent . E for one row and its exploration matrix.</summary>
+    public static void Explore(ReadOnlySpan<float> mean, ReadOnlySpan<float> latent, ReadOnlySpan<float> matrix, Span<float> action)
+    {
+        int actions = mean.Length;
+        for (int j = 0; j < actions; j++)
+        {
+            double noise = 0;
+            for (int i = 0; i < latent.Length; i++) noise += latent[i] * (double)matrix[i * actions + j];
+            action[j] = (float)(mean[j] + noise);
+        }
+    }
+
+    /// <summary>The per-row log std [n, actions] (see <see cref="RowLogStd(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>); the latent is detached, as Stable-Baselines3's default.</summary>
+    public static Tensor RowLogStd(ActorCriticNetwork network, Tensor features)
+    {
+        var latent = network.PolicyLatent(features).detach();
+        var variance = latent.pow(KeptScalars.Two).mm(network.LogStd()!.mul(KeptScalars.Two).exp());
+        return variance.add(Epsilon, KeptScalars.One).log().mul(Half);
+    }
+
+    /// <inheritdoc />
+    public override void Sample(ReadOnlySpan<float> head, ReadOnlySpan<float> logStd, ReadOnlySpan<float> latent, Random random, Span<float> action)
+    {
+        Span<float> rowLogStd = head.Length <= 64 ? stackalloc float[head.Length] : new float[head.Length];
+        RowLogStd(latent, logStd, rowLogStd);
+        DiagonalGaussianDistribution.Sample(head, rowLogStd, random, action);
+    }
+
+    /// <inheritdoc />
+    public override void Mode(ReadOnlySpan<float> head, Span<float> action) => head.CopyTo(action);
+
+    /// <inheritdoc />
+    public override double LogProb(ReadOnlySpan<float> head, ReadOnlySpan<float> logStd, ReadOnlySpan<float> latent, ReadOnlySpan<float> action)
+    {
+        Span<float> rowLogStd = head.Length <= 64 ? stackalloc float[head.Length] : new float[head.Length];
+        RowLogStd(latent, logStd, rowLogStd);
+        return DiagonalGaussianDistribution.LogProb(action, head, rowLogStd);
+    }
+
+    /// <inheritdoc />
+    public override double Entropy(ReadOnlySpan<float> head, ReadOnlySpan<float> logStd, ReadOnlySpan<float> latent)
+    {
+        Span<float> rowLogStd = head.Length <= 64 ? stackalloc float[head.Length] : new float[head.Length];
+        RowLogStd(latent, logStd, rowLogStd);
+        return DiagonalGaussianDistribution.Entropy(rowLogStd);
+    }
+
+    /// <inheritdoc />
+    public override Tensor Actions(Tensor actions) => actions;
+
+    /// <inheritdoc />
+    public override (Tensor LogProb, Tensor? Entropy) LogProbAndEntropy(ActorCriticNetwork network, Tensor features, Tensor actions, bool withEntropy = true)
+    {
+        var rowLogStd = RowLogStd(network, features);
+        var logProb = DiagonalGaussianDistribution.LogProb(network.Policy(features), rowLogStd, actions);
+        return (logProb, withEntropy ? DiagonalGaussianDistribution.Entropy(rowLogStd, features.shape[0]) : null);
+    }
+
+    /// <inheritdoc />
+    public override Tensor Entropy(ActorCriticNetwork network, Tensor features) =>
+        DiagonalGaussianDistribution.Entropy(RowLogStd(network, features), features.shape[0]);
 }

@@ -19,6 +19,13 @@ public sealed class Policy : IDisposable
     private readonly float[] output;
     private readonly float[] logStd;
     private readonly ActionDistribution distribution;
+    // gSDE: each environment's latent row and exploration matrix, how many steps since the rollout began, and whether to draw anew.
+    private readonly bool stateDependent;
+    private readonly int latentWidth;
+    private readonly float[] latent = [];
+    private readonly float[] exploration = [];
+    private int stepsSinceRollout;
+    private bool drawExploration = true;
 
     /// <summary>Builds an inference policy for a fixed batch of environments.</summary>
     /// <param name="spec">Network sizes; must match the learner's.</param>
@@ -37,8 +44,15 @@ public sealed class Policy : IDisposable
         random = new ResumableRandom(seed);
         input = torch.zeros(batchSize, spec.ObservationSize);
         output = new float[batchSize * spec.PolicyOutputs];
-        logStd = new float[spec.Continuous ? spec.ActionSize : 0];
+        logStd = new float[spec.Continuous ? network.Layout[^1].Length : 0];
         distribution = ActionDistribution.For(spec);
+        stateDependent = spec.Continuous && spec.StateDependentNoise;
+        latentWidth = network.LatentWidth;
+        if (stateDependent)
+        {
+            latent = new float[batchSize * latentWidth];
+            exploration = new float[batchSize * logStd.Length];
+        }
     }
 
     /// <summary>The sizes this policy was built with.</summary>
@@ -62,6 +76,18 @@ public sealed class Policy : IDisposable
     /// <summary>Continues action sampling from what <see cref="SaveSampler"/> returned.</summary>
     /// <exception cref="ArgumentException">The bytes are not a saved sampler.</exception>
     public void RestoreSampler(ReadOnlySpan<byte> saved) => random.Restore(saved);
+
+    /// <summary>
+    /// Marks the start of a rollout. With state-dependent exploration (<see cref="NetworkSpec.StateDependentNoise"/>) the
+    /// next stochastic <see cref="Act(ReadOnlySpan{float}, Span{float}, Span{float}, bool)"/> draws a new exploration matrix
+    /// per environment (from this policy's seeded generator, with the log std just loaded), and again every
+    /// <see cref="NetworkSpec.SdeSampleFrequency"/> steps from there; otherwise it does nothing.
+    /// </summary>
+    public void BeginRollout()
+    {
+        stepsSinceRollout = 0;
+        drawExploration = true;
+    }
 
     /// <summary>Replaces the weights with a parameter vector from the learner.</summary>
     public void Load(ReadOnlySpan<float> parameterVector)
@@ -107,8 +133,28 @@ public sealed class Policy : IDisposable
         using (torch.no_grad())
         {
             observations.CopyTo(TensorMemory.Floats(input));
-            var result = network.forward(input);
-            TensorMemory.Floats(result).CopyTo(output);
+            if (stateDependent)
+            {
+                var features = network.Features(input);
+                TensorMemory.Floats(network.Policy(features).contiguous()).CopyTo(output);
+                TensorMemory.Floats(network.PolicyLatent(features).contiguous()).CopyTo(latent);
+            }
+            else
+            {
+                var result = network.forward(input);
+                TensorMemory.Floats(result).CopyTo(output);
+            }
+        }
+        if (stateDependent && !deterministic)
+        {
+            int frequency = Spec.SdeSampleFrequency;
+            if (drawExploration || (frequency > 0 && stepsSinceRollout % frequency == 0))
+            {
+                for (int k = 0; k < batch; k++)
+                    StateDependentNoiseDistribution.SampleExploration(logStd, random, exploration.AsSpan(k * logStd.Length, logStd.Length));
+                drawExploration = false;
+            }
+            stepsSinceRollout++;
         }
         int width = Spec.PolicyOutputs, actionWidth = Spec.ActionWidth;
         bool record = logProbabilities.Length != 0;
@@ -116,9 +162,11 @@ public sealed class Policy : IDisposable
         {
             var row = output.AsSpan(k * width, width);
             var chosen = actions.Slice(k * actionWidth, actionWidth);
+            var latentRow = stateDependent ? latent.AsSpan(k * latentWidth, latentWidth) : [];
             if (deterministic) distribution.Mode(row, chosen);
+            else if (stateDependent) StateDependentNoiseDistribution.Explore(row, latentRow, exploration.AsSpan(k * logStd.Length, logStd.Length), chosen);
             else distribution.Sample(row, logStd, [], random, chosen);
-            if (record) logProbabilities[k] = (float)distribution.LogProb(row, logStd, [], chosen);
+            if (record) logProbabilities[k] = (float)distribution.LogProb(row, logStd, latentRow, chosen);
         }
     }
 

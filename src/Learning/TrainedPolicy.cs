@@ -27,7 +27,10 @@ public sealed record PolicyDecision(float[] Action, float Value)
     /// <summary>Gaussian head: the mean, unclipped (the deterministic action before clipping); empty for a categorical head.</summary>
     public float[] Mean { get; init; } = [];
 
-    /// <summary>Gaussian head: the learned log standard deviation per dimension; empty for a categorical head.</summary>
+    /// <summary>
+    /// Gaussian head: the log standard deviation per dimension (the learned one, or with state-dependent exploration the
+    /// one this observation's features give); empty for a categorical head.
+    /// </summary>
     public float[] LogStd { get; init; } = [];
 
     /// <summary>The discrete action as an index; throws for a Gaussian head, whose action is a vector.</summary>
@@ -77,7 +80,7 @@ public sealed class TrainedPolicy : IDisposable
                 throw new InvalidDataException($"The checkpoint holds {checkpoint.Parameters.Length} parameters; its network ({spec.ObservationSize} observations, {spec.ActionSize} actions) has {parameters.Count}.");
             parameters.Write(checkpoint.Parameters);
             network.CacheInferenceViews();
-            logStd = new float[spec.Continuous ? spec.ActionSize : 0];
+            logStd = new float[spec.Continuous ? network.Layout[^1].Length : 0];
             if (spec.Continuous)
             {
                 var slot = network.Layout[network.Layout.Count - 1];
@@ -230,14 +233,18 @@ public sealed class TrainedPolicy : IDisposable
         }
         var heads = new float[n * width];
         var values = new float[n];
+        int latentWidth = LatentWidth;
+        var latents = new float[n * latentWidth];
         lock (gate)
         {
-            ForwardNormalized(input, n, heads, values);
+            ForwardNormalized(input, n, heads, values, latents);
             var decisions = new PolicyDecision[n];
             for (int i = 0; i < n; i++)
             {
                 var head = heads.AsSpan(i * width, width);
-                decisions[i] = Continuous ? Gaussian(head, values[i], deterministic) : Categorical(head, values[i], deterministic);
+                decisions[i] = Continuous
+                    ? Gaussian(head, latents.AsSpan(i * latentWidth, latentWidth), values[i], deterministic)
+                    : Categorical(head, values[i], deterministic);
             }
             return decisions;
         }
@@ -245,18 +252,25 @@ public sealed class TrainedPolicy : IDisposable
 
     /// <summary>
     /// The policy server's batch: normalises the first <paramref name="count"/> raw rows of <paramref name="input"/> in
-    /// place, then one forward pass writes the policy head's outputs (logits or means) and the values.
+    /// place, then one forward pass writes the policy head's outputs (logits or means), the values, and (with state-dependent
+    /// exploration, else nothing) the policy's latent rows, <see cref="LatentWidth"/> each.
     /// </summary>
-    internal void Forward(float[] input, int count, float[] heads, float[] values)
+    internal void Forward(float[] input, int count, float[] heads, float[] values, float[] latents)
     {
         int size = ObservationSize;
         lock (gate)
         {
             if (normalizer is { } n)
                 for (int i = 0; i < count; i++) n.Normalize(input.AsSpan(i * size, size));
-            ForwardNormalized(input, count, heads, values);
+            ForwardNormalized(input, count, heads, values, latents);
         }
     }
+
+    /// <summary>Floats of the policy's latent row that sampling needs: its last hidden layer with state-dependent exploration, none otherwise.</summary>
+    internal int LatentWidth => Spec.Continuous && Spec.StateDependentNoise ? network.LatentWidth : 0;
+
+    /// <summary>The distribution the policy head parameterises (samples, modes, log-probabilities).</summary>
+    internal ActionDistribution Distribution => distribution;
 
     /// <summary>
     /// Swaps in the parameters (and the observation statistics that came with them) of a newer version of the same
@@ -286,7 +300,7 @@ public sealed class TrainedPolicy : IDisposable
     /// <summary>The Gaussian head's current log standard deviations (empty for a categorical head); do not modify.</summary>
     internal float[] CurrentLogStd => logStd;
 
-    private void ForwardNormalized(float[] input, int n, float[] heads, float[] values)
+    private void ForwardNormalized(float[] input, int n, float[] heads, float[] values, float[] latents)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         int size = ObservationSize;
@@ -296,6 +310,7 @@ public sealed class TrainedPolicy : IDisposable
         var features = network.Features(x);
         TensorMemory.Floats(network.Policy(features).contiguous()).CopyTo(heads);
         TensorMemory.Floats(network.Value(features).contiguous()).CopyTo(values);
+        if (LatentWidth > 0) TensorMemory.Floats(network.PolicyLatent(features).contiguous()).CopyTo(latents);
     }
 
     private PolicyDecision Categorical(ReadOnlySpan<float> logits, float value, bool deterministic)
@@ -306,14 +321,20 @@ public sealed class TrainedPolicy : IDisposable
         return new PolicyDecision(action, value) { Logits = logits.ToArray(), Probabilities = CategoricalDistribution.Probabilities(logits) };
     }
 
-    private PolicyDecision Gaussian(ReadOnlySpan<float> mean, float value, bool deterministic)
+    private PolicyDecision Gaussian(ReadOnlySpan<float> mean, ReadOnlySpan<float> latent, float value, bool deterministic)
     {
         var action = new float[mean.Length];
         if (deterministic) distribution.Mode(mean, action);
-        else distribution.Sample(mean, logStd, [], random, action);
+        else distribution.Sample(mean, logStd, latent, random, action);
         if (low is not null)
             for (int d = 0; d < action.Length; d++) action[d] = Math.Clamp(action[d], low[d], high![d]);
-        return new PolicyDecision(action, value) { Mean = mean.ToArray(), LogStd = (float[])logStd.Clone() };
+        float[] rowLogStd = (float[])logStd.Clone();
+        if (LatentWidth > 0)
+        {
+            rowLogStd = new float[mean.Length];
+            StateDependentNoiseDistribution.RowLogStd(latent, logStd, rowLogStd);
+        }
+        return new PolicyDecision(action, value) { Mean = mean.ToArray(), LogStd = rowLogStd };
     }
 
     private void Check(float[] observation, string name)

@@ -16,7 +16,7 @@ public class SerializerTests : TestKit
 
     private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
 
-    private static readonly string[] AllManifests = ["RW1", "P2", "RC3", "WR1", "ST1", "GP1", "TP2", "JR", "RJ6", "JX", "RE1", "RR1", "RS1", "AQ1", "AA1", "AE1", "FP1", "GS1", "SS1"];
+    private static readonly string[] AllManifests = ["RW1", "P2", "RC3", "WR1", "ST1", "GP1", "TP2", "JR", "RJ7", "JX", "RE1", "RR1", "RS1", "AQ1", "AA1", "AE1", "FP1", "GS1", "SS1"];
 
     public static TheoryData<string> Manifests => new(AllManifests);
 
@@ -34,13 +34,13 @@ public class SerializerTests : TestKit
         {
             Extra = new Dictionary<string, double> { ["approx_kl"] = 0.012, ["clip_fraction"] = 0.25 },
         }),
-        "JR" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2) { EnvironmentIds = ["CartPole-v1", "Corridor-v0"] },
-        "JR+simulation" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 3) { Simulation = true },
+        "JR" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2) { EnvironmentIds = ["CartPole-v1", "Corridor-v0"], Algorithms = ["a2c", "reinforce"] },
         "JX" => new JoinRefused("it does not have the run's environment 'Corridor-v0'"),
         "RE1" => new RunEnded("Solved"),
-        "RJ6" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10], SeparateNetworks: true),
-            [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null) { Ahead = 3 }]),
-        "RJ6+bounds" => new RunJoined(TestActor, "Pendulum-v1", new NetworkSpec(3, [64], 1, true, -0.5), [new WorkerPlan(0, 1, 8, 4, 0, null)])
+        "RJ7" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10], SeparateNetworks: true, StateDependentNoise: true, SdeSampleFrequency: 4),
+            [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null) { Ahead = 3 }], "impala"),
+        "JR+simulation" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 3) { Simulation = true },
+        "RJ7+bounds" => new RunJoined(TestActor, "Pendulum-v1", new NetworkSpec(3, [64], 1, true, -0.5), [new WorkerPlan(0, 1, 8, 4, 0, null)], "a2c")
         {
             ActionBounds = new Box([1], [-2f], [2f]),
         },
@@ -234,12 +234,12 @@ public class SerializerTests : TestKit
     [Fact]
     public void A_run_joined_that_claims_more_workers_than_its_bytes_hold_is_refused_before_allocating()
     {
-        byte[] bytes = Serializer.ToBinary(Sample("RJ6"));
+        byte[] bytes = Serializer.ToBinary(Sample("RJ7"));
         // The worker count sits just before the two plans (2 x 25 bytes and 16 bytes of scaling) and the bounds flag: claim a billion.
         int countAt = bytes.Length - 1 - (4 * 6 + 1 + 16) - (4 * 6 + 1) - 4;
         Assert.Equal(2, BitConverter.ToInt32(bytes, countAt));
         BitConverter.GetBytes(1_000_000_000).CopyTo(bytes, countAt);
-        Assert.Contains("worker count", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ6")).Message);
+        Assert.Contains("worker count", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ7")).Message);
     }
 
     /// <summary>The handshake's frozen part: version, wire and node, as a node of any version writes them.</summary>
@@ -268,7 +268,7 @@ public class SerializerTests : TestKit
         var join = Assert.IsType<JoinRun>(Serializer.FromBinary(Handshake("9.9.9", later, "akka.tcp://advantage@10.0.0.2:4100", [1, 2, 3, 4, 5, 6, 7]), "JR"));
         Assert.Equal(("akka.tcp://advantage@10.0.0.2:4100", "9.9.9"), (join.Node, join.Version));
         Assert.Equal(later, join.Wire);
-        string reason = LearnerEndpoint.Refusal(join, "CartPole-v1")!;
+        string reason = LearnerEndpoint.Refusal(join, "CartPole-v1", "a2c")!;
         Assert.Equal($"it runs Advantage 9.9.9, whose messages differ from this learner's ({AdvantageSerializer.ProductVersion}): it speaks P3 where this learner speaks P2; " +
             "every node of a cluster must run the same Advantage version.", reason);
 
@@ -279,20 +279,27 @@ public class SerializerTests : TestKit
         old.AddRange(node);
         old.AddRange(BitConverter.GetBytes(2));
         var previous = Assert.IsType<JoinRun>(Serializer.FromBinary([.. old], "JR2"));
-        Assert.StartsWith("it runs Advantage an earlier version, whose messages differ", LearnerEndpoint.Refusal(previous, "CartPole-v1"));
+        Assert.StartsWith("it runs Advantage an earlier version, whose messages differ", LearnerEndpoint.Refusal(previous, "CartPole-v1", "a2c"));
 
         // The same wire: read in full, trailing bytes refused as for every message; accepted only with the run's environment.
         var same = Assert.IsType<JoinRun>(RoundTrip(new JoinRun("n", 1) { EnvironmentIds = ["CartPole-v1"] }));
-        Assert.Null(LearnerEndpoint.Refusal(same, "CartPole-v1"));
+        Assert.Null(LearnerEndpoint.Refusal(same, "CartPole-v1", "a2c"));
         Assert.Equal("it does not have the run's environment 'Corridor-v0' (it has CartPole-v1); give that node the assembly that registers it " +
-            "(worker --environments, or ClusterWorkerOptions.Environments).", LearnerEndpoint.Refusal(same, "Corridor-v0"));
+            "(worker --environments, or ClusterWorkerOptions.Environments).", LearnerEndpoint.Refusal(same, "Corridor-v0", "a2c"));
+
+        // ... and only with the run's algorithm registered: a node that has not registered a user's algorithm is refused by name.
+        Assert.Equal(["a2c", "ppo", "impala"], same.Algorithms.Take(3));
+        Assert.Equal("it has not registered the run's algorithm 'reinforce' (it has a2c, ppo, impala); register it on that node too " +
+            "(Algorithms.Register before the node starts).", LearnerEndpoint.Refusal(same with { Algorithms = ["a2c", "ppo", "impala"] }, "CartPole-v1", "reinforce"));
+        Assert.Null(LearnerEndpoint.Refusal(same with { Algorithms = ["a2c", "reinforce"] }, "CartPole-v1", "reinforce"));
+
         // A simulation node needs no environment: its user's actors are the environment.
         var simulation = Assert.IsType<JoinRun>(RoundTrip(new JoinRun("n", 2) { Simulation = true }));
-        Assert.Null(LearnerEndpoint.Refusal(simulation, "Corridor-v0"));
+        Assert.Null(LearnerEndpoint.Refusal(simulation, "Corridor-v0", "a2c"));
     }
 
     [Theory]
-    [InlineData("RJ6+bounds")]
+    [InlineData("RJ7+bounds")]
     [InlineData("JR+simulation")]
     public void The_simulation_nodes_handshake_round_trips(string sample)
     {
@@ -303,9 +310,9 @@ public class SerializerTests : TestKit
     [Fact]
     public void Action_bounds_that_do_not_fit_the_network_are_refused()
     {
-        var joined = (RunJoined)Sample("RJ6+bounds");
+        var joined = (RunJoined)Sample("RJ7+bounds");
         byte[] bytes = Serializer.ToBinary(joined with { ActionBounds = new Box([2], [-1f, -1f], [1f, 1f]) });
-        Assert.Contains("action bounds", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ6")).Message);
+        Assert.Contains("action bounds", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ7")).Message);
     }
 
     [Fact]

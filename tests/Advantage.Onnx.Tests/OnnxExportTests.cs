@@ -76,7 +76,8 @@ public class OnnxExportTests
     {
         var options = algorithm == "" ? new A2COptions() : Preset(algorithm, id);
         var environment = EnvironmentRegistry.Builtin.Make(id);
-        var spec = NetworkSpec.For(environment.ObservationSpace, environment.ActionSpace, options.HiddenSizes, options.InitialLogStd, options.Body, options.SeparateNetworks);
+        var spec = NetworkSpec.For(environment.ObservationSpace, environment.ActionSpace, options.HiddenSizes, options.InitialLogStd, options.Body, options.SeparateNetworks,
+            options.UseSde, options.SdeSampleFrequency);
         var parameters = RandomParameters(spec, seed);
         if (spec.Continuous)
         {

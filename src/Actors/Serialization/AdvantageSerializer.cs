@@ -38,7 +38,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
     internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P2", RolloutManifest = "RC3",
         WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP2",
-        JoinRunManifest = "JR", RunJoinedManifest = "RJ6", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1", RestoreWorkerManifest = "RS1",
+        JoinRunManifest = "JR", RunJoinedManifest = "RJ7", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1", RestoreWorkerManifest = "RS1",
         ActManifest = "AQ1", ActedManifest = "AA1", ActRejectedManifest = "AE1", FollowParametersManifest = "FP1",
         GetPolicyServerStatsManifest = "GS1", PolicyServerStatsManifest = "SS1";
 
@@ -245,6 +245,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 w.String(m.Node);
                 w.Int(m.Workers);
                 w.Strings(m.EnvironmentIds);
+                w.Strings(m.Algorithms);
                 w.Bool(m.Simulation);
                 break;
             case JoinRefused m:
@@ -256,6 +257,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
             case RunJoined m:
                 w.String(Akka.Serialization.Serialization.SerializedActorPath(m.Learner));
                 w.String(m.EnvironmentId);
+                w.String(m.Algorithm);
                 w.Int(m.Spec.ObservationSize);
                 w.Ints(m.Spec.HiddenSizes.ToArray());
                 w.Int(m.Spec.ActionSize);
@@ -265,6 +267,8 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 w.Bool(m.Spec.ObservationShape is not null);
                 if (m.Spec.ObservationShape is { } shape) w.Ints(shape.ToArray());
                 w.Bool(m.Spec.SeparateNetworks);
+                w.Bool(m.Spec.StateDependentNoise);
+                w.Int(m.Spec.SdeSampleFrequency);
                 w.Int(m.Workers.Count);
                 foreach (var plan in m.Workers)
                 {
@@ -357,7 +361,8 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
             return new JoinRun(node, 0) { Wire = wire, Version = version };
         }
         int workers = r.Int();
-        return new JoinRun(node, workers) { Wire = Wire, Version = version, EnvironmentIds = r.Strings(), Simulation = r.Bool() };
+        var environments = r.Strings();
+        return new JoinRun(node, workers) { Wire = Wire, Version = version, EnvironmentIds = environments, Algorithms = r.Strings(), Simulation = r.Bool() };
     }
 
     /// <summary>The previous handshake: a node that will be refused, so, as for another wire, only its address matters.</summary>
@@ -372,6 +377,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     {
         var learner = ResolveLearner(ref r, r.String());
         string environmentId = r.String();
+        string algorithm = r.String();
         int observationSize = r.Int();
         int[] hidden = r.Ints();
         int actionSize = r.Int();
@@ -381,7 +387,9 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         if (!Enum.IsDefined((BodyKind)body)) throw r.Fail($"network body {body} is unknown");
         int[]? shape = r.Bool() ? r.Ints() : null;
         bool separate = r.Bool();
-        var spec = new NetworkSpec(observationSize, hidden, actionSize, continuous, logStd, (BodyKind)body, shape, separate);
+        bool stateDependentNoise = r.Bool();
+        int sdeSampleFrequency = r.Int();
+        var spec = new NetworkSpec(observationSize, hidden, actionSize, continuous, logStd, (BodyKind)body, shape, separate, stateDependentNoise, sdeSampleFrequency);
         int count = r.Int();
         // Each plan takes at least 25 bytes: a count beyond what is left is a lie, refused before allocating.
         if (count < 0 || count > r.Remaining / 25) throw r.Fail($"worker count {count} does not fit the {r.Remaining} bytes left");
@@ -397,7 +405,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
         var bounds = r.Bool() ? new Box(r.Ints(), r.Floats(), r.Floats()) : null;
         if (bounds is not null && (!spec.Continuous || bounds.FlatSize != spec.ActionSize || bounds.Shape.Any(d => d > bounds.FlatSize)))
             throw r.Fail($"action bounds of {bounds.FlatSize} elements do not fit the network's {(spec.Continuous ? spec.ActionSize : 0)} continuous actions");
-        return new RunJoined(learner, environmentId, spec, workers) { ActionBounds = bounds };
+        return new RunJoined(learner, environmentId, spec, workers, algorithm) { ActionBounds = bounds };
     }
 
     private static UpdateMetrics ReadUpdateMetrics(ref WireReader r)

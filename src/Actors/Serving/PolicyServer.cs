@@ -41,6 +41,8 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
     private readonly List<(Act Request, IActorRef ReplyTo)> pending = [];
     private readonly float[] input, heads, values;
     private readonly int observationSize, width, actionWidth;
+    private int latentWidth;
+    private float[] latents = [];
     private readonly bool continuous;
     private readonly ActionDistribution distribution;
     private readonly Random random;
@@ -148,6 +150,8 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
     {
         TorchThreads.UseOne();
         policy = TrainedPolicy.FromCheckpoint(initial, options.Seed);
+        latentWidth = policy.LatentWidth;
+        latents = new float[options.MaxBatch * latentWidth];
         if (policy.ActionBounds is { } box)
         {
             low = box.Low.ToArray();
@@ -248,7 +252,7 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
             n += floats.Length / observationSize;
             taken++;
         }
-        policy!.Forward(input, n, heads, values);
+        policy!.Forward(input, n, heads, values, latents);
         batches++;
         largestBatch = Math.Max(largestBatch, n);
         int at = 0;
@@ -275,9 +279,10 @@ public sealed class PolicyServer : ReceiveActor, IWithTimers
         {
             var head = heads.AsSpan((first + i) * width, width);
             var action = actions.AsSpan(i * actionWidth, actionWidth);
+            var latent = latents.AsSpan((first + i) * latentWidth, latentWidth);
             // As TrainedPolicy draws, so a seeded request draws exactly what a policy seeded alike draws.
             if (draw is null) distribution.Mode(head, action);
-            else distribution.Sample(head, logStd, [], draw, action);
+            else distribution.Sample(head, logStd, latent, draw, action);
             if (continuous && low.Length != 0)
                 for (int d = 0; d < action.Length; d++) action[d] = Math.Clamp(action[d], low[d], high[d]);
         }

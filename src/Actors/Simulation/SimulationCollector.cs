@@ -748,6 +748,8 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
     private void Load(Parameters parameters)
     {
         policy!.Load(parameters.Values);
+        // gSDE's exploration matrices are drawn afresh with each round's parameters, as a worker's are with each rollout.
+        policy.BeginRollout();
         normalizer = parameters.ObservationStatistics is { } stats ? new ObservationNormalizer(stats) : null;
         current = parameters;
     }

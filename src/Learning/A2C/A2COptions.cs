@@ -94,6 +94,12 @@ public sealed record A2COptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.InitialLogStd"/>/> changed.</summary>
     public A2COptions WithInitialLogStd(double value) => this with { InitialLogStd = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.UseSde"/> set.</summary>
+    public A2COptions WithUseSde(bool value) => this with { UseSde = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SdeSampleFrequency"/> set.</summary>
+    public A2COptions WithSdeSampleFrequency(int value) => this with { SdeSampleFrequency = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeObservations"/>/> changed.</summary>
     public A2COptions WithNormalizeObservations(bool value) => this with { NormalizeObservations = value };
 

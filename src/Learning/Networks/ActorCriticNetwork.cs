@@ -103,8 +103,10 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
         logStd = -1;
         if (spec.Continuous)
         {
+            // gSDE learns a log std per (latent feature, action): the exploration matrix's spread (Stable-Baselines3's full_std).
             logStd = slots.Count;
-            Add("log_std", spec.ActionSize);
+            if (spec.StateDependentNoise) Add("log_std", featureWidth, spec.ActionSize);
+            else Add("log_std", spec.ActionSize);
         }
         layout = slots.ToArray();
         flat = new Parameter(torch.zeros(offset, float32));
@@ -240,7 +242,10 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>The learned log standard deviation of a Gaussian policy, [d]; null for a categorical one.</summary>
+    /// <summary>
+    /// The learned log standard deviation of a Gaussian policy, [d] (or [latent, d] with
+    /// <see cref="NetworkSpec.StateDependentNoise"/>); null for a categorical one.
+    /// </summary>
     public Tensor? LogStd() => logStd >= 0 ? Slot(logStd) : null;
 
     /// <summary>
@@ -274,6 +279,12 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
         }
         return x;
     }
+
+    /// <summary>Width of the policy's last hidden layer (<see cref="PolicyLatent"/>): what the policy head and gSDE's noise read.</summary>
+    public int LatentWidth => featureWidth;
+
+    /// <summary>The policy's last hidden layer [B, <see cref="LatentWidth"/>] from features (the policy half when the networks are separate).</summary>
+    public Tensor PolicyLatent(Tensor features) => valueFcStart < 0 ? features : features.narrow(1, 0, featureWidth);
 
     /// <summary>Policy parameters from features: logits [B, n] or Gaussian means [B, d].</summary>
     public Tensor Policy(Tensor features) =>

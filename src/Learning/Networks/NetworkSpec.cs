@@ -32,6 +32,17 @@ public enum BodyKind
 /// Separate layers stop the value loss from moving the policy's features (measured: PPO on CartPole collapsing after a
 /// value-loss spike); shared ones cost half the weights.
 /// </param>
+/// <param name="StateDependentNoise">
+/// True: a Gaussian policy explores with generalised state-dependent exploration (gSDE, Raffin et al. 2021, as
+/// Stable-Baselines3's <c>use_sde</c> with <c>full_std</c>): the noise is the policy's last hidden layer times an exploration
+/// matrix drawn from N(0, exp(log_std)^2), with a learned log std per (feature, action), so the log-std parameter is
+/// [hidden, actions] instead of [actions]. Smooth, state-dependent exploration is what lets PPO solve
+/// MountainCarContinuous and Pendulum at the zoo's budgets. Only for Box actions.
+/// </param>
+/// <param name="SdeSampleFrequency">
+/// With <paramref name="StateDependentNoise"/>: a worker draws a new exploration matrix every this many steps, and at the
+/// start of every rollout; -1 draws one per rollout only (Stable-Baselines3's <c>sde_sample_freq</c>).
+/// </param>
 public sealed record NetworkSpec(
     int ObservationSize,
     IReadOnlyList<int> HiddenSizes,
@@ -40,7 +51,9 @@ public sealed record NetworkSpec(
     double InitialLogStd = 0.0,
     BodyKind Body = BodyKind.FullyConnected,
     IReadOnlyList<int>? ObservationShape = null,
-    bool SeparateNetworks = false)
+    bool SeparateNetworks = false,
+    bool StateDependentNoise = false,
+    int SdeSampleFrequency = -1)
 {
     /// <summary>Width of the policy head's output: logits or means.</summary>
     public int PolicyOutputs => ActionSize;
@@ -50,7 +63,9 @@ public sealed record NetworkSpec(
 
     /// <summary>Derives the spec from an environment's spaces.</summary>
     /// <exception cref="ArgumentException">The spaces do not fit the body (e.g. a convolution over a flat vector).</exception>
-    public static NetworkSpec For(Space observationSpace, Space actionSpace, IReadOnlyList<int> hiddenSizes, double initialLogStd = 0.0, BodyKind body = BodyKind.FullyConnected, bool separateNetworks = false)
+    /// <exception cref="ArgumentException">State-dependent noise is asked for with an action space that is not a Box.</exception>
+    public static NetworkSpec For(Space observationSpace, Space actionSpace, IReadOnlyList<int> hiddenSizes, double initialLogStd = 0.0, BodyKind body = BodyKind.FullyConnected, bool separateNetworks = false,
+        bool stateDependentNoise = false, int sdeSampleFrequency = -1)
     {
         ArgumentNullException.ThrowIfNull(observationSpace);
         ArgumentNullException.ThrowIfNull(actionSpace);
@@ -69,8 +84,10 @@ public sealed record NetworkSpec(
         }
         return actionSpace switch
         {
+            Discrete when stateDependentNoise =>
+                throw new ArgumentException($"UseSde (state-dependent exploration) needs a Box action space; this environment's is {actionSpace}.", nameof(stateDependentNoise)),
             Discrete d => new NetworkSpec(box.FlatSize, hiddenSizes.ToArray(), d.N, false, initialLogStd, body, shape, separateNetworks),
-            Box b => new NetworkSpec(box.FlatSize, hiddenSizes.ToArray(), b.FlatSize, true, initialLogStd, body, shape, separateNetworks),
+            Box b => new NetworkSpec(box.FlatSize, hiddenSizes.ToArray(), b.FlatSize, true, initialLogStd, body, shape, separateNetworks, stateDependentNoise, sdeSampleFrequency),
             _ => throw new ArgumentException($"Unsupported action space {actionSpace}.", nameof(actionSpace)),
         };
     }
@@ -79,7 +96,8 @@ public sealed record NetworkSpec(
     public bool Equals(NetworkSpec? other) =>
         other is not null && ObservationSize == other.ObservationSize && ActionSize == other.ActionSize
         && Continuous == other.Continuous && InitialLogStd.Equals(other.InitialLogStd) && HiddenSizes.SequenceEqual(other.HiddenSizes)
-        && Body == other.Body && SeparateNetworks == other.SeparateNetworks && (ObservationShape ?? []).SequenceEqual(other.ObservationShape ?? []);
+        && Body == other.Body && SeparateNetworks == other.SeparateNetworks
+        && StateDependentNoise == other.StateDependentNoise && SdeSampleFrequency == other.SdeSampleFrequency && (ObservationShape ?? []).SequenceEqual(other.ObservationShape ?? []);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(ObservationSize, ActionSize, Continuous, HiddenSizes.Count, Body);

@@ -172,8 +172,22 @@ public static class OnnxExport
         else
         {
             g.NodeNamed("Identity", MeanOutput, [policy]);
-            var logStd = weights.Slot(heads.LogStd, "log_std_parameter");
-            g.NodeNamed("Expand", LogStdOutput, [logStd, g.Node("Shape", "mean_shape", [MeanOutput])]);
+            if (spec.StateDependentNoise)
+            {
+                // gSDE: the log std depends on the state, 0.5 log(latent^2 . exp(2 log_std) + 1e-6), as TrainedPolicy computes it.
+                var slot = network.Layout[heads.LogStd];
+                var variances = new float[slot.Length];
+                for (int k = 0; k < variances.Length; k++) variances[k] = (float)Math.Exp(2.0 * checkpoint.Parameters[slot.Offset + k]);
+                string squared = g.Node("Mul", "latent_squared", [policyFeatures, policyFeatures]);
+                string variance = g.Node("MatMul", "sde_variance", [squared, g.Floats("sde_variance_weights", variances, slot.Shape.ToArray())]);
+                string padded = g.Node("Add", "sde_variance_padded", [variance, g.Floats("sde_epsilon", [(float)StateDependentNoiseDistribution.VarianceEpsilon])]);
+                g.NodeNamed("Mul", LogStdOutput, [g.Node("Log", "sde_log_variance", [padded]), g.Floats("sde_half", [0.5f])]);
+            }
+            else
+            {
+                var logStd = weights.Slot(heads.LogStd, "log_std_parameter");
+                g.NodeNamed("Expand", LogStdOutput, [logStd, g.Node("Shape", "mean_shape", [MeanOutput])]);
+            }
             if (bounds is null)
             {
                 g.NodeNamed("Identity", ActionOutput, [MeanOutput]);
@@ -188,7 +202,7 @@ public static class OnnxExport
                 bounds is null ? "The deterministic action: the mean (no action bounds were known to clip to)." : "The deterministic action: the mean clipped to the action bounds the run stepped with.",
                 spec.ActionSize));
             proto.Output.Add(g.Value(MeanOutput, DataType.Float, "The Gaussian policy's mean, unclipped.", spec.ActionSize));
-            proto.Output.Add(g.Value(LogStdOutput, DataType.Float, "The Gaussian policy's log standard deviation (state-independent).", spec.ActionSize));
+            proto.Output.Add(g.Value(LogStdOutput, DataType.Float, spec.StateDependentNoise ? "The Gaussian policy's log standard deviation for this observation (state-dependent exploration, gSDE)." : "The Gaussian policy's log standard deviation (state-independent).", spec.ActionSize));
         }
         proto.Output.Add(g.Value(ValueOutput, DataType.Float, "The critic's value of the observation."));
 

@@ -146,6 +146,12 @@ public sealed record PpoOptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.InitialLogStd"/> changed.</summary>
     public PpoOptions WithInitialLogStd(double value) => this with { InitialLogStd = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.UseSde"/> set.</summary>
+    public PpoOptions WithUseSde(bool value) => this with { UseSde = value };
+
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SdeSampleFrequency"/> set.</summary>
+    public PpoOptions WithSdeSampleFrequency(int value) => this with { SdeSampleFrequency = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeObservations"/> changed.</summary>
     public PpoOptions WithNormalizeObservations(bool value) => this with { NormalizeObservations = value };
 
@@ -167,13 +173,8 @@ public sealed record PpoOptions : AlgorithmOptions
     /// <inheritdoc />
     public override IReadOnlyList<string> Problems()
     {
+        // Each field's range is its definition's (PpoAlgorithm.Options, checked by the base); only what spans fields is here.
         var problems = new List<string>(base.Problems());
-        Check.Range(problems, nameof(ClipRange), ClipRange, 0, 10, minInclusive: false, maxInclusive: true);
-        if (!Enum.IsDefined(ClipRangeSchedule)) problems.Add($"{nameof(ClipRangeSchedule)} = {ClipRangeSchedule} is not one of Constant, Linear.");
-        Check.IntRange(problems, nameof(Epochs), Epochs, 1, 1000);
-        Check.IntRange(problems, nameof(Minibatches), Minibatches, 1, 65_536);
-        if (TargetKl is double kl) Check.Range(problems, nameof(TargetKl), kl, 0, 10, minInclusive: false, maxInclusive: true);
-        if (ClipRangeValue is double cv) Check.Range(problems, nameof(ClipRangeValue), cv, 0, 1e6, minInclusive: false, maxInclusive: true);
         if (Minibatches >= 1 && RolloutLength >= 1 && Workers >= 1 && EnvironmentsPerWorker >= 1
             && (long)RolloutLength * Workers * EnvironmentsPerWorker < Minibatches)
             problems.Add($"{nameof(Minibatches)} = {Minibatches} is more than the {(long)RolloutLength * Workers * EnvironmentsPerWorker} transitions of a round (rollout x workers x environments).");
@@ -206,8 +207,9 @@ public static class PpoPresets
 
         // The zoo's ppo.yml on the other built-in environments, with Stable-Baselines3's PPO defaults where it lists nothing
         // (Adam lr 3e-4, batch 64, 10 epochs, clip 0.2, GAE 0.95, gamma 0.99, normalised advantages, gradient clip 0.5,
-        // 64-64 tanh). Differences: this network shares its trunk between policy and value (SB3's MlpPolicy has two), and
-        // there is no gSDE (state-dependent exploration), which the zoo uses on Pendulum-v1 and MountainCarContinuous-v0.
+        // 64-64 tanh). Differences: this network shares its trunk between policy and value (SB3's MlpPolicy has two) except on
+        // Pendulum-v1 and MountainCarContinuous-v0, where the zoo's gSDE (state-dependent exploration) reads the policy's own
+        // last layer as SB3's does; the network is initialised orthogonally also where the zoo says ortho_init=False.
         // The zoo's `normalize: true` is observation and reward normalisation. Minibatches = n_envs x n_steps / batch_size.
         ["Acrobot-v1"] = new PpoOptions
         {
@@ -221,8 +223,9 @@ public static class PpoPresets
         },
         ["Pendulum-v1"] = new PpoOptions
         {
+            // The zoo's: 4 envs x 1024 steps, batch 64, gSDE with a new matrix every 4 steps, log std 0 (SB3's default).
             Workers = 2, EnvironmentsPerWorker = 2, RolloutLength = 1024, Minibatches = 64, Epochs = 10, Gamma = 0.9, GaeLambda = 0.95,
-            LearningRate = 1e-3, EntropyCoefficient = 0.0,
+            LearningRate = 1e-3, EntropyCoefficient = 0.0, SeparateNetworks = true, UseSde = true, SdeSampleFrequency = 4,
         },
         ["MountainCarContinuous-v0"] = new PpoOptions
         {
@@ -230,6 +233,7 @@ public static class PpoPresets
             Workers = 1, EnvironmentsPerWorker = 1, RolloutLength = 8, Minibatches = 1, Epochs = 10, Gamma = 0.9999, GaeLambda = 0.9,
             LearningRate = 7.77e-5, EntropyCoefficient = 0.00429, ClipRange = 0.1, MaxGradNorm = 5, ValueCoefficient = 0.19,
             InitialLogStd = -3.29, NormalizeObservations = true, NormalizeRewards = true,
+            SeparateNetworks = true, UseSde = true, SdeSampleFrequency = -1,
         },
         ["MinAtar/Breakout-v1"] = new PpoOptions
         {
