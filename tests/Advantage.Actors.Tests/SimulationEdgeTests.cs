@@ -197,14 +197,29 @@ public sealed class SimulationEdgeTests : ActorTestKit
         });
         var ticks = new StrongBoxCounter();
         Sys.ActorOf(Props.Create(() => new LockstepSimulation(run.Gateways[0], 10, ticks)));
-        bool completed = await Task.WhenAny(run.Completion, Task.Delay(wait)) == run.Completion;
-        var statistics = await run.Gateways[0].Ask<SimulationStatistics>(GetSimulationStatistics.Instance, TimeSpan.FromSeconds(10));
+        // The gateway stops with the run, so its counters are read while it runs: the last answer before the end is kept.
+        var deadline = DateTime.UtcNow + wait;
+        SimulationStatistics? statistics = null;
+        while (!run.Completion.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                statistics = await run.Gateways[0].Ask<SimulationStatistics>(GetSimulationStatistics.Instance, TimeSpan.FromSeconds(5));
+            }
+            catch (AskTimeoutException) when (run.Completion.IsCompleted)
+            {
+                break;
+            }
+            await Task.WhenAny(run.Completion, Task.Delay(100));
+        }
+        bool completed = run.Completion.IsCompleted;
+        Assert.NotNull(statistics);
         if (!completed)
         {
             run.Stop();
             await run.Completion.WaitAsync(TimeSpan.FromSeconds(30));
         }
-        return (completed, statistics, ticks.Value);
+        return (completed, statistics!, ticks.Value);
     }
 
     [Fact]

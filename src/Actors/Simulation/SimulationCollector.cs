@@ -440,7 +440,8 @@ public sealed class SimulationCollector : ReceiveActor, IWithTimers
         int cut = 0;
         for (int s = 0; s < k; s++)
         {
-            if (!included[s] || Ready(s)) continue;
+            // A stream whose decision is about to be answered is not slow (its flush is queued behind this tick).
+            if (!included[s] || Ready(s) || waiting[s] is not null) continue;
             CutStream(s, $"kept the rollout waiting for {settings.RoundTimeout.TotalMilliseconds} ms while another stream waited for its decision");
             cut++;
         }
