@@ -267,6 +267,26 @@ public sealed class SimulationEdgeTests : ActorTestKit
     }
 
     [Fact]
+    public void A_simulation_all_of_whose_streams_went_silent_has_no_rollout_for_the_round_and_says_so()
+    {
+        var learner = CreateTestProbe();
+        // Generous: the streams must speak before this, however loaded the machine.
+        var collector = Collector(learner, new CollectorSettings(0, 2, 3, Spec, 5, TimeSpan.FromSeconds(1.5), 0, null));
+        learner.ExpectMsg<RegisterWorker>();
+        collector.Tell(Initial(), learner);
+        EventFilter.Warning(contains: "every one of its 2 streams has been silent").ExpectOne(TimeSpan.FromSeconds(15), () =>
+        {
+            collector.Tell(new Decide(0, Obs(0f)));
+            collector.Tell(new Decide(1, Obs(1f)));
+            ExpectMsg<Decision>();
+            ExpectMsg<Decision>();
+        });
+        learner.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // no rollout: the synchronous round waits for it, now with a word
+        collector.Tell(GetSimulationStatistics.Instance);
+        Assert.Equal(2, ExpectMsg<SimulationStatistics>().SilentStreams);
+    }
+
+    [Fact]
     public void A_simulation_whose_rollout_is_in_while_the_round_waits_for_others_says_so_within_the_round_timeout()
     {
         var learner = CreateTestProbe();
