@@ -67,6 +67,7 @@ public sealed class TrainingFlags
     public readonly Option<double?> LogStdInit = new("--log-std-init") { Description = Preset("Initial log std of a Gaussian policy (Box actions)", Shown.InitialLogStd) };
     public readonly Option<bool?> UseSde = new("--use-sde") { Description = Preset("Generalised state-dependent exploration (gSDE) for a Gaussian policy (true/false)", Shown.UseSde) };
     public readonly Option<int?> SdeSampleFreq = new("--sde-sample-freq") { Description = Preset("With --use-sde: steps between exploration-matrix draws, or -1 for once per rollout", Shown.SdeSampleFrequency) };
+    public readonly Option<bool?> OrthoInit = new("--ortho-init") { Description = Preset("Orthogonal initialisation (true) or PyTorch's default uniform one (false)", Shown.OrthogonalInit) };
     public readonly Option<int[]?> Hidden = new("--hidden") { Description = Preset("Hidden layer widths", string.Join(" ", Shown.HiddenSizes)), AllowMultipleArgumentsPerToken = true };
     public readonly Option<double?> ClipRange = new("--clip-range") { Description = PpoPreset("PPO: clip of the probability ratio", ShownPpo.ClipRange) };
     public readonly Option<ScheduleKind?> ClipSchedule = new("--clip-schedule") { Description = PpoPreset("PPO: clip range schedule, constant or linear to zero at --max-steps", ShownPpo.ClipRangeSchedule.ToString().ToLowerInvariant()) };
@@ -141,7 +142,7 @@ public sealed class TrainingFlags
     public IEnumerable<Option> All =>
     [
         Algo, Env, Environments, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, LrSchedule, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
-        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, SeparateNetworks, LogStdInit, UseSde, SdeSampleFreq, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
+        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, SeparateNetworks, LogStdInit, UseSde, SdeSampleFreq, OrthoInit, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
         Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet, MaxWorkerRestarts, SkipEnvCheck,
     ];
 
@@ -230,6 +231,7 @@ public sealed class TrainingFlags
             InitialLogStd = Pick(LogStdInit, a.InitialLogStd),
             UseSde = Pick(UseSde, a.UseSde),
             SdeSampleFrequency = Pick(SdeSampleFreq, a.SdeSampleFrequency),
+            OrthogonalInit = Pick(OrthoInit, a.OrthogonalInit),
             HiddenSizes = parse.GetResult(Hidden) is { Implicit: false } && parse.GetValue(Hidden) is { } hidden ? hidden : a.HiddenSizes,
             Seed = Pick(Seed, a.Seed),
             Device = PickRef(Device, a.Device),

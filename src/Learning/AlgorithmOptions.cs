@@ -113,6 +113,14 @@ public abstract record AlgorithmOptions
     public int SdeSampleFrequency { get; init; } = -1;
 
     /// <summary>
+    /// Initialise the network orthogonally (trunk sqrt 2, policy head 0.01, value head 1), as Stable-Baselines3 and
+    /// CleanRL do by default; false leaves PyTorch's default uniform initialisation (SB3's <c>ortho_init=False</c>, which
+    /// the zoo's gSDE settings use: a policy head of that scale starts with means far enough from zero to push
+    /// MountainCarContinuous's car one way). Default true.
+    /// </summary>
+    public bool OrthogonalInit { get; init; } = true;
+
+    /// <summary>
     /// Normalise observations with running mean and variance (clip 10, epsilon 1e-8). The statistics are
     /// learned by the learner from every batch and travel to workers with the parameters. Default false.
     /// </summary>

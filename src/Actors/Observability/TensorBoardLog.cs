@@ -72,6 +72,7 @@ internal sealed class TensorBoardLog
             ["initial_log_std"] = F(a.InitialLogStd),
             ["use_sde"] = a.UseSde.ToString(),
             ["sde_sample_freq"] = a.SdeSampleFrequency.ToString(CultureInfo.InvariantCulture),
+            ["ortho_init"] = a.OrthogonalInit.ToString(),
             ["normalize_observations"] = a.NormalizeObservations.ToString(),
             ["normalize_rewards"] = a.NormalizeRewards.ToString(),
             ["workers"] = a.Workers.ToString(CultureInfo.InvariantCulture),

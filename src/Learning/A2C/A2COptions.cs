@@ -100,6 +100,9 @@ public sealed record A2COptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.SdeSampleFrequency"/> set.</summary>
     public A2COptions WithSdeSampleFrequency(int value) => this with { SdeSampleFrequency = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.OrthogonalInit"/> set.</summary>
+    public A2COptions WithOrthogonalInit(bool value) => this with { OrthogonalInit = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeObservations"/>/> changed.</summary>
     public A2COptions WithNormalizeObservations(bool value) => this with { NormalizeObservations = value };
 

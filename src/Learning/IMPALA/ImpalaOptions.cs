@@ -151,6 +151,9 @@ public sealed record ImpalaOptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.SdeSampleFrequency"/> set.</summary>
     public ImpalaOptions WithSdeSampleFrequency(int value) => this with { SdeSampleFrequency = value };
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.OrthogonalInit"/> set.</summary>
+    public ImpalaOptions WithOrthogonalInit(bool value) => this with { OrthogonalInit = value };
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeObservations"/> changed.</summary>
     public ImpalaOptions WithNormalizeObservations(bool value) => this with { NormalizeObservations = value };
 
