@@ -55,14 +55,15 @@ solve.SetAction(parse =>
 
 // ---- update-time: milliseconds per learner update on a fixed round ---------------------------------
 var utUpdates = new Option<int>("--updates") { Description = "Updates timed (after a tenth as many warm-up updates)", DefaultValueFactory = _ => 200 };
+var utAutograd = new Option<bool>("--autograd") { Description = "PPO: time TorchSharp's autograd update instead of the hand-written one" };
 var utFlags = new Advantage.Samples.Train.TrainingFlags();
-var updateTime = new Command("update-time", "Milliseconds per learner update (train's options, e.g. --algo ppo) on a fixed hand-made CartPole round, without actors.") { utUpdates };
+var updateTime = new Command("update-time", "Milliseconds per learner update (train's options, e.g. --algo ppo) on a fixed hand-made CartPole round, without actors.") { utUpdates, utAutograd };
 utFlags.AddTo(updateTime);
 updateTime.SetAction(parse =>
 {
     var bound = utFlags.Bind(parse);
     if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
-    return UpdateTime.Run(bound.Options.Algorithm, Math.Max(10, parse.GetValue(utUpdates)));
+    return UpdateTime.Run(bound.Options.Algorithm, Math.Max(10, parse.GetValue(utUpdates)), parse.GetValue(utAutograd));
 });
 
 // ---- micro: BenchmarkDotNet ------------------------------------------------------------------------
@@ -215,8 +216,39 @@ simulationBench.SetAction(parse =>
     return SimulationBench.Run(algo, parse.GetValue(simSeed), repeats, parse.GetValue(simOut) ?? Path.Combine("bench", "results", $"simulation-{algo}.json"));
 });
 
+// ---- capture-rounds: save the learner's state and the round before every update in a step window -------
+var capFrom = new Option<long>("--from") { Description = "First step count (after the batch) whose round is saved", DefaultValueFactory = _ => 0 };
+var capTo = new Option<long>("--to") { Description = "Last step count whose round is saved; the run stops after it", DefaultValueFactory = _ => 200_000 };
+var capDir = new Option<string>("--dir") { Description = "Folder for round-NNNNN.ckpt / .rollouts.json and updates.csv", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "advantage-rounds") };
+var capAutograd = new Option<bool>("--autograd") { Description = "PPO: TorchSharp's autograd update instead of the hand-written one (the code before the speed work)" };
+var capFlags = new Advantage.Samples.Train.TrainingFlags();
+var capture = new Command("capture-rounds", "Runs one seed as train would (its flags) and saves the learner's state and the round's rollouts before every update whose steps fall in [--from, --to], plus every update's metrics (updates.csv): to find and keep a failing update.")
+{
+    capFrom, capTo, capDir, capAutograd,
+};
+capFlags.AddTo(capture);
+capture.SetAction(parse =>
+{
+    var bound = capFlags.Bind(parse);
+    if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
+    return CaptureRounds.Run(bound.Options, parse.GetValue(capFrom), parse.GetValue(capTo), parse.GetValue(capDir)!, parse.GetValue(capAutograd));
+});
+
+// ---- replay-rounds: captured rounds replayed under each candidate cause of a collapse ---------------
+var rrDir = new Option<string>("--dir") { Description = "A capture-rounds folder", Required = true };
+var rrFirst = new Option<long>("--first") { Description = "First round (version) replayed, from the state saved before it", Required = true };
+var rrLast = new Option<long>("--last") { Description = "Last round: only its observations are looked at (the entropy is measured on them)", Required = true };
+var rrOut = new Option<string?>("--out") { Description = "JSON output file (none: print only)" };
+var rrAutograd = new Option<bool>("--autograd") { Description = "TorchSharp's autograd update instead of the hand-written one" };
+var rrFixture = new Option<string?>("--fixture") { Description = "Also write the state and rounds as a test fixture into this folder (state.ckpt, rounds.json)" };
+var replayRounds = new Command("replay-rounds", "Replays rounds saved by capture-rounds (PPO) from the same state with each candidate cause of a collapse changed alone; prints the policy's entropy after each update.")
+{
+    rrDir, rrFirst, rrLast, rrOut, rrAutograd, rrFixture,
+};
+replayRounds.SetAction(parse => ReplayRound.Run(parse.GetValue(rrDir)!, parse.GetValue(rrFirst), parse.GetValue(rrLast), parse.GetValue(rrOut), parse.GetValue(rrAutograd), parse.GetValue(rrFixture)));
+
 var root = new RootCommand("Advantage benchmarks: e2e throughput, time to solve CartPole, learning quality per environment, cluster vs in-process, and micro-benchmarks of the hot loops.")
 {
-    e2e, solve, micro, updateTime, EnvCommand.Create(), cluster, clusterWorker, asyncBench, rtt, rttEcho, hostile, serve, report, simulationBench,
+    e2e, solve, micro, updateTime, EnvCommand.Create(), cluster, clusterWorker, asyncBench, rtt, rttEcho, hostile, serve, report, simulationBench, capture, replayRounds,
 };
 return root.Parse(args).Invoke();

@@ -13,13 +13,15 @@ namespace Advantage.Bench;
 /// </summary>
 public static class UpdateTime
 {
-    public static int Run(AlgorithmOptions options, int updates)
+    public static int Run(AlgorithmOptions options, int updates, bool autograd = false)
     {
         torch.set_num_threads(1);
         torch.set_num_interop_threads(1);
         var env = EnvironmentRegistry.Builtin.Make("CartPole-v1");
         var spec = NetworkSpec.For(env.ObservationSpace, env.ActionSpace, options.HiddenSizes.ToArray(), separateNetworks: options.SeparateNetworks);
         using var learner = Learners.Create(options, spec);
+        if (autograd && learner is PpoLearner ppo) ppo.HandWritten = false;
+        string path = learner is PpoLearner { HandWritten: true } ? "hand-written" : "autograd";
         var random = new Random(11);
         var round = new Rollout[options.Workers];
         for (int w = 0; w < round.Length; w++)
@@ -38,7 +40,7 @@ public static class UpdateTime
         double cpuMs = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds / updates;
         Array.Sort(times);
         var sha = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(learner.Parameters.Read().AsSpan())));
-        Console.WriteLine($"{options.Algorithm} update, {options.Workers} x {options.EnvironmentsPerWorker} x {options.RolloutLength}: " +
+        Console.WriteLine($"{options.Algorithm} update ({path}), {options.Workers} x {options.EnvironmentsPerWorker} x {options.RolloutLength}: " +
             $"median {times[updates / 2]:F3} ms, min {times[0]:F3} ms, p90 {times[updates * 9 / 10]:F3} ms over {updates} updates; " +
             $"process cpu {cpuMs:F3} ms per update; parameters sha {sha[..12]}; load average {MachineInfo.LoadAverage()}");
         return 0;

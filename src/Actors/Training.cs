@@ -60,8 +60,12 @@ public static class Training
     internal static TrainingRun Start(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress, RunDisk disk) =>
         StartRun(system, options, onProgress, disk, workers: true);
 
-    /// <summary>Starts a run; without <paramref name="workers"/> only its learner (a simulation's gateways feed it instead).</summary>
-    internal static TrainingRun StartRun(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress, RunDisk disk, bool workers)
+    /// <summary>
+    /// Starts a run; without <paramref name="workers"/> only its learner (a simulation's gateways feed it instead).
+    /// <paramref name="wrapLearner"/>, when given, wraps the run's learner before its actor starts (the bench records rounds through it).
+    /// </summary>
+    internal static TrainingRun StartRun(ActorSystem system, TrainingOptions options, Action<TrainingProgress>? onProgress, RunDisk disk, bool workers,
+        Func<IPolicyLearner, IPolicyLearner>? wrapLearner = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
@@ -73,6 +77,7 @@ public static class Training
         var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         int run = Interlocked.Increment(ref runCounter);
         var (learning, resumed) = LearnerCheckpoint.CreateLearner(options, spec, null);
+        if (wrapLearner is not null) learning = wrapLearner(learning);
         var hosting = new LearnerHosting($"advantage-run-{run}", false, null) { Resumed = resumed?.Progress, ResumedWorkers = resumed?.WorkerStates, Disk = disk };
         var learner = system.ActorOf(LearnerActor.HostedProps(options, learning, onProgress, completion, hosting), $"advantage-run-{run}-learner");
         var supervisor = system.ActorOf(Props.Create(() => new RunSupervisor(options, spec, learner, workers)), $"advantage-run-{run}");

@@ -158,6 +158,7 @@ public sealed record TrainingOptions
     {
         var problems = new List<string>();
         if (Algorithm is null) problems.Add($"{nameof(Algorithm)} must be set.");
+        else if (Algorithms.Of(Algorithm) is null) problems.Add($"{nameof(Algorithm)}: {Algorithm.GetType().Name}'s {Algorithms.NotRegistered(Algorithm.Algorithm)}");
         else problems.AddRange(Algorithm.Problems().Select(p => $"{nameof(Algorithm)}.{p}"));
         if (Environments is null) problems.Add($"{nameof(Environments)} must be set.");
         else if (string.IsNullOrWhiteSpace(EnvironmentId) || !Environments.Contains(EnvironmentId))

@@ -7,6 +7,9 @@ namespace Advantage.Samples.Train;
 /// <summary><c>eval --checkpoint PATH</c>: plays a saved policy with deterministic actions and prints mean and std of the return.</summary>
 internal static class EvalCommand
 {
+    /// <summary>More episodes than this is a typo, not an evaluation.</summary>
+    private const int MaxEpisodes = 1_000_000;
+
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint file (model.ckpt, last.ckpt or best.ckpt) or a finished run folder", Required = true };
@@ -27,11 +30,12 @@ internal static class EvalCommand
             }
             string path = parse.GetValue(checkpoint)!;
             int count = parse.GetValue(episodes);
-            if (count < 1)
+            if (count is < 1 or > MaxEpisodes)
             {
-                Console.Error.WriteLine("--episodes must be at least 1.");
+                Console.Error.WriteLine($"--episodes: {count} is outside [1, {MaxEpisodes}].");
                 return 2;
             }
+            if (RunHost.CheckpointFile(path) is null) return 2;
             TrainedPolicy policy;
             try
             {
@@ -39,7 +43,7 @@ internal static class EvalCommand
             }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"Cannot evaluate: {e.Message}");
+                Console.Error.WriteLine($"--checkpoint: {e.Message}");
                 return 2;
             }
             using var _ = policy;
@@ -47,7 +51,9 @@ internal static class EvalCommand
             string? envId = parse.GetValue(env) ?? saved.EnvironmentId;
             if (envId is null || !registry.Contains(envId))
             {
-                Console.Error.WriteLine($"Unknown environment '{envId}'; pass --env with one of: {string.Join(", ", registry.Ids)} (your own with --environments).");
+                Console.Error.WriteLine(parse.GetValue(env) is null
+                    ? $"--env: the checkpoint names no environment; pass --env with one of: {string.Join(", ", registry.Ids)} (your own with --environments)."
+                    : $"--env: unknown environment '{envId}'; known: {string.Join(", ", registry.Ids)} (your own with --environments).");
                 return 2;
             }
             var probe = registry.Make(envId);

@@ -27,15 +27,7 @@ internal static class ExportCommand
             Checkpoint saved;
             try
             {
-                // A run folder means its model.ckpt, as for eval.
-                string file = Directory.Exists(from) ? Path.Combine(from, TrainedPolicy.RunFolderModel) : from;
-                if (!File.Exists(file))
-                {
-                    Console.Error.WriteLine(Directory.Exists(from)
-                        ? $"--checkpoint: '{from}' is a folder without {TrainedPolicy.RunFolderModel}; pass a finished run's folder or a checkpoint file."
-                        : $"--checkpoint: no checkpoint at '{from}'.");
-                    return 2;
-                }
+                if (RunHost.CheckpointFile(from) is not { } file) return 2;
                 saved = Checkpoint.Load(file);
                 _ = OnnxExport.ToBytes(saved); // a checkpoint whose parts do not fit is the checkpoint's problem, not the output's
             }

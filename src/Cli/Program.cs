@@ -14,4 +14,4 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 ClusterCommands.AddTo(root, args);
-return root.Parse(args).Invoke();
+return CommandLineMistakes.Invoke(root, args);

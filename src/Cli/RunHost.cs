@@ -24,6 +24,20 @@ public static class RunHost
     }
 
     /// <summary>
+    /// The checkpoint file that <c>--checkpoint</c> names: the file itself, or a finished run folder's model.ckpt (as
+    /// <see cref="TrainedPolicy.Load"/> reads it). Null, after one line naming the flag, when there is none.
+    /// </summary>
+    internal static string? CheckpointFile(string from)
+    {
+        string file = Directory.Exists(from) ? Path.Combine(from, TrainedPolicy.RunFolderModel) : from;
+        if (File.Exists(file)) return file;
+        Console.Error.WriteLine(Directory.Exists(from)
+            ? $"--checkpoint: '{from}' is a folder without {TrainedPolicy.RunFolderModel}; pass a finished run's folder or a checkpoint file."
+            : $"--checkpoint: no checkpoint at '{from}'.");
+        return null;
+    }
+
+    /// <summary>
     /// The run folder to write: the user's (refused when it is a file, cannot be created, or holds another run and
     /// <c>--overwrite</c> is not given; a run resumed from a checkpoint inside it may continue there), or a fresh
     /// default name. Null (after printing why) when it cannot be used.

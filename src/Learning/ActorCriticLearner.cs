@@ -12,14 +12,20 @@ namespace Advantage.Learning;
 /// An algorithm is then its <see cref="Update"/> alone, so A2C, PPO and IMPALA cannot drift apart in how they
 /// build, checkpoint or dispose these.
 /// </summary>
-/// <remarks>Only this assembly's learners derive from it; make one with <see cref="Learners.Create"/>.</remarks>
+/// <remarks>
+/// Open to algorithms outside this library: derive, implement <see cref="Update"/> with <see cref="Forward"/> (the round's
+/// log-probabilities, entropies, values, advantages and returns, with gradients) and <see cref="Step"/> (one clipped
+/// optimizer step), and register the algorithm (<see cref="Algorithms.Register"/>); <see cref="Learners.Create"/> then makes it.
+/// </remarks>
 public abstract class ActorCriticLearner : IPolicyLearner
 {
     private readonly AlgorithmOptions options;
     private readonly RunningMeanStd? observationStatistics;
 
     /// <summary>Validates the options and builds network (seeded), parameter vector and optimizer.</summary>
-    private protected ActorCriticLearner(AlgorithmOptions options, NetworkSpec spec)
+    /// <param name="options">The algorithm's options (validated here).</param>
+    /// <param name="spec">The network sizes.</param>
+    protected ActorCriticLearner(AlgorithmOptions options, NetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(spec);
@@ -63,7 +69,8 @@ public abstract class ActorCriticLearner : IPolicyLearner
     /// <inheritdoc />
     public NormalizerState? ObservationStatistics => observationStatistics?.Snapshot();
 
-    private protected Device TorchDevice { get; }
+    /// <summary>The device the network and every tensor of an update live on.</summary>
+    protected Device TorchDevice { get; }
 
     /// <summary>The action distribution the policy head parameterises: every log-probability and entropy the update needs.</summary>
     private protected ActionDistribution Distribution { get; }
@@ -77,9 +84,6 @@ public abstract class ActorCriticLearner : IPolicyLearner
     private protected Scalar NormalizeEpsilon { get; } = 1e-8.ToScalar();
 
     private protected RoundBatch Batch { get; } = new();
-
-    /// <summary>The live statistics (null when normalisation is off), for the learner that updates them.</summary>
-    private protected RunningMeanStd? LiveObservationStatistics => observationStatistics;
 
     /// <inheritdoc />
     public void RestoreObservationStatistics(NormalizerState state)
@@ -116,7 +120,10 @@ public abstract class ActorCriticLearner : IPolicyLearner
     /// (<see cref="SetTrainingProgress"/>); without it the update is refused with the field's name rather than run at a
     /// value nobody chose.
     /// </summary>
-    private protected double Scheduled(ScheduleKind kind, double initial, string field)
+    /// <param name="kind">The schedule.</param>
+    /// <param name="initial">The value at step 0.</param>
+    /// <param name="field">The option's name, for the refusal.</param>
+    protected double Scheduled(ScheduleKind kind, double initial, string field)
     {
         if (kind == ScheduleKind.Constant) return initial;
         if (stepBudget is not long budget)
@@ -126,7 +133,7 @@ public abstract class ActorCriticLearner : IPolicyLearner
     }
 
     /// <summary>Sets the optimizer's learning rate from <see cref="AlgorithmOptions.LearningRateSchedule"/>; returns it, for the metrics.</summary>
-    private protected double ApplyLearningRate()
+    protected double ApplyLearningRate()
     {
         double rate = Scheduled(options.LearningRateSchedule, options.LearningRate, nameof(AlgorithmOptions.LearningRateSchedule));
         if (rate != appliedLearningRate)
@@ -152,28 +159,67 @@ public abstract class ActorCriticLearner : IPolicyLearner
     }
 
     /// <summary>
-    /// The one-step actor-critic update on targets already in <see cref="RoundBatch.Advantages"/> and
-    /// <see cref="RoundBatch.Returns"/>: -A log pi (advantages optionally normalised) + c_v (R - V)^2 - c_e H, one clipped
-    /// optimizer step, and the metrics with the learner's own <paramref name="extra"/> scalars. Scalars are kept ones
-    /// (<see cref="KeptScalars"/>), never TorchSharp's temporaries.
+    /// One synchronous round, forward: lays the rollouts out column-wise, moves the observation statistics by the batch and
+    /// normalises with them (as A2C does), evaluates the network with gradients and estimates advantages and returns with
+    /// the options' estimator (n-step or GAE) through the one <see cref="Returns"/> implementation. Call it inside a
+    /// <c>torch.NewDisposeScope()</c>; the tensors are the scope's.
     /// </summary>
-    private protected UpdateMetrics ActorCriticStep(Tensor logProb, Tensor entropy, Tensor values, double explainedVariance, IReadOnlyDictionary<string, double> extra)
+    /// <param name="rollouts">One rollout per worker, all collected with the current parameters, of the same T.</param>
+    protected ActorCriticRound Forward(IReadOnlyList<Rollout> rollouts)
+    {
+        Batch.Fill(rollouts, Spec);
+        int tn = Batch.Transitions;
+        float[] observations = Batch.Observations;
+        if (observationStatistics is not null)
+        {
+            // Learn from each observation once (rows 0..T-1; row T comes back as next round's row 0),
+            // then feed the network the same normalised inputs the workers will act on.
+            observationStatistics.Update(observations.AsSpan(0, tn * Spec.ObservationSize), tn);
+            new ObservationNormalizer(observationStatistics.Snapshot()).Normalize(observations);
+        }
+        var obs = torch.tensor(observations, [Batch.Rows, Spec.ObservationSize]).to(TorchDevice);
+        var features = Network.Features(obs);
+        var allValues = Network.Value(features);
+
+        // Values feed the targets without gradient, on the host, through the one Returns implementation.
+        double explainedVariance = Batch.Estimate(allValues, options);
+
+        var act = Distribution.Actions(torch.tensor(Batch.Actions, [tn, Spec.ActionWidth]).to(TorchDevice));
+        var (logProb, entropy) = Distribution.LogProbAndEntropy(Network, features.narrow(0, 0, tn), act);
+        return Round(logProb, entropy!, allValues.narrow(0, 0, tn), explainedVariance);
+    }
+
+    /// <summary>The round of a learner that computed its own forward pass, with the targets the batch holds.</summary>
+    private protected ActorCriticRound Round(Tensor logProb, Tensor entropy, Tensor values, double explainedVariance)
     {
         int tn = Batch.Transitions;
-        var adv = torch.tensor(Batch.Advantages, [tn]).to(TorchDevice);
+        var advantages = torch.tensor(Batch.Advantages, [tn]).to(TorchDevice);
+        var returns = torch.tensor(Batch.Returns, [tn]).to(TorchDevice);
+        return new ActorCriticRound(logProb, entropy, values, advantages, returns, explainedVariance, tn);
+    }
+
+    /// <summary>
+    /// The one-step actor-critic update on a round's targets: -A log pi (advantages optionally normalised) + c_v (R - V)^2 -
+    /// c_e H, one clipped optimizer step, and the metrics with the learner's own <paramref name="extra"/> scalars. Scalars
+    /// are kept ones (<see cref="KeptScalars"/>), never TorchSharp's temporaries.
+    /// </summary>
+    private protected UpdateMetrics ActorCriticStep(ActorCriticRound round, IReadOnlyDictionary<string, double> extra)
+    {
+        int tn = round.Transitions;
+        var adv = round.Advantages;
         if (options.NormalizeAdvantages && tn > 1)
             adv = (adv - adv.mean()) / adv.std().add_(NormalizeEpsilon, KeptScalars.One);
-        var targets = torch.tensor(Batch.Returns, [tn]).to(TorchDevice);
-        var policyLoss = -(adv * logProb).mean();
-        var valueLoss = (targets - values).pow(KeptScalars.Two).mean();
-        var entropyMean = entropy.mean();
+        var policyLoss = -(adv * round.LogProb).mean();
+        var valueLoss = (round.Returns - round.Values).pow(KeptScalars.Two).mean();
+        var entropyMean = round.Entropy.mean();
         var loss = policyLoss.add(valueLoss.mul(ValueCoefficient), KeptScalars.One) - entropyMean.mul(EntropyCoefficient);
         double gradNorm = Step(loss);
-        return new UpdateMetrics(policyLoss.item<float>(), valueLoss.item<float>(), entropyMean.item<float>(), gradNorm, explainedVariance, tn) { Extra = extra };
+        return new UpdateMetrics(policyLoss.item<float>(), valueLoss.item<float>(), entropyMean.item<float>(), gradNorm, round.ExplainedVariance, tn) { Extra = extra };
     }
 
     /// <summary>One optimizer step on <paramref name="loss"/>, with the global gradient norm clipped; returns the norm before clipping.</summary>
-    private protected double Step(Tensor loss)
+    /// <param name="loss">The scalar loss of this step, built from tensors of the current dispose scope.</param>
+    protected double Step(Tensor loss)
     {
         // In place, not Optimizer.zero_grad(): the per-weight leaves' gradients are views of this tensor.
         flatGradient.zero_();
@@ -202,3 +248,16 @@ public abstract class ActorCriticLearner : IPolicyLearner
         NormalizeEpsilon.Dispose();
     }
 }
+
+/// <summary>
+/// One round's tensors for an actor-critic loss, all of length T x N (transitions) and in the current dispose scope:
+/// what <see cref="ActorCriticLearner.Forward"/> gives a learner to build its loss from.
+/// </summary>
+/// <param name="LogProb">Log-probabilities of the taken actions under the current network, with gradient.</param>
+/// <param name="Entropy">The policy's entropy at each observation, with gradient.</param>
+/// <param name="Values">The value estimates, with gradient.</param>
+/// <param name="Advantages">The advantage estimates (no gradient).</param>
+/// <param name="Returns">The value targets (no gradient).</param>
+/// <param name="ExplainedVariance">How much of the targets' variance the values explain, for the metrics.</param>
+/// <param name="Transitions">T x N.</param>
+public sealed record ActorCriticRound(Tensor LogProb, Tensor Entropy, Tensor Values, Tensor Advantages, Tensor Returns, double ExplainedVariance, int Transitions);

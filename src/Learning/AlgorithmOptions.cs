@@ -11,20 +11,22 @@ namespace Advantage.Learning;
 /// carries everything the actors need (workers, rollout length, seed) without knowing which algorithm runs.
 /// </summary>
 /// <remarks>
-/// The concrete records are sealed and carry their own <c>WithX</c> methods, so F# chains keep the concrete type;
-/// <see cref="Learners.Create"/> turns a concrete record into its learner. Checkpoints store the concrete record
-/// with an <c>algorithm</c> discriminator ("a2c", "ppo").
+/// Every concrete record is sealed and registered with its <see cref="AlgorithmDescriptor"/> (<see cref="Algorithms.Register"/>),
+/// which <see cref="Learners.Create"/> turns into its learner. Checkpoints store the concrete record with an
+/// <c>algorithm</c> discriminator ("a2c", "ppo", or a registered algorithm's name), resolved through the registry.
 /// </remarks>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "algorithm", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
-[JsonDerivedType(typeof(A2COptions), A2COptions.AlgorithmName)]
-[JsonDerivedType(typeof(PpoOptions), PpoOptions.AlgorithmName)]
-[JsonDerivedType(typeof(ImpalaOptions), ImpalaOptions.AlgorithmName)]
 public abstract record AlgorithmOptions
 {
-    /// <summary>Only this assembly's sealed records derive from it: a learner exists for each of them.</summary>
-    private protected AlgorithmOptions()
+    /// <summary>
+    /// Open to records outside this library: an algorithm of your own derives its options from this record and registers
+    /// them with <see cref="Algorithms.Register"/>, which is what gives them a learner, a checkpoint type and flags.
+    /// </summary>
+    protected AlgorithmOptions()
     {
     }
+
+    /// <summary>A copy of the same concrete type, for setting one field by its definition (<see cref="AlgorithmOption.Set"/>).</summary>
+    internal AlgorithmOptions Copy() => this with { };
 
     /// <summary>The algorithm's short name ("a2c", "ppo"): the checkpoint's <c>algorithm</c> field and <c>--algo</c>'s value.</summary>
     [JsonIgnore]
@@ -175,6 +177,9 @@ public abstract record AlgorithmOptions
         Check.IntRange(problems, nameof(EnvironmentsPerWorker), EnvironmentsPerWorker, 1, 4096);
         if (string.IsNullOrWhiteSpace(Device) || !(Device == "cpu" || Device.StartsWith("cuda", StringComparison.Ordinal) || Device == "mps"))
             problems.Add($"{nameof(Device)} = '{Device}' must be 'cpu', 'cuda', 'cuda:N' or 'mps'.");
+        // The algorithm's own options, checked against the ranges its descriptor defines them with.
+        if (Algorithms.Of(this) is { } descriptor)
+            problems.AddRange(descriptor.Options.Select(o => o.Problem(this)).OfType<string>());
         return problems;
     }
 

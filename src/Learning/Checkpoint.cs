@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Advantage.Environments;
 using Advantage.Learning.Networks;
 
@@ -136,8 +138,49 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
 
     private sealed record Bounds(int[] Shape, float[] Low, float[] High);
 
-    // Bounds may be infinite: JSON has no literal for that, so the named ones ("Infinity") are allowed.
-    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    private sealed record JsonCache(int Generation, JsonSerializerOptions Options);
+
+    private static JsonCache? json;
+
+    /// <summary>
+    /// The header's serializer options. Bounds may be infinite: JSON has no literal for that, so the named ones ("Infinity")
+    /// are allowed. <see cref="AlgorithmOptions"/> is written with an <c>algorithm</c> discriminator whose values are the
+    /// registered algorithms' names (<see cref="Algorithms"/>), so the options are rebuilt when an algorithm registers.
+    /// </summary>
+    private static JsonSerializerOptions Json
+    {
+        get
+        {
+            if (Volatile.Read(ref json) is { } cached && cached.Generation == Algorithms.Generation) return cached.Options;
+            int generation = Algorithms.Generation;
+            var resolver = new DefaultJsonTypeInfoResolver();
+            resolver.Modifiers.Add(info =>
+            {
+                if (info.Type != typeof(AlgorithmOptions)) return;
+                var polymorphism = new JsonPolymorphismOptions
+                {
+                    TypeDiscriminatorPropertyName = "algorithm",
+                    UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization,
+                };
+                foreach (var algorithm in Algorithms.All) polymorphism.DerivedTypes.Add(new JsonDerivedType(algorithm.OptionsType, algorithm.Name));
+                info.PolymorphismOptions = polymorphism;
+            });
+            var options = new JsonSerializerOptions { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, TypeInfoResolver = resolver };
+            Volatile.Write(ref json, new JsonCache(generation, options));
+            return options;
+        }
+    }
+
+    /// <summary>The algorithm a header's options name when no registered algorithm has that name; null otherwise.</summary>
+    private static string? UnregisteredAlgorithm(byte[] header)
+    {
+        using var document = JsonDocument.Parse(header);
+        if (document.RootElement.ValueKind != JsonValueKind.Object
+            || !document.RootElement.TryGetProperty("Options", out var options) || options.ValueKind != JsonValueKind.Object
+            || !options.TryGetProperty("algorithm", out var name) || name.ValueKind != JsonValueKind.String) return null;
+        string algorithm = name.GetString()!;
+        return Algorithms.Find(algorithm) is null ? algorithm : null;
+    }
 
     /// <summary>
     /// Writes the checkpoint atomically (temporary file in the same folder, flushed to disk, then renamed over <paramref name="path"/>).
@@ -153,6 +196,8 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(create);
+        if (Options is not null && Algorithms.Of(Options) is null)
+            throw new InvalidOperationException($"Cannot save {Options.GetType().Name}: {Algorithms.NotRegistered(Options.Algorithm)}");
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         var stats = ObservationStatistics;
@@ -234,7 +279,10 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
             int length = reader.ReadInt32();
             if (length <= 0 || length > 16 << 20 || length > payloadEnd - stream.Position)
                 throw new InvalidDataException($"'{path}' has a header length of {length} bytes, outside the file or (0, 16 MiB].");
-            var header = JsonSerializer.Deserialize<Header>(reader.ReadBytes(length), Json)
+            byte[] headerBytes = reader.ReadBytes(length);
+            if (UnregisteredAlgorithm(headerBytes) is { } unknown)
+                throw new InvalidDataException($"'{path}': {Algorithms.NotRegistered(unknown)}");
+            var header = JsonSerializer.Deserialize<Header>(headerBytes, Json)
                 ?? throw new InvalidDataException($"'{path}' has an empty header.");
             if (header.HiddenSizes is null || header.Metadata is null) throw new InvalidDataException($"'{path}' has an incomplete header.");
             if (!Enum.IsDefined(header.Body)) throw new InvalidDataException($"'{path}' names an unknown network body {header.Body}.");

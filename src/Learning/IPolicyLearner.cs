@@ -56,34 +56,33 @@ public interface IPolicyLearner : IDisposable
     void LoadOptimizerState(byte[] state);
 }
 
-/// <summary>The one factory from an algorithm's options to its learner, so callers never name the algorithm.</summary>
+/// <summary>
+/// The one factory from an algorithm's options to its learner, so callers never name the algorithm: it looks the options'
+/// type up in <see cref="Algorithms"/>, where built-in and user algorithms are registered alike.
+/// </summary>
 public static class Learners
 {
-    /// <summary>Validates <paramref name="options"/> and creates the learner its concrete type names, with a seeded network.</summary>
+    /// <summary>Validates <paramref name="options"/> and creates the learner of their registered algorithm, with a seeded network.</summary>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    /// <exception cref="ArgumentException">The options' type is not a registered algorithm's.</exception>
     public static IPolicyLearner Create(AlgorithmOptions options, NetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(spec);
-        return options switch
-        {
-            A2COptions a2c => new A2CLearner(a2c, spec),
-            PpoOptions ppo => new PpoLearner(ppo, spec),
-            ImpalaOptions impala => new ImpalaLearner(impala, spec),
-            _ => throw new ArgumentException($"No learner for {options.GetType().Name}.", nameof(options)),
-        };
+        var descriptor = Algorithms.Of(options)
+            ?? throw new ArgumentException($"{options.GetType().Name}: {Algorithms.NotRegistered(options.Algorithm)}", nameof(options));
+        options.Validate();
+        return descriptor.CreateLearner(options, spec);
     }
 
-    /// <summary>The names <c>--algo</c> and a checkpoint's <c>algorithm</c> field take.</summary>
-    public static IReadOnlyList<string> Names { get; } = [A2COptions.AlgorithmName, PpoOptions.AlgorithmName, ImpalaOptions.AlgorithmName];
+    /// <summary>The names <c>--algo</c> and a checkpoint's <c>algorithm</c> field take: every registered algorithm's.</summary>
+    public static IReadOnlyList<string> Names => Algorithms.Names;
 
     /// <summary>The options an algorithm starts from on an environment: its measured preset, or its defaults.</summary>
-    /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/>.</exception>
-    public static AlgorithmOptions Preset(string algorithm, string environmentId) => algorithm switch
+    /// <exception cref="ArgumentException">No algorithm of that name is registered.</exception>
+    public static AlgorithmOptions Preset(string algorithm, string environmentId)
     {
-        A2COptions.AlgorithmName => A2CPresets.For(environmentId),
-        PpoOptions.AlgorithmName => PpoPresets.For(environmentId),
-        ImpalaOptions.AlgorithmName => ImpalaPresets.For(environmentId),
-        _ => throw new ArgumentException($"Unknown algorithm '{algorithm}'; known: {string.Join(", ", Names)}.", nameof(algorithm)),
-    };
+        ArgumentNullException.ThrowIfNull(environmentId);
+        return Algorithms.Get(algorithm).Preset(environmentId);
+    }
 }

@@ -117,6 +117,25 @@ internal sealed class KeptScalarsAdam : Adam
         }
     }, closure);
 
+    /// <summary>The step count and first and second moments of <paramref name="param"/>, copied out (a replayed round converts them between network layouts).</summary>
+    internal (long Step, float[] ExpAvg, float[] ExpAvgSq) Moments(Parameter param)
+    {
+        var state = (State)_state[param.Handle];
+        return (state.step, state.exp_avg.data<float>().ToArray(), state.exp_avg_sq.data<float>().ToArray());
+    }
+
+    /// <summary>Replaces <paramref name="param"/>'s step count and moments with ones of its length.</summary>
+    internal void SetMoments(Parameter param, long step, float[] expAvg, float[] expAvgSq)
+    {
+        var state = (State)_state[param.Handle];
+        state.step = step;
+        using var noGrad = torch.no_grad();
+        using var first = torch.tensor(expAvg);
+        using var second = torch.tensor(expAvgSq);
+        state.exp_avg.copy_(first);
+        state.exp_avg_sq.copy_(second);
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);

@@ -113,8 +113,21 @@ internal sealed class RoundBatch
     /// </summary>
     public double Estimate(Tensor allValues, AlgorithmOptions options)
     {
-        int steps = Steps, envs = Environments, tn = Transitions;
         TakeValues(allValues);
+        return EstimateTaken(options);
+    }
+
+    /// <summary><see cref="Estimate(Tensor, AlgorithmOptions)"/> from values of every row computed outside torch (PPO's hand-written pass).</summary>
+    public double Estimate(ReadOnlySpan<float> allValues, AlgorithmOptions options)
+    {
+        allValues.CopyTo(Values);
+        SpreadValues();
+        return EstimateTaken(options);
+    }
+
+    private double EstimateTaken(AlgorithmOptions options)
+    {
+        int steps = Steps, envs = Environments, tn = Transitions;
         var v = Values.AsSpan(0, tn);
         if (options.Estimator == AdvantageEstimator.Gae)
         {
@@ -149,9 +162,15 @@ internal sealed class RoundBatch
     /// <summary>Copies the values of every row to the host and spreads them into values, bootstrap values and final-observation values.</summary>
     private void TakeValues(Tensor allValues)
     {
-        int steps = Steps, envs = Environments;
         using (var host = allValues.detach().cpu())
             TensorMemory.Floats(host).CopyTo(Values);
+        SpreadValues();
+    }
+
+    /// <summary>Bootstrap and final-observation values out of <see cref="Values"/>, which holds every row's.</summary>
+    private void SpreadValues()
+    {
+        int steps = Steps, envs = Environments;
         Values.AsSpan(steps * envs, envs).CopyTo(Bootstrap);
         for (int f = 0; f < Finals; f++) FinalValues[finalIndex[f]] = Values[(steps + 1) * envs + f];
     }

@@ -24,55 +24,93 @@ public sealed class AsynchronousRoundsTests : ActorTestKit
         return (learner, completion.Task);
     }
 
+    private static string? Offer(IRoundPolicy round, IActorRef worker, Rollout rollout, long version) =>
+        round.Offer(worker, new RolloutCollected(rollout), version, started: false).Problem;
+
+    private static AsynchronousRoundPolicy Policy(Func<Rollout, string?> validate) =>
+        new(new WorkerRoster(), new AsynchronousRounds(BatchRollouts: 2, MaxLag: 3, InFlight: 2), validate);
+
     [Fact]
-    public void The_coordinator_queues_recent_rollouts_in_arrival_order_and_acknowledges_what_it_takes()
+    public void The_policy_queues_recent_rollouts_in_arrival_order_and_acknowledges_what_it_takes()
     {
-        var round = new RoundCoordinator();
+        string? contents = null;
+        var round = Policy(_ => contents);
         IActorRef a = CreateTestProbe().Ref, b = CreateTestProbe().Ref, stranger = CreateTestProbe().Ref;
         round.Register(a, new RegisterWorker(0, 2));
         round.Register(b, new RegisterWorker(1, 2));
 
-        Assert.Contains("unregistered", round.OfferArrival(stranger, Fixtures.Rollout(5, 10), 10, 3, _ => null));
-        Assert.Contains("ahead of the learner's 10", round.OfferArrival(a, Fixtures.Rollout(0, 11), 10, 3, _ => null));
-        Assert.Contains("4 versions old, more than MaxLag = 3", round.OfferArrival(a, Fixtures.Rollout(0, 6), 10, 3, _ => null));
-        Assert.Contains("worker id 1 differs", round.OfferArrival(a, Fixtures.Rollout(1, 10), 10, 3, _ => null));
-        Assert.Equal("bad", round.OfferArrival(a, Fixtures.Rollout(0, 10), 10, 3, _ => "bad"));
+        Assert.Contains("unregistered", Offer(round, stranger, Behaved(5, 10), 10));
+        Assert.Contains("ahead of the learner's 10", Offer(round, a, Behaved(0, 11), 10));
+        Assert.Contains("4 versions old, more than MaxLag = 3", Offer(round, a, Behaved(0, 6), 10));
+        Assert.Contains("worker id 1 differs", Offer(round, a, Behaved(1, 10), 10));
+        Assert.Contains("no BehaviourLogProbs", Offer(round, a, Fixtures.Rollout(0, 10), 10));
+        contents = "bad";
+        Assert.Equal("bad", Offer(round, a, Behaved(0, 10), 10));
+        contents = null;
 
         // One worker may have several queued; the batch is the first B in arrival order, whoever sent them.
-        Assert.Null(round.OfferArrival(a, Fixtures.Rollout(0, 7), 10, 3, _ => null));
-        Assert.Null(round.OfferArrival(a, Fixtures.Rollout(0, 9), 10, 3, _ => null));
-        Assert.Null(round.OfferArrival(b, Fixtures.Rollout(1, 10), 10, 3, _ => null));
+        Assert.Null(Offer(round, a, Behaved(0, 7), 10));
+        Assert.Null(Offer(round, a, Behaved(0, 9), 10));
+        Assert.Null(Offer(round, b, Behaved(1, 10), 10));
         Assert.Equal(3, round.Arrived);
-        Assert.Null(round.TakeArrived(4));
-        var batch = round.TakeArrived(2);
+        var batch = round.TakeBatch();
         Assert.Equal([7L, 9L], batch!.Select(r => r.Version));
-        Assert.Equal(2, round.TakeAcknowledged(a));
-        Assert.Equal(0, round.TakeAcknowledged(a));
-        Assert.Equal(0, round.TakeAcknowledged(b));
-        round.Acknowledge(b);
-        Assert.Equal(1, round.TakeAcknowledged(b));
+        var parameters = new Parameters(10, [1f]);
+        Assert.Equal(2, round.For(a, parameters).Acknowledged);
+        Assert.Same(parameters, round.For(a, parameters));
+        Assert.Same(parameters, round.For(b, parameters));
         Assert.Equal(1, round.Arrived);
+        Assert.Null(round.TakeBatch());
+    }
+
+    [Fact]
+    public void A_dropped_rollout_is_acknowledged_once_rounds_run_a_late_one_quietly_and_its_lag_is_reported()
+    {
+        var round = Policy(r => r.Rewards.Length > 0 && float.IsInfinity(r.Rewards[0]) ? "non-finite" : null);
+        IActorRef a = CreateTestProbe().Ref;
+        round.Register(a, new RegisterWorker(0, 2));
+
+        Assert.Equal(new RolloutVerdict("it is 4 versions old, more than MaxLag = 3", Late: true), round.Offer(a, new RolloutCollected(Behaved(0, 6)), 10, started: false));
+        Assert.Equal(new RolloutVerdict("it is 5 versions old, more than MaxLag = 3", Late: true, Resend: true), round.Offer(a, new RolloutCollected(Behaved(0, 5)), 10, started: true));
+        var bad = Behaved(0, 10) with { Rewards = Enumerable.Repeat(float.PositiveInfinity, Fixtures.Steps * 2).ToArray() };
+        Assert.Equal(new RolloutVerdict("non-finite", Resend: true, Refusal: "non-finite"), round.Offer(a, new RolloutCollected(bad), 10, started: true));
+        Assert.Equal(2, round.For(a, new Parameters(10, [1f])).Acknowledged);
+
+        round.Offer(a, new RolloutCollected(Behaved(0, 8)) { WorkerState = [1] }, 10, started: true);
+        round.Offer(a, new RolloutCollected(Behaved(0, 10)), 10, started: true);
+        var batch = round.TakeBatch()!;
+        var extra = round.Describe(new UpdateMetrics(0, 0, 0, 0, 0, 1), batch, 10).Extra;
+        Assert.Equal((1.0, 2.0, 2.0), (extra["lag_mean"], extra["lag_max"], extra["stale_dropped"]));
+        Assert.Null(round.SavedWorkerStates(11));
     }
 
     [Fact]
     public void Taking_the_rollout_of_a_departed_worker_does_not_bring_its_acknowledgements_back()
     {
-        var round = new RoundCoordinator();
+        var round = Policy(_ => null);
         IActorRef gone = CreateTestProbe().Ref, live = CreateTestProbe().Ref;
         round.Register(gone, new RegisterWorker(0, 2));
         round.Register(live, new RegisterWorker(1, 2));
-        Assert.Null(round.OfferArrival(gone, Fixtures.Rollout(0, 10), 10, 3, _ => null));
-        Assert.Null(round.OfferArrival(live, Fixtures.Rollout(1, 10), 10, 3, _ => null));
+        Assert.Null(Offer(round, gone, Behaved(0, 10), 10));
+        Assert.Null(Offer(round, live, Behaved(1, 10), 10));
         round.Remove(gone);
 
         // The departed worker's rollout is still experience of the current policy and goes into the batch, but the
-        // coordinator keeps nothing for the dead actor: no acknowledgement entry that nobody would ever take.
-        Assert.Equal(2, round.TakeArrived(2)!.Length);
-        round.Acknowledge(gone);
+        // policy keeps nothing for the dead actor: no acknowledgement entry that nobody would ever take.
+        Assert.Equal(2, round.TakeBatch()!.Length);
         Assert.Equal(1, round.AcknowledgementEntries);
-        Assert.Equal(0, round.TakeAcknowledged(gone));
-        Assert.Equal(1, round.TakeAcknowledged(live));
+        var parameters = new Parameters(11, [1f]);
+        Assert.Same(parameters, round.For(gone, parameters));
+        Assert.Equal(1, round.For(live, parameters).Acknowledged);
         Assert.Equal(0, round.AcknowledgementEntries);
+    }
+
+    [Fact]
+    public void The_algorithms_options_choose_the_round_policy()
+    {
+        Assert.IsType<AsynchronousRoundPolicy>(RoundPolicy.For(Impala, _ => null));
+        Assert.IsType<SynchronousRoundPolicy>(RoundPolicy.For(Fixtures.Options, _ => null));
+        Assert.IsType<SynchronousRoundPolicy>(RoundPolicy.For(new PpoOptions(), _ => null));
     }
 
     [Fact]

@@ -3,28 +3,34 @@ using Akka.Actor;
 
 namespace Advantage.Actors.Tests;
 
-/// <summary>The learner's parts, each alone: who is in a round, the return window, the stop policy, the checkpoint writer.</summary>
+/// <summary>The learner's parts, each alone: the synchronous round policy, the return window, the stop policy, the checkpoint writer.</summary>
 public sealed class LearnerPartsTests : ActorTestKit
 {
+    private static string? Offer(IRoundPolicy round, IActorRef worker, Rollout rollout, long version) =>
+        round.Offer(worker, new RolloutCollected(rollout), version, started: false).Problem;
+
     [Fact]
     public void A_round_completes_when_every_live_worker_sent_one_valid_rollout_and_is_ordered_by_worker_id()
     {
-        var round = new RoundCoordinator();
+        string? contents = null;
+        var round = new SynchronousRoundPolicy(new WorkerRoster(), _ => contents);
         IActorRef a = CreateTestProbe().Ref, b = CreateTestProbe().Ref, stranger = CreateTestProbe().Ref;
         Assert.True(round.Register(a, new RegisterWorker(1, 2)));
         Assert.True(round.Register(b, new RegisterWorker(0, 2)));
         Assert.False(round.Register(b, new RegisterWorker(0, 2)));
-        Assert.Equal([b, a], round.InIdOrder);
+        Assert.Equal([b, a], round.Workers.InIdOrder);
 
-        Assert.Contains("unregistered", round.Offer(stranger, Fixtures.Rollout(5, 0), 0, _ => null));
-        Assert.Contains("version 3", round.Offer(a, Fixtures.Rollout(1, 3), 0, _ => null));
-        Assert.Contains("worker id 0 differs", round.Offer(a, Fixtures.Rollout(0, 0), 0, _ => null));
-        Assert.Equal("bad", round.Offer(a, Fixtures.Rollout(1, 0), 0, _ => "bad"));
-        Assert.Null(round.Offer(a, Fixtures.Rollout(1, 0), 0, _ => null));
-        Assert.Contains("already sent", round.Offer(a, Fixtures.Rollout(1, 0), 0, _ => null));
+        Assert.Contains("unregistered", Offer(round, stranger, Fixtures.Rollout(5, 0), 0));
+        Assert.Contains("version 3", Offer(round, a, Fixtures.Rollout(1, 3), 0));
+        Assert.Contains("worker id 0 differs", Offer(round, a, Fixtures.Rollout(0, 0), 0));
+        contents = "bad";
+        Assert.Equal("bad", Offer(round, a, Fixtures.Rollout(1, 0), 0));
+        contents = null;
+        Assert.Null(Offer(round, a, Fixtures.Rollout(1, 0), 0));
+        Assert.Contains("already sent", Offer(round, a, Fixtures.Rollout(1, 0), 0));
         Assert.Null(round.TakeBatch());
 
-        Assert.Null(round.Offer(b, Fixtures.Rollout(0, 0), 0, _ => null));
+        Assert.Null(Offer(round, b, Fixtures.Rollout(0, 0), 0));
         var batch = round.TakeBatch();
         Assert.Equal([0, 1], batch!.Select(r => r.WorkerId));
         Assert.Null(round.TakeBatch());
@@ -33,19 +39,50 @@ public sealed class LearnerPartsTests : ActorTestKit
     [Fact]
     public void A_worker_that_leaves_or_registers_again_takes_its_rollout_out_of_the_round()
     {
-        var round = new RoundCoordinator();
+        var round = new SynchronousRoundPolicy(new WorkerRoster(), _ => null);
         IActorRef a = CreateTestProbe().Ref, b = CreateTestProbe().Ref;
         round.Register(a, new RegisterWorker(0, 2));
         round.Register(b, new RegisterWorker(1, 2));
-        round.Offer(a, Fixtures.Rollout(0, 0), 0, _ => null);
+        Offer(round, a, Fixtures.Rollout(0, 0), 0);
         round.Register(a, new RegisterWorker(0, 2));
         Assert.False(round.HasSent(a));
-        round.Offer(b, Fixtures.Rollout(1, 0), 0, _ => null);
+        Offer(round, b, Fixtures.Rollout(1, 0), 0);
         Assert.Equal(1, round.Remove(b)!.WorkerId);
         Assert.Null(round.Remove(b));
         Assert.Null(round.TakeBatch());
-        round.Offer(a, Fixtures.Rollout(0, 0), 0, _ => null);
+        Offer(round, a, Fixtures.Rollout(0, 0), 0);
         Assert.Single(round.TakeBatch()!);
+    }
+
+    [Fact]
+    public void A_synchronous_round_answers_a_refused_worker_so_it_never_waits_and_keeps_the_states_saved_for_the_next_checkpoint()
+    {
+        string? contents = null;
+        var round = new SynchronousRoundPolicy(new WorkerRoster(), _ => contents);
+        IActorRef a = CreateTestProbe().Ref, b = CreateTestProbe().Ref, stranger = CreateTestProbe().Ref;
+        round.Register(a, new RegisterWorker(0, 2));
+        round.Register(b, new RegisterWorker(1, 2));
+
+        // Before rounds start, and to a stranger, nothing is sent back.
+        Assert.Equal(new RolloutVerdict("it is of version 3, the round is at 0"), round.Offer(a, new RolloutCollected(Fixtures.Rollout(0, 3)), 0, started: false));
+        Assert.Equal(new RolloutVerdict("it comes from an unregistered worker"), round.Offer(stranger, new RolloutCollected(Fixtures.Rollout(5, 0)), 0, started: true));
+        // Another version: the current parameters again. A bad rollout of this round: refused, so the worker restarts.
+        Assert.True(round.Offer(a, new RolloutCollected(Fixtures.Rollout(0, 3)), 0, started: true) is { Resend: true, Refusal: null, Late: false });
+        contents = "bad";
+        Assert.Equal(new RolloutVerdict("bad", Refusal: "bad"), round.Offer(a, new RolloutCollected(Fixtures.Rollout(0, 0)), 0, started: true));
+        contents = null;
+
+        byte[] stateA = [1, 2], stateB = [3];
+        Assert.Equal(RolloutVerdict.Accepted, round.Offer(a, new RolloutCollected(Fixtures.Rollout(0, 0)) { WorkerState = stateA }, 0, started: true));
+        // A worker that already sent its rollout of this round waits for the update: nothing to send it now.
+        Assert.True(round.Offer(a, new RolloutCollected(Fixtures.Rollout(0, 0)), 0, started: true) is { Resend: false, Refusal: null, Problem: not null });
+        round.Offer(b, new RolloutCollected(Fixtures.Rollout(1, 0)) { WorkerState = stateB }, 0, started: true);
+        Assert.NotNull(round.TakeBatch());
+        Assert.Equal([(0, stateA), (1, stateB)], round.SavedWorkerStates(1)!.Select(s => (s.WorkerId, s.State)));
+        Assert.Null(round.SavedWorkerStates(2));
+
+        var parameters = new Parameters(1, [1f]);
+        Assert.Same(parameters, round.For(a, parameters));
     }
 
     [Fact]

@@ -34,11 +34,11 @@ public class SerializerTests : TestKit
         {
             Extra = new Dictionary<string, double> { ["approx_kl"] = 0.012, ["clip_fraction"] = 0.25 },
         }),
-        "JR" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2) { EnvironmentIds = ["CartPole-v1", "Corridor-v0"] },
+        "JR" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2) { EnvironmentIds = ["CartPole-v1", "Corridor-v0"], Algorithms = ["a2c", "reinforce"] },
         "JX" => new JoinRefused("it does not have the run's environment 'Corridor-v0'"),
         "RE1" => new RunEnded("Solved"),
         "RJ6" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10], SeparateNetworks: true, StateDependentNoise: true, SdeSampleFrequency: 4),
-            [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null) { Ahead = 3 }]),
+            [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null) { Ahead = 3 }], "impala"),
         "AQ1" => new Act(77, [0.5f, float.NaN, -1f, 3e30f, 1f]) { Deterministic = false, Seed = -3, IncludeValues = true, IncludeProbabilities = true },
         "AA1" => new Acted(77, 12, 2, [0.25f, -1f, 1f, 0.5f]) { Values = [1.5f, -2f], Probabilities = [0.1f, 0.9f, 0.3f, 0.7f] },
         "AE1" => new ActRejected(78, "Observations[2] (observation 0, element 2) is NaN; observations must be finite numbers."),
@@ -256,7 +256,7 @@ public class SerializerTests : TestKit
         var join = Assert.IsType<JoinRun>(Serializer.FromBinary(Handshake("9.9.9", later, "akka.tcp://advantage@10.0.0.2:4100", [1, 2, 3, 4, 5, 6, 7]), "JR"));
         Assert.Equal(("akka.tcp://advantage@10.0.0.2:4100", "9.9.9"), (join.Node, join.Version));
         Assert.Equal(later, join.Wire);
-        string reason = LearnerEndpoint.Refusal(join, "CartPole-v1")!;
+        string reason = LearnerEndpoint.Refusal(join, "CartPole-v1", "a2c")!;
         Assert.Equal($"it runs Advantage 9.9.9, whose messages differ from this learner's ({AdvantageSerializer.ProductVersion}): it speaks P3 where this learner speaks P2; " +
             "every node of a cluster must run the same Advantage version.", reason);
 
@@ -267,13 +267,19 @@ public class SerializerTests : TestKit
         old.AddRange(node);
         old.AddRange(BitConverter.GetBytes(2));
         var previous = Assert.IsType<JoinRun>(Serializer.FromBinary([.. old], "JR2"));
-        Assert.StartsWith("it runs Advantage an earlier version, whose messages differ", LearnerEndpoint.Refusal(previous, "CartPole-v1"));
+        Assert.StartsWith("it runs Advantage an earlier version, whose messages differ", LearnerEndpoint.Refusal(previous, "CartPole-v1", "a2c"));
 
         // The same wire: read in full, trailing bytes refused as for every message; accepted only with the run's environment.
         var same = Assert.IsType<JoinRun>(RoundTrip(new JoinRun("n", 1) { EnvironmentIds = ["CartPole-v1"] }));
-        Assert.Null(LearnerEndpoint.Refusal(same, "CartPole-v1"));
+        Assert.Null(LearnerEndpoint.Refusal(same, "CartPole-v1", "a2c"));
         Assert.Equal("it does not have the run's environment 'Corridor-v0' (it has CartPole-v1); give that node the assembly that registers it " +
-            "(worker --environments, or ClusterWorkerOptions.Environments).", LearnerEndpoint.Refusal(same, "Corridor-v0"));
+            "(worker --environments, or ClusterWorkerOptions.Environments).", LearnerEndpoint.Refusal(same, "Corridor-v0", "a2c"));
+
+        // ... and only with the run's algorithm registered: a node that has not registered a user's algorithm is refused by name.
+        Assert.Equal(["a2c", "ppo", "impala"], same.Algorithms.Take(3));
+        Assert.Equal("it has not registered the run's algorithm 'reinforce' (it has a2c, ppo, impala); register it on that node too " +
+            "(Algorithms.Register before the node starts).", LearnerEndpoint.Refusal(same with { Algorithms = ["a2c", "ppo", "impala"] }, "CartPole-v1", "reinforce"));
+        Assert.Null(LearnerEndpoint.Refusal(same with { Algorithms = ["a2c", "reinforce"] }, "CartPole-v1", "reinforce"));
     }
 
     [Fact]

@@ -4,9 +4,9 @@ using System.Text.Json;
 namespace Advantage.Cluster.Tests;
 
 /// <summary>
-/// The user's environments from their own assembly (<c>--environments</c>) in every command, and cluster worker nodes that
-/// end with the run: they leave and exit 0 with one line, a node without the run's environment exits 2 and the learner
-/// names it, and SIGTERM or SIGINT stop a node without a token of the caller's.
+/// The user's environments from their own assembly (<c>--environments</c>) in a cluster (the flag itself, in every
+/// command, is Advantage.Cli.Tests' EnvironmentsFlagTests), and cluster worker nodes that end with the run: they leave
+/// and exit 0 with one line, a node without the run's environment exits 2 and the learner names it, and SIGTERM or SIGINT stop a node without a token of the caller's.
 /// </summary>
 public sealed class YourEnvironmentsTests : IDisposable
 {
@@ -14,17 +14,6 @@ public sealed class YourEnvironmentsTests : IDisposable
     private readonly string folder = Directory.CreateTempSubdirectory("advantage-your-envs-").FullName;
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
-
-    /// <summary>The test-only environment assembly (tests/Advantage.TestEnvironments, registers Corridor-v0), never referenced by the CLI.</summary>
-    internal static string Corridor()
-    {
-        string train = TrainProcess.Executable();
-        string configuration = train.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        string root = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(train)!, "..", "..", "..", "..", ".."));
-        string dll = Path.Combine(root, "tests", "Advantage.TestEnvironments", "bin", configuration, "net10.0", "Advantage.TestEnvironments.dll");
-        Assert.True(File.Exists(dll), $"Build tests/Advantage.TestEnvironments first: {dll} is missing.");
-        return dll;
-    }
 
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 
@@ -35,63 +24,10 @@ public sealed class YourEnvironmentsTests : IDisposable
     }
 
     [Fact]
-    public async Task Train_and_eval_load_the_users_assembly()
-    {
-        string run = Path.Combine(folder, "train");
-        var (code, text) = await TrainCli.Run(["--env", "Corridor-v0", "--environments", Corridor(), "--max-steps", "2000", "--output", run, "--quiet"], Limit);
-        Assert.True(code == 0, text);
-        Assert.Equal("Corridor-v0", JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement.GetProperty("environment").GetString());
-        (code, text) = await TrainCli.Run(["eval", "--checkpoint", Path.Combine(run, "model.ckpt"), "--environments", Corridor(), "--episodes", "2"], Limit);
-        Assert.True(code == 0, text);
-        Assert.StartsWith("Corridor-v0: mean return ", text);
-    }
-
-    [Fact]
-    public async Task Check_checks_an_environment_of_the_users_assembly()
-    {
-        var (code, text) = await TrainCli.Run(["check", "--env", "Corridor-v0", "--environments", Corridor()], Limit);
-        Assert.True(code == 0, text);
-        Assert.Contains("passes its check", text);
-    }
-
-    [Theory]
-    [InlineData("train")]
-    [InlineData("check")]
-    [InlineData("eval")]
-    [InlineData("worker")]
-    [InlineData("learner")]
-    [InlineData("local-cluster")]
-    public async Task A_bad_environments_assembly_is_one_line_and_exit_2_in_every_command(string command)
-    {
-        string run = Path.Combine(folder, "run");
-        string[] rest = command switch
-        {
-            "train" => ["--output", run],
-            "eval" => ["eval", "--checkpoint", Path.Combine(folder, "none.ckpt")],
-            "check" => ["check", "--env", "Corridor-v0"],
-            "worker" => ["worker", "--join", "127.0.0.1:1"],
-            _ => [command, "--port", I(Ports.Free()), "--output", run],
-        };
-        string missing = Path.Combine(folder, "NoSuch.dll");
-        var (code, text) = await TrainCli.Run([.. rest, "--environments", missing], Limit);
-        Assert.True(code == 2, $"exit code {code}: {text}");
-        Assert.Contains($"--environments: '{missing}' does not exist", text);
-        AssertNoTrace(text);
-
-        // An assembly that exports no IEnvironmentRegistration: Advantage.Environments itself.
-        string nothing = Path.Combine(Path.GetDirectoryName(TrainProcess.Executable())!, "Advantage.Environments.dll");
-        (code, text) = await TrainCli.Run([.. rest, "--environments", nothing], Limit);
-        Assert.True(code == 2, $"exit code {code}: {text}");
-        Assert.Contains($"--environments: '{nothing}' exports no environments", text);
-        AssertNoTrace(text);
-        Assert.False(Directory.Exists(run));
-    }
-
-    [Fact]
     public async Task Local_cluster_trains_the_users_environment_and_every_process_ends_cleanly()
     {
         string run = Path.Combine(folder, "local");
-        var (code, text) = await TrainCli.Run(["local-cluster", "--nodes", "2", "--workers", "1", "--env", "Corridor-v0", "--environments", Corridor(),
+        var (code, text) = await TrainCli.Run(["local-cluster", "--nodes", "2", "--workers", "1", "--env", "Corridor-v0", "--environments", TestEnvironmentsAssembly.Corridor(),
             "--max-steps", "3000", "--output", run], Limit);
         Assert.True(code == 0, $"exit code {code}: {text}");
         Assert.Equal("StepBudgetExhausted", JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json"))).RootElement.GetProperty("stop_reason").GetString());
@@ -102,9 +38,9 @@ public sealed class YourEnvironmentsTests : IDisposable
     public async Task When_the_run_ends_a_worker_process_leaves_and_exits_0_with_one_line_and_nobody_prints_a_trace()
     {
         int port = Ports.Free();
-        var learner = new TrainProcess("learner", ["learner", "--port", I(port), "--workers", "1", "--env", "Corridor-v0", "--environments", Corridor(),
+        var learner = new TrainProcess("learner", ["learner", "--port", I(port), "--workers", "1", "--env", "Corridor-v0", "--environments", TestEnvironmentsAssembly.Corridor(),
             "--max-steps", "3000", "--output", Path.Combine(folder, "run")]);
-        using var worker = new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{I(port)}", "--environments", Corridor()]);
+        using var worker = new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{I(port)}", "--environments", TestEnvironmentsAssembly.Corridor()]);
         using (learner)
         {
             Assert.True(await learner.WaitForExit(Limit) == 0, learner.Tail());
@@ -121,7 +57,7 @@ public sealed class YourEnvironmentsTests : IDisposable
     public async Task A_worker_process_without_the_runs_environment_exits_2_and_the_learner_names_it()
     {
         int port = Ports.Free();
-        using var learner = new TrainProcess("learner", ["learner", "--port", I(port), "--workers", "1", "--env", "Corridor-v0", "--environments", Corridor(),
+        using var learner = new TrainProcess("learner", ["learner", "--port", I(port), "--workers", "1", "--env", "Corridor-v0", "--environments", TestEnvironmentsAssembly.Corridor(),
             "--max-steps", "3000", "--output", Path.Combine(folder, "run")]);
         using var worker = new TrainProcess("worker", ["worker", "--join", $"127.0.0.1:{I(port)}"]);
         Assert.True(await worker.WaitForExit(Limit) == 2, worker.Tail());

@@ -46,7 +46,7 @@ public sealed class SolvedCartPoleCollection : ICollectionFixture<SolvedCartPole
     public const string Name = "solved CartPole run";
 }
 
-/// <summary><c>advantage-train export</c>: what it writes plays as the checkpoint does, and every mistake is one line and exit code 2.</summary>
+/// <summary><c>advantage-train export</c>: what it writes plays as the checkpoint does (its mistakes, one line and exit code 2 each, are Advantage.Cli.Tests' ExportCommandTests).</summary>
 [Collection(SolvedCartPoleCollection.Name)]
 public sealed class OnnxCliTests(SolvedCartPole solved)
 {
@@ -98,51 +98,6 @@ public sealed class OnnxCliTests(SolvedCartPole solved)
         Assert.Equal(File.ReadAllBytes(model), File.ReadAllBytes(again));
     }
 
-    public static TheoryData<string, string, string> Mistakes() => new()
-    {
-        { "missing", "none", "--checkpoint: no checkpoint at" },
-        { "corrupt", "fresh", "--checkpoint: " },
-        { "folder-without-model", "fresh", "is a folder without model.ckpt" },
-        { "good", "exists", "--output: '" },
-        { "good", "under-a-file", "--output: cannot write" },
-    };
-
-    [Theory]
-    [MemberData(nameof(Mistakes))]
-    public void A_mistake_is_one_line_naming_the_flag_and_exit_code_2(string checkpointKind, string outputKind, string expected)
-    {
-        string dir = Directory.CreateTempSubdirectory("advantage-onnx-mistake-").FullName;
-        try
-        {
-            string checkpoint = checkpointKind switch
-            {
-                "missing" => Path.Combine(dir, "missing.ckpt"),
-                "folder-without-model" => Directory.CreateDirectory(Path.Combine(dir, "empty-run")).FullName,
-                "corrupt" => Corrupt(Path.Combine(dir, "corrupt.ckpt")),
-                _ => Path.Combine(solved.Run, "model.ckpt"),
-            };
-            string output = outputKind switch
-            {
-                "exists" => Existing(Path.Combine(dir, "model.onnx")),
-                "under-a-file" => Path.Combine(Existing(Path.Combine(dir, "a-file")), "model.onnx"),
-                _ => Path.Combine(dir, "model.onnx"),
-            };
-            byte[]? before = File.Exists(output) ? File.ReadAllBytes(output) : null;
-            var (code, text) = Cli.RunTrain(["export", "--checkpoint", checkpoint, "--output", output], Limit);
-            Assert.True(code == 2, $"exit code {code}: {text}");
-            Assert.Contains(expected, text);
-            Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            Assert.DoesNotContain("   at ", text);
-            Assert.DoesNotContain("Exception", text);
-            if (before is not null) Assert.Equal(before, File.ReadAllBytes(output));
-            else Assert.False(File.Exists(output));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
     [Fact]
     public void Overwrite_replaces_an_existing_model()
     {
@@ -159,12 +114,6 @@ public sealed class OnnxCliTests(SolvedCartPole solved)
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static string Corrupt(string path)
-    {
-        File.WriteAllText(path, "not a checkpoint");
-        return path;
     }
 
     private static string Existing(string path)

@@ -143,7 +143,7 @@ internal sealed class LearnerEndpoint : ReceiveActor
         Receive<GetLearner>(_ => Sender.Tell(learner));
         Receive<JoinRun>(join =>
         {
-            if (Refusal(join, options.EnvironmentId) is { } reason)
+            if (Refusal(join, options.EnvironmentId, options.Algorithm.Algorithm) is { } reason)
             {
                 log.Warning("Refused node {0}: {1}", join.Node, reason);
                 Sender.Tell(new JoinRefused(reason));
@@ -157,7 +157,7 @@ internal sealed class LearnerEndpoint : ReceiveActor
                 assigned[join.Node] = ids;
                 log.Info("Node {0} joins the run with workers {1}.", join.Node, string.Join(", ", ids));
             }
-            Sender.Tell(new RunJoined(learner, options.EnvironmentId, spec, ids.Select(id => RunWiring.Worker(options, id)).ToArray()));
+            Sender.Tell(new RunJoined(learner, options.EnvironmentId, spec, ids.Select(id => RunWiring.Worker(options, id)).ToArray(), options.Algorithm.Algorithm));
         });
         Receive<ClusterEvent.MemberRemoved>(removed =>
         {
@@ -192,7 +192,7 @@ internal sealed class LearnerEndpoint : ReceiveActor
     }
 
     /// <summary>Why a node cannot take part in this run, or null when it can.</summary>
-    internal static string? Refusal(JoinRun join, string environmentId)
+    internal static string? Refusal(JoinRun join, string environmentId, string algorithm)
     {
         var wire = Serialization.AdvantageSerializer.Wire;
         if (!join.Wire.SequenceEqual(wire, StringComparer.Ordinal))
@@ -206,6 +206,9 @@ internal sealed class LearnerEndpoint : ReceiveActor
         if (!join.EnvironmentIds.Contains(environmentId, StringComparer.Ordinal))
             return $"it does not have the run's environment '{environmentId}' (it has {(join.EnvironmentIds.Count > 0 ? string.Join(", ", join.EnvironmentIds) : "none")}); " +
                 "give that node the assembly that registers it (worker --environments, or ClusterWorkerOptions.Environments).";
+        if (!join.Algorithms.Contains(algorithm, StringComparer.Ordinal))
+            return $"it has not registered the run's algorithm '{algorithm}' (it has {(join.Algorithms.Count > 0 ? string.Join(", ", join.Algorithms) : "none")}); " +
+                "register it on that node too (Algorithms.Register before the node starts).";
         return null;
     }
 

@@ -24,6 +24,13 @@ public sealed record JoinRun(string Node, int Workers) : IAdvantageMessage
 
     /// <summary>The environment ids the node can make; the learner refuses a node without the run's. Default: none.</summary>
     public IReadOnlyList<string> EnvironmentIds { get; init; } = [];
+
+    /// <summary>
+    /// The algorithms registered on the node (<see cref="Learning.Algorithms"/>); the learner refuses a node that has not
+    /// registered the run's, as it refuses one without the run's environment: every node of a run is meant to run the same
+    /// build with the same registrations, and a node missing one is misconfigured. Default: this process's.
+    /// </summary>
+    public IReadOnlyList<string> Algorithms { get; init; } = Learning.Algorithms.Names;
 }
 
 /// <summary>
@@ -52,4 +59,5 @@ public sealed record RunEnded(string Detail) : IAdvantageMessage;
 /// <param name="EnvironmentId">Environment id the workers make (from their own registry).</param>
 /// <param name="Spec">Network sizes.</param>
 /// <param name="Workers">The workers this node hosts, by id.</param>
-internal sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, IReadOnlyList<WorkerPlan> Workers) : IAdvantageMessage;
+/// <param name="Algorithm">The run's algorithm, which the node checks it has registered as the learner did at the handshake.</param>
+internal sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, IReadOnlyList<WorkerPlan> Workers, string Algorithm) : IAdvantageMessage;

@@ -512,6 +512,12 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
             exit.TrySetResult(new NodeExit(frame, ClusterWorkerEnd.Refused, $"cannot take part: {reason}"));
             return;
         }
+        if (Algorithms.Find(joined.Algorithm) is null)
+        {
+            // Also checked at the handshake; said here too for a learner that did not.
+            exit.TrySetResult(new NodeExit(frame, ClusterWorkerEnd.Refused, $"cannot take part: the run's {Algorithms.NotRegistered(joined.Algorithm)}"));
+            return;
+        }
         foreach (var plan in joined.Workers)
             Context.ActorOf(WorkerActor.Props(RunWiring.Settings(plan, joined.EnvironmentId, registry, joined.Spec), learner), $"worker-{plan.WorkerId}");
         var first = joined.Workers.Count > 0 ? joined.Workers[0] : null;

@@ -5,18 +5,20 @@ using Akka.Event;
 namespace Advantage.Actors;
 
 /// <summary>
-/// Runs synchronous rounds keyed by parameter version: waits for one rollout of the current version
-/// from every live worker, orders them by worker id, updates once (through <see cref="IPolicyLearner"/>, whichever algorithm it is), and sends version v+1 to every worker.
-/// When the algorithm's options declare <see cref="AlgorithmOptions.Asynchrony"/>, it waits for no one instead: it updates on
-/// every B rollouts in arrival order, drops those more than MaxLag versions old, and sends each new version to every worker.
-/// Watches its workers, so a worker that dies shrinks the round instead of stalling it. Rollouts that are
-/// stale, duplicated, from strangers, malformed or non-finite are counted and dropped, never applied.
+/// The learner: it handles the run's messages and wires its parts (ARCHITECTURE.md, One synchronous round, steps 2 and 5).
+/// A rollout goes to the round policy (<see cref="IRoundPolicy"/>: synchronous rounds wait for every live worker's rollout
+/// of the current version, asynchronous ones take batches in arrival order, chosen from
+/// <see cref="AlgorithmOptions.Asynchrony"/>, never from the algorithm's name); when it has a batch, the learner updates
+/// once through <see cref="IPolicyLearner"/>, hands what happened to its <see cref="RunRecorder"/>, asks the
+/// <see cref="StopPolicy"/>, and sends the new version to every worker. Watches its workers, so a worker that dies
+/// shrinks the round instead of stalling it. Rollouts that are stale, duplicated, from strangers, malformed or non-finite
+/// are counted and dropped, never applied.
 /// </summary>
 /// <remarks>
-/// The actor composes parts that are tested alone: <see cref="RoundCoordinator"/> (who is in a round),
+/// The actor composes parts that are tested alone: the round policies and <see cref="WorkerRoster"/> (who is in a round),
 /// <see cref="ReturnWindow"/> (episode statistics), <see cref="StopPolicy"/> (target, budget, user conditions),
-/// <see cref="CheckpointWriter"/> (one cadence for every checkpoint file). An exception anywhere in it (the
-/// update, a checkpoint write (short of descriptors: only past <see cref="CheckpointFailureTolerance"/>), a stop condition, the progress callback) ends the run with
+/// <see cref="RunRecorder"/> (events, run folder, TensorBoard, checkpoints, evaluations). An exception anywhere in it (the
+/// update, a checkpoint write (short of descriptors: only past <see cref="RunRecorder.CheckpointFailureTolerance"/>), a stop condition, the progress callback) ends the run with
 /// <see cref="StopReason.Failed"/>: <see cref="TrainingRun.Completion"/> faults with a <see cref="TrainingFailedException"/>
 /// carrying the cause and the final result, after a last attempt to write the checkpoint. It is never restarted
 /// onto a half-updated network.
@@ -39,30 +41,15 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private readonly Action<TrainingProgress>? onProgress;
     private readonly TaskCompletionSource<TrainingResult> completion;
     private readonly ILoggingAdapter log = Context.GetLogger();
-    private readonly RoundCoordinator round = new();
+    private readonly IRoundPolicy round;
     private readonly ReturnWindow returns;
     private readonly StopPolicy stopPolicy;
-    private readonly CheckpointWriter checkpoints;
-    private readonly AsynchronousRounds? asynchrony;
-    private long stale;
+    private readonly RunRecorder recorder;
     private readonly HashSet<IActorRef> followers = [];
-
-    /// <summary>Per worker, the state it saved with its last rollout that asked for it, and that rollout's version.</summary>
-    private readonly Dictionary<int, (long Version, byte[] State)> workerStates = [];
 
     /// <summary>A resumed run's saved worker states not yet handed back (each goes to its worker once).</summary>
     private readonly Dictionary<int, byte[]> resumedWorkers = [];
 
-    /// <summary>
-    /// How long periodic checkpoint writes may keep failing for want of a file descriptor (EMFILE, ENFILE) before the
-    /// run ends. A full descriptor table is what a flood of connections at a cluster learner's port does (each costs one
-    /// until Akka.Remote's handshake timeout drops it), and it passes; the previous checkpoint stays whole (writes are
-    /// atomic), so the run trains on and retries at the next interval. Past this, or on any other write error (a full or
-    /// read-only disk does not pass), it would be training on without a way back: it ends.
-    /// </summary>
-    internal static readonly TimeSpan CheckpointFailureTolerance = TimeSpan.FromSeconds(60);
-
-    private System.Diagnostics.Stopwatch? checkpointFailing;
     private readonly System.Diagnostics.Stopwatch clock = new();
     private readonly string run;
     private long version;
@@ -86,16 +73,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private long stepsAtLastReport;
     private double secondsAtLastReport;
     private double lastRate;
-    private TensorBoardLog? tensorBoard;
-    private RunFolder? runFolder;
-    private bool finalCheckpointWritten;
-    private bool failing;
-    private readonly List<string> outputProblems = [];
     private IActorRef? evaluator;
-    private EvaluationFinished? lastEvaluation;
-    private int evaluations;
-    private int evaluationsSinceBest;
-    private double bestEvaluation = double.NaN;
 
     /// <summary>Creates the learner; prefer <see cref="Props"/>.</summary>
     public LearnerActor(TrainingOptions options, IPolicyLearner algorithm, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
@@ -111,17 +89,14 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         this.algorithm = algorithm;
         this.onProgress = onProgress;
         this.completion = completion;
-        asynchrony = options.Algorithm.Asynchrony;
+        round = RoundPolicy.For(options.Algorithm, Validate);
         // A learner made through the public Props is named "<run>-learner"; events carry the run's name.
         string name = Self.Path.Name;
         this.hosting = hosting ?? new LearnerHosting(name.EndsWith("-learner", StringComparison.Ordinal) ? name[..^"-learner".Length] : name, false, null);
         run = this.hosting.Run;
         returns = new ReturnWindow(options.ReturnWindow);
         stopPolicy = new StopPolicy(options);
-        var paths = new List<string>();
-        if (options.CheckpointDirectory is { } directory) paths.Add(Path.Combine(directory, "last.ckpt"));
-        if (this.hosting.CheckpointPath is { } own) paths.Add(own);
-        checkpoints = new CheckpointWriter(paths, options.CheckpointInterval, this.hosting.Disk);
+        recorder = new RunRecorder(options, this.hosting, log, Context.System.EventStream, () => version);
         current = algorithm.Parameters.Read();
         if (this.hosting.Resumed is { } resumed)
         {
@@ -134,15 +109,15 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Receive<RolloutCollected>(OnRollout);
         Receive<Terminated>(OnTerminated);
         Receive<WorkerRestarted>(OnWorkerRestarted);
-        Receive<GetProgress>(_ => Sender.Tell(Snapshot()));
+        Receive<GetProgress>(_ => Sender.Tell(Progress()));
         Receive<FollowParameters>(_ => OnFollow());
         Receive<ProgressTick>(_ => Report());
         Receive<StopTraining>(_ => Finish(StopReason.Stopped, "Asked to stop."));
         Receive<StartAnyway>(_ =>
         {
-            if (round.Count > 0)
+            if (round.Workers.Count > 0)
             {
-                log.Warning("Only {0} of {1} workers registered in time; starting with them.", round.Count, options.Algorithm.Workers);
+                log.Warning("Only {0} of {1} workers registered in time; starting with them.", round.Workers.Count, options.Algorithm.Workers);
                 StartRounds();
                 return;
             }
@@ -215,8 +190,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
                     log.Warning("Resumed at version {0}, {1} steps. The checkpoint holds no saved state for {2} of {3} workers (written at a run's end or stop between checkpoint intervals, by an asynchronous run, or with environments that cannot save): they start fresh episodes, so their episodes running when it was written are cut and not counted, and this resume is not exact.",
                         version, steps, missing, options.Algorithm.Workers);
             }
-            if (options.OutputDirectory is { } output) runFolder = new RunFolder(output, options, hosting.Resumed, hosting.Disk) { WatchCollapse = !algorithm.Spec.Continuous };
-            if (options.TensorBoardDirectory is { } board) OpenTensorBoard(board);
+            recorder.Open(watchCollapse: !algorithm.Spec.Continuous);
             if (options.Evaluation is { } evaluation)
             {
                 var registry = options.Environments;
@@ -253,7 +227,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         {
             finished = true;
             WriteFinalCheckpoint();
-            var result = CloseRunFolder(Result(StopReason.Stopped) with { Detail = "The actor system stopped." });
+            var result = recorder.Close(Result(StopReason.Stopped) with { Detail = "The actor system stopped." }, Placement);
             completion.TrySetResult(result);
         }
         algorithm.Dispose();
@@ -269,11 +243,11 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         {
             Context.Watch(Sender);
             everHadWorkers = true;
-            Publish(new WorkerJoined(run, register.WorkerId, register.Environments, round.Count));
+            Publish(new WorkerJoined(run, register.WorkerId, register.Environments, round.Workers.Count));
         }
         if (started) Send([Sender]);
-        else if (round.Count >= options.Algorithm.Workers) StartRounds();
-        else if (joined && hosting.Cluster) log.Info("Worker {0} registered; waiting for {1} more before the first round.", register.WorkerId, options.Algorithm.Workers - round.Count);
+        else if (round.Workers.Count >= options.Algorithm.Workers) StartRounds();
+        else if (joined && hosting.Cluster) log.Info("Worker {0} registered; waiting for {1} more before the first round.", register.WorkerId, options.Algorithm.Workers - round.Workers.Count);
     }
 
     /// <summary>Sends the first parameters to every registered worker; rounds run from here on.</summary>
@@ -284,51 +258,22 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         // Wall time and steps per second count from the first round, not from the wait for workers to start.
         clock.Start();
         Timers.Cancel("start-anyway");
-        Send(round.InIdOrder);
+        Send(round.Workers.InIdOrder);
     }
 
+    /// <summary>The round policy takes the rollout or says what becomes of it; a full round is applied.</summary>
     private void OnRollout(RolloutCollected message)
     {
         var rollout = message.Data;
-        if (asynchrony is { } shape)
-        {
-            OnArrival(rollout, shape);
-            return;
-        }
-        string? problem = round.Offer(Sender, rollout, version, Validate);
-        if (problem is not null)
-        {
-            Reject(rollout, problem);
-            if (started && round.Registration(Sender) is not null && !round.HasSent(Sender))
-            {
-                // Keep a well-behaved worker of the current round going: it has no other way to get parameters.
-                if (rollout.Version != version) Send([Sender]);
-                // A bad rollout of this round: the worker restarts with fresh environments (counted against the restarts
-                // allowed), registers again and gets this round's parameters, so the round never waits for a rollout that
-                // will not come.
-                else Sender.Tell(new RolloutRefused(rollout.Version, problem));
-            }
-            return;
-        }
-        // Saved for the checkpoint the update of this round writes (see WorkerActor): kept until then.
-        if (message.WorkerState is { } state) workerStates[rollout.WorkerId] = (rollout.Version, state);
-        TryCompleteRound();
-    }
-
-    /// <summary>Asynchronous rounds: queue the rollout (or drop it, counted) and update while a batch is there.</summary>
-    private void OnArrival(Rollout rollout, AsynchronousRounds shape)
-    {
-        string? problem = round.OfferArrival(Sender, rollout, version, shape.MaxLag, r => Validate(r)
-            ?? (r.BehaviourLogProbs.Length == 0 ? "it carries no BehaviourLogProbs, which asynchronous rounds need" : null));
-        if (problem is null)
+        var verdict = round.Offer(Sender, message, version, started);
+        if (verdict.Problem is not { } problem)
         {
             TryCompleteRound();
             return;
         }
-        if (rollout.Version < version - shape.MaxLag)
+        if (verdict.Late)
         {
             // Expected now and then (a slow worker); counted and published, not worth a warning each.
-            stale++;
             rejected++;
             Publish(new RolloutRejected(run, rollout.WorkerId, problem));
         }
@@ -336,15 +281,8 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         {
             Reject(rollout, problem);
         }
-        // The worker stops once it is far enough ahead of the learner: acknowledging the dropped rollout now lets it go on
-        // even if no update is near.
-        if (started && round.Registration(Sender) is not null)
-        {
-            round.Acknowledge(Sender);
-            Send([Sender]);
-            // Bad contents (not merely late): the worker restarts with fresh environments, as in synchronous rounds.
-            if (Validate(rollout) is { } contents) Sender.Tell(new RolloutRefused(rollout.Version, contents));
-        }
+        if (verdict.Resend) Send([Sender]);
+        if (verdict.Refusal is { } refusal) Sender.Tell(new RolloutRefused(rollout.Version, refusal));
     }
 
     private string? Validate(Rollout rollout) => rollout.Problem(options.Algorithm.RolloutLength, algorithm.Spec.ObservationSize, algorithm.Spec.ActionWidth);
@@ -392,9 +330,9 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     {
         if (followers.Remove(terminated.ActorRef)) return;
         if (round.Remove(terminated.ActorRef) is not { } lost) return;
-        Publish(new WorkerLost(run, lost.WorkerId, round.Count));
-        log.Warning("Worker {0} is gone; {1} remain.", terminated.ActorRef.Path.Name, round.Count);
-        if (round.Count == 0 && everHadWorkers && !hosting.Cluster)
+        Publish(new WorkerLost(run, lost.WorkerId, round.Workers.Count));
+        log.Warning("Worker {0} is gone; {1} remain.", terminated.ActorRef.Path.Name, round.Workers.Count);
+        if (round.Workers.Count == 0 && everHadWorkers && !hosting.Cluster)
         {
             if (lastFault is not null) Fail(lastFault, $"Every worker is gone; the last failure: {lastFault.Message}");
             else Finish(StopReason.NoWorkers, "Every worker is gone.");
@@ -405,7 +343,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private void TryCompleteRound()
     {
         // Asynchronous rounds may have more than one batch waiting (rollouts that arrived during a long update).
-        while (started && !finished && (asynchrony is null ? round.TakeBatch() : round.TakeArrived(asynchrony.BatchRollouts)) is { } batch)
+        while (started && !finished && round.TakeBatch() is { } batch)
             Apply(batch);
     }
 
@@ -417,8 +355,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         long batchSteps = 0;
         foreach (var r in batch) batchSteps += r.StepCount;
         algorithm.SetTrainingProgress(steps + batchSteps, options.MaxSteps);
-        lastUpdate = algorithm.Update(batch);
-        if (asynchrony is not null) lastUpdate = WithLag(lastUpdate, batch);
+        lastUpdate = round.Describe(algorithm.Update(batch), batch, version);
         foreach (var r in batch)
         {
             steps += r.StepCount;
@@ -442,48 +379,26 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             Episodes = returns.Episodes,
             Seconds = seconds,
         });
-        if (checkpoints.Due(version)) WriteCheckpoint();
+        recorder.CheckpointIfDue(version, steps, () => CheckpointAt(version));
         if (CheckStop()) return;
         if (evaluator is not null && version % options.Evaluation!.EveryUpdates == 0)
-            evaluator.Tell(new EvaluatorActor.Evaluate(version, steps, Snapshot(version)));
-        Send(round.InIdOrder);
-    }
-
-    /// <summary>Asynchronous rounds: how far behind the learner the batch's rollouts were, and how many were dropped so far.</summary>
-    private UpdateMetrics WithLag(UpdateMetrics metrics, Rollout[] batch)
-    {
-        double sum = 0, max = 0;
-        foreach (var r in batch)
-        {
-            double lag = version - r.Version;
-            sum += lag;
-            max = Math.Max(max, lag);
-        }
-        var extra = new Dictionary<string, double>(metrics.Extra)
-        {
-            ["lag_mean"] = sum / batch.Length,
-            ["lag_max"] = max,
-            ["stale_dropped"] = stale,
-        };
-        return metrics with { Extra = extra };
+            evaluator.Tell(new EvaluatorActor.Evaluate(version, steps, CheckpointAt(version)));
+        Send(round.Workers.InIdOrder);
     }
 
     /// <summary>The current parameters (and the observation statistics workers normalise with) to each target.</summary>
     private void Send(IEnumerable<IActorRef> targets)
     {
         var parameters = new Parameters(version, current, algorithm.ObservationStatistics);
-        foreach (var worker in targets)
-        {
-            int acknowledged = asynchrony is null ? 0 : round.TakeAcknowledged(worker);
-            worker.Tell(acknowledged == 0 ? parameters : parameters with { Acknowledged = acknowledged });
-        }
+        foreach (var worker in targets) worker.Tell(round.For(worker, parameters));
     }
 
-    private TrainingProgress Snapshot() => new(
+    /// <summary>Where the run stands now (what <see cref="GetProgress"/> answers and every report carries).</summary>
+    private TrainingProgress Progress() => new(
         steps, clock.Elapsed.TotalSeconds, lastRate, returns.Episodes, returns.Mean,
-        version, round.Count, rejected, restarts, lastUpdate);
+        version, round.Workers.Count, rejected, restarts, lastUpdate);
 
-    private StopCheck Check() => new(Snapshot(), lastEvaluation, evaluations, evaluationsSinceBest, bestEvaluation);
+    private StopCheck Check() => recorder.Check(Progress());
 
     private void Report()
     {
@@ -491,8 +406,8 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (now > secondsAtLastReport) lastRate = (steps - stepsAtLastReport) / (now - secondsAtLastReport);
         stepsAtLastReport = steps;
         secondsAtLastReport = now;
-        var progress = Snapshot();
-        runFolder?.Flush();
+        var progress = Progress();
+        recorder.Flush();
         Context.System.EventStream.Publish(progress);
         onProgress?.Invoke(progress);
     }
@@ -500,7 +415,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
     private TrainingResult Result(StopReason reason)
     {
         double seconds = clock.Elapsed.TotalSeconds;
-        var final = Snapshot() with { StepsPerSecond = seconds > 0 ? (steps - stepsAtStart) / seconds : 0 };
+        var final = Progress() with { StepsPerSecond = seconds > 0 ? (steps - stepsAtStart) / seconds : 0 };
         byte[]? optimizerState = null;
         try
         {
@@ -511,7 +426,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             // A failed run may have failed in the optimizer: the result still carries the rest.
             log.Warning("The optimizer state could not be read for the result: {0}", e.Message);
         }
-        var newest = NewestCheckpoint();
+        var newest = recorder.NewestCheckpoint();
         return new TrainingResult(reason, stopPolicy.Solved(Check()), final, current, algorithm.Spec)
         {
             ObservationStatistics = algorithm.ObservationStatistics,
@@ -522,8 +437,8 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
             RecentReturns = returns.Recent(),
             CheckpointPath = newest?.Path,
             CheckpointVersion = newest?.Version ?? 0,
-            FinalCheckpointWritten = finalCheckpointWritten,
-            OutputProblems = outputProblems.ToArray(),
+            FinalCheckpointWritten = recorder.FinalCheckpointWritten,
+            OutputProblems = recorder.OutputProblems,
         };
     }
 
@@ -553,7 +468,7 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         clock.Stop();
         // The final checkpoint and the run folder are written, and closed, before anything says the run is over.
         WriteFinalCheckpoint();
-        var result = CloseRunFolder(Result(reason) with { Detail = detail });
+        var result = recorder.Close(Result(reason) with { Detail = detail }, Placement);
         Context.System.EventStream.Publish(result.Progress);
         Publish(new TrainingFinished(run, reason, detail, result.Progress));
         onProgress?.Invoke(result.Progress);
@@ -572,12 +487,12 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         if (cause is WorkerFaultException || detail is not null) log.Error("The run ends: {0}", detail ?? cause.Message);
         else if (cause is RunWriteException) log.Error("The run ends: {0}", cause.Message);
         else log.Error(cause, "The learner failed; the run ends.");
-        failing = true;
+        recorder.MarkFailing();
         WriteFinalCheckpoint();
         var result = Result(StopReason.Failed) with { Detail = detail ?? (cause is RunWriteException ? Capitalised(cause.Message) : $"{cause.GetType().Name}: {cause.Message}") };
         try
         {
-            result = CloseRunFolder(result);
+            result = recorder.Close(result, Placement);
         }
         catch (Exception e)
         {
@@ -595,94 +510,10 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Context.Stop(Self);
     }
 
-    private void Publish(TrainingEvent trainingEvent)
-    {
-        Context.System.EventStream.Publish(trainingEvent);
-        runFolder?.Write(trainingEvent);
-        try
-        {
-            tensorBoard?.Write(trainingEvent);
-        }
-        catch (Exception e) when (DiskProblem.Is(e))
-        {
-            log.Warning("Writing TensorBoard events failed; training goes on without them: {0}", e.Message);
-            outputProblems.Add($"TensorBoard events stop at version {version}: {DiskProblem.Describe(tensorBoard!.Folder, e)}");
-            tensorBoard = null;
-        }
-    }
+    private void Publish(TrainingEvent trainingEvent) => recorder.Publish(trainingEvent);
 
-    /// <summary>
-    /// A file the run could not write: a warning when the run otherwise ends well; when it is failing, its one error line has
-    /// said what happened already (a full disk fails every file after it), so the rest is in the result, and here at Info.
-    /// </summary>
-    private void Say(string problem)
-    {
-        if (failing) log.Info(problem);
-        else log.Warning(problem);
-    }
-
-    private void OpenTensorBoard(string board)
-    {
-        try
-        {
-            tensorBoard = new TensorBoardLog(board, TensorBoardLog.Hyperparameters(options));
-        }
-        catch (Exception e) when (DiskProblem.Is(e))
-        {
-            log.Warning("TensorBoard events cannot be written; training goes on without them: {0}", e.Message);
-            outputProblems.Add($"No TensorBoard events: {DiskProblem.Describe(board, e)}");
-        }
-    }
-
-    /// <summary>
-    /// The run's last checkpoint, written whatever ended it. A write that fails is said, in the log and in the result's
-    /// <see cref="TrainingResult.OutputProblems"/> (with the older checkpoint that remains), never skipped in silence.
-    /// </summary>
-    private void WriteFinalCheckpoint()
-    {
-        if (checkpoints.Paths.Count == 0) return;
-        IReadOnlyList<string> written;
-        try
-        {
-            written = checkpoints.Write(Snapshot(version));
-        }
-        catch (Exception e)
-        {
-            // Whatever it was (a full disk, or a bug in taking the snapshot), the run is ending: say it, do not throw.
-            string remains = NewestCheckpoint() is { } newest
-                ? $"the newest checkpoint on disk is '{newest.Path}' (version {newest.Version})"
-                : "no checkpoint of this run is on disk";
-            string problem = $"The final checkpoint (version {version}) was not written: {(DiskProblem.Is(e) ? e.Message : $"{e.GetType().Name}: {e.Message}")}; {remains}.";
-            Say(problem);
-            outputProblems.Add(problem);
-            return;
-        }
-        finalCheckpointWritten = true;
-        checkpointFailing = null;
-        foreach (string path in written)
-            Publish(new CheckpointWritten(run, path, CheckpointKind.Latest, version, steps));
-        runFolder?.Flush();
-    }
-
-    /// <summary>
-    /// The newest checkpoint of this run on disk: the last one written, or, before any, the one a resumed run continues
-    /// (a fresh run does not claim a file an earlier run left in its folder).
-    /// </summary>
-    private (string Path, long Version)? NewestCheckpoint() =>
-        checkpoints.LastPath is { } path ? (path, checkpoints.LastVersion) : hosting.Resumed is not null ? checkpoints.Existing() : null;
-
-    /// <summary>Writes the end of the run folder (curve, model, summary) and adds its problems to the result.</summary>
-    private TrainingResult CloseRunFolder(TrainingResult result)
-    {
-        if (runFolder is null) return result;
-        // model.ckpt: the policy as the run ended (statistics and action bounds with it), as a bare model: it plays, it does not resume (last.ckpt does).
-        var folderProblems = runFolder.Finish(result, result.ToCheckpoint().WithOptimizerState(null), Placement(), outputProblems);
-        runFolder = null;
-        if (folderProblems.Count == 0) return result;
-        foreach (string problem in folderProblems) Say($"Run folder: {problem}");
-        outputProblems.AddRange(folderProblems);
-        return result with { OutputProblems = outputProblems.ToArray() };
-    }
+    /// <summary>The run's last checkpoint, written whatever ended it (a write that fails is said, see <see cref="RunRecorder.FinalCheckpoint"/>).</summary>
+    private void WriteFinalCheckpoint() => recorder.FinalCheckpoint(version, steps, () => CheckpointAt(version));
 
     /// <summary>Where the run executed: in one process, or on a cluster of this many members now.</summary>
     private Placement Placement()
@@ -702,8 +533,8 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
 
     private static string Capitalised(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
-    /// <summary>Everything a resumed run needs, as of now.</summary>
-    private Checkpoint Snapshot(long at) => new Checkpoint(algorithm.Spec, current, new Dictionary<string, string>
+    /// <summary>Everything a resumed run needs, as of now, stamped with version <paramref name="at"/>.</summary>
+    private Checkpoint CheckpointAt(long at) => new Checkpoint(algorithm.Spec, current, new Dictionary<string, string>
     {
         ["written_utc"] = DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
     })
@@ -714,82 +545,13 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         EnvironmentId = options.EnvironmentId,
         ObservationStatistics = algorithm.ObservationStatistics,
         ActionBounds = ActionBounds(),
-        WorkerStates = WorkerStates(at),
+        WorkerStates = round.SavedWorkerStates(at),
     };
-
-    /// <summary>
-    /// The workers' states saved with the rollouts of the update that made version <paramref name="at"/>: what lets a
-    /// resume continue their episodes. Null when none were (a checkpoint between intervals, asynchronous rounds).
-    /// </summary>
-    private WorkerSavedState[]? WorkerStates(long at)
-    {
-        var saved = workerStates.Where(w => w.Value.Version == at - 1).OrderBy(w => w.Key).Select(w => new WorkerSavedState(w.Key, w.Value.State)).ToArray();
-        return saved.Length == 0 ? null : saved;
-    }
-
-    private void WriteCheckpoint()
-    {
-        IReadOnlyList<string> written;
-        try
-        {
-            written = checkpoints.Write(Snapshot(version));
-        }
-        catch (IOException e) when (DiskProblem.Passes(e)
-                                    && (checkpointFailing ??= System.Diagnostics.Stopwatch.StartNew()).Elapsed < CheckpointFailureTolerance)
-        {
-            log.Warning("The checkpoint at version {0} could not be written ({1}); the previous one stays, retrying at the next interval for up to {2} s.",
-                version, e.Message, CheckpointFailureTolerance.TotalSeconds);
-            return;
-        }
-        checkpointFailing = null;
-        foreach (string path in written)
-            Publish(new CheckpointWritten(run, path, CheckpointKind.Latest, version, steps));
-        runFolder?.Flush();
-    }
 
     private void OnEvaluated(EvaluatorActor.Evaluated evaluated)
     {
-        evaluations++;
-        // The best score lives here, not in the evaluator: it survives the evaluator's restarts.
-        bool isBest = double.IsNaN(bestEvaluation) || evaluated.Result.MeanReturn > bestEvaluation;
-        string? bestPath = null;
-        if (isBest)
-        {
-            evaluationsSinceBest = 0;
-            bestEvaluation = evaluated.Result.MeanReturn;
-            bestPath = WriteBest(evaluated);
-        }
-        else
-        {
-            evaluationsSinceBest++;
-        }
-        lastEvaluation = new EvaluationFinished(run, evaluated.Version, evaluated.Steps, evaluated.Result, isBest);
-        Publish(lastEvaluation);
-        if (bestPath is not null) Publish(new CheckpointWritten(run, bestPath, CheckpointKind.Best, evaluated.Version, evaluated.Steps));
+        recorder.Evaluated(evaluated);
         if (started) CheckStop();
-    }
-
-    /// <summary>Writes the scored snapshot as <c>best.ckpt</c> (with its score), when the run has a checkpoint folder; null when it did not.</summary>
-    private string? WriteBest(EvaluatorActor.Evaluated evaluated)
-    {
-        if (options.CheckpointDirectory is not { } directory) return null;
-        string path = Path.Combine(directory, "best.ckpt");
-        var metadata = new Dictionary<string, string>(evaluated.Snapshot.Metadata)
-        {
-            ["evaluation_mean_return"] = evaluated.Result.MeanReturn.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-            ["evaluation_episodes"] = evaluated.Result.Returns.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        try
-        {
-            (evaluated.Snapshot with { Metadata = metadata }).Save(path);
-            return path;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Evaluation is a side show: a best.ckpt that cannot be written is said, not fatal (last.ckpt decides that).
-            log.Warning("The best checkpoint (version {0}) could not be written: {1}", evaluated.Version, e.Message);
-            return null;
-        }
     }
 
     /// <summary>Asks the stop policy; finishes the run and returns true when it says stop.</summary>

@@ -86,28 +86,15 @@ internal sealed class TensorBoardLog
             ["evaluation"] = options.Evaluation is { } e ? $"every {e.EveryUpdates} updates, {e.Episodes} episodes" : "none",
             ["resumed_from_version"] = options.ResumeFrom?.Progress?.Version.ToString(CultureInfo.InvariantCulture) ?? "none",
         };
-        if (a is PpoOptions ppo)
-        {
-            table["clip_range"] = F(ppo.ClipRange);
-            table["clip_range_schedule"] = ppo.ClipRangeSchedule.ToString();
-            table["epochs"] = ppo.Epochs.ToString(CultureInfo.InvariantCulture);
-            table["minibatches"] = ppo.Minibatches.ToString(CultureInfo.InvariantCulture);
-            table["target_kl"] = ppo.TargetKl is double kl ? F(kl) : "none";
-            table["clip_range_value"] = ppo.ClipRangeValue is double cv ? F(cv) : "none";
-        }
         if (a.Asynchrony is { } rounds)
         {
             table["batch_rollouts"] = rounds.BatchRollouts.ToString(CultureInfo.InvariantCulture);
             table["max_lag"] = rounds.MaxLag.ToString(CultureInfo.InvariantCulture);
             table["rollouts_in_flight"] = rounds.InFlight.ToString(CultureInfo.InvariantCulture);
         }
-        if (a is ImpalaOptions impala)
-        {
-            table["trace_lambda"] = F(impala.TraceLambda);
-            table["rho_bar"] = impala.RhoBar is double rho ? F(rho) : "none";
-            table["c_bar"] = impala.CBar is double c ? F(c) : "none";
-            table["pg_rho_bar"] = impala.PgRhoBar is double pg ? F(pg) : "none";
-        }
+        // The algorithm's own options, under the names its descriptor defines them with.
+        foreach (var option in Algorithms.Of(a)?.Options ?? [])
+            if (option.Hyperparameter is { } key) table[key] = option.Format(option.Get(a));
         return table;
     }
 

@@ -245,6 +245,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
                 w.String(m.Node);
                 w.Int(m.Workers);
                 w.Strings(m.EnvironmentIds);
+                w.Strings(m.Algorithms);
                 break;
             case JoinRefused m:
                 w.String(m.Reason);
@@ -255,6 +256,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
             case RunJoined m:
                 w.String(Akka.Serialization.Serialization.SerializedActorPath(m.Learner));
                 w.String(m.EnvironmentId);
+                w.String(m.Algorithm);
                 w.Int(m.Spec.ObservationSize);
                 w.Ints(m.Spec.HiddenSizes.ToArray());
                 w.Int(m.Spec.ActionSize);
@@ -351,7 +353,8 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
             return new JoinRun(node, 0) { Wire = wire, Version = version };
         }
         int workers = r.Int();
-        return new JoinRun(node, workers) { Wire = Wire, Version = version, EnvironmentIds = r.Strings() };
+        var environments = r.Strings();
+        return new JoinRun(node, workers) { Wire = Wire, Version = version, EnvironmentIds = environments, Algorithms = r.Strings() };
     }
 
     /// <summary>The previous handshake: a node that will be refused, so, as for another wire, only its address matters.</summary>
@@ -366,6 +369,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     {
         var learner = ResolveLearner(ref r, r.String());
         string environmentId = r.String();
+        string algorithm = r.String();
         int observationSize = r.Int();
         int[] hidden = r.Ints();
         int actionSize = r.Int();
@@ -389,7 +393,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
             if (id < 0 || rolloutLength < 1 || environments < 1 || checkpointInterval < 0 || ahead < 0) throw r.Fail($"worker plan {i} has invalid sizes");
             workers[i] = new WorkerPlan(id, seed, rolloutLength, environments, checkpointInterval, scaling) { Ahead = ahead };
         }
-        return new RunJoined(learner, environmentId, spec, workers);
+        return new RunJoined(learner, environmentId, spec, workers, algorithm);
     }
 
     private static UpdateMetrics ReadUpdateMetrics(ref WireReader r)

@@ -34,31 +34,7 @@ public sealed class A2CLearner : ActorCriticLearner
     public override UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
     {
         double learningRate = ApplyLearningRate();
-        Batch.Fill(rollouts, Spec);
-        int obsSize = Spec.ObservationSize;
-        int width = Spec.ActionWidth;
-        int tn = Batch.Transitions;
-        int rows = Batch.Rows;
-        float[] observations = Batch.Observations;
-
-        if (LiveObservationStatistics is not null)
-        {
-            // Learn from each observation once (rows 0..T-1; row T comes back as next round's row 0),
-            // then feed the network the same normalised inputs the workers will act on.
-            LiveObservationStatistics.Update(observations.AsSpan(0, tn * obsSize), tn);
-            new ObservationNormalizer(LiveObservationStatistics.Snapshot()).Normalize(observations);
-        }
-
         using var scope = torch.NewDisposeScope();
-        var obs = torch.tensor(observations, [rows, obsSize]).to(TorchDevice);
-        var features = Network.Features(obs);
-        var allValues = Network.Value(features);
-
-        // Values feed the targets without gradient, on the host, through the one Returns implementation.
-        double explainedVariance = Batch.Estimate(allValues, options);
-
-        var act = Distribution.Actions(torch.tensor(Batch.Actions, [tn, width]).to(TorchDevice));
-        var (logProb, entropy) = Distribution.LogProbAndEntropy(Network, features.narrow(0, 0, tn), act);
-        return ActorCriticStep(logProb, entropy!, allValues.narrow(0, 0, tn), explainedVariance, new Dictionary<string, double> { ["learning_rate"] = learningRate });
+        return ActorCriticStep(Forward(rollouts), new Dictionary<string, double> { ["learning_rate"] = learningRate });
     }
 }

@@ -72,7 +72,7 @@ public sealed class ImpalaLearner : ActorCriticLearner
         }
         double explainedVariance = Batch.EstimateVTrace(allValues, logRhos, options.Gamma, options.TraceLambda, options.RhoBar, options.CBar, options.PgRhoBar);
 
-        return ActorCriticStep(logProb, entropy!, allValues.narrow(0, 0, tn), explainedVariance, new Dictionary<string, double>
+        return ActorCriticStep(Round(logProb, entropy!, allValues.narrow(0, 0, tn), explainedVariance), new Dictionary<string, double>
         {
             ["ratio_mean"] = ratioSum / tn,
             ["ratio_clipped"] = (double)clipped / tn,

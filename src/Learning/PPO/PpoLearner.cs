@@ -25,7 +25,7 @@ namespace Advantage.Learning;
 /// and a run resumed from its checkpoint take the same minibatches.
 /// </para>
 /// </remarks>
-public sealed class PpoLearner : ActorCriticLearner
+public sealed partial class PpoLearner : ActorCriticLearner
 {
     private readonly PpoOptions options;
 
@@ -45,6 +45,7 @@ public sealed class PpoLearner : ActorCriticLearner
             valueClipLow = (-cv).ToScalar();
             valueClipHigh = cv.ToScalar();
         }
+        HandWritten = true;
     }
 
     /// <summary>The validated options this learner was built with.</summary>
@@ -62,6 +63,7 @@ public sealed class PpoLearner : ActorCriticLearner
     /// </summary>
     public override UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
     {
+        if (dense is { } kernel) return UpdateHandWritten(rollouts, kernel);
         double learningRate = ApplyLearningRate();
         double clip = Scheduled(options.ClipRangeSchedule, options.ClipRange, nameof(PpoOptions.ClipRangeSchedule));
         using var clipLow = (1 - clip).ToScalar();

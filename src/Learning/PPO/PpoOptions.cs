@@ -176,13 +176,8 @@ public sealed record PpoOptions : AlgorithmOptions
     /// <inheritdoc />
     public override IReadOnlyList<string> Problems()
     {
+        // Each field's range is its definition's (PpoAlgorithm.Options, checked by the base); only what spans fields is here.
         var problems = new List<string>(base.Problems());
-        Check.Range(problems, nameof(ClipRange), ClipRange, 0, 10, minInclusive: false, maxInclusive: true);
-        if (!Enum.IsDefined(ClipRangeSchedule)) problems.Add($"{nameof(ClipRangeSchedule)} = {ClipRangeSchedule} is not one of Constant, Linear.");
-        Check.IntRange(problems, nameof(Epochs), Epochs, 1, 1000);
-        Check.IntRange(problems, nameof(Minibatches), Minibatches, 1, 65_536);
-        if (TargetKl is double kl) Check.Range(problems, nameof(TargetKl), kl, 0, 10, minInclusive: false, maxInclusive: true);
-        if (ClipRangeValue is double cv) Check.Range(problems, nameof(ClipRangeValue), cv, 0, 1e6, minInclusive: false, maxInclusive: true);
         if (Minibatches >= 1 && RolloutLength >= 1 && Workers >= 1 && EnvironmentsPerWorker >= 1
             && (long)RolloutLength * Workers * EnvironmentsPerWorker < Minibatches)
             problems.Add($"{nameof(Minibatches)} = {Minibatches} is more than the {(long)RolloutLength * Workers * EnvironmentsPerWorker} transitions of a round (rollout x workers x environments).");

@@ -4,7 +4,7 @@ using Advantage.Actors;
 using Advantage.Learning;
 using Advantage.Samples.Train;
 
-namespace Advantage.Cluster.Tests;
+namespace Advantage.Cli.Tests;
 
 /// <summary>The Train sample's own commands, run as a user would: train, eval of its checkpoints, resume.</summary>
 public sealed class TrainCliTests : IDisposable

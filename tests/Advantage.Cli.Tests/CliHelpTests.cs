@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Advantage.Learning;
 
-namespace Advantage.Cluster.Tests;
+namespace Advantage.Cli.Tests;
 
 /// <summary><c>--help</c> tells the defaults of the algorithm the user chose with <c>--algo</c>, not A2C's.</summary>
 public sealed class CliHelpTests

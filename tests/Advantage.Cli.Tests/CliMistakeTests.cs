@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Advantage.Learning;
 
-namespace Advantage.Cluster.Tests;
+namespace Advantage.Cli.Tests;
 
 /// <summary>
 /// Every mistake a user can make on the command line is one clear message and exit code 2, before anything starts

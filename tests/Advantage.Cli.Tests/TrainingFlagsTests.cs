@@ -2,7 +2,7 @@ using System.CommandLine;
 using Advantage.Learning;
 using Advantage.Samples.Train;
 
-namespace Advantage.Cluster.Tests;
+namespace Advantage.Cli.Tests;
 
 /// <summary>The one binder from flags to training options: preset first, then every flag given.</summary>
 public sealed class TrainingFlagsTests

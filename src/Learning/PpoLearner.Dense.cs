@@ -1,0 +1,289 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Advantage.Learning.Networks;
+
+namespace Advantage.Learning;
+
+/// <summary>PPO's update for fully connected categorical networks, computed by hand (<see cref="DenseActorCritic"/>) instead of through TorchSharp.</summary>
+public sealed partial class PpoLearner
+{
+    private DenseActorCritic? dense;
+    private float[] denseParameters = [], denseGradient = [], denseLogits = [], denseValues = [];
+    private float[] oldLogProbs = [], negAdvantages = [], minibatchObservations = [], minibatchOld = [], minibatchNegA = [], minibatchReturns = [];
+    private int[] denseActions = [], minibatchActions = [];
+
+    /// <summary>
+    /// Whether updates take the hand-written path: on for fully connected categorical networks trained with Adam on the CPU
+    /// without value clipping (the CartPole preset); off otherwise. Tests switch it off to compare with autograd.
+    /// </summary>
+    internal bool HandWritten
+    {
+        get => dense is not null;
+        set => dense = value && CanHandWrite() ? new DenseActorCritic(Spec, Network.Layout) : null;
+    }
+
+    private bool CanHandWrite() =>
+        DenseActorCritic.Supports(Spec) && Optimizer is KeptScalarsAdam && options.ClipRangeValue is null && TorchDevice.type == TorchSharp.DeviceType.CPU;
+
+    private UpdateMetrics UpdateHandWritten(IReadOnlyList<Rollout> rollouts, DenseActorCritic kernel)
+    {
+        double learningRate = ApplyLearningRate();
+        double clip = Scheduled(options.ClipRangeSchedule, options.ClipRange, nameof(PpoOptions.ClipRangeSchedule));
+        Batch.Fill(rollouts, Spec);
+        int obsSize = Spec.ObservationSize;
+        int actions = Spec.ActionSize;
+        int tn = Batch.Transitions;
+        int rows = Batch.Rows;
+        if (tn < options.Minibatches)
+            throw new ArgumentException($"The round holds {tn} transitions, fewer than {options.Minibatches} minibatches.", nameof(rollouts));
+        NormalizeAsActed();
+        var adam = (KeptScalarsAdam)Optimizer;
+        int count = kernel.ParameterCount;
+        Ensure(ref denseParameters, count);
+        Ensure(ref denseGradient, count);
+        Parameters.ReadInto(denseParameters);
+        var (adamStep, firstMoment, secondMoment) = adam.Moments(Network.Flat);
+        float[] observations = Batch.Observations;
+
+        // Every row's value (targets) and pi_old of the batch, from one pass before any step.
+        kernel.Forward(denseParameters, observations.AsSpan(0, rows * obsSize), rows);
+        double explainedVariance = Batch.Estimate(kernel.Values(rows), options);
+        Ensure(ref oldLogProbs, tn);
+        Ensure(ref denseActions, tn);
+        for (int i = 0; i < tn; i++) denseActions[i] = (int)Batch.Actions[i];
+        var allLogits = kernel.Logits(tn);
+        for (int i = 0; i < tn; i++) oldLogProbs[i] = LogSoftmaxAt(allLogits.Slice(i * actions, actions), denseActions[i], out _);
+
+        int[] sizes = MinibatchSizes(tn, options.Minibatches);
+        bool whole = options.Minibatches == 1;
+        bool diagnoseEveryStep = options.TargetKl is not null;
+        bool useEntropy = options.EntropyCoefficient != 0;
+        Random? random = null;
+        if (!whole)
+        {
+            random = new Random(ShuffleSeed(options.Seed, rollouts[0].Version));
+            Ensure(ref order, tn);
+            Shuffle(random, order);
+        }
+        Ensure(ref negAdvantages, tn);
+        if (whole) NegatedAdvantages(Batch.Advantages.AsSpan(0, tn), negAdvantages);
+        int largest = sizes[0];
+        Ensure(ref denseLogits, largest * actions);
+        Ensure(ref denseValues, largest);
+        if (!whole)
+        {
+            Ensure(ref minibatchObservations, largest * obsSize);
+            Ensure(ref minibatchActions, largest);
+            Ensure(ref minibatchOld, largest);
+            Ensure(ref minibatchNegA, largest);
+            Ensure(ref minibatchReturns, largest);
+        }
+
+        double policySum = 0, valueSum = 0, entropySum = 0, gradSum = 0, klSum = 0, clipSum = 0, initialRatioError = double.NaN;
+        double entropyReported = double.NaN;
+        int optimizerSteps = 0, evaluated = 0, epochs = 0;
+        bool stop = false;
+        float valueCoefficient = (float)options.ValueCoefficient;
+        float entropyCoefficient = (float)options.EntropyCoefficient;
+        for (int epoch = 0; epoch < options.Epochs && !stop; epoch++)
+        {
+            if (epoch > 0 && !whole) Shuffle(random!, order);
+            epochs++;
+            bool measure = diagnoseEveryStep || epoch == options.Epochs - 1;
+            int start = 0;
+            foreach (int size in sizes)
+            {
+                ReadOnlySpan<float> x;
+                ReadOnlySpan<int> act;
+                ReadOnlySpan<float> old, negA, returns;
+                if (whole)
+                {
+                    x = observations.AsSpan(0, tn * obsSize);
+                    act = denseActions.AsSpan(0, tn);
+                    old = oldLogProbs.AsSpan(0, tn);
+                    negA = negAdvantages.AsSpan(0, tn);
+                    returns = Batch.Returns.AsSpan(0, tn);
+                }
+                else
+                {
+                    for (int r = 0; r < size; r++)
+                    {
+                        int row = (int)order[start + r];
+                        observations.AsSpan(row * obsSize, obsSize).CopyTo(minibatchObservations.AsSpan(r * obsSize, obsSize));
+                        minibatchActions[r] = denseActions[row];
+                        minibatchOld[r] = oldLogProbs[row];
+                        minibatchNegA[r] = Batch.Advantages[row];
+                        minibatchReturns[r] = Batch.Returns[row];
+                    }
+                    NegatedAdvantages(minibatchNegA.AsSpan(0, size), minibatchNegA);
+                    x = minibatchObservations.AsSpan(0, size * obsSize);
+                    act = minibatchActions.AsSpan(0, size);
+                    old = minibatchOld.AsSpan(0, size);
+                    negA = minibatchNegA.AsSpan(0, size);
+                    returns = minibatchReturns.AsSpan(0, size);
+                }
+                start += size;
+
+                kernel.Forward(denseParameters, x, size);
+                var logits = kernel.Logits(size);
+                var values = kernel.Values(size);
+                var dLogits = denseLogits.AsSpan(0, size * actions);
+                var dValues = denseValues.AsSpan(0, size);
+                double policyLoss = 0, valueLoss = 0, entropy = 0, kl = 0, clipped = 0, maxDeviation = 0;
+                float low = (float)(1 - clip), high = (float)(1 + clip), n = size;
+                for (int r = 0; r < size; r++)
+                {
+                    var rowLogits = logits.Slice(r * actions, actions);
+                    var grad = dLogits.Slice(r * actions, actions);
+                    float logProb = LogSoftmaxAt(rowLogits, act[r], out float logSum);
+                    float logRatio = logProb - old[r];
+                    float ratio = MathF.Exp(logRatio);
+                    float unclipped = negA[r] * ratio;
+                    float clippedTerm = negA[r] * Math.Clamp(ratio, low, high);
+                    policyLoss += Math.Max(unclipped, clippedTerm);
+                    // d max(-A r, -A clip(r))/d r: through the unclipped term when it is the larger (or equal) one.
+                    float dRatio = unclipped >= clippedTerm ? negA[r] / n : 0f;
+                    float dLogProb = dRatio * ratio;
+                    float rowEntropy = 0;
+                    for (int a = 0; a < actions; a++)
+                    {
+                        float logP = rowLogits[a] - logSum;
+                        float p = MathF.Exp(logP);
+                        rowEntropy -= p * logP;
+                        grad[a] = -dLogProb * p;
+                    }
+                    grad[act[r]] += dLogProb;
+                    if (useEntropy)
+                    {
+                        // -c H: dH/dlogit_a = -p_a (log p_a + H).
+                        for (int a = 0; a < actions; a++)
+                        {
+                            float logP = rowLogits[a] - logSum;
+                            grad[a] += entropyCoefficient / n * MathF.Exp(logP) * (logP + rowEntropy);
+                        }
+                    }
+                    entropy += rowEntropy;
+                    float error = values[r] - returns[r];
+                    valueLoss += error * error;
+                    dValues[r] = valueCoefficient * 2f * error / n;
+                    double deviation = ratio - 1.0;
+                    maxDeviation = Math.Max(maxDeviation, Math.Abs(deviation));
+                    kl += deviation - logRatio;
+                    if (Math.Abs(deviation) > clip) clipped++;
+                }
+                if (optimizerSteps == 0 && double.IsNaN(initialRatioError)) initialRatioError = maxDeviation;
+                if (measure)
+                {
+                    double approxKl = kl / size;
+                    evaluated++;
+                    klSum += approxKl;
+                    clipSum += clipped / size;
+                    if (options.TargetKl is double targetKl && approxKl > 1.5 * targetKl)
+                    {
+                        stop = true;
+                        break;
+                    }
+                }
+                if (!useEntropy && double.IsNaN(entropyReported)) entropyReported = entropy / size;
+
+                kernel.Backward(denseParameters, x, size, dLogits, dValues, denseGradient);
+                gradSum += ClipAndAdam(denseParameters, denseGradient, firstMoment, secondMoment, ++adamStep, learningRate);
+                optimizerSteps++;
+                policySum += policyLoss / size;
+                valueSum += valueLoss / size;
+                if (useEntropy) entropySum += entropy / size;
+            }
+        }
+        Parameters.Write(denseParameters);
+        adam.SetMoments(Network.Flat, adamStep, firstMoment, secondMoment);
+
+        double steps = Math.Max(optimizerSteps, 1);
+        return new UpdateMetrics(policySum / steps, valueSum / steps, useEntropy ? entropySum / steps : entropyReported, gradSum / steps, explainedVariance, tn)
+        {
+            Extra = new Dictionary<string, double>
+            {
+                ["approx_kl"] = klSum / Math.Max(evaluated, 1),
+                ["clip_fraction"] = clipSum / Math.Max(evaluated, 1),
+                ["epochs"] = epochs,
+                ["initial_ratio_error"] = initialRatioError,
+                ["learning_rate"] = learningRate,
+                ["clip_range"] = clip,
+            },
+        };
+    }
+
+    /// <summary>log softmax(logits)[action]; <paramref name="logSum"/> is log sum exp(logits), so log p_a = logit_a - logSum.</summary>
+    private static float LogSoftmaxAt(ReadOnlySpan<float> logits, int action, out float logSum)
+    {
+        float max = logits[0];
+        for (int a = 1; a < logits.Length; a++) max = Math.Max(max, logits[a]);
+        float total = 0;
+        for (int a = 0; a < logits.Length; a++) total += MathF.Exp(logits[a] - max);
+        logSum = max + MathF.Log(total);
+        return logits[action] - logSum;
+    }
+
+    /// <summary>-A, normalised (mean 0, unbiased standard deviation 1, as torch's std) when the options say so; in place allowed.</summary>
+    private void NegatedAdvantages(ReadOnlySpan<float> advantages, Span<float> destination)
+    {
+        int n = advantages.Length;
+        if (!options.NormalizeAdvantages || n < 2)
+        {
+            for (int i = 0; i < n; i++) destination[i] = -advantages[i];
+            return;
+        }
+        double mean = 0;
+        for (int i = 0; i < n; i++) mean += advantages[i];
+        mean /= n;
+        double squares = 0;
+        for (int i = 0; i < n; i++) squares += (advantages[i] - mean) * (advantages[i] - mean);
+        double std = Math.Sqrt(squares / (n - 1)) + 1e-8;
+        for (int i = 0; i < n; i++) destination[i] = (float)((mean - advantages[i]) / std);
+    }
+
+    /// <summary>Clips the global gradient norm to <see cref="AlgorithmOptions.MaxGradNorm"/> (as clip_grad_norm_) and takes one Adam step (as TorchSharp's, in float); returns the norm before clipping.</summary>
+    private double ClipAndAdam(Span<float> parameters, Span<float> gradient, Span<float> first, Span<float> second, long step, double learningRate)
+    {
+        double squares = 0;
+        foreach (float g in gradient) squares += (double)g * g;
+        double norm = Math.Sqrt(squares);
+        double coefficient = options.MaxGradNorm / (norm + 1e-6);
+        float scale = coefficient < 1 ? (float)coefficient : 1f;
+        const double beta1 = 0.9, beta2 = 0.999;
+        double correction1 = 1 - Math.Pow(beta1, step);
+        double correction2 = 1 - Math.Pow(beta2, step);
+        var b1 = Vector256.Create((float)beta1);
+        var c1 = Vector256.Create((float)(1 - beta1));
+        var b2 = Vector256.Create((float)beta2);
+        var c2 = Vector256.Create((float)(1 - beta2));
+        var root2 = Vector256.Create((float)Math.Sqrt(correction2));
+        var eps = Vector256.Create((float)options.OptimizerEpsilon);
+        var stepSize = Vector256.Create((float)(-(learningRate / correction1)));
+        var scaleV = Vector256.Create(scale);
+        ref float p = ref MemoryMarshal.GetReference(parameters);
+        ref float g0 = ref MemoryMarshal.GetReference(gradient);
+        ref float m = ref MemoryMarshal.GetReference(first);
+        ref float v = ref MemoryMarshal.GetReference(second);
+        int i = 0;
+        for (; i + 8 <= parameters.Length; i += 8)
+        {
+            nuint at = (nuint)i;
+            var g = Vector256.LoadUnsafe(ref g0, at) * scaleV;
+            var mi = Vector256.LoadUnsafe(ref m, at) * b1 + g * c1;
+            var vi = Vector256.LoadUnsafe(ref v, at) * b2 + g * g * c2;
+            mi.StoreUnsafe(ref m, at);
+            vi.StoreUnsafe(ref v, at);
+            var denominator = Vector256.Sqrt(vi) / root2 + eps;
+            (Vector256.LoadUnsafe(ref p, at) + stepSize * mi / denominator).StoreUnsafe(ref p, at);
+        }
+        for (; i < parameters.Length; i++)
+        {
+            float g = gradient[i] * scale;
+            first[i] = first[i] * (float)beta1 + g * (float)(1 - beta1);
+            second[i] = second[i] * (float)beta2 + g * g * (float)(1 - beta2);
+            float denominator = MathF.Sqrt(second[i]) / (float)Math.Sqrt(correction2) + (float)options.OptimizerEpsilon;
+            parameters[i] += (float)(-(learningRate / correction1)) * first[i] / denominator;
+        }
+        return norm;
+    }
+}

@@ -1,0 +1,125 @@
+using Advantage.Learning.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Advantage.Learning.Tests.Algorithm;
+
+/// <summary>The hand-written forward/backward pass PPO uses for small fully connected networks, against TorchSharp's autograd.</summary>
+public class DenseActorCriticTests
+{
+    [Theory]
+    [InlineData(false, new[] { 64, 64 })]
+    [InlineData(true, new[] { 64, 64 })]
+    [InlineData(false, new[] { 5, 7 })]
+    [InlineData(true, new[] { 20 })]
+    [InlineData(true, new[] { 40, 9, 33 })]
+    public void Forward_and_gradients_equal_autograd(bool separate, int[] hidden)
+    {
+        var spec = new NetworkSpec(4, hidden, 3, false) { SeparateNetworks = separate };
+        using var network = ActorCriticNetwork.CreateSeeded(spec, 5);
+        var parameters = new ParameterVector(network).Read();
+        // Trained-looking weights: the initial heads are tiny, so perturb every weight to exercise every path.
+        var random = new Random(7);
+        for (int i = 0; i < parameters.Length; i++) parameters[i] += (float)(0.2 * (random.NextDouble() - 0.5));
+        new ParameterVector(network).Write(parameters);
+        int n = 37;
+        var x = Enumerable.Range(0, n * 4).Select(_ => (float)(2 * random.NextDouble() - 1)).ToArray();
+        var dLogits = Enumerable.Range(0, n * 3).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var dValues = Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+
+        var kernel = new DenseActorCritic(spec, network.Layout);
+        kernel.Forward(parameters, x, n);
+        var gradient = new float[parameters.Length];
+        kernel.Backward(parameters, x, n, dLogits, dValues, gradient);
+
+        // Autograd: the loss sum(dL * logits) + sum(dV * values) has exactly these output gradients.
+        if (network.Flat.grad is { } old) old.zero_();
+        using var scope = torch.NewDisposeScope();
+        var input = torch.tensor(x, [n, 4]);
+        var features = network.Features(input);
+        var logits = network.Policy(features);
+        var values = network.Value(features);
+        var loss = (logits * torch.tensor(dLogits, [n, 3])).sum() + (values * torch.tensor(dValues, [n])).sum();
+        loss.backward();
+        var expectedLogits = logits.detach().data<float>().ToArray();
+        var expectedValues = values.detach().data<float>().ToArray();
+        var expectedGradient = network.Flat.grad!.data<float>().ToArray();
+
+        AssertClose(expectedLogits, kernel.Logits(n).ToArray(), 1e-5, "logits");
+        AssertClose(expectedValues, kernel.Values(n).ToArray(), 1e-5, "values");
+        AssertClose(expectedGradient, gradient, 1e-4, "gradient");
+    }
+
+    [Theory]
+    [InlineData(1, 0.0, true, false)]
+    [InlineData(1, 0.01, false, true)]
+    [InlineData(3, 0.0, true, true)]
+    [InlineData(4, 0.02, true, false)]
+    public void A_hand_written_PPO_update_matches_the_autograd_one(int minibatches, double entropy, bool separate, bool targetKl)
+    {
+        var options = new PpoOptions
+        {
+            Seed = 4, HiddenSizes = [32, 16], SeparateNetworks = separate, Epochs = 5, Minibatches = minibatches,
+            LearningRate = 3e-3, EntropyCoefficient = entropy, TargetKl = targetKl ? 0.5 : null,
+        };
+        var spec = new NetworkSpec(4, [32, 16], 2, false) { SeparateNetworks = separate };
+        using var byHand = new PpoLearner(options, spec);
+        using var autograd = new PpoLearner(options, spec) { HandWritten = false };
+        Assert.True(byHand.HandWritten);
+        Assert.False(autograd.HandWritten);
+        var random = new Random(3);
+        for (int round = 0; round < 3; round++)
+        {
+            var batch = new[] { MakeRollout(0, round, 16, 3, random), MakeRollout(1, round, 16, 3, random) };
+            var a = byHand.Update(batch);
+            var b = autograd.Update(batch);
+            Assert.Equal(b.Extra["epochs"], a.Extra["epochs"]);
+            Assert.Equal(0.0, a.Extra["initial_ratio_error"]);
+            Assert.Equal(b.PolicyLoss, a.PolicyLoss, 1e-4);
+            Assert.Equal(b.ValueLoss, a.ValueLoss, 1e-3 * Math.Max(1, b.ValueLoss));
+            Assert.Equal(b.Entropy, a.Entropy, 1e-4);
+            Assert.Equal(b.GradNorm, a.GradNorm, 1e-3 * Math.Max(1, b.GradNorm));
+            Assert.Equal(b.ExplainedVariance, a.ExplainedVariance, 1e-4);
+            Assert.Equal(b.Extra["approx_kl"], a.Extra["approx_kl"], 1e-4);
+            AssertClose(autograd.Parameters.Read(), byHand.Parameters.Read(), 2e-4, $"parameters after round {round}");
+        }
+        // The optimizer state the checkpoint saves moved the same way too.
+        var (stepA, firstA, _) = ((KeptScalarsAdam)byHand.Optimizer).Moments(byHand.Network.Flat);
+        var (stepB, firstB, _) = ((KeptScalarsAdam)autograd.Optimizer).Moments(autograd.Network.Flat);
+        Assert.Equal(stepB, stepA);
+        AssertClose(firstB, firstA, 1e-4, "Adam's first moment");
+    }
+
+    [Fact]
+    public void Other_networks_keep_the_autograd_path()
+    {
+        using var gaussian = new PpoLearner(new PpoOptions { HiddenSizes = [8] }, new NetworkSpec(3, [8], 1, true));
+        Assert.False(gaussian.HandWritten);
+        using var valueClip = new PpoLearner(new PpoOptions { HiddenSizes = [8], ClipRangeValue = 0.2 }, new NetworkSpec(3, [8], 2, false));
+        Assert.False(valueClip.HandWritten);
+        using var rmsProp = new PpoLearner(new PpoOptions { HiddenSizes = [8], Optimizer = OptimizerKind.RmsProp }, new NetworkSpec(3, [8], 2, false));
+        Assert.False(rmsProp.HandWritten);
+    }
+
+    private static Rollout MakeRollout(int worker, long version, int steps, int envs, Random random)
+    {
+        var observations = Enumerable.Range(0, (steps + 1) * envs * 4).Select(_ => (float)(2 * random.NextDouble() - 1)).ToArray();
+        var actions = Enumerable.Range(0, steps * envs).Select(_ => (float)random.Next(2)).ToArray();
+        var rewards = Enumerable.Range(0, steps * envs).Select(_ => (float)random.NextDouble()).ToArray();
+        var terminated = Enumerable.Range(0, steps * envs).Select(_ => random.NextDouble() < 0.05).ToArray();
+        return new Rollout(worker, version, steps, envs, 4, 1, observations, actions, rewards, terminated, new bool[steps * envs], [], [], [], []);
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, double tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double worst = 0;
+        int at = -1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double error = Math.Abs(expected[i] - actual[i]) / Math.Max(1.0, Math.Abs(expected[i]));
+            if (error > worst) (worst, at) = (error, i);
+        }
+        Assert.True(worst <= tolerance, $"{what}: worst relative error {worst:G3} at {at} (expected {(at >= 0 ? expected[at] : 0)}, got {(at >= 0 ? actual[at] : 0)})");
+    }
+}
