@@ -204,7 +204,7 @@ public class StateDependentNoiseTests
         Assert.True(PpoPresets.For("Pendulum-v1") is { UseSde: true, SdeSampleFrequency: 4 });
         Assert.True(PpoPresets.For("MountainCarContinuous-v0") is { UseSde: true, SdeSampleFrequency: -1, InitialLogStd: -3.29, OrthogonalInit: false });
         Assert.True(PpoPresets.For("Pendulum-v1").OrthogonalInit);
-        Assert.True(A2CPresets.For("Pendulum-v1") is { UseSde: true, SdeSampleFrequency: -1, InitialLogStd: -2 });
+        Assert.False(A2CPresets.For("Pendulum-v1").UseSde); // the zoo's gSDE settings measured worse than this preset here (README)
         Assert.True(A2CPresets.For("MountainCarContinuous-v0") is { UseSde: true, SdeSampleFrequency: 16 });
         Assert.False(PpoPresets.For("CartPole-v1").UseSde);
     }
