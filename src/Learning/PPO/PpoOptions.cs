@@ -137,7 +137,7 @@ public static class PpoPresets
         // (Adam lr 3e-4, batch 64, 10 epochs, clip 0.2, GAE 0.95, gamma 0.99, normalised advantages, gradient clip 0.5,
         // 64-64 tanh). Differences: this network shares its trunk between policy and value (SB3's MlpPolicy has two) except on
         // Pendulum-v1 and MountainCarContinuous-v0, where the zoo's gSDE (state-dependent exploration) reads the policy's own
-        // last layer as SB3's does; the network is initialised orthogonally also where the zoo says ortho_init=False.
+        // last layer as SB3's does, and the network keeps PyTorch's default initialisation where the zoo says ortho_init=False.
         // The zoo's `normalize: true` is observation and reward normalisation. Minibatches = n_envs x n_steps / batch_size.
         ["Acrobot-v1"] = new PpoOptions
         {
@@ -161,7 +161,7 @@ public static class PpoPresets
             Workers = 1, EnvironmentsPerWorker = 1, RolloutLength = 8, Minibatches = 1, Epochs = 10, Gamma = 0.9999, GaeLambda = 0.9,
             LearningRate = 7.77e-5, EntropyCoefficient = 0.00429, ClipRange = 0.1, MaxGradNorm = 5, ValueCoefficient = 0.19,
             InitialLogStd = -3.29, NormalizeObservations = true, NormalizeRewards = true,
-            SeparateNetworks = true, UseSde = true, SdeSampleFrequency = -1,
+            SeparateNetworks = true, UseSde = true, SdeSampleFrequency = -1, OrthogonalInit = false,
         },
         ["MinAtar/Breakout-v1"] = new PpoOptions
         {
