@@ -48,7 +48,8 @@ public sealed class AlgorithmsFlagTests : IDisposable
     [Fact]
     public async Task Help_for_the_users_algorithm_shows_its_own_flag()
     {
-        var (code, text) = await TrainCli.Run(["--algorithms", CustomAlgorithmAssembly.Reinforce(), "--algo", "reinforce", "--help"], Limit);
+        // Named twice (repeatable): the same registration again is a no-op, not a clash.
+        var (code, text) = await TrainCli.Run(["--algorithms", CustomAlgorithmAssembly.Reinforce(), "--algo", "reinforce", $"--algorithms:{CustomAlgorithmAssembly.Reinforce()}", "--help"], Limit);
         Assert.True(code == 0, text);
         Assert.Contains("--huber-delta", text);
         Assert.Contains("--algorithms", text);
