@@ -80,7 +80,29 @@ let ``the optimizer's RMSprop alpha and epsilon are set from F# on every algorit
 let ``every option of every algorithm has a WithX method F# can call`` () =
     // Estimator and GaeLambda are set together by WithGae(lambda) and WithNStep().
     let together = set [ "Estimator"; "GaeLambda" ]
+    // The shared options' WithX are defined once, as extension methods generic in the record (AlgorithmOptionsExtensions),
+    // so F# chains keep the concrete type; an algorithm's own options have theirs on its record.
+    let shared =
+        typeof<AlgorithmOptionsExtensions>.GetMethods()
+        |> Array.filter (fun m -> m.IsGenericMethodDefinition && m.ReturnType = m.GetGenericArguments().[0])
+        |> Array.map (fun m -> m.Name)
+        |> set
     for t in [ typeof<A2COptions>; typeof<PpoOptions>; typeof<ImpalaOptions> ] do
+        let own = t.GetMethods() |> Array.filter (fun m -> m.ReturnType = t) |> Array.map (fun m -> m.Name) |> set
+        let withs = Set.union own shared
+        let missing =
+            t.GetProperties()
+            |> Array.filter (fun p -> (match p.SetMethod with null -> false | s -> s.IsPublic) && not (together.Contains p.Name))
+            |> Array.map (fun p -> p.Name)
+            |> Array.filter (fun name -> not (withs.Contains("With" + name)))
+        let names = String.Join(", ", missing)
+        Assert.True(Array.isEmpty missing, $"{t.Name} has no WithX for: {names}")
+
+[<Fact>]
+let ``every option of simulation-driven training, in one process and on a cluster node, has a WithX method F# can call`` () =
+    // ObservationSpace and ActionSpace are set together by WithSpaces; a hosting's Start is its constructor's argument.
+    let together = set [ "ObservationSpace"; "ActionSpace"; "Start"; "Learner" ]
+    for t in [ typeof<Simulation.SimulationOptions>; typeof<Simulation.SimulationHosting>; typeof<Cluster.ClusterWorkerOptions> ] do
         let withs = t.GetMethods() |> Array.filter (fun m -> m.ReturnType = t) |> Array.map (fun m -> m.Name) |> set
         let missing =
             t.GetProperties()
@@ -89,6 +111,12 @@ let ``every option of every algorithm has a WithX method F# can call`` () =
             |> Array.filter (fun name -> not (withs.Contains("With" + name)))
         let names = String.Join(", ", missing)
         Assert.True(Array.isEmpty missing, $"{t.Name} has no WithX for: {names}")
+    let hosting = Simulation.SimulationHosting(fun _ -> ()).WithSimulations(2).WithSilentStreams(Simulation.SilentStreamHandling.Bootstrap)
+    let node = Cluster.ClusterWorkerOptions("127.0.0.1:4053").WithSimulation(hosting)
+    Assert.Empty(node.Problems())
+    Assert.Equal(Some hosting, Option.ofObj node.Simulation)
+    let simulation = Simulation.SimulationOptions().WithSimulations(3).WithSpaces(Box.Uniform([ 2 ], 0f, 1f), Discrete 3)
+    Assert.Empty(simulation.Problems())
 
 [<Fact>]
 let ``StepResult factories name the three kinds of step`` () =

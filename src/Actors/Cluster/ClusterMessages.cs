@@ -11,7 +11,7 @@ namespace Advantage.Actors.Cluster;
 /// </summary>
 /// <param name="Node">The asking node's address; the learner frees its worker ids when that node leaves the cluster.</param>
 /// <param name="Workers">How many worker actors the node will host.</param>
-public sealed record JoinRun(string Node, int Workers) : IAdvantageMessage
+internal sealed record JoinRun(string Node, int Workers) : IAdvantageMessage
 {
     /// <summary>
     /// The message manifests the node's serializer writes (<see cref="Serialization.AdvantageSerializer.Wire"/>). Nodes of
@@ -31,6 +31,12 @@ public sealed record JoinRun(string Node, int Workers) : IAdvantageMessage
     /// build with the same registrations, and a node missing one is misconfigured. Default: this process's.
     /// </summary>
     public IReadOnlyList<string> Algorithms { get; init; } = Learning.Algorithms.Names;
+
+    /// <summary>
+    /// The node hosts simulations (its user's actors drive the episodes) instead of workers: it needs no environment, so the
+    /// learner does not ask for the run's among <see cref="EnvironmentIds"/>. Default false.
+    /// </summary>
+    public bool Simulation { get; init; }
 }
 
 /// <summary>
@@ -39,7 +45,7 @@ public sealed record JoinRun(string Node, int Workers) : IAdvantageMessage
 /// logged the same reason with the node's address. Its manifest never changes, so nodes of any later version read it.
 /// </summary>
 /// <param name="Reason">One line for the user: what is wrong with the node and what to do.</param>
-public sealed record JoinRefused(string Reason) : IAdvantageMessage;
+internal sealed record JoinRefused(string Reason) : IAdvantageMessage;
 
 /// <summary>
 /// The learner's run has ended (solved, out of budget, stopped or failed): a worker node that took part leaves the cluster
@@ -47,7 +53,7 @@ public sealed record JoinRefused(string Reason) : IAdvantageMessage;
 /// <see cref="Cluster.ClusterWorkerOptions.WaitForNextRun"/> is set.
 /// </summary>
 /// <param name="Detail">How the run ended, for the node's last line.</param>
-public sealed record RunEnded(string Detail) : IAdvantageMessage;
+internal sealed record RunEnded(string Detail) : IAdvantageMessage;
 
 /// <summary>
 /// The learner node's answer to <see cref="JoinRun"/>: the run's environment and network and one
@@ -60,4 +66,8 @@ public sealed record RunEnded(string Detail) : IAdvantageMessage;
 /// <param name="Spec">Network sizes.</param>
 /// <param name="Workers">The workers this node hosts, by id.</param>
 /// <param name="Algorithm">The run's algorithm, which the node checks it has registered as the learner did at the handshake.</param>
-internal sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, IReadOnlyList<WorkerPlan> Workers, string Algorithm) : IAdvantageMessage;
+internal sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, IReadOnlyList<WorkerPlan> Workers, string Algorithm) : IAdvantageMessage
+{
+    /// <summary>The run's action bounds when its action space is a box: a simulation node clips the actions it answers to them. Null otherwise.</summary>
+    public Advantage.Environments.Box? ActionBounds { get; init; }
+}
