@@ -22,6 +22,8 @@ public static class UpdateTime
         using var learner = Learners.Create(options, spec);
         if (autograd && learner is PpoLearner ppo) ppo.HandWritten = false;
         string path = learner is PpoLearner { HandWritten: true } ? "hand-written" : "autograd";
+        // A fixed place in a 1M-step budget, so linear schedules (the PPO CartPole preset's) have a value.
+        learner.SetTrainingProgress(100_000, 1_000_000);
         var random = new Random(11);
         var round = new Rollout[options.Workers];
         for (int w = 0; w < round.Length; w++)

@@ -21,7 +21,7 @@ namespace Advantage.Actors;
 /// </para>
 /// <para>Referenced by type name from HOCON; Akka creates it, not user code.</para>
 /// </remarks>
-public sealed class BlockingComputeDispatcherConfigurator : MessageDispatcherConfigurator
+internal sealed class BlockingComputeDispatcherConfigurator : MessageDispatcherConfigurator
 {
     private readonly DedicatedThreadExecutorFactory executors = new();
 

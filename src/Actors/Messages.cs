@@ -4,12 +4,12 @@ using Advantage.Learning;
 namespace Advantage.Actors;
 
 /// <summary>Marker for every message that crosses between workers and the learner; binds them to one serializer.</summary>
-public interface IAdvantageMessage;
+internal interface IAdvantageMessage;
 
 /// <summary>A worker announces itself to the learner; the learner watches it and replies with the current <see cref="Parameters"/>.</summary>
 /// <param name="WorkerId">Stable id; orders the worker's columns in a batch.</param>
 /// <param name="Environments">K, how many columns the worker contributes.</param>
-public sealed record RegisterWorker(int WorkerId, int Environments) : IAdvantageMessage;
+internal sealed record RegisterWorker(int WorkerId, int Environments) : IAdvantageMessage;
 
 /// <summary>Fresh parameters from the learner: a worker loads them and collects the next rollout with them.</summary>
 /// <param name="Version">Parameter version; rollouts are stamped with it.</param>
@@ -18,7 +18,7 @@ public sealed record RegisterWorker(int WorkerId, int Environments) : IAdvantage
 /// Running observation mean and variance learned on the learner side, when observation normalisation is on;
 /// workers normalise with exactly these, so acting and learning see the same inputs.
 /// </param>
-public sealed record Parameters(long Version, float[] Values, NormalizerState? ObservationStatistics = null) : IAdvantageMessage
+internal sealed record Parameters(long Version, float[] Values, NormalizerState? ObservationStatistics = null) : IAdvantageMessage
 {
     /// <summary>
     /// Asynchronous rounds: how many of the receiving worker's rollouts the learner has taken (into an update, or
@@ -30,7 +30,7 @@ public sealed record Parameters(long Version, float[] Values, NormalizerState? O
 
 /// <summary>A rollout travelling from a worker to the learner.</summary>
 /// <param name="Data">The experience.</param>
-public sealed record RolloutCollected(Rollout Data) : IAdvantageMessage
+internal sealed record RolloutCollected(Rollout Data) : IAdvantageMessage
 {
     /// <summary>
     /// The worker's saved state right after this rollout (environments with their episodes in progress, action
@@ -59,7 +59,7 @@ internal sealed record RestoreWorker(int WorkerId, long Version, byte[] State) :
 /// Restarts that happen while a failed run's learner is already gone reach nobody; they are not logged as dead letters
 /// (<see cref="Akka.Event.IDeadLetterSuppression"/>), and a printed message shows the reason, never the cause's stack trace.
 /// </remarks>
-public sealed record WorkerRestarted(int WorkerId, string Reason) : IAdvantageMessage, Akka.Event.IDeadLetterSuppression
+internal sealed record WorkerRestarted(int WorkerId, string Reason) : IAdvantageMessage, Akka.Event.IDeadLetterSuppression
 {
     private bool PrintMembers(System.Text.StringBuilder builder)
     {

@@ -15,7 +15,7 @@ namespace Advantage.Actors;
 /// <param name="Environments">K.</param>
 /// <param name="CheckpointInterval">The run's checkpoint interval: the worker saves its state with the rollouts whose update writes a checkpoint; 0 never (see <see cref="WorkerActor"/>).</param>
 /// <param name="RewardScaling">Worker-side reward scaling; null leaves rewards raw.</param>
-public sealed record WorkerPlan(int WorkerId, int Seed, int RolloutLength, int Environments, int CheckpointInterval, RewardScalerOptions? RewardScaling)
+internal sealed record WorkerPlan(int WorkerId, int Seed, int RolloutLength, int Environments, int CheckpointInterval, RewardScalerOptions? RewardScaling)
 {
     /// <summary>
     /// 0 for synchronous rounds (collect one rollout per <see cref="Parameters"/>); otherwise the worker collects
@@ -30,7 +30,7 @@ public sealed record WorkerPlan(int WorkerId, int Seed, int RolloutLength, int E
 /// An in-process run and a cluster run both go through it, which is what makes a seeded run give the same
 /// numbers in one process and across processes.
 /// </summary>
-public static class RunWiring
+internal static class RunWiring
 {
     /// <summary>
     /// The check before a run (<see cref="TrainingOptions.EnvironmentCheck"/>): refuses an environment with errors, one line

@@ -154,39 +154,51 @@ public sealed record TrainingOptions
     public TrainingOptions WithProgressInterval(TimeSpan value) => this with { ProgressInterval = value };
 
     /// <summary>Every problem with these options and the algorithm's, one per bad field. Empty when valid.</summary>
-    public IReadOnlyList<string> Problems()
+    public IReadOnlyList<string> Problems() => FieldProblems().Select(p => p.Message).ToList();
+
+    /// <summary>
+    /// <see cref="Problems"/> with the field each is about (<see cref="Algorithm"/>'s carry their option's definition too),
+    /// so the command line names its flag without parsing the message.
+    /// </summary>
+    public IReadOnlyList<OptionProblem> FieldProblems()
     {
-        var problems = new List<string>();
-        if (Algorithm is null) problems.Add($"{nameof(Algorithm)} must be set.");
-        else if (Algorithms.Of(Algorithm) is null) problems.Add($"{nameof(Algorithm)}: {Algorithm.GetType().Name}'s {Algorithms.NotRegistered(Algorithm.Algorithm)}");
-        else problems.AddRange(Algorithm.Problems().Select(p => $"{nameof(Algorithm)}.{p}"));
-        if (Environments is null) problems.Add($"{nameof(Environments)} must be set.");
+        var problems = new ProblemList();
+        if (Algorithm is null) problems.Add(nameof(Algorithm), $"{nameof(Algorithm)} must be set.");
+        else if (Algorithms.Of(Algorithm) is null) problems.Add(nameof(Algorithm), $"{nameof(Algorithm)}: {Algorithm.GetType().Name}'s {Algorithms.NotRegistered(Algorithm.Algorithm)}");
+        else problems.AddRange(Algorithm.FieldProblems().Select(p => p with { Field = nameof(Algorithm), Message = $"{nameof(Algorithm)}.{p.Message}" }));
+        if (Environments is null) problems.Add(nameof(Environments), $"{nameof(Environments)} must be set.");
         else if (string.IsNullOrWhiteSpace(EnvironmentId) || !Environments.Contains(EnvironmentId))
-            problems.Add($"{nameof(EnvironmentId)} = '{EnvironmentId}' is not registered; known ids: {string.Join(", ", Environments.Ids)}.");
-        if (MaxSteps < 1 || MaxSteps > 1_000_000_000_000) problems.Add($"{nameof(MaxSteps)} = {MaxSteps} is outside [1, 1000000000000].");
-        if (TargetMeanReturn is double target && !double.IsFinite(target)) problems.Add($"{nameof(TargetMeanReturn)} = {target} must be a finite number.");
-        if (ReturnWindow < 1 || ReturnWindow > 100_000) problems.Add($"{nameof(ReturnWindow)} = {ReturnWindow} is outside [1, 100000].");
-        if (ProgressInterval <= TimeSpan.Zero) problems.Add($"{nameof(ProgressInterval)} = {ProgressInterval} must be positive.");
-        if (StopConditions is null || StopConditions.Any(c => c is null)) problems.Add($"{nameof(StopConditions)} must be a list without nulls.");
-        if (Evaluation is not null) problems.AddRange(Evaluation.Problems().Select(p => $"{nameof(Evaluation)}.{p}"));
-        if (MaxWorkerRestarts < 0 || MaxWorkerRestarts > 1_000_000) problems.Add($"{nameof(MaxWorkerRestarts)} = {MaxWorkerRestarts} is outside [0, 1000000].");
-        if (EnvironmentCheck is not null) problems.AddRange(EnvironmentCheck.Problems().Select(p => $"{nameof(EnvironmentCheck)}.{p}"));
-        if (CheckpointInterval < 0 || CheckpointInterval > 1_000_000_000) problems.Add($"{nameof(CheckpointInterval)} = {CheckpointInterval} is outside [0, 1000000000].");
-        if (LogInterval < 1 || LogInterval > 1_000_000_000) problems.Add($"{nameof(LogInterval)} = {LogInterval} is outside [1, 1000000000].");
+            problems.Add(nameof(EnvironmentId), $"{nameof(EnvironmentId)} = '{EnvironmentId}' is not registered; known ids: {string.Join(", ", Environments.Ids)}.");
+        if (MaxSteps < 1 || MaxSteps > 1_000_000_000_000) problems.Add(nameof(MaxSteps), $"{nameof(MaxSteps)} = {MaxSteps} is outside [1, 1000000000000].");
+        if (TargetMeanReturn is double target && !double.IsFinite(target)) problems.Add(nameof(TargetMeanReturn), $"{nameof(TargetMeanReturn)} = {target} must be a finite number.");
+        if (ReturnWindow < 1 || ReturnWindow > 100_000) problems.Add(nameof(ReturnWindow), $"{nameof(ReturnWindow)} = {ReturnWindow} is outside [1, 100000].");
+        if (ProgressInterval <= TimeSpan.Zero) problems.Add(nameof(ProgressInterval), $"{nameof(ProgressInterval)} = {ProgressInterval} must be positive.");
+        if (StopConditions is null || StopConditions.Any(c => c is null)) problems.Add(nameof(StopConditions), $"{nameof(StopConditions)} must be a list without nulls.");
+        if (Evaluation is not null) problems.AddRange(Evaluation.Problems().Select(p => new OptionProblem(nameof(Evaluation), $"{nameof(Evaluation)}.{p}")));
+        if (MaxWorkerRestarts < 0 || MaxWorkerRestarts > 1_000_000) problems.Add(nameof(MaxWorkerRestarts), $"{nameof(MaxWorkerRestarts)} = {MaxWorkerRestarts} is outside [0, 1000000].");
+        if (EnvironmentCheck is not null) problems.AddRange(EnvironmentCheck.Problems().Select(p => new OptionProblem(nameof(EnvironmentCheck), $"{nameof(EnvironmentCheck)}.{p}")));
+        if (CheckpointInterval < 0 || CheckpointInterval > 1_000_000_000) problems.Add(nameof(CheckpointInterval), $"{nameof(CheckpointInterval)} = {CheckpointInterval} is outside [0, 1000000000].");
+        if (LogInterval < 1 || LogInterval > 1_000_000_000) problems.Add(nameof(LogInterval), $"{nameof(LogInterval)} = {LogInterval} is outside [1, 1000000000].");
         if (OutputDirectory is { } output && (string.IsNullOrWhiteSpace(output) || output.IndexOfAny(Path.GetInvalidPathChars()) >= 0))
-            problems.Add($"{nameof(OutputDirectory)} = '{output}' is not a folder path.");
+            problems.Add(nameof(OutputDirectory), $"{nameof(OutputDirectory)} = '{output}' is not a folder path.");
         if (ResumeFrom is { } resume)
         {
             if (Algorithm is not null && LearnerState.AlgorithmMismatch(resume, Algorithm) is { } mismatch)
-                problems.Add($"{nameof(ResumeFrom)}: {mismatch}");
+                problems.Add(nameof(ResumeFrom), $"{nameof(ResumeFrom)}: {mismatch}");
             else if (!resume.CanResume)
-                problems.Add($"{nameof(ResumeFrom)} is a bare model (no optimizer state, counters or options); only a training checkpoint can be resumed.");
+                problems.Add(nameof(ResumeFrom), $"{nameof(ResumeFrom)} is a bare model (no optimizer state, counters or options); only a training checkpoint can be resumed.");
             else if (Algorithm is not null && (resume.Options!.Optimizer != Algorithm.Optimizer || !resume.Options.HiddenSizes.SequenceEqual(Algorithm.HiddenSizes ?? [])))
-                problems.Add($"{nameof(ResumeFrom)} was trained with optimizer {resume.Options.Optimizer} and hidden sizes [{string.Join(", ", resume.Options.HiddenSizes)}]; a resumed run must keep both (other options may change, but only identical options continue exactly).");
+                problems.Add(nameof(ResumeFrom), $"{nameof(ResumeFrom)} was trained with optimizer {resume.Options.Optimizer} and hidden sizes [{string.Join(", ", resume.Options.HiddenSizes)}]; a resumed run must keep both (other options may change, but only identical options continue exactly).");
             if (resume.EnvironmentId is { } id && id != EnvironmentId)
-                problems.Add($"{nameof(ResumeFrom)} was trained on '{id}', not '{EnvironmentId}'.");
+                problems.Add(nameof(ResumeFrom), $"{nameof(ResumeFrom)} was trained on '{id}', not '{EnvironmentId}'.");
         }
         return problems;
+    }
+
+    /// <summary>The problems of <see cref="FieldProblems"/>, added with their field.</summary>
+    private sealed class ProblemList : List<OptionProblem>
+    {
+        public void Add(string field, string message) => Add(new OptionProblem(field, message));
     }
 
     /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>

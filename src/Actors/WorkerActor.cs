@@ -14,7 +14,7 @@ namespace Advantage.Actors;
 /// <param name="EnvironmentId">For messages that name the environment.</param>
 /// <param name="MakeEnvironment">Creates one environment; called K times per (re)start.</param>
 /// <param name="Spec">Network sizes, shared with the learner.</param>
-public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, int Environments, string EnvironmentId, Func<IEnvironment> MakeEnvironment, NetworkSpec Spec)
+internal sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, int Environments, string EnvironmentId, Func<IEnvironment> MakeEnvironment, NetworkSpec Spec)
 {
     /// <summary>Scale rewards by the running std of each environment's discounted return; null leaves them raw.</summary>
     public RewardScalerOptions? RewardScaling { get; init; }
@@ -63,7 +63,7 @@ public sealed record WorkerSettings(int WorkerId, int Seed, int RolloutLength, i
 /// The cut is sound for learning: the last rollout before it bootstrapped its last step, as a truncation does.
 /// </para>
 /// </remarks>
-public sealed class WorkerActor : ReceiveActor
+internal sealed class WorkerActor : ReceiveActor
 {
     /// <summary>Asynchronous rounds: collect the next rollout (told to itself, so newer parameters queued before it are loaded first).</summary>
     private sealed record Collect : INoSerializationVerificationNeeded

@@ -22,66 +22,22 @@ public sealed record BoundRun(TrainingOptions? Options, string? Output, int LogE
 /// <c>local-cluster</c> and the benchmarks: the algorithm's (<c>--algo</c>) preset for the environment first (or the resumed
 /// checkpoint's options), then every flag the user gave. Every training option works in every placement, validated the same way.
 /// </summary>
+/// <remarks>
+/// The algorithm options' flags are not written here: each is made from its definition (<see cref="AlgorithmOptions.CommonOptions"/>
+/// and every registered algorithm's <see cref="AlgorithmDescriptor.Options"/>), which gives its name, help, parsing and the
+/// field a problem names. A flag that a registered algorithm defines belongs to it; with another <c>--algo</c> it is refused.
+/// </remarks>
 public sealed class TrainingFlags
 {
     /// <summary>The environment trained when neither <c>--env</c> nor a resumed checkpoint names one.</summary>
     public const string DefaultEnvironment = "CartPole-v1";
 
-    /// <summary>
-    /// The preset whose values <c>--help</c> shows: the algorithm given to the constructor. Field initializers cannot read
-    /// the instance, so the public constructor sets this (on its thread) before the fields are built, through its
-    /// chained call's argument, and the private constructor clears it.
-    /// </summary>
-    [ThreadStatic]
-    private static AlgorithmOptions? showing;
-
-    private static AlgorithmOptions Shown => showing ?? Learners.Preset(A2COptions.AlgorithmName, DefaultEnvironment);
-    private static readonly PpoOptions ShownPpo = PpoPresets.For(DefaultEnvironment);
-    private static readonly ImpalaOptions ShownImpala = ImpalaPresets.For(DefaultEnvironment);
-
     /// <summary>Gymnasium's reward thresholds (its registry's <c>reward_threshold</c>): the default target where one exists.</summary>
     private static readonly Dictionary<string, double> Thresholds = new(StringComparer.Ordinal) { ["CartPole-v1"] = 475.0 };
 
-    public readonly Option<string?> Algo = new("--algo") { Description = $"Algorithm: {string.Join(" or ", Learners.Names)}; presets and defaults are the algorithm's [default: a2c, or the resumed checkpoint's]" };
+    public readonly Option<string?> Algo = new("--algo") { Description = $"Algorithm: {string.Join(", ", Learners.Names)} (or one your code registers); presets and defaults are the algorithm's [default: a2c, or the resumed checkpoint's]" };
     public readonly Option<string?> Env = new("--env") { Description = $"Environment id ({string.Join(", ", EnvironmentRegistry.Builtin.Ids)}, or one an --environments assembly registers) [default: {DefaultEnvironment}, or the resumed checkpoint's]" };
     public readonly Option<string[]> Environments = EnvironmentAssemblies.Option();
-    public readonly Option<int?> Workers = new("--workers") { Description = Preset("Worker actors of the run", Shown.Workers) };
-    public readonly Option<int?> EnvsPerWorker = new("--envs-per-worker") { Description = Preset("Environments per worker actor", Shown.EnvironmentsPerWorker) };
-    public readonly Option<int?> Rollout = new("--rollout") { Description = Preset("Rollout length T (steps per environment per update)", Shown.RolloutLength) };
-    public readonly Option<double?> Gamma = new("--gamma") { Description = Preset("Discount factor", Shown.Gamma) };
-    public readonly Option<double?> GaeLambda = new("--gae-lambda") { Description = Preset("Use GAE with this lambda", Shown.Estimator == AdvantageEstimator.Gae ? Shown.GaeLambda : "n-step") };
-    public readonly Option<bool> NStep = new("--n-step") { Description = "Use n-step returns instead of GAE" };
-    public readonly Option<double?> Lr = new("--lr") { Description = Preset("Learning rate", Shown.LearningRate) };
-    public readonly Option<ScheduleKind?> LrSchedule = new("--lr-schedule") { Description = Preset("Learning rate schedule: constant, or linear to zero at --max-steps", Shown.LearningRateSchedule.ToString().ToLowerInvariant()) };
-    public readonly Option<double?> EntCoef = new("--ent-coef") { Description = Preset("Entropy bonus coefficient", Shown.EntropyCoefficient) };
-    public readonly Option<double?> VfCoef = new("--vf-coef") { Description = Preset("Value loss coefficient", Shown.ValueCoefficient) };
-    public readonly Option<double?> MaxGradNorm = new("--max-grad-norm") { Description = Preset("Global gradient-norm clip", Shown.MaxGradNorm) };
-    public readonly Option<OptimizerKind?> Optimizer = new("--optimizer") { Description = Preset("RmsProp or Adam", Shown.Optimizer) };
-    public readonly Option<double?> RmsPropAlpha = new("--rmsprop-alpha") { Description = Preset("RMSprop smoothing constant", Shown.RmsPropAlpha) };
-    public readonly Option<double?> OptimizerEps = new("--optimizer-eps") { Description = Preset("Optimizer epsilon", Shown.OptimizerEpsilon) };
-    public readonly Option<bool?> NormalizeAdvantages = new("--normalize-advantages") { Description = Preset("Normalise advantages per batch (true/false)", Shown.NormalizeAdvantages) };
-    public readonly Option<bool?> NormalizeObservations = new("--normalize-observations") { Description = Preset("Normalise observations with running statistics learned by the learner (true/false)", Shown.NormalizeObservations) };
-    public readonly Option<bool?> NormalizeRewards = new("--normalize-rewards") { Description = Preset("Scale rewards by the running std of the discounted return (true/false)", Shown.NormalizeRewards) };
-    public readonly Option<BodyKind?> Body = new("--body") { Description = Preset("Network trunk: FullyConnected, MinAtarConv or NatureConv", Shown.Body) };
-    public readonly Option<bool?> SeparateNetworks = new("--separate-networks") { Description = Preset("Policy and value each get their own hidden layers (true/false) instead of one shared trunk", Shown.SeparateNetworks) };
-    public readonly Option<double?> LogStdInit = new("--log-std-init") { Description = Preset("Initial log std of a Gaussian policy (Box actions)", Shown.InitialLogStd) };
-    public readonly Option<bool?> UseSde = new("--use-sde") { Description = Preset("Generalised state-dependent exploration (gSDE) for a Gaussian policy (true/false)", Shown.UseSde) };
-    public readonly Option<int?> SdeSampleFreq = new("--sde-sample-freq") { Description = Preset("With --use-sde: steps between exploration-matrix draws, or -1 for once per rollout", Shown.SdeSampleFrequency) };
-    public readonly Option<int[]?> Hidden = new("--hidden") { Description = Preset("Hidden layer widths", string.Join(" ", Shown.HiddenSizes)), AllowMultipleArgumentsPerToken = true };
-    public readonly Option<double?> ClipRange = new("--clip-range") { Description = PpoPreset("PPO: clip of the probability ratio", ShownPpo.ClipRange) };
-    public readonly Option<ScheduleKind?> ClipSchedule = new("--clip-schedule") { Description = PpoPreset("PPO: clip range schedule, constant or linear to zero at --max-steps", ShownPpo.ClipRangeSchedule.ToString().ToLowerInvariant()) };
-    public readonly Option<int?> Epochs = new("--epochs") { Description = PpoPreset("PPO: passes over each round's batch", ShownPpo.Epochs) };
-    public readonly Option<int?> Minibatches = new("--minibatches") { Description = PpoPreset("PPO: minibatches per epoch (one optimizer step each)", ShownPpo.Minibatches) };
-    public readonly Option<double?> TargetKl = new("--target-kl") { Description = PpoPreset("PPO: stop an update's steps past 1.5 x this approximate KL", "none") };
-    public readonly Option<double?> ClipValue = new("--clip-value") { Description = PpoPreset("PPO: clip the value prediction to within this of the collecting value", "none") };
-    public readonly Option<int?> MaxLag = new("--max-lag") { Description = PpoPreset("IMPALA: drop rollouts collected more than this many versions ago", ShownImpala.MaxLag) };
-    public readonly Option<int?> BatchRollouts = new("--batch-rollouts") { Description = "IMPALA: rollouts per update, in arrival order [default: one per worker]" };
-    public readonly Option<int?> InFlight = new("--rollouts-in-flight") { Description = PpoPreset("IMPALA: rollouts a worker may have unacknowledged before it waits (at least --batch-rollouts)", ShownImpala.RolloutsInFlight) };
-    public readonly Option<double?> TraceLambda = new("--trace-lambda") { Description = PpoPreset("IMPALA: V-trace's lambda", ShownImpala.TraceLambda) };
-    public readonly Option<double?> RhoBar = new("--rho-bar") { Description = PpoPreset("IMPALA: clip of the importance ratio in V-trace's TD term", ShownImpala.RhoBar ?? double.PositiveInfinity) };
-    public readonly Option<double?> CBar = new("--c-bar") { Description = PpoPreset("IMPALA: clip of the importance ratio in V-trace's traces", ShownImpala.CBar ?? double.PositiveInfinity) };
-    public readonly Option<int?> Seed = new("--seed") { Description = "Seed of environments, sampling and initial weights [default: 1, or the resumed checkpoint's]" };
-    public readonly Option<string?> Device = new("--device") { Description = "Torch device of the learner (cpu, cuda, cuda:0) [default: cpu]" };
     public readonly Option<long> MaxSteps = new("--max-steps") { Description = "Step budget, counted from the start of the original run", DefaultValueFactory = _ => 1_000_000 };
     public readonly Option<double?> Target = new("--target-return") { Description = "Stop when the mean return of the last --return-window episodes reaches this [default: 475 on CartPole-v1, none elsewhere]" };
     public readonly Option<int> ReturnWindow = new("--return-window") { Description = "Episodes the mean return is taken over", DefaultValueFactory = _ => 100 };
@@ -96,28 +52,41 @@ public sealed class TrainingFlags
     public readonly Option<int> MaxWorkerRestarts = new("--max-worker-restarts") { Description = "Worker restarts (an environment threw or produced NaN) the run tolerates in all; one more ends it as failed", DefaultValueFactory = _ => 100 };
     public readonly Option<bool> SkipEnvCheck = new("--skip-env-check") { Description = "Start without the environment check every run does first (see the check command)" };
 
-    /// <summary>Flags whose help shows <see cref="A2COptions"/>' preset for <see cref="DefaultEnvironment"/>.</summary>
+    /// <summary>One algorithm option's flag: its definition, the algorithms it belongs to (none: every one) and how to read it.</summary>
+    private sealed record DefinedFlag(AlgorithmOption Definition, IReadOnlyList<string> Owners, Option Option, Func<ParseResult, object?> Read);
+
+    private readonly IReadOnlyList<DefinedFlag> defined;
+
+    /// <summary>Flags whose help shows A2C's preset for <see cref="DefaultEnvironment"/>.</summary>
     public TrainingFlags()
-        : this((string?)null)
+        : this(null)
     {
     }
 
     /// <summary>Flags whose help shows <paramref name="algorithm"/>'s preset for <see cref="DefaultEnvironment"/>.</summary>
     /// <param name="algorithm">The <c>--algo</c> the user gave (<see cref="AlgorithmIn"/>); null or an unknown name shows A2C's.</param>
     public TrainingFlags(string? algorithm)
-        : this(Show(algorithm))
     {
+        var shown = Algorithms.Find(algorithm ?? "") ?? Algorithms.Get(A2COptions.AlgorithmName);
+        var flags = new List<DefinedFlag>();
+        foreach (var definition in AlgorithmOptions.CommonOptions)
+            flags.Add(Make(definition, [], shown));
+        foreach (var descriptor in Algorithms.All)
+        {
+            foreach (var definition in descriptor.Options)
+            {
+                if (definition.Flag is null || flags.Any(f => f.Definition == definition)) continue;
+                if (flags.Any(f => f.Definition.Flag == definition.Flag))
+                    throw new InvalidOperationException($"{definition.Flag} is defined twice: algorithm '{descriptor.Name}' reuses another option's flag.");
+                var owners = Algorithms.All.Where(d => d.Options.Contains(definition)).Select(d => d.Name).ToArray();
+                flags.Add(Make(definition, owners, shown));
+            }
+        }
+        defined = flags;
     }
 
-    private TrainingFlags(bool _) => showing = null;
-
-    private static bool Show(string? algorithm)
-    {
-        showing = algorithm is not null && Learners.Names.Contains(algorithm, StringComparer.Ordinal)
-            ? Learners.Preset(algorithm, DefaultEnvironment)
-            : Learners.Preset(A2COptions.AlgorithmName, DefaultEnvironment);
-        return true;
-    }
+    /// <summary>The flag of a shared option; <c>--workers</c> is read by local-cluster, where it counts per process.</summary>
+    public Option<int?> Workers => (Option<int?>)defined.Single(f => f.Definition.Field == nameof(AlgorithmOptions.Workers)).Option;
 
     /// <summary>The value of <c>--algo</c> in <paramref name="args"/> (<c>--algo ppo</c>, <c>--algo=ppo</c> or <c>--algo:ppo</c>), or null.</summary>
     public static string? AlgorithmIn(IReadOnlyList<string> args)
@@ -131,17 +100,53 @@ public sealed class TrainingFlags
         return null;
     }
 
-    private static string Preset(string text, object value) =>
-        $"{text} [default: the --algo and --env preset; {Shown.Algorithm} on {DefaultEnvironment}: {Convert.ToString(value, CultureInfo.InvariantCulture)}]";
-
-    private static string PpoPreset(string text, object value) =>
-        $"{text} [default: the --env preset; {DefaultEnvironment}: {Convert.ToString(value, CultureInfo.InvariantCulture)}]";
+    /// <summary>
+    /// The flag of one definition, typed as System.CommandLine parses it (numbers, true/false, lists; enum names through the
+    /// definition, in any case), with help that ends in the default of <paramref name="shown"/>'s preset, or of its owner's.
+    /// </summary>
+    private static DefinedFlag Make(AlgorithmOption definition, IReadOnlyList<string> owners, AlgorithmDescriptor shown)
+    {
+        string name = definition.Flag!;
+        var type = Nullable.GetUnderlyingType(definition.ValueType) ?? definition.ValueType;
+        bool applies = owners.Count == 0 || owners.Contains(shown.Name);
+        string help = owners.Count == 0 ? definition.Help : $"{definition.Help} (--algo {string.Join(", ", owners)}{(applies ? "" : " only")})";
+        if (definition.SwitchValue is { } value)
+        {
+            var flag = new Option<bool>(name) { Description = help };
+            return new DefinedFlag(definition, owners, flag, parse => parse.GetValue(flag) ? value : null);
+        }
+        // A flag of another algorithm shows no default: --help tells the chosen algorithm's preset, and this flag would be refused with it.
+        string description = applies
+            ? $"{help} [default: the --algo and --env preset; {shown.Name} on {DefaultEnvironment}: {definition.Format(definition.Get(shown.Preset(DefaultEnvironment)))}]"
+            : help;
+        if (type == typeof(bool))
+        {
+            var flag = new Option<bool?>(name) { Description = description };
+            return new DefinedFlag(definition, owners, flag, parse => parse.GetValue(flag));
+        }
+        if (type == typeof(int))
+        {
+            var flag = new Option<int?>(name) { Description = description };
+            return new DefinedFlag(definition, owners, flag, parse => parse.GetValue(flag));
+        }
+        if (type == typeof(double))
+        {
+            var flag = new Option<double?>(name) { Description = description };
+            return new DefinedFlag(definition, owners, flag, parse => parse.GetValue(flag));
+        }
+        if (type == typeof(IReadOnlyList<int>))
+        {
+            var flag = new Option<int[]?>(name) { Description = description, AllowMultipleArgumentsPerToken = true };
+            return new DefinedFlag(definition, owners, flag, parse => parse.GetValue(flag));
+        }
+        var text = new Option<string?>(name) { Description = description };
+        return new DefinedFlag(definition, owners, text, parse => parse.GetValue(text) is { } given ? definition.Parse(given) : null);
+    }
 
     /// <summary>Every flag, in the order <c>--help</c> lists them.</summary>
     public IEnumerable<Option> All =>
     [
-        Algo, Env, Environments, Workers, EnvsPerWorker, Rollout, Gamma, GaeLambda, NStep, Lr, LrSchedule, EntCoef, VfCoef, MaxGradNorm, Optimizer, RmsPropAlpha, OptimizerEps,
-        NormalizeAdvantages, NormalizeObservations, NormalizeRewards, Body, SeparateNetworks, LogStdInit, UseSde, SdeSampleFreq, Hidden, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar, Seed, Device, MaxSteps, Target, ReturnWindow,
+        Algo, Env, Environments, .. defined.Select(f => f.Option), MaxSteps, Target, ReturnWindow,
         Resume, CheckpointInterval, EvalEvery, EvalEpisodes, LogEvery, Output, Overwrite, Quiet, MaxWorkerRestarts, SkipEnvCheck,
     ];
 
@@ -196,7 +201,7 @@ public sealed class TrainingFlags
         if (resume?.EnvironmentId is { } saved && givenEnv is not null && givenEnv != saved)
             problems.Add($"--env {givenEnv} contradicts --resume, which was trained on '{saved}'; leave --env out or give '{saved}'.");
         string? givenAlgo = parse.GetValue(Algo);
-        if (givenAlgo is not null && !Learners.Names.Contains(givenAlgo))
+        if (givenAlgo is not null && Algorithms.Find(givenAlgo) is null)
         {
             problems.Add($"--algo {givenAlgo} is not one of {string.Join(", ", Learners.Names)}.");
             givenAlgo = null;
@@ -205,71 +210,8 @@ public sealed class TrainingFlags
             problems.Add($"--algo {givenAlgo} contradicts --resume, which was trained with {trainedWith}; a run continues only with the algorithm that wrote its checkpoint.");
         string algo = givenAlgo ?? resume?.Algorithm ?? A2COptions.AlgorithmName;
         var baseline = resume is { CanResume: true } ? resume.Options! : Learners.Preset(algo, env);
-        var a = baseline;
-        T Pick<T>(Option<T?> option, T current) where T : struct => parse.GetResult(option) is { Implicit: false } && parse.GetValue(option) is T v ? v : current;
-        T PickRef<T>(Option<T?> option, T current) where T : class => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) ?? current : current;
-        a = a with
-        {
-            Workers = workersTotal ?? Pick(Workers, a.Workers),
-            EnvironmentsPerWorker = Pick(EnvsPerWorker, a.EnvironmentsPerWorker),
-            RolloutLength = Pick(Rollout, a.RolloutLength),
-            Gamma = Pick(Gamma, a.Gamma),
-            LearningRate = Pick(Lr, a.LearningRate),
-            LearningRateSchedule = Pick(LrSchedule, a.LearningRateSchedule),
-            EntropyCoefficient = Pick(EntCoef, a.EntropyCoefficient),
-            ValueCoefficient = Pick(VfCoef, a.ValueCoefficient),
-            MaxGradNorm = Pick(MaxGradNorm, a.MaxGradNorm),
-            Optimizer = Pick(Optimizer, a.Optimizer),
-            RmsPropAlpha = Pick(RmsPropAlpha, a.RmsPropAlpha),
-            OptimizerEpsilon = Pick(OptimizerEps, a.OptimizerEpsilon),
-            NormalizeAdvantages = Pick(NormalizeAdvantages, a.NormalizeAdvantages),
-            NormalizeObservations = Pick(NormalizeObservations, a.NormalizeObservations),
-            NormalizeRewards = Pick(NormalizeRewards, a.NormalizeRewards),
-            Body = Pick(Body, a.Body),
-            SeparateNetworks = Pick(SeparateNetworks, a.SeparateNetworks),
-            InitialLogStd = Pick(LogStdInit, a.InitialLogStd),
-            UseSde = Pick(UseSde, a.UseSde),
-            SdeSampleFrequency = Pick(SdeSampleFreq, a.SdeSampleFrequency),
-            HiddenSizes = parse.GetResult(Hidden) is { Implicit: false } && parse.GetValue(Hidden) is { } hidden ? hidden : a.HiddenSizes,
-            Seed = Pick(Seed, a.Seed),
-            Device = PickRef(Device, a.Device),
-        };
-        if (a is ImpalaOptions && (parse.GetResult(GaeLambda) is { Implicit: false } || parse.GetValue(NStep)))
-            problems.Add("--gae-lambda and --n-step choose A2C's and PPO's estimator; IMPALA's is V-trace (--trace-lambda).");
-        if (parse.GetValue(GaeLambda) is double lambda) a = a with { Estimator = AdvantageEstimator.Gae, GaeLambda = lambda };
-        if (parse.GetValue(NStep)) a = parse.GetValue(GaeLambda) is null ? a with { Estimator = AdvantageEstimator.NStep } : Add(problems, a, "--n-step and --gae-lambda contradict each other; give one.");
-        if (a is PpoOptions ppo)
-        {
-            a = ppo with
-            {
-                ClipRange = Pick(ClipRange, ppo.ClipRange),
-                ClipRangeSchedule = Pick(ClipSchedule, ppo.ClipRangeSchedule),
-                Epochs = Pick(Epochs, ppo.Epochs),
-                Minibatches = Pick(Minibatches, ppo.Minibatches),
-                TargetKl = parse.GetValue(TargetKl) ?? ppo.TargetKl,
-                ClipRangeValue = parse.GetValue(ClipValue) ?? ppo.ClipRangeValue,
-            };
-        }
-        else
-        {
-            RefuseForeign(parse, problems, PpoOptions.AlgorithmName, a, ClipRange, ClipSchedule, Epochs, Minibatches, TargetKl, ClipValue);
-        }
-        if (a is ImpalaOptions impala)
-        {
-            a = impala with
-            {
-                MaxLag = Pick(MaxLag, impala.MaxLag),
-                BatchRollouts = parse.GetValue(BatchRollouts) ?? impala.BatchRollouts,
-                RolloutsInFlight = Pick(InFlight, impala.RolloutsInFlight),
-                TraceLambda = Pick(TraceLambda, impala.TraceLambda),
-                RhoBar = parse.GetValue(RhoBar) ?? impala.RhoBar,
-                CBar = parse.GetValue(CBar) ?? impala.CBar,
-            };
-        }
-        else
-        {
-            RefuseForeign(parse, problems, ImpalaOptions.AlgorithmName, a, MaxLag, BatchRollouts, InFlight, TraceLambda, RhoBar, CBar);
-        }
+        var a = Apply(parse, baseline, problems);
+        if (workersTotal is int total) a = a with { Workers = total };
         if (resume is { CanResume: true }) changed.AddRange(Differences(baseline, a));
 
         int every = parse.GetValue(EvalEvery), logEvery = parse.GetValue(LogEvery);
@@ -290,26 +232,66 @@ public sealed class TrainingFlags
             MaxWorkerRestarts = parse.GetValue(MaxWorkerRestarts),
             EnvironmentCheck = parse.GetValue(SkipEnvCheck) ? null : EnvironmentCheckOptions.BeforeTraining,
         };
-        problems.AddRange(options.Problems().Select(Flagged));
+        var flagOf = FlagsOfTrainingFields();
+        problems.AddRange(options.FieldProblems().Select(p =>
+            (p.Option?.Flag ?? flagOf.GetValueOrDefault(p.Field)) is { } flag ? $"{flag}: {p.Message}" : p.Message));
         if (problems.Count == 0 && options.Algorithm.Device != "cpu" && DeviceProblem(options.Algorithm.Device) is { } device) problems.Add(device);
         return new BoundRun(problems.Count == 0 ? options : null, parse.GetValue(Output), logEvery, parse.GetValue(Overwrite), parse.GetValue(Quiet), changed, problems);
     }
 
-    /// <summary>The default target of an environment: Gymnasium's reward threshold where the project uses one.</summary>
-    public static double? TargetFor(string environmentId) => Thresholds.TryGetValue(environmentId, out double t) ? t : null;
-
-    /// <summary>One problem per given flag of <paramref name="owner"/>'s own when the run trains another algorithm.</summary>
-    private static void RefuseForeign(ParseResult parse, List<string> problems, string owner, AlgorithmOptions run, params Option[] flags)
+    /// <summary>
+    /// Every given algorithm flag applied to <paramref name="options"/> through its definition. A flag of another algorithm
+    /// is refused, and so is a switch (<c>--n-step</c>) given with a flag that undoes it (<c>--gae-lambda</c>).
+    /// </summary>
+    private AlgorithmOptions Apply(ParseResult parse, AlgorithmOptions options, List<string> problems)
     {
-        foreach (var option in flags)
-            if (parse.GetResult(option) is { Implicit: false }) problems.Add($"{option.Name} applies to --algo {owner} only; this run trains {run.Algorithm}.");
-    }
-
-    private static AlgorithmOptions Add(List<string> problems, AlgorithmOptions options, string problem)
-    {
-        problems.Add(problem);
+        var given = new List<(DefinedFlag Flag, object Value)>();
+        foreach (var flag in defined)
+        {
+            if (parse.GetResult(flag.Option) is not { Implicit: false }) continue;
+            try
+            {
+                if (flag.Read(parse) is { } value) given.Add((flag, value));
+            }
+            catch (FormatException e)
+            {
+                problems.Add(e.Message);
+            }
+        }
+        foreach (var (flag, _) in given.Where(g => g.Flag.Owners.Count > 0 && !g.Flag.Owners.Contains(options.Algorithm)))
+            problems.Add($"{flag.Option.Name} applies to --algo {string.Join(", ", flag.Owners)} only; this run trains {options.Algorithm}.");
+        given.RemoveAll(g => g.Flag.Owners.Count > 0 && !g.Flag.Owners.Contains(options.Algorithm));
+        foreach (var (switchFlag, on) in given.Where(g => g.Flag.Definition.SwitchValue is not null))
+        {
+            foreach (var (other, value) in given.Where(g => g.Flag.Definition.SwitchValue is null))
+            {
+                var probe = other.Definition.Set(switchFlag.Definition.Set(options, on), value);
+                if (!Equals(switchFlag.Definition.Get(probe), on))
+                    problems.Add($"{switchFlag.Option.Name} and {other.Option.Name} contradict each other; give one.");
+            }
+        }
+        // Switches last, so a switch alone wins over the preset and a contradiction above is the only way to combine them.
+        foreach (var (flag, value) in given.OrderBy(g => g.Flag.Definition.SwitchValue is null ? 0 : 1))
+            options = flag.Definition.Set(options, value);
         return options;
     }
+
+    /// <summary>The flags of the run's own options, by the <see cref="TrainingOptions"/> field a problem names.</summary>
+    private Dictionary<string, string> FlagsOfTrainingFields() => new(StringComparer.Ordinal)
+    {
+        [nameof(TrainingOptions.EnvironmentId)] = Env.Name,
+        [nameof(TrainingOptions.MaxSteps)] = MaxSteps.Name,
+        [nameof(TrainingOptions.TargetMeanReturn)] = Target.Name,
+        [nameof(TrainingOptions.ReturnWindow)] = ReturnWindow.Name,
+        [nameof(TrainingOptions.CheckpointInterval)] = CheckpointInterval.Name,
+        [nameof(TrainingOptions.LogInterval)] = LogEvery.Name,
+        [nameof(TrainingOptions.ResumeFrom)] = Resume.Name,
+        [nameof(TrainingOptions.Evaluation)] = EvalEpisodes.Name,
+        [nameof(TrainingOptions.MaxWorkerRestarts)] = MaxWorkerRestarts.Name,
+    };
+
+    /// <summary>The default target of an environment: Gymnasium's reward threshold where the project uses one.</summary>
+    public static double? TargetFor(string environmentId) => Thresholds.TryGetValue(environmentId, out double t) ? t : null;
 
     /// <summary>A device that is not there, said before anything is created.</summary>
     private static string? DeviceProblem(string device)
@@ -327,32 +309,12 @@ public sealed class TrainingFlags
         }
     }
 
-    /// <summary>Names the command-line flag in an options problem ("Algorithm.LearningRate = 0 ..." gets "--lr: ").</summary>
-    private static string Flagged(string problem)
-    {
-        string field = problem.Split(' ', 2)[0].Replace("Algorithm.", "", StringComparison.Ordinal);
-        string? flag = field switch
-        {
-            "Workers" => "--workers", "EnvironmentsPerWorker" => "--envs-per-worker", "RolloutLength" => "--rollout", "Gamma" => "--gamma",
-            "GaeLambda" => "--gae-lambda", "LearningRate" => "--lr", "LearningRateSchedule" => "--lr-schedule", "ClipRangeSchedule" => "--clip-schedule", "EntropyCoefficient" => "--ent-coef", "ValueCoefficient" => "--vf-coef",
-            "MaxGradNorm" => "--max-grad-norm", "RmsPropAlpha" => "--rmsprop-alpha", "OptimizerEpsilon" => "--optimizer-eps",
-            "HiddenSizes" => "--hidden", "InitialLogStd" => "--log-std-init", "UseSde" => "--use-sde", "SdeSampleFrequency" => "--sde-sample-freq", "Device" => "--device", "Seed" => "--seed",
-            "EnvironmentId" => "--env", "MaxSteps" => "--max-steps", "TargetMeanReturn" => "--target-return", "ReturnWindow" => "--return-window",
-            "CheckpointInterval" => "--checkpoint-interval", "LogInterval" => "--log-every", "ClipRange" => "--clip-range", "Epochs" => "--epochs",
-            "Minibatches" => "--minibatches", "TargetKl" => "--target-kl", "ClipRangeValue" => "--clip-value", "MaxLag" => "--max-lag", "BatchRollouts" => "--batch-rollouts", "RolloutsInFlight" => "--rollouts-in-flight",
-            "TraceLambda" => "--trace-lambda", "RhoBar" => "--rho-bar", "CBar" => "--c-bar", "ResumeFrom" => "--resume", "Evaluation.Episodes" => "--eval-episodes",
-            "MaxWorkerRestarts" => "--max-worker-restarts",
-            _ => null,
-        };
-        return flag is null ? problem : $"{flag}: {problem}";
-    }
-
     /// <summary>The algorithm options a resumed run changes, as "name old -> new".</summary>
     private static IEnumerable<string> Differences(AlgorithmOptions before, AlgorithmOptions after)
     {
         foreach (var property in before.GetType().GetProperties())
         {
-            if (property.Name is nameof(AlgorithmOptions.Algorithm) or nameof(AlgorithmOptions.Asynchrony) || property.GetIndexParameters().Length > 0) continue;
+            if (property.Name is nameof(AlgorithmOptions.Algorithm) or nameof(AlgorithmOptions.Asynchrony) || property.GetIndexParameters().Length > 0 || property.SetMethod is null) continue;
             object? x = property.GetValue(before), y = property.GetValue(after);
             string a = x is IEnumerable<int> xs ? string.Join(" ", xs) : Convert.ToString(x, CultureInfo.InvariantCulture) ?? "";
             string b = y is IEnumerable<int> ys ? string.Join(" ", ys) : Convert.ToString(y, CultureInfo.InvariantCulture) ?? "";

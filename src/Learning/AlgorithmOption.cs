@@ -80,6 +80,21 @@ public sealed record AlgorithmOption
     /// <summary>The allowed values of a numeric option (of every element of a list), or null for no range check.</summary>
     public OptionRange? Range { get; init; }
 
+    /// <summary>
+    /// A rule beyond <see cref="Range"/> (a device name's form): the problem in one line naming the field, or null. Default none.
+    /// </summary>
+    public Func<AlgorithmOptions, string?>? Rule { get; init; }
+
+    /// <summary>
+    /// What setting this option also changes (setting GAE's lambda chooses GAE), applied by <see cref="Set"/>. Default none.
+    /// </summary>
+    public Func<AlgorithmOptions, AlgorithmOptions>? Implies { get; init; }
+
+    /// <summary>
+    /// For a flag that takes no argument (<c>--n-step</c>): the value it sets. Null (the default) for a flag with a value.
+    /// </summary>
+    public object? SwitchValue { get; init; }
+
     /// <summary>What a null value means, for <c>--help</c> and the hyperparameter table (<c>none</c>, <c>one per worker</c>). Default "none".</summary>
     public string NullMeans { get; init; } = "none";
 
@@ -107,7 +122,7 @@ public sealed record AlgorithmOption
         {
             throw new ArgumentException($"{Field} takes {TypeName}, not {value?.GetType().Name ?? "null"}.", nameof(value), e);
         }
-        return copy;
+        return Implies is null ? copy : Implies(copy);
     }
 
     /// <summary>The value as <c>--help</c> and the hyperparameter table write it (invariant culture; null as <c>none</c>).</summary>
@@ -140,6 +155,7 @@ public sealed record AlgorithmOption
     /// <summary>What is wrong with this option's value in <paramref name="options"/>, in one line naming the field, or null.</summary>
     public string? Problem(AlgorithmOptions options)
     {
+        if (Rule?.Invoke(options) is { } broken) return broken;
         object? value = Get(options);
         var type = Nullable.GetUnderlyingType(ValueType) ?? ValueType;
         if (value is null) return Nullable.GetUnderlyingType(ValueType) is null && !ValueType.IsValueType ? $"{Field} must be set." : null;

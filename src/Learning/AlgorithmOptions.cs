@@ -139,40 +139,79 @@ public abstract record AlgorithmOptions
     public string Device { get; init; } = "cpu";
 
     /// <summary>
-    /// Every problem with these options, one message per bad field naming the field, its value and the
-    /// allowed range. Empty when the options are valid.
+    /// The shared options, each defined once (field, flag, help, range, hyperparameter name): <see cref="Problems"/>, the
+    /// command line and TensorBoard's table derive from this table, so none of them keeps its own copy of a range or a flag.
     /// </summary>
-    public virtual IReadOnlyList<string> Problems()
+    public static IReadOnlyList<AlgorithmOption> CommonOptions { get; } =
+    [
+        Shared(nameof(Workers), "--workers", "Worker actors of the run") with { Range = new(1, 1024) },
+        Shared(nameof(EnvironmentsPerWorker), "--envs-per-worker", "Environments per worker actor") with { Range = new(1, 4096), Hyperparameter = "envs_per_worker" },
+        Shared(nameof(RolloutLength), "--rollout", "Rollout length T (steps per environment per update)") with { Range = new(1, 10_000) },
+        Shared(nameof(Gamma), "--gamma", "Discount factor") with { Range = new(0, 1) },
+        Shared(nameof(LearningRate), "--lr", "Learning rate") with { Range = new(0, 1, MinimumInclusive: false) },
+        Shared(nameof(LearningRateSchedule), "--lr-schedule", "Learning rate schedule: constant, or linear to zero at --max-steps"),
+        Shared(nameof(EntropyCoefficient), "--ent-coef", "Entropy bonus coefficient") with { Range = new(0, 1), Hyperparameter = "ent_coef" },
+        Shared(nameof(ValueCoefficient), "--vf-coef", "Value loss coefficient") with { Range = new(0, 100), Hyperparameter = "vf_coef" },
+        Shared(nameof(MaxGradNorm), "--max-grad-norm", "Global gradient-norm clip") with { Range = new(0, 1e6, MinimumInclusive: false) },
+        Shared(nameof(Optimizer), "--optimizer", "RmsProp or Adam"),
+        Shared(nameof(RmsPropAlpha), "--rmsprop-alpha", "RMSprop smoothing constant") with { Range = new(0, 1, false, false), Hyperparameter = "rmsprop_alpha" },
+        Shared(nameof(OptimizerEpsilon), "--optimizer-eps", "Optimizer epsilon") with { Range = new(0, 1, false, false), Hyperparameter = "optimizer_eps" },
+        Shared(nameof(NormalizeAdvantages), "--normalize-advantages", "Normalise advantages per batch (true/false)"),
+        Shared(nameof(NormalizeObservations), "--normalize-observations", "Normalise observations with running statistics learned by the learner (true/false)"),
+        Shared(nameof(NormalizeRewards), "--normalize-rewards", "Scale rewards by the running std of the discounted return (true/false)"),
+        Shared(nameof(Body), "--body", "Network trunk: FullyConnected, MinAtarConv or NatureConv"),
+        Shared(nameof(SeparateNetworks), "--separate-networks", "Policy and value each get their own hidden layers (true/false) instead of one shared trunk"),
+        Shared(nameof(InitialLogStd), "--log-std-init", "Initial log std of a Gaussian policy (Box actions)") with { Range = new(-5, 2) },
+        Shared(nameof(UseSde), "--use-sde", "Generalised state-dependent exploration (gSDE) for a Gaussian policy (true/false)"),
+        Shared(nameof(SdeSampleFrequency), "--sde-sample-freq", "With --use-sde: steps between exploration-matrix draws, or -1 for once per rollout") with
+        {
+            Hyperparameter = "sde_sample_freq",
+            Rule = o => o.SdeSampleFrequency == -1 || o.SdeSampleFrequency is >= 1 and <= 1_000_000
+                ? null : $"{nameof(SdeSampleFrequency)} = {o.SdeSampleFrequency} must be -1 (once per rollout) or in [1, 1000000].",
+        },
+        Shared(nameof(HiddenSizes), "--hidden", "Hidden layer widths") with { Range = new(1, 65_536) },
+        Shared(nameof(Seed), "--seed", "Seed of environments, sampling and initial weights"),
+        Shared(nameof(Device), "--device", "Torch device of the learner (cpu, cuda, cuda:0)") with
+        {
+            Rule = o => o.Device is { } d && !string.IsNullOrWhiteSpace(d) && (d == "cpu" || d.StartsWith("cuda", StringComparison.Ordinal) || d == "mps")
+                ? null : $"{nameof(Device)} = '{o.Device}' must be 'cpu', 'cuda', 'cuda:N' or 'mps'.",
+        },
+    ];
+
+    /// <summary>
+    /// The n-step/GAE estimator's options, for the algorithms that use it (A2C, PPO; IMPALA's estimator is V-trace):
+    /// <c>--gae-lambda</c> chooses GAE with that lambda, <c>--n-step</c> n-step returns. A descriptor lists them to take them.
+    /// </summary>
+    public static IReadOnlyList<AlgorithmOption> EstimatorOptions { get; } =
+    [
+        Shared(nameof(GaeLambda), "--gae-lambda", "Use GAE with this lambda") with
+        {
+            Range = new(0, 1),
+            Implies = o => o with { Estimator = AdvantageEstimator.Gae },
+        },
+        Shared(nameof(Estimator), "--n-step", "Use n-step returns instead of GAE") with { SwitchValue = AdvantageEstimator.NStep },
+    ];
+
+    private static AlgorithmOption Shared(string field, string flag, string help) => new(typeof(AlgorithmOptions), field, flag, help);
+
+    /// <summary>
+    /// Every problem with these options, one message per bad field naming the field, its value and the allowed range:
+    /// the shared options' (<see cref="CommonOptions"/>) and those of the registered algorithm these options belong to.
+    /// Empty when the options are valid.
+    /// </summary>
+    public IReadOnlyList<string> Problems() => FieldProblems().Select(p => p.Message).ToList();
+
+    /// <summary>
+    /// <see cref="Problems"/> with the option each is about, so a caller that names options its own way (the command
+    /// line's flags) needs no parsing of the message. An algorithm with a rule across fields adds it here.
+    /// </summary>
+    public virtual IReadOnlyList<OptionProblem> FieldProblems()
     {
-        var problems = new List<string>();
-        Check.Range(problems, nameof(Gamma), Gamma, 0, 1, minInclusive: true, maxInclusive: true);
-        Check.Range(problems, nameof(GaeLambda), GaeLambda, 0, 1, minInclusive: true, maxInclusive: true);
-        Check.IntRange(problems, nameof(RolloutLength), RolloutLength, 1, 10_000);
-        Check.Range(problems, nameof(LearningRate), LearningRate, 0, 1, minInclusive: false, maxInclusive: true);
-        Check.Range(problems, nameof(EntropyCoefficient), EntropyCoefficient, 0, 1, minInclusive: true, maxInclusive: true);
-        Check.Range(problems, nameof(ValueCoefficient), ValueCoefficient, 0, 100, minInclusive: true, maxInclusive: true);
-        Check.Range(problems, nameof(MaxGradNorm), MaxGradNorm, 0, 1e6, minInclusive: false, maxInclusive: true);
-        Check.Range(problems, nameof(RmsPropAlpha), RmsPropAlpha, 0, 1, minInclusive: false, maxInclusive: false);
-        Check.Range(problems, nameof(OptimizerEpsilon), OptimizerEpsilon, 0, 1, minInclusive: false, maxInclusive: false);
-        if (!Enum.IsDefined(Estimator)) problems.Add($"{nameof(Estimator)} = {Estimator} is not one of NStep, Gae.");
-        if (!Enum.IsDefined(LearningRateSchedule)) problems.Add($"{nameof(LearningRateSchedule)} = {LearningRateSchedule} is not one of Constant, Linear.");
-        if (!Enum.IsDefined(Optimizer)) problems.Add($"{nameof(Optimizer)} = {Optimizer} is not one of RmsProp, Adam.");
-        if (HiddenSizes is null || HiddenSizes.Count == 0)
-            problems.Add($"{nameof(HiddenSizes)} must list at least one layer width, each in [1, 65536].");
-        else if (HiddenSizes.Any(h => h < 1 || h > 65_536))
-            problems.Add($"{nameof(HiddenSizes)} = [{string.Join(", ", HiddenSizes)}] has a width outside [1, 65536].");
-        if (!Enum.IsDefined(Body)) problems.Add($"{nameof(Body)} = {Body} is not one of FullyConnected, MinAtarConv, NatureConv.");
-        Check.Range(problems, nameof(InitialLogStd), InitialLogStd, -5, 2, minInclusive: true, maxInclusive: true);
-        if (SdeSampleFrequency != -1 && (SdeSampleFrequency < 1 || SdeSampleFrequency > 1_000_000))
-            problems.Add($"{nameof(SdeSampleFrequency)} = {SdeSampleFrequency} must be -1 (once per rollout) or in [1, 1000000].");
-        Check.IntRange(problems, nameof(Workers), Workers, 1, 1024);
-        Check.IntRange(problems, nameof(EnvironmentsPerWorker), EnvironmentsPerWorker, 1, 4096);
-        if (string.IsNullOrWhiteSpace(Device) || !(Device == "cpu" || Device.StartsWith("cuda", StringComparison.Ordinal) || Device == "mps"))
-            problems.Add($"{nameof(Device)} = '{Device}' must be 'cpu', 'cuda', 'cuda:N' or 'mps'.");
-        // The algorithm's own options, checked against the ranges its descriptor defines them with.
-        if (Algorithms.Of(this) is { } descriptor)
-            problems.AddRange(descriptor.Options.Select(o => o.Problem(this)).OfType<string>());
-        return problems;
+        var own = Algorithms.Of(this)?.Options ?? [];
+        return CommonOptions.Concat(own)
+            .Select(option => option.Problem(this) is { } message ? new OptionProblem(option.Field, message) { Option = option } : null)
+            .OfType<OptionProblem>()
+            .ToList();
     }
 
     /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>
@@ -182,4 +221,16 @@ public abstract record AlgorithmOptions
         if (problems.Count > 0) throw new OptionsValidationException(GetType().Name, problems);
         return this;
     }
+}
+
+/// <summary>
+/// One problem with an options record, with what it is about, so a caller that names options its own way (the command
+/// line's flags) finds the option without parsing the message.
+/// </summary>
+/// <param name="Field">The property the problem is about (for a nested record's, the property that holds it).</param>
+/// <param name="Message">One line naming the field, its value and what is allowed.</param>
+public sealed record OptionProblem(string Field, string Message)
+{
+    /// <summary>The algorithm option's definition when the problem is about one (its flag, its help); null otherwise.</summary>
+    public AlgorithmOption? Option { get; init; }
 }

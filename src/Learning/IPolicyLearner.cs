@@ -42,8 +42,8 @@ public interface IPolicyLearner : IDisposable
 
     /// <summary>
     /// One update from one round's rollouts. Columns are laid out in the order given: in a synchronous round
-    /// (A2C, PPO) all were collected with the current parameters and the learner actor sorts them by worker id,
-    /// which keeps a seeded run reproducible; in an asynchronous one (IMPALA) they come in arrival order, each with
+    /// (A2C, PPO) all were collected with the current parameters and the learner's synchronous round policy sorts them
+    /// by worker id, which keeps a seeded run reproducible (ARCHITECTURE.md, One synchronous round); in an asynchronous one (IMPALA) they come in arrival order, each with
     /// the version and behaviour log-probabilities it was collected with. Every rollout must have the same T.
     /// </summary>
     UpdateMetrics Update(IReadOnlyList<Rollout> batch);

@@ -1,3 +1,4 @@
+using Advantage.Learning;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;

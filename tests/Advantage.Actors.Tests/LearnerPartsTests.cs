@@ -140,6 +140,56 @@ public sealed class LearnerPartsTests : ActorTestKit
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public void The_run_recorder_takes_a_checkpoint_only_when_due_and_keeps_the_best_evaluation_with_its_file()
+    {
+        string folder = Directory.CreateTempSubdirectory("advantage-recorder-").FullName;
+        try
+        {
+            var options = Fixtures.Training.WithCheckpointDirectory(folder).WithCheckpointInterval(2);
+            var recorder = new RunRecorder(options, new LearnerHosting("parts", false, null), Sys.Log, Sys.EventStream, () => 0);
+            var events = CreateTestProbe();
+            Sys.EventStream.Subscribe(events.Ref, typeof(TrainingEvent));
+            var checkpoint = new Checkpoint(Fixtures.Spec, new float[4 * 8 + 8 + 8 * 2 + 2 + 8 + 1], new Dictionary<string, string>())
+            {
+                Progress = new CheckpointProgress(2, 20, 0, []),
+            };
+            int taken = 0;
+            Checkpoint Take()
+            {
+                taken++;
+                return checkpoint;
+            }
+
+            recorder.CheckpointIfDue(1, 10, Take);
+            Assert.Equal(0, taken); // not due: not even made
+            recorder.CheckpointIfDue(2, 20, Take);
+            Assert.Equal(1, taken);
+            string last = Path.Combine(folder, "last.ckpt");
+            var written = events.ExpectMsg<CheckpointWritten>();
+            Assert.Equal((last, CheckpointKind.Latest, 2L, 20L), (written.Path, written.Kind, written.Version, written.Steps));
+            Assert.Equal((last, 2L), recorder.NewestCheckpoint());
+
+            recorder.Evaluated(new EvaluatorActor.Evaluated(2, 20, new EvaluationResult([10.0], [5]), checkpoint));
+            Assert.True(events.ExpectMsg<EvaluationFinished>().IsBest);
+            Assert.Equal(CheckpointKind.Best, events.ExpectMsg<CheckpointWritten>().Kind);
+            recorder.Evaluated(new EvaluatorActor.Evaluated(4, 40, new EvaluationResult([1.0], [5]), checkpoint));
+            Assert.False(events.ExpectMsg<EvaluationFinished>().IsBest);
+            events.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+            var check = recorder.Check(new TrainingProgress(40, 1, 1, 0, double.NaN, 4, 1, 0, 0, null));
+            Assert.Equal((2, 1, 10.0, 4L), (check.Evaluations, check.EvaluationsSinceImprovement, check.BestEvaluationReturn, check.LastEvaluation!.Version));
+            Assert.Equal("10", Checkpoint.Load(Path.Combine(folder, "best.ckpt")).Metadata["evaluation_mean_return"]);
+
+            recorder.FinalCheckpoint(5, 50, Take);
+            Assert.True(recorder.FinalCheckpointWritten);
+            Assert.Empty(recorder.OutputProblems);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
 
 /// <summary>An exception anywhere in the learner ends the run as failed, with the cause on the completion, never a restart.</summary>

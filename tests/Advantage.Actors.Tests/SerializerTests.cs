@@ -16,7 +16,7 @@ public class SerializerTests : TestKit
 
     private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
 
-    private static readonly string[] AllManifests = ["RW1", "P2", "RC3", "WR1", "ST1", "GP1", "TP2", "JR", "RJ6", "JX", "RE1", "RR1", "RS1", "AQ1", "AA1", "AE1", "FP1", "GS1", "SS1"];
+    private static readonly string[] AllManifests = ["RW1", "P2", "RC3", "WR1", "ST1", "GP1", "TP2", "JR", "RJ7", "JX", "RE1", "RR1", "RS1", "AQ1", "AA1", "AE1", "FP1", "GS1", "SS1"];
 
     public static TheoryData<string> Manifests => new(AllManifests);
 
@@ -37,7 +37,7 @@ public class SerializerTests : TestKit
         "JR" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2) { EnvironmentIds = ["CartPole-v1", "Corridor-v0"], Algorithms = ["a2c", "reinforce"] },
         "JX" => new JoinRefused("it does not have the run's environment 'Corridor-v0'"),
         "RE1" => new RunEnded("Solved"),
-        "RJ6" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10], SeparateNetworks: true, StateDependentNoise: true, SdeSampleFrequency: 4),
+        "RJ7" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10], SeparateNetworks: true, StateDependentNoise: true, SdeSampleFrequency: 4),
             [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null) { Ahead = 3 }], "impala"),
         "AQ1" => new Act(77, [0.5f, float.NaN, -1f, 3e30f, 1f]) { Deterministic = false, Seed = -3, IncludeValues = true, IncludeProbabilities = true },
         "AA1" => new Acted(77, 12, 2, [0.25f, -1f, 1f, 0.5f]) { Values = [1.5f, -2f], Probabilities = [0.1f, 0.9f, 0.3f, 0.7f] },
@@ -222,12 +222,12 @@ public class SerializerTests : TestKit
     [Fact]
     public void A_run_joined_that_claims_more_workers_than_its_bytes_hold_is_refused_before_allocating()
     {
-        byte[] bytes = Serializer.ToBinary(Sample("RJ6"));
+        byte[] bytes = Serializer.ToBinary(Sample("RJ7"));
         // The worker count sits just before the two plans (2 x 25 bytes and 16 bytes of scaling): claim a billion.
         int countAt = bytes.Length - (4 * 6 + 1 + 16) - (4 * 6 + 1) - 4;
         Assert.Equal(2, BitConverter.ToInt32(bytes, countAt));
         BitConverter.GetBytes(1_000_000_000).CopyTo(bytes, countAt);
-        Assert.Contains("worker count", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ6")).Message);
+        Assert.Contains("worker count", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ7")).Message);
     }
 
     /// <summary>The handshake's frozen part: version, wire and node, as a node of any version writes them.</summary>

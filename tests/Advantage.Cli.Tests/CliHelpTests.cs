@@ -33,6 +33,10 @@ public sealed class CliHelpTests
             Assert.Contains($"Rollout length T (steps per environment per update) [default: the --algo and --env preset; {algorithm} on CartPole-v1: {preset.RolloutLength.ToString(CultureInfo.InvariantCulture)}]", help);
             Assert.Contains($"Worker actors of the run [default: the --algo and --env preset; {algorithm} on CartPole-v1: {preset.Workers.ToString(CultureInfo.InvariantCulture)}]", help);
             Assert.DoesNotContain("a2c on CartPole-v1", help);
+            // The chosen algorithm's own flags show its preset too; another algorithm's say whose they are.
+            foreach (var option in Algorithms.Get(algorithm).Options.Where(o => o.Flag is not null && o.SwitchValue is null))
+                Assert.Contains($"{option.Help} (--algo {string.Join(", ", Algorithms.All.Where(d => d.Options.Contains(option)).Select(d => d.Name))}) [default: the --algo and --env preset; {algorithm} on CartPole-v1: {option.Format(option.Get(preset))}]", help);
+            Assert.Contains(algorithm == "ppo" ? "Drop rollouts collected more than this many versions ago (--algo impala only)" : "Passes over each round's batch (--algo ppo only)", help);
         }
 
         string plain = await Help("--help");

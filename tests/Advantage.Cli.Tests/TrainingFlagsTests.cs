@@ -72,4 +72,38 @@ public sealed class TrainingFlagsTests
         var parse = command.Parse(["--lr", "0.01", "--hidden", "32", "16", "--quiet"]);
         Assert.Equal(["--lr", "0.01", "--hidden", "32", "16", "--quiet"], flags.Given(parse));
     }
+
+    [Fact]
+    public void A_registered_algorithm_gets_algo_its_flags_and_its_help_from_its_descriptor()
+    {
+        Algorithms.Register(CliTestOptions.Descriptor);
+        var bound = Bind("--algo", CliTestOptions.Name, "--temperature", "2.5", "--gamma", "0.9");
+        Assert.Empty(bound.Problems);
+        var options = Assert.IsType<CliTestOptions>(bound.Options!.Algorithm);
+        Assert.Equal((2.5, 0.9), (options.Temperature, options.Gamma));
+
+        Assert.Equal(["--temperature: Algorithm.Temperature = 0 is outside (0, 100]."], Bind("--algo", CliTestOptions.Name, "--temperature", "0").Problems);
+        Assert.Equal([$"--temperature applies to --algo {CliTestOptions.Name} only; this run trains a2c."], Bind("--temperature", "2").Problems);
+
+        var command = new RootCommand();
+        new TrainingFlags(CliTestOptions.Name).AddTo(command);
+        var help = command.Options.Single(o => o.Name == "--temperature").Description;
+        Assert.Equal($"Softmax temperature (--algo {CliTestOptions.Name}) [default: the --algo and --env preset; {CliTestOptions.Name} on CartPole-v1: 1.5]", help);
+    }
+}
+
+/// <summary>An algorithm the CLI knows only through its descriptor (its learner is never made here).</summary>
+public sealed record CliTestOptions : AlgorithmOptions
+{
+    public const string Name = "cli-test";
+
+    public override string Algorithm => Name;
+
+    public double Temperature { get; init; } = 1.5;
+
+    public static AlgorithmDescriptor Descriptor { get; } =
+        AlgorithmDescriptor.Create<CliTestOptions>(Name, _ => new CliTestOptions(), (_, _) => throw new NotSupportedException("not trained in this test")) with
+        {
+            Options = [new(typeof(CliTestOptions), nameof(Temperature), "--temperature", "Softmax temperature") { Range = new(0, 100, MinimumInclusive: false) }],
+        };
 }

@@ -80,8 +80,16 @@ let ``the optimizer's RMSprop alpha and epsilon are set from F# on every algorit
 let ``every option of every algorithm has a WithX method F# can call`` () =
     // Estimator and GaeLambda are set together by WithGae(lambda) and WithNStep().
     let together = set [ "Estimator"; "GaeLambda" ]
+    // The shared options' WithX are defined once, as extension methods generic in the record (AlgorithmOptionsExtensions),
+    // so F# chains keep the concrete type; an algorithm's own options have theirs on its record.
+    let shared =
+        typeof<AlgorithmOptionsExtensions>.GetMethods()
+        |> Array.filter (fun m -> m.IsGenericMethodDefinition && m.ReturnType = m.GetGenericArguments().[0])
+        |> Array.map (fun m -> m.Name)
+        |> set
     for t in [ typeof<A2COptions>; typeof<PpoOptions>; typeof<ImpalaOptions> ] do
-        let withs = t.GetMethods() |> Array.filter (fun m -> m.ReturnType = t) |> Array.map (fun m -> m.Name) |> set
+        let own = t.GetMethods() |> Array.filter (fun m -> m.ReturnType = t) |> Array.map (fun m -> m.Name) |> set
+        let withs = Set.union own shared
         let missing =
             t.GetProperties()
             |> Array.filter (fun p -> (match p.SetMethod with null -> false | s -> s.IsPublic) && not (together.Contains p.Name))

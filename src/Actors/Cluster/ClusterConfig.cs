@@ -11,7 +11,7 @@ namespace Advantage.Actors.Cluster;
 /// Builds the HOCON of a training cluster's node: cluster provider, bind address, frame size sized to the
 /// run's messages, failure detection, optional TLS, and Advantage's serializer. Pure, so tests pin it.
 /// </summary>
-public static class ClusterConfig
+internal static class ClusterConfig
 {
     /// <summary>Role of the node that runs the learner (and is the seed).</summary>
     public const string LearnerRole = "learner";

@@ -11,7 +11,7 @@ namespace Advantage.Actors.Cluster;
 /// </summary>
 /// <param name="Node">The asking node's address; the learner frees its worker ids when that node leaves the cluster.</param>
 /// <param name="Workers">How many worker actors the node will host.</param>
-public sealed record JoinRun(string Node, int Workers) : IAdvantageMessage
+internal sealed record JoinRun(string Node, int Workers) : IAdvantageMessage
 {
     /// <summary>
     /// The message manifests the node's serializer writes (<see cref="Serialization.AdvantageSerializer.Wire"/>). Nodes of
@@ -39,7 +39,7 @@ public sealed record JoinRun(string Node, int Workers) : IAdvantageMessage
 /// logged the same reason with the node's address. Its manifest never changes, so nodes of any later version read it.
 /// </summary>
 /// <param name="Reason">One line for the user: what is wrong with the node and what to do.</param>
-public sealed record JoinRefused(string Reason) : IAdvantageMessage;
+internal sealed record JoinRefused(string Reason) : IAdvantageMessage;
 
 /// <summary>
 /// The learner's run has ended (solved, out of budget, stopped or failed): a worker node that took part leaves the cluster
@@ -47,7 +47,7 @@ public sealed record JoinRefused(string Reason) : IAdvantageMessage;
 /// <see cref="Cluster.ClusterWorkerOptions.WaitForNextRun"/> is set.
 /// </summary>
 /// <param name="Detail">How the run ended, for the node's last line.</param>
-public sealed record RunEnded(string Detail) : IAdvantageMessage;
+internal sealed record RunEnded(string Detail) : IAdvantageMessage;
 
 /// <summary>
 /// The learner node's answer to <see cref="JoinRun"/>: the run's environment and network and one

@@ -5,7 +5,7 @@ using Akka.Event;
 namespace Advantage.Actors;
 
 /// <summary>
-/// The learner: it handles the run's messages and wires its parts (ARCHITECTURE.md, One synchronous round, steps 2 and 5).
+/// The learner: it handles the run's messages and wires its parts (ARCHITECTURE.md, One synchronous round: step 2, and the end of step 5).
 /// A rollout goes to the round policy (<see cref="IRoundPolicy"/>: synchronous rounds wait for every live worker's rollout
 /// of the current version, asynchronous ones take batches in arrival order, chosen from
 /// <see cref="AlgorithmOptions.Asynchrony"/>, never from the algorithm's name); when it has a batch, the learner updates
@@ -23,7 +23,7 @@ namespace Advantage.Actors;
 /// carrying the cause and the final result, after a last attempt to write the checkpoint. It is never restarted
 /// onto a half-updated network.
 /// </remarks>
-public sealed class LearnerActor : ReceiveActor, IWithTimers
+internal sealed class LearnerActor : ReceiveActor, IWithTimers
 {
     private sealed record ProgressTick : INoSerializationVerificationNeeded
     {
@@ -561,23 +561,4 @@ public sealed class LearnerActor : ReceiveActor, IWithTimers
         Finish(stop.Reason, stop.Detail);
         return true;
     }
-}
-
-/// <summary>
-/// The run failed: something in the learner threw (the update, a checkpoint write, a stop condition, a progress
-/// callback). <see cref="Exception.InnerException"/> is the cause; <see cref="Result"/> is where the run stood,
-/// with <see cref="StopReason.Failed"/>, so a host can still report it and resume from the last checkpoint.
-/// </summary>
-public sealed class TrainingFailedException : Exception
-{
-    /// <summary>Creates the exception for a run that ended at <paramref name="result"/> because of <paramref name="cause"/>.</summary>
-    public TrainingFailedException(TrainingResult result, Exception cause)
-        : base($"Training failed after {result?.Progress.Steps ?? 0} steps: {cause?.Message}", cause)
-    {
-        ArgumentNullException.ThrowIfNull(result);
-        Result = result;
-    }
-
-    /// <summary>Where the run stood when it failed.</summary>
-    public TrainingResult Result { get; }
 }

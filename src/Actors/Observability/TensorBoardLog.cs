@@ -54,30 +54,6 @@ internal sealed class TensorBoardLog
         {
             ["algorithm"] = a.Algorithm,
             ["env_id"] = options.EnvironmentId,
-            ["gamma"] = F(a.Gamma),
-            ["estimator"] = a.Estimator.ToString(),
-            ["gae_lambda"] = F(a.GaeLambda),
-            ["rollout_length"] = a.RolloutLength.ToString(CultureInfo.InvariantCulture),
-            ["learning_rate"] = F(a.LearningRate),
-            ["learning_rate_schedule"] = a.LearningRateSchedule.ToString(),
-            ["ent_coef"] = F(a.EntropyCoefficient),
-            ["vf_coef"] = F(a.ValueCoefficient),
-            ["max_grad_norm"] = F(a.MaxGradNorm),
-            ["normalize_advantages"] = a.NormalizeAdvantages.ToString(),
-            ["optimizer"] = a.Optimizer.ToString(),
-            ["rmsprop_alpha"] = F(a.RmsPropAlpha),
-            ["optimizer_eps"] = F(a.OptimizerEpsilon),
-            ["hidden_sizes"] = string.Join(" ", a.HiddenSizes),
-            ["body"] = a.Body.ToString(),
-            ["initial_log_std"] = F(a.InitialLogStd),
-            ["use_sde"] = a.UseSde.ToString(),
-            ["sde_sample_freq"] = a.SdeSampleFrequency.ToString(CultureInfo.InvariantCulture),
-            ["normalize_observations"] = a.NormalizeObservations.ToString(),
-            ["normalize_rewards"] = a.NormalizeRewards.ToString(),
-            ["workers"] = a.Workers.ToString(CultureInfo.InvariantCulture),
-            ["envs_per_worker"] = a.EnvironmentsPerWorker.ToString(CultureInfo.InvariantCulture),
-            ["seed"] = a.Seed.ToString(CultureInfo.InvariantCulture),
-            ["device"] = a.Device,
             ["max_steps"] = options.MaxSteps.ToString(CultureInfo.InvariantCulture),
             ["target_mean_return"] = options.TargetMeanReturn is double t ? F(t) : "none",
             ["return_window"] = options.ReturnWindow.ToString(CultureInfo.InvariantCulture),
@@ -91,8 +67,8 @@ internal sealed class TensorBoardLog
             table["max_lag"] = rounds.MaxLag.ToString(CultureInfo.InvariantCulture);
             table["rollouts_in_flight"] = rounds.InFlight.ToString(CultureInfo.InvariantCulture);
         }
-        // The algorithm's own options, under the names its descriptor defines them with.
-        foreach (var option in Algorithms.Of(a)?.Options ?? [])
+        // Every option, shared and the algorithm's own, under the name its definition gives it.
+        foreach (var option in AlgorithmOptions.CommonOptions.Concat(Algorithms.Of(a)?.Options ?? []))
             if (option.Hyperparameter is { } key) table[key] = option.Format(option.Get(a));
         return table;
     }

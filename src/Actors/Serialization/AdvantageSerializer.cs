@@ -28,7 +28,7 @@ namespace Advantage.Actors.Serialization;
 /// bytes, lengths that do not fit, trailing bytes, invalid values) throws
 /// <see cref="SerializationException"/>: Akka.Remote then drops that one message and keeps the connection.</para>
 /// </remarks>
-public sealed class AdvantageSerializer : SerializerWithStringManifest
+internal sealed class AdvantageSerializer : SerializerWithStringManifest
 {
     /// <summary>The serializer identifier registered in HOCON; stable across releases.</summary>
     public const int Id = 417;
@@ -38,7 +38,7 @@ public sealed class AdvantageSerializer : SerializerWithStringManifest
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
     internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P2", RolloutManifest = "RC3",
         WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP2",
-        JoinRunManifest = "JR", RunJoinedManifest = "RJ6", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1", RestoreWorkerManifest = "RS1",
+        JoinRunManifest = "JR", RunJoinedManifest = "RJ7", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1", RestoreWorkerManifest = "RS1",
         ActManifest = "AQ1", ActedManifest = "AA1", ActRejectedManifest = "AE1", FollowParametersManifest = "FP1",
         GetPolicyServerStatsManifest = "GS1", PolicyServerStatsManifest = "SS1";
 

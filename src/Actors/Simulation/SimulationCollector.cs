@@ -42,7 +42,7 @@ internal sealed record CollectorSettings(int WorkerId, int Streams, int RolloutL
 /// action never asked for are refused with a reply and counted.
 /// </para>
 /// </remarks>
-public sealed class SimulationCollector : ReceiveActor, IWithTimers
+internal sealed class SimulationCollector : ReceiveActor, IWithTimers
 {
     private sealed record Flush
     {

@@ -11,5 +11,6 @@ public static class A2CAlgorithm
         AlgorithmDescriptor.Create<A2COptions>(A2COptions.AlgorithmName, A2CPresets.For, (options, spec) => new A2CLearner(options, spec)) with
         {
             Summary = "synchronous advantage actor-critic: one optimizer step per round of every worker's rollout",
+            Options = AlgorithmOptions.EstimatorOptions,
         };
 }

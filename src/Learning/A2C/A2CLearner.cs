@@ -1,8 +1,5 @@
-using Advantage.Environments;
 using Advantage.Learning.Networks;
 using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Advantage.Learning;
 
@@ -28,8 +25,9 @@ public sealed class A2CLearner : ActorCriticLearner
     public A2COptions Options => options;
 
     /// <summary>
-    /// One A2C update from one round's rollouts. Columns are laid out in the order given (the learner
-    /// actor sorts by worker id, which keeps a seeded run reproducible). Every rollout must have the same T.
+    /// One A2C update from one round's rollouts. Columns are laid out in the order given (the learner's
+    /// synchronous round policy sorts them by worker id, which keeps a seeded run reproducible). Every rollout must
+    /// have the same T.
     /// </summary>
     public override UpdateMetrics Update(IReadOnlyList<Rollout> rollouts)
     {

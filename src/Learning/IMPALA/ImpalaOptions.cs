@@ -27,7 +27,7 @@ public sealed record AsynchronousRounds(int BatchRollouts, int MaxLag, int InFli
 /// Asynchrony trades exactness for throughput: which rollouts share a batch depends on timing, so a seeded run is
 /// not reproducible step for step, and a resumed run continues from its checkpoint's parameters, optimizer state,
 /// statistics and counters without replaying the uninterrupted run. F# callers: construct with the defaults (or a
-/// preset) and change fields with the <c>WithX</c> methods.
+/// preset) and change fields with the <c>WithX</c> methods (<see cref="AlgorithmOptionsExtensions"/> for the shared ones).
 /// </remarks>
 public sealed record ImpalaOptions : AlgorithmOptions
 {
@@ -79,9 +79,6 @@ public sealed record ImpalaOptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="TraceLambda"/> changed.</summary>
     public ImpalaOptions WithTraceLambda(double value) => this with { TraceLambda = value };
 
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.LearningRateSchedule"/> changed.</summary>
-    public ImpalaOptions WithLearningRateSchedule(ScheduleKind value) => this with { LearningRateSchedule = value };
-
     /// <summary>Returns a copy with <see cref="RhoBar"/> changed.</summary>
     public ImpalaOptions WithRhoBar(double value) => this with { RhoBar = value };
 
@@ -102,72 +99,6 @@ public sealed record ImpalaOptions : AlgorithmOptions
 
     /// <summary>Returns a copy with <see cref="BatchRollouts"/> changed.</summary>
     public ImpalaOptions WithBatchRollouts(int value) => this with { BatchRollouts = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Gamma"/> changed.</summary>
-    public ImpalaOptions WithGamma(double value) => this with { Gamma = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.RolloutLength"/> changed.</summary>
-    public ImpalaOptions WithRolloutLength(int value) => this with { RolloutLength = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.LearningRate"/> changed.</summary>
-    public ImpalaOptions WithLearningRate(double value) => this with { LearningRate = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.EntropyCoefficient"/> changed.</summary>
-    public ImpalaOptions WithEntropyCoefficient(double value) => this with { EntropyCoefficient = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.ValueCoefficient"/> changed.</summary>
-    public ImpalaOptions WithValueCoefficient(double value) => this with { ValueCoefficient = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.MaxGradNorm"/> changed.</summary>
-    public ImpalaOptions WithMaxGradNorm(double value) => this with { MaxGradNorm = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeAdvantages"/> changed.</summary>
-    public ImpalaOptions WithNormalizeAdvantages(bool value) => this with { NormalizeAdvantages = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Optimizer"/> changed.</summary>
-    public ImpalaOptions WithOptimizer(OptimizerKind value) => this with { Optimizer = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.RmsPropAlpha"/> changed (F# cannot use C#'s <c>with</c> on this record).</summary>
-    public ImpalaOptions WithRmsPropAlpha(double value) => this with { RmsPropAlpha = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.OptimizerEpsilon"/> changed (F# cannot use C#'s <c>with</c> on this record).</summary>
-    public ImpalaOptions WithOptimizerEpsilon(double value) => this with { OptimizerEpsilon = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.HiddenSizes"/> changed.</summary>
-    public ImpalaOptions WithHiddenSizes(IEnumerable<int> value) => this with { HiddenSizes = value.ToArray() };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Body"/> changed.</summary>
-    public ImpalaOptions WithBody(BodyKind value) => this with { Body = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SeparateNetworks"/> changed.</summary>
-    public ImpalaOptions WithSeparateNetworks(bool value) => this with { SeparateNetworks = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.InitialLogStd"/> changed.</summary>
-    public ImpalaOptions WithInitialLogStd(double value) => this with { InitialLogStd = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.UseSde"/> set.</summary>
-    public ImpalaOptions WithUseSde(bool value) => this with { UseSde = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SdeSampleFrequency"/> set.</summary>
-    public ImpalaOptions WithSdeSampleFrequency(int value) => this with { SdeSampleFrequency = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeObservations"/> changed.</summary>
-    public ImpalaOptions WithNormalizeObservations(bool value) => this with { NormalizeObservations = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeRewards"/> changed.</summary>
-    public ImpalaOptions WithNormalizeRewards(bool value) => this with { NormalizeRewards = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Workers"/> changed.</summary>
-    public ImpalaOptions WithWorkers(int value) => this with { Workers = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.EnvironmentsPerWorker"/> changed.</summary>
-    public ImpalaOptions WithEnvironmentsPerWorker(int value) => this with { EnvironmentsPerWorker = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Seed"/> changed.</summary>
-    public ImpalaOptions WithSeed(int value) => this with { Seed = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Device"/> changed.</summary>
-    public ImpalaOptions WithDevice(string value) => this with { Device = value };
 }
 
 /// <summary>

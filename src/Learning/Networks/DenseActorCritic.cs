@@ -26,8 +26,6 @@ internal sealed class DenseActorCritic
     private int capacity;
     private float[] logits = [];
     private float[] values = [];
-    private float[] headGradientT = [];
-    private float[] transposed = [];
     private float[] weightT = [];
 
     /// <summary>Whether <paramref name="spec"/> is a network this class computes: fully connected, categorical, at least one hidden layer.</summary>
@@ -106,15 +104,13 @@ internal sealed class DenseActorCritic
     /// </summary>
     public void Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> x, int n, ReadOnlySpan<float> logitGradient, ReadOnlySpan<float> valueGradient, Span<float> gradient)
     {
-        // Heads: dW = dOut^T H, db = column sums, dH = dOut W (both heads add into a shared trunk's dH).
+        // Heads: dW = dOut^T H (dOut read transposed in place), db = column sums, dH = dOut W (both heads add into a shared trunk's dH).
         var policyFeatures = PolicyBody.Activations[^1].AsSpan(0, n * width);
         var valueFeatures = ValueBody.Activations[^1].AsSpan(0, n * width);
-        var dlT = headGradientT.AsSpan(0, actions * n);
-        Transpose(logitGradient, n, actions, dlT);
-        RowProducts(dlT, actions, n, policyFeatures, width, gradient.Slice(policyWeight, actions * width));
-        for (int a = 0; a < actions; a++) gradient[policyBias + a] = Sum(dlT.Slice(a * n, n));
-        RowProducts(valueGradient, 1, n, valueFeatures, width, gradient.Slice(valueWeight, width));
-        gradient[valueBias] = Sum(valueGradient);
+        RowProducts(logitGradient, 1, actions, actions, n, policyFeatures, width, gradient.Slice(policyWeight, actions * width));
+        ColumnSums(logitGradient, n, actions, gradient.Slice(policyBias, actions));
+        RowProducts(valueGradient, 1, 1, 1, n, valueFeatures, width, gradient.Slice(valueWeight, width));
+        ColumnSums(valueGradient, n, 1, gradient.Slice(valueBias, 1));
 
         var policyDh = PolicyBody.Gradients.AsSpan(0, n * width);
         RowProducts(logitGradient, n, actions, parameters.Slice(policyWeight, actions * width), width, policyDh);
@@ -129,23 +125,23 @@ internal sealed class DenseActorCritic
                 int i = body.Inputs[l], o = body.Outputs[l];
                 var h = body.Activations[l].AsSpan(0, n * o);
                 // dZ = dH (1 - h^2), in place: dH is not needed afterwards.
-                var dz = (l == body.Outputs.Length - 1 ? body.Gradients : body.LayerGradients[l]).AsSpan(0, n * o);
+                var dz = body.LayerGradients[l].AsSpan(0, n * o);
                 TanhBackward(h, dz);
                 ReadOnlySpan<float> input = l == 0 ? x.Slice(0, n * i) : body.Activations[l - 1].AsSpan(0, n * i);
-                var dzT = transposed.AsSpan(0, o * n);
-                Transpose(dz, n, o, dzT);
                 var dW = gradient.Slice(body.Weights[l], o * i);
-                if (i >= 16)
+                if (i >= o)
                 {
-                    RowProducts(dzT, o, n, input, i, dW);
+                    // dW [o x i] = dZ^T X: rows of dW in registers, dZ read transposed.
+                    RowProducts(dz, 1, o, o, n, input, i, dW);
                 }
                 else
                 {
-                    var inputT = weightT.AsSpan(0, i * n);
-                    Transpose(input, n, i, inputT);
-                    Dots(dzT, o, n, inputT, i, default, dW);
+                    // Narrow inputs (the observation layer): dW^T [i x o] = X^T dZ, vectorised along o, then transposed (i x o floats).
+                    var dWT = weightT.AsSpan(0, i * o);
+                    RowProducts(input, 1, i, i, n, dz, o, dWT);
+                    Transpose(dWT, i, o, dW);
                 }
-                for (int j = 0; j < o; j++) gradient[body.Biases[l] + j] = Sum(dzT.Slice(j * n, n));
+                ColumnSums(dz, n, o, gradient.Slice(body.Biases[l], o));
                 if (l > 0) RowProducts(dz, n, o, parameters.Slice(body.Weights[l], o * i), i, body.LayerGradients[l - 1].AsSpan(0, n * i));
             }
         }
@@ -157,10 +153,8 @@ internal sealed class DenseActorCritic
         capacity = n;
         logits = new float[n * actions];
         values = new float[n];
-        headGradientT = new float[n * actions];
         int widest = Math.Max(observations, bodies.SelectMany(b => b.Outputs).Max());
-        transposed = new float[n * widest];
-        weightT = new float[Math.Max(n * widest, widest * widest)];
+        weightT = new float[widest * widest];
         foreach (var body in bodies)
         {
             for (int l = 0; l < body.Outputs.Length; l++)
@@ -188,14 +182,22 @@ internal sealed class DenseActorCritic
     }
 
     /// <summary>y[r, :] = bias + sum_k a[r, k] m[k, :] for a [rows x k], m [k x cols]: each output row in vector registers, four vectors at a time.</summary>
-    internal static void RowProducts(ReadOnlySpan<float> a, int rows, int k, ReadOnlySpan<float> m, int cols, Span<float> y, ReadOnlySpan<float> bias = default)
+    internal static void RowProducts(ReadOnlySpan<float> a, int rows, int k, ReadOnlySpan<float> m, int cols, Span<float> y, ReadOnlySpan<float> bias = default) =>
+        RowProducts(a, k, 1, rows, k, m, cols, y, bias);
+
+    /// <summary>
+    /// As <see cref="RowProducts(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, int, Span{float}, ReadOnlySpan{float})"/> with a[r, k] read at
+    /// r * <paramref name="rowStride"/> + k * <paramref name="columnStride"/>: a transposed a (a weight gradient's dZ^T) costs no copy.
+    /// </summary>
+    internal static void RowProducts(ReadOnlySpan<float> a, int rowStride, int columnStride, int rows, int k, ReadOnlySpan<float> m, int cols, Span<float> y, ReadOnlySpan<float> bias = default)
     {
+        ref float aRef = ref MemoryMarshal.GetReference(a);
         ref float mRef = ref MemoryMarshal.GetReference(m);
         ref float yRef = ref MemoryMarshal.GetReference(y);
         bool hasBias = !bias.IsEmpty;
         for (int r = 0; r < rows; r++)
         {
-            var ar = a.Slice(r * k, k);
+            nint aRow = r * rowStride;
             int rowStart = r * cols;
             int c = 0;
             for (; c + 32 <= cols; c += 32)
@@ -212,7 +214,7 @@ internal sealed class DenseActorCritic
                 }
                 for (int kk = 0; kk < k; kk++)
                 {
-                    var v = Vector256.Create(ar[kk]);
+                    var v = Vector256.Create(Unsafe.Add(ref aRef, aRow + kk * columnStride));
                     nuint at = (nuint)(kk * cols + c);
                     s0 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref mRef, at), s0);
                     s1 = Vector256.FusedMultiplyAdd(v, Vector256.LoadUnsafe(ref mRef, at + 8), s1);
@@ -226,13 +228,13 @@ internal sealed class DenseActorCritic
             {
                 var s = hasBias ? Vector256.Create(bias.Slice(c, 8)) : Vector256<float>.Zero;
                 for (int kk = 0; kk < k; kk++)
-                    s = Vector256.FusedMultiplyAdd(Vector256.Create(ar[kk]), Vector256.LoadUnsafe(ref mRef, (nuint)(kk * cols + c)), s);
+                    s = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref aRef, aRow + kk * columnStride)), Vector256.LoadUnsafe(ref mRef, (nuint)(kk * cols + c)), s);
                 s.StoreUnsafe(ref yRef, (nuint)(rowStart + c));
             }
             for (; c < cols; c++)
             {
                 float s = hasBias ? bias[c] : 0f;
-                for (int kk = 0; kk < k; kk++) s = MathF.FusedMultiplyAdd(ar[kk], m[kk * cols + c], s);
+                for (int kk = 0; kk < k; kk++) s = MathF.FusedMultiplyAdd(Unsafe.Add(ref aRef, aRow + kk * columnStride), m[kk * cols + c], s);
                 y[rowStart + c] = s;
             }
         }
@@ -270,11 +272,23 @@ internal sealed class DenseActorCritic
         return s;
     }
 
-    private static float Sum(ReadOnlySpan<float> values)
+    /// <summary>destination[c] = sum_r values[r, c] for values [rows x cols], vectorised along the columns.</summary>
+    private static void ColumnSums(ReadOnlySpan<float> values, int rows, int cols, Span<float> destination)
     {
-        double s = 0;
-        foreach (float v in values) s += v;
-        return (float)s;
+        ref float v = ref MemoryMarshal.GetReference(values);
+        int c = 0;
+        for (; c + 8 <= cols; c += 8)
+        {
+            var s = Vector256<float>.Zero;
+            for (int r = 0; r < rows; r++) s += Vector256.LoadUnsafe(ref v, (nuint)(r * cols + c));
+            s.CopyTo(destination.Slice(c, 8));
+        }
+        for (; c < cols; c++)
+        {
+            float s = 0;
+            for (int r = 0; r < rows; r++) s += values[r * cols + c];
+            destination[c] = s;
+        }
     }
 
     internal static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
@@ -286,15 +300,37 @@ internal sealed class DenseActorCritic
         }
     }
 
-    private static void Tanh(Span<float> values)
+    /// <summary>tanh in place: (1 - e) / (1 + e) with e = exp(-2|x|), sign restored; within a few float ulps of MathF.Tanh, eight at a time.</summary>
+    internal static void Tanh(Span<float> values)
     {
-        for (int i = 0; i < values.Length; i++) values[i] = MathF.Tanh(values[i]);
+        ref float v = ref MemoryMarshal.GetReference(values);
+        var one = Vector256.Create(1f);
+        var minusTwo = Vector256.Create(-2f);
+        var signBit = Vector256.Create(-0f);
+        int i = 0;
+        for (; i + 8 <= values.Length; i += 8)
+        {
+            var x = Vector256.LoadUnsafe(ref v, (nuint)i);
+            var e = Vector256.Exp(minusTwo * Vector256.Abs(x));
+            var t = (one - e) / (one + e);
+            (t | (x & signBit)).StoreUnsafe(ref v, (nuint)i);
+        }
+        for (; i < values.Length; i++) values[i] = MathF.Tanh(values[i]);
     }
 
     /// <summary>dZ = dH (1 - h^2), in place over dH.</summary>
     private static void TanhBackward(ReadOnlySpan<float> h, Span<float> gradient)
     {
-        for (int i = 0; i < gradient.Length; i++) gradient[i] *= 1f - h[i] * h[i];
+        ref float hr = ref MemoryMarshal.GetReference(h);
+        ref float g = ref MemoryMarshal.GetReference(gradient);
+        var one = Vector256.Create(1f);
+        int i = 0;
+        for (; i + 8 <= gradient.Length; i += 8)
+        {
+            var hv = Vector256.LoadUnsafe(ref hr, (nuint)i);
+            (Vector256.LoadUnsafe(ref g, (nuint)i) * (one - hv * hv)).StoreUnsafe(ref g, (nuint)i);
+        }
+        for (; i < gradient.Length; i++) gradient[i] *= 1f - h[i] * h[i];
     }
 
     /// <summary>y[r, :] = g[r] w, for the value head's gradient into its own network's features.</summary>

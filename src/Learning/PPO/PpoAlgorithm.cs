@@ -19,6 +19,6 @@ public static class PpoAlgorithm
         AlgorithmDescriptor.Create<PpoOptions>(PpoOptions.AlgorithmName, PpoPresets.For, (options, spec) => new PpoLearner(options, spec)) with
         {
             Summary = "proximal policy optimization: epochs of clipped-surrogate minibatch steps on each synchronous round",
-            Options = Options,
+            Options = [.. AlgorithmOptions.EstimatorOptions, .. Options],
         };
 }

@@ -9,7 +9,7 @@ namespace Advantage.Learning;
 /// rollout, GAE 0.95, entropy 0.01, normalised advantages, clip 0.2, 4 epochs of 4 minibatches); the shared fields'
 /// other defaults are <see cref="AlgorithmOptions"/>'. <see cref="PpoPresets"/> holds measured environment presets.
 /// </summary>
-/// <remarks>F# callers: construct with the defaults (or a preset) and change fields with the <c>WithX</c> methods.</remarks>
+/// <remarks>F# callers: construct with the defaults (or a preset) and change fields with the <c>WithX</c> methods (<see cref="AlgorithmOptionsExtensions"/> for the shared ones).</remarks>
 public sealed record PpoOptions : AlgorithmOptions
 {
     /// <summary>The value of a checkpoint's <c>algorithm</c> field and of <c>--algo</c> for PPO.</summary>
@@ -77,9 +77,6 @@ public sealed record PpoOptions : AlgorithmOptions
     /// <summary>Returns a copy with <see cref="ClipRangeSchedule"/> changed.</summary>
     public PpoOptions WithClipRangeSchedule(ScheduleKind value) => this with { ClipRangeSchedule = value };
 
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.LearningRateSchedule"/> changed.</summary>
-    public PpoOptions WithLearningRateSchedule(ScheduleKind value) => this with { LearningRateSchedule = value };
-
     /// <summary>Returns a copy with <see cref="Epochs"/> changed.</summary>
     public PpoOptions WithEpochs(int value) => this with { Epochs = value };
 
@@ -98,86 +95,17 @@ public sealed record PpoOptions : AlgorithmOptions
     /// <summary>Returns a copy with an unclipped value loss.</summary>
     public PpoOptions WithoutClipRangeValue() => this with { ClipRangeValue = null };
 
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Gamma"/> changed.</summary>
-    public PpoOptions WithGamma(double value) => this with { Gamma = value };
-
-    /// <summary>Returns a copy with GAE at the given lambda.</summary>
-    public PpoOptions WithGae(double lambda) => this with { Estimator = AdvantageEstimator.Gae, GaeLambda = lambda };
-
-    /// <summary>Returns a copy that uses n-step returns.</summary>
-    public PpoOptions WithNStep() => this with { Estimator = AdvantageEstimator.NStep };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.RolloutLength"/> changed.</summary>
-    public PpoOptions WithRolloutLength(int value) => this with { RolloutLength = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.LearningRate"/> changed.</summary>
-    public PpoOptions WithLearningRate(double value) => this with { LearningRate = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.EntropyCoefficient"/> changed.</summary>
-    public PpoOptions WithEntropyCoefficient(double value) => this with { EntropyCoefficient = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.ValueCoefficient"/> changed.</summary>
-    public PpoOptions WithValueCoefficient(double value) => this with { ValueCoefficient = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.MaxGradNorm"/> changed.</summary>
-    public PpoOptions WithMaxGradNorm(double value) => this with { MaxGradNorm = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeAdvantages"/> changed.</summary>
-    public PpoOptions WithNormalizeAdvantages(bool value) => this with { NormalizeAdvantages = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Optimizer"/> changed.</summary>
-    public PpoOptions WithOptimizer(OptimizerKind value) => this with { Optimizer = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.RmsPropAlpha"/> changed (F# cannot use C#'s <c>with</c> on this record).</summary>
-    public PpoOptions WithRmsPropAlpha(double value) => this with { RmsPropAlpha = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.OptimizerEpsilon"/> changed (F# cannot use C#'s <c>with</c> on this record).</summary>
-    public PpoOptions WithOptimizerEpsilon(double value) => this with { OptimizerEpsilon = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.HiddenSizes"/> changed.</summary>
-    public PpoOptions WithHiddenSizes(IEnumerable<int> value) => this with { HiddenSizes = value.ToArray() };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Body"/> changed.</summary>
-    public PpoOptions WithBody(BodyKind value) => this with { Body = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SeparateNetworks"/> changed.</summary>
-    public PpoOptions WithSeparateNetworks(bool value) => this with { SeparateNetworks = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.InitialLogStd"/> changed.</summary>
-    public PpoOptions WithInitialLogStd(double value) => this with { InitialLogStd = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.UseSde"/> set.</summary>
-    public PpoOptions WithUseSde(bool value) => this with { UseSde = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.SdeSampleFrequency"/> set.</summary>
-    public PpoOptions WithSdeSampleFrequency(int value) => this with { SdeSampleFrequency = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeObservations"/> changed.</summary>
-    public PpoOptions WithNormalizeObservations(bool value) => this with { NormalizeObservations = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeRewards"/> changed.</summary>
-    public PpoOptions WithNormalizeRewards(bool value) => this with { NormalizeRewards = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Workers"/> changed.</summary>
-    public PpoOptions WithWorkers(int value) => this with { Workers = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.EnvironmentsPerWorker"/> changed.</summary>
-    public PpoOptions WithEnvironmentsPerWorker(int value) => this with { EnvironmentsPerWorker = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Seed"/> changed.</summary>
-    public PpoOptions WithSeed(int value) => this with { Seed = value };
-
-    /// <summary>Returns a copy with <see cref="AlgorithmOptions.Device"/> changed.</summary>
-    public PpoOptions WithDevice(string value) => this with { Device = value };
-
     /// <inheritdoc />
-    public override IReadOnlyList<string> Problems()
+    public override IReadOnlyList<OptionProblem> FieldProblems()
     {
         // Each field's range is its definition's (PpoAlgorithm.Options, checked by the base); only what spans fields is here.
-        var problems = new List<string>(base.Problems());
+        var problems = new List<OptionProblem>(base.FieldProblems());
         if (Minibatches >= 1 && RolloutLength >= 1 && Workers >= 1 && EnvironmentsPerWorker >= 1
             && (long)RolloutLength * Workers * EnvironmentsPerWorker < Minibatches)
-            problems.Add($"{nameof(Minibatches)} = {Minibatches} is more than the {(long)RolloutLength * Workers * EnvironmentsPerWorker} transitions of a round (rollout x workers x environments).");
+            problems.Add(new(nameof(Minibatches), $"{nameof(Minibatches)} = {Minibatches} is more than the {(long)RolloutLength * Workers * EnvironmentsPerWorker} transitions of a round (rollout x workers x environments).")
+            {
+                Option = PpoAlgorithm.Options.Single(o => o.Field == nameof(Minibatches)),
+            });
         return problems;
     }
 }

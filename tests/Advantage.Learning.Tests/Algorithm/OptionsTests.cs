@@ -49,19 +49,20 @@ public class OptionsTests
         Assert.Equal(nameof(A2COptions), error.OptionsType);
         Assert.Equal(
         [
-            "Gamma = -0.1 is outside [0, 1].",
-            "GaeLambda = NaN is outside [0, 1].",
+            // In the order of the definitions (AlgorithmOptions.CommonOptions, then A2C's estimator options).
+            "Workers = 2000 is outside [1, 1024].",
+            "EnvironmentsPerWorker = 0 is outside [1, 4096].",
             "RolloutLength = 0 is outside [1, 10000].",
+            "Gamma = -0.1 is outside [0, 1].",
             "LearningRate = 0 is outside (0, 1].",
             "EntropyCoefficient = 2 is outside [0, 1].",
             "ValueCoefficient = -1 is outside [0, 100].",
             "MaxGradNorm = 0 is outside (0, 1000000].",
             "RmsPropAlpha = 1 is outside (0, 1).",
             "OptimizerEpsilon = 0 is outside (0, 1).",
-            "HiddenSizes = [64, 0] has a width outside [1, 65536].",
-            "Workers = 2000 is outside [1, 1024].",
-            "EnvironmentsPerWorker = 0 is outside [1, 4096].",
+            "HiddenSizes = [64, 0] has a value outside [1, 65536].",
             "Device = 'tpu' must be 'cpu', 'cuda', 'cuda:N' or 'mps'.",
+            "GaeLambda = NaN is outside [0, 1].",
         ], error.Problems);
         Assert.StartsWith("Invalid A2COptions:", error.Message);
     }

@@ -15,7 +15,7 @@ public class PpoCollapseReplayTests
 
     /// <remarks>
     /// The learner's hand-written update (what PPO runs now). TorchSharp's autograd update, the code the run had, gives the
-    /// same entropies to two digits (`replay-rounds --autograd`, bench/results/ppo-collapse-replay-autograd.json) but takes
+    /// same entropies to two digits (`replay-rounds --autograd`) but takes
     /// minutes on a loaded machine, so it is not repeated here.
     /// </remarks>
     [Fact]
