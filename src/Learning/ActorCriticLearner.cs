@@ -33,7 +33,7 @@ public abstract class ActorCriticLearner : IPolicyLearner
         this.options = options;
         Spec = spec;
         TorchDevice = torch.device(options.Device);
-        Network = ActorCriticNetwork.CreateSeeded(spec, options.Seed);
+        Network = ActorCriticNetwork.CreateSeeded(spec, options.Seed, options.OrthogonalInit);
         Distribution = ActionDistribution.For(spec);
         Network.to(TorchDevice);
         Parameters = new ParameterVector(Network);

@@ -115,6 +115,14 @@ public abstract record AlgorithmOptions
     public int SdeSampleFrequency { get; init; } = -1;
 
     /// <summary>
+    /// Initialise the network orthogonally (trunk sqrt 2, policy head 0.01, value head 1), as Stable-Baselines3 and
+    /// CleanRL do by default; false leaves PyTorch's default uniform initialisation (SB3's <c>ortho_init=False</c>, which
+    /// the zoo's gSDE settings use: a policy head of that scale starts with means far enough from zero to push
+    /// MountainCarContinuous's car one way). Default true.
+    /// </summary>
+    public bool OrthogonalInit { get; init; } = true;
+
+    /// <summary>
     /// Normalise observations with running mean and variance (clip 10, epsilon 1e-8). The statistics are
     /// learned by the learner from every batch and travel to workers with the parameters. Default false.
     /// </summary>
@@ -169,6 +177,7 @@ public abstract record AlgorithmOptions
             Rule = o => o.SdeSampleFrequency == -1 || o.SdeSampleFrequency is >= 1 and <= 1_000_000
                 ? null : $"{nameof(SdeSampleFrequency)} = {o.SdeSampleFrequency} must be -1 (once per rollout) or in [1, 1000000].",
         },
+        Shared(nameof(OrthogonalInit), "--ortho-init", "Orthogonal initialisation (true) or PyTorch's default uniform one (false)") with { Hyperparameter = "ortho_init" },
         Shared(nameof(HiddenSizes), "--hidden", "Hidden layer widths") with { Range = new(1, 65_536) },
         Shared(nameof(Seed), "--seed", "Seed of environments, sampling and initial weights"),
         Shared(nameof(Device), "--device", "Torch device of the learner (cpu, cuda, cuda:0)") with

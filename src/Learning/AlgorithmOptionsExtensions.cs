@@ -58,6 +58,9 @@ public static class AlgorithmOptionsExtensions
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.SdeSampleFrequency"/> changed.</summary>
     public static T WithSdeSampleFrequency<T>(this T options, int value) where T : AlgorithmOptions => Copy(options, o => o with { SdeSampleFrequency = value });
 
+    /// <summary>Returns a copy with <see cref="AlgorithmOptions.OrthogonalInit"/> changed.</summary>
+    public static T WithOrthogonalInit<T>(this T options, bool value) where T : AlgorithmOptions => Copy(options, o => o with { OrthogonalInit = value });
+
     /// <summary>Returns a copy with <see cref="AlgorithmOptions.NormalizeObservations"/> changed.</summary>
     public static T WithNormalizeObservations<T>(this T options, bool value) where T : AlgorithmOptions => Copy(options, o => o with { NormalizeObservations = value });
 

@@ -102,6 +102,20 @@ internal sealed class CategoricalDistribution : ActionDistribution
         return logits[action] - max - Math.Log(SumExp(logits, max));
     }
 
+    /// <summary>
+    /// log softmax(logits)[action] in float, as the hand-written PPO kernel (<c>PpoLearner.Dense.cs</c>) needs it to match
+    /// its float gradients; <paramref name="logSum"/> is log sum exp(logits), so log p_a = logit_a - logSum.
+    /// </summary>
+    public static float LogProbFloat(ReadOnlySpan<float> logits, int action, out float logSum)
+    {
+        float max = logits[0];
+        for (int a = 1; a < logits.Length; a++) max = Math.Max(max, logits[a]);
+        float total = 0;
+        for (int a = 0; a < logits.Length; a++) total += MathF.Exp(logits[a] - max);
+        logSum = max + MathF.Log(total);
+        return logits[action] - logSum;
+    }
+
     /// <summary>-sum p log p, with p = softmax(logits), computed from the stable log-softmax.</summary>
     public static double Entropy(ReadOnlySpan<float> logits)
     {

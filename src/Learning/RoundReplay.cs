@@ -138,8 +138,7 @@ internal sealed class RoundReplay
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var x = torch.tensor(observations, [observations.Length / obs, obs]);
-        var logits = nn.functional.log_softmax(learner.Network.Policy(learner.Network.Features(x)), 1);
-        return (-(logits.exp() * logits).sum(1)).mean().item<float>();
+        return ActionDistribution.For(learner.Spec).Entropy(learner.Network, learner.Network.Features(x)).mean().item<float>();
     }
 
     /// <summary>A shared-trunk flat vector (weights or an optimizer moment) laid out for separate networks: body.fcI into policy_body.fcI and value_body.fcI, heads as they are.</summary>

@@ -67,6 +67,8 @@ public sealed class SerializerFuzzTests : IDisposable
         yield return new RunJoined(learner, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10]),
             [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null)], "a2c");
         yield return new RunJoined(learner, "CartPole-v1", new NetworkSpec(4, [64, 64], 2, false), [], "ppo");
+        yield return new RunJoined(learner, "Pendulum-v1", new NetworkSpec(3, [64], 1, true), [new WorkerPlan(0, 1, 8, 4, 0, null)], "a2c") { ActionBounds = new Box([1], [-2f], [2f]) };
+        yield return new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 3) { Simulation = true };
         yield return new Act(77, [0.5f, float.NaN, -1f, 3e30f]) { Deterministic = false, Seed = -3, IncludeValues = true };
         yield return Act.Many(78, [[1f, 2f], [3f, 4f]]);
         yield return new Acted(77, 12, 2, [0.25f, -1f, 1f, 0.5f]) { Values = [1.5f, -2f], Probabilities = [0.1f, 0.9f, 0.3f, 0.7f] };

@@ -16,7 +16,7 @@ public class SerializerTests : TestKit
 
     private AdvantageSerializer Serializer => (AdvantageSerializer)Sys.Serialization.FindSerializerForType(typeof(Parameters));
 
-    private static readonly string[] AllManifests = ["RW1", "P2", "RC3", "WR1", "ST1", "GP1", "TP2", "JR", "RJ7", "JX", "RE1", "RR1", "RS1", "AQ1", "AA1", "AE1", "FP1", "GS1", "SS1"];
+    private static readonly string[] AllManifests = ["RW1", "P2", "RC3", "WR1", "ST1", "GP1", "TP2", "JR", "RJ8", "JX", "RE1", "RR1", "RS1", "AQ1", "AA1", "AE1", "FP1", "GS1", "SS1"];
 
     public static TheoryData<string> Manifests => new(AllManifests);
 
@@ -37,8 +37,13 @@ public class SerializerTests : TestKit
         "JR" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 2) { EnvironmentIds = ["CartPole-v1", "Corridor-v0"], Algorithms = ["a2c", "reinforce"] },
         "JX" => new JoinRefused("it does not have the run's environment 'Corridor-v0'"),
         "RE1" => new RunEnded("Solved"),
-        "RJ7" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10], SeparateNetworks: true, StateDependentNoise: true, SdeSampleFrequency: 4),
+        "RJ8" => new RunJoined(TestActor, "MinAtar/Breakout-v1", new NetworkSpec(400, [128], 3, false, -0.5, BodyKind.MinAtarConv, [4, 10, 10], SeparateNetworks: true, StateDependentNoise: true, SdeSampleFrequency: 4),
             [new WorkerPlan(4, 11, 5, 16, 500, new RewardScalerOptions(0.95)), new WorkerPlan(5, -7, 5, 16, 0, null) { Ahead = 3 }], "impala"),
+        "JR+simulation" => new JoinRun("akka.tcp://advantage@127.0.0.1:1234", 3) { Simulation = true },
+        "RJ8+bounds" => new RunJoined(TestActor, "Pendulum-v1", new NetworkSpec(3, [64], 1, true, -0.5), [new WorkerPlan(0, 1, 8, 4, 0, null)], "a2c")
+        {
+            ActionBounds = new Box([1], [-2f], [2f]),
+        },
         "AQ1" => new Act(77, [0.5f, float.NaN, -1f, 3e30f, 1f]) { Deterministic = false, Seed = -3, IncludeValues = true, IncludeProbabilities = true },
         "AA1" => new Acted(77, 12, 2, [0.25f, -1f, 1f, 0.5f]) { Values = [1.5f, -2f], Probabilities = [0.1f, 0.9f, 0.3f, 0.7f] },
         "AE1" => new ActRejected(78, "Observations[2] (observation 0, element 2) is NaN; observations must be finite numbers."),
@@ -82,6 +87,11 @@ public class SerializerTests : TestKit
     {
         var message = Sample(manifest);
         Assert.Equal(manifest, Serializer.Manifest(message));
+        Every_message_round_trips_to_an_equal_message_of(message);
+    }
+
+    private void Every_message_round_trips_to_an_equal_message_of(object message)
+    {
         var back = RoundTrip(message);
         switch (message)
         {
@@ -118,12 +128,14 @@ public class SerializerTests : TestKit
                 Assert.Equal((j.Node, j.Workers, j.Version), (joined.Node, joined.Workers, joined.Version));
                 Assert.Equal(j.Wire, joined.Wire);
                 Assert.Equal(j.EnvironmentIds, joined.EnvironmentIds);
+                Assert.Equal(j.Simulation, joined.Simulation);
                 break;
             case RunJoined j:
                 var k = Assert.IsType<RunJoined>(back);
                 Assert.Equal(j.Learner, k.Learner);
                 Assert.Equal(j.Spec, k.Spec);
                 Assert.Equal(j.Workers, k.Workers);
+                Assert.Equal(j.ActionBounds, k.ActionBounds);
                 Assert.Equal(j with { Spec = k.Spec, Workers = k.Workers }, k);
                 break;
             default:
@@ -222,12 +234,12 @@ public class SerializerTests : TestKit
     [Fact]
     public void A_run_joined_that_claims_more_workers_than_its_bytes_hold_is_refused_before_allocating()
     {
-        byte[] bytes = Serializer.ToBinary(Sample("RJ7"));
-        // The worker count sits just before the two plans (2 x 25 bytes and 16 bytes of scaling): claim a billion.
-        int countAt = bytes.Length - (4 * 6 + 1 + 16) - (4 * 6 + 1) - 4;
+        byte[] bytes = Serializer.ToBinary(Sample("RJ8"));
+        // The worker count sits just before the two plans (2 x 25 bytes and 16 bytes of scaling) and the bounds flag: claim a billion.
+        int countAt = bytes.Length - 1 - (4 * 6 + 1 + 16) - (4 * 6 + 1) - 4;
         Assert.Equal(2, BitConverter.ToInt32(bytes, countAt));
         BitConverter.GetBytes(1_000_000_000).CopyTo(bytes, countAt);
-        Assert.Contains("worker count", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ7")).Message);
+        Assert.Contains("worker count", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ8")).Message);
     }
 
     /// <summary>The handshake's frozen part: version, wire and node, as a node of any version writes them.</summary>
@@ -280,6 +292,27 @@ public class SerializerTests : TestKit
         Assert.Equal("it has not registered the run's algorithm 'reinforce' (it has a2c, ppo, impala); register it on that node too " +
             "(Algorithms.Register before the node starts).", LearnerEndpoint.Refusal(same with { Algorithms = ["a2c", "ppo", "impala"] }, "CartPole-v1", "reinforce"));
         Assert.Null(LearnerEndpoint.Refusal(same with { Algorithms = ["a2c", "reinforce"] }, "CartPole-v1", "reinforce"));
+
+        // A simulation node needs no environment: its user's actors are the environment.
+        var simulation = Assert.IsType<JoinRun>(RoundTrip(new JoinRun("n", 2) { Simulation = true }));
+        Assert.Null(LearnerEndpoint.Refusal(simulation, "Corridor-v0", "a2c"));
+    }
+
+    [Theory]
+    [InlineData("RJ8+bounds")]
+    [InlineData("JR+simulation")]
+    public void The_simulation_nodes_handshake_round_trips(string sample)
+    {
+        var message = Sample(sample);
+        Every_message_round_trips_to_an_equal_message_of(message);
+    }
+
+    [Fact]
+    public void Action_bounds_that_do_not_fit_the_network_are_refused()
+    {
+        var joined = (RunJoined)Sample("RJ8+bounds");
+        byte[] bytes = Serializer.ToBinary(joined with { ActionBounds = new Box([2], [-1f, -1f], [1f, 1f]) });
+        Assert.Contains("action bounds", Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, "RJ8")).Message);
     }
 
     [Fact]

@@ -99,6 +99,26 @@ let ``every option of every algorithm has a WithX method F# can call`` () =
         Assert.True(Array.isEmpty missing, $"{t.Name} has no WithX for: {names}")
 
 [<Fact>]
+let ``every option of simulation-driven training, in one process and on a cluster node, has a WithX method F# can call`` () =
+    // ObservationSpace and ActionSpace are set together by WithSpaces; a hosting's Start is its constructor's argument.
+    let together = set [ "ObservationSpace"; "ActionSpace"; "Start"; "Learner" ]
+    for t in [ typeof<Simulation.SimulationOptions>; typeof<Simulation.SimulationHosting>; typeof<Cluster.ClusterWorkerOptions> ] do
+        let withs = t.GetMethods() |> Array.filter (fun m -> m.ReturnType = t) |> Array.map (fun m -> m.Name) |> set
+        let missing =
+            t.GetProperties()
+            |> Array.filter (fun p -> (match p.SetMethod with null -> false | s -> s.IsPublic) && not (together.Contains p.Name))
+            |> Array.map (fun p -> p.Name)
+            |> Array.filter (fun name -> not (withs.Contains("With" + name)))
+        let names = String.Join(", ", missing)
+        Assert.True(Array.isEmpty missing, $"{t.Name} has no WithX for: {names}")
+    let hosting = Simulation.SimulationHosting(fun _ -> ()).WithSimulations(2).WithSilentStreams(Simulation.SilentStreamHandling.Bootstrap)
+    let node = Cluster.ClusterWorkerOptions("127.0.0.1:4053").WithSimulation(hosting)
+    Assert.Empty(node.Problems())
+    Assert.Equal(Some hosting, Option.ofObj node.Simulation)
+    let simulation = Simulation.SimulationOptions().WithSimulations(3).WithSpaces(Box.Uniform([ 2 ], 0f, 1f), Discrete 3)
+    Assert.Empty(simulation.Problems())
+
+[<Fact>]
 let ``StepResult factories name the three kinds of step`` () =
     Assert.Equal(StepResult(0.5, false, false), StepResult.Continuing 0.5)
     Assert.Equal(StepResult(1.0, true, false), StepResult.Terminal 1.0)

@@ -129,6 +129,9 @@ internal sealed class LearnerEndpoint : ReceiveActor
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly IActorRef learner;
 
+    // What a simulation node clips its actions to (a worker node's environments do it themselves).
+    private readonly Lazy<Advantage.Environments.Box?> actionBounds;
+
     // The node actors that took part, by address, to tell them when the run ends.
     private readonly Dictionary<string, IActorRef> nodes = new(StringComparer.Ordinal);
 
@@ -139,6 +142,7 @@ internal sealed class LearnerEndpoint : ReceiveActor
     public LearnerEndpoint(TrainingOptions options, NetworkSpec spec, IPolicyLearner algorithm, LearnerHosting hosting, Action<TrainingProgress>? onProgress, TaskCompletionSource<TrainingResult> completion)
     {
         learner = Context.ActorOf(LearnerActor.HostedProps(options, algorithm, onProgress, completion, hosting), "learner");
+        actionBounds = new Lazy<Advantage.Environments.Box?>(() => options.Environments.Make(options.EnvironmentId).ActionSpace as Advantage.Environments.Box);
         Context.Watch(learner);
         Receive<GetLearner>(_ => Sender.Tell(learner));
         Receive<JoinRun>(join =>
@@ -157,7 +161,7 @@ internal sealed class LearnerEndpoint : ReceiveActor
                 assigned[join.Node] = ids;
                 log.Info("Node {0} joins the run with workers {1}.", join.Node, string.Join(", ", ids));
             }
-            Sender.Tell(new RunJoined(learner, options.EnvironmentId, spec, ids.Select(id => RunWiring.Worker(options, id)).ToArray(), options.Algorithm.Algorithm));
+            Sender.Tell(new RunJoined(learner, options.EnvironmentId, spec, ids.Select(id => RunWiring.Worker(options, id)).ToArray(), options.Algorithm.Algorithm) { ActionBounds = actionBounds.Value });
         });
         Receive<ClusterEvent.MemberRemoved>(removed =>
         {
@@ -203,7 +207,7 @@ internal sealed class LearnerEndpoint : ReceiveActor
                 $"it speaks {(theirs.Count > 0 ? string.Join(" ", theirs) : "none of")} where this learner speaks {(ours.Count > 0 ? string.Join(" ", ours) : "nothing else")}; " +
                 "every node of a cluster must run the same Advantage version.";
         }
-        if (!join.EnvironmentIds.Contains(environmentId, StringComparer.Ordinal))
+        if (!join.Simulation && !join.EnvironmentIds.Contains(environmentId, StringComparer.Ordinal))
             return $"it does not have the run's environment '{environmentId}' (it has {(join.EnvironmentIds.Count > 0 ? string.Join(", ", join.EnvironmentIds) : "none")}); " +
                 "give that node the assembly that registers it (worker --environments, or ClusterWorkerOptions.Environments).";
         if (!join.Algorithms.Contains(algorithm, StringComparer.Ordinal))

@@ -31,6 +31,12 @@ internal sealed record JoinRun(string Node, int Workers) : IAdvantageMessage
     /// build with the same registrations, and a node missing one is misconfigured. Default: this process's.
     /// </summary>
     public IReadOnlyList<string> Algorithms { get; init; } = Learning.Algorithms.Names;
+
+    /// <summary>
+    /// The node hosts simulations (its user's actors drive the episodes) instead of workers: it needs no environment, so the
+    /// learner does not ask for the run's among <see cref="EnvironmentIds"/>. Default false.
+    /// </summary>
+    public bool Simulation { get; init; }
 }
 
 /// <summary>
@@ -60,4 +66,8 @@ internal sealed record RunEnded(string Detail) : IAdvantageMessage;
 /// <param name="Spec">Network sizes.</param>
 /// <param name="Workers">The workers this node hosts, by id.</param>
 /// <param name="Algorithm">The run's algorithm, which the node checks it has registered as the learner did at the handshake.</param>
-internal sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, IReadOnlyList<WorkerPlan> Workers, string Algorithm) : IAdvantageMessage;
+internal sealed record RunJoined(IActorRef Learner, string EnvironmentId, NetworkSpec Spec, IReadOnlyList<WorkerPlan> Workers, string Algorithm) : IAdvantageMessage
+{
+    /// <summary>The run's action bounds when its action space is a box: a simulation node clips the actions it answers to them. Null otherwise.</summary>
+    public Advantage.Environments.Box? ActionBounds { get; init; }
+}

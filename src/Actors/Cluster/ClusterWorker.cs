@@ -54,6 +54,17 @@ public sealed record ClusterWorkerOptions
     /// </summary>
     public TimeSpan? TlsFailureLimit { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Simulations this node hosts instead of worker actors: the user's own actors drive the episodes (simulation-driven
+    /// training, see <see cref="Simulation.SimulationTraining"/>) on this node, and the learner trains on them like on
+    /// workers. The node needs no environment then (<see cref="Environments"/> and <see cref="Workers"/> are not used); it joins
+    /// through the same handshake, TLS rules and run end as a worker node. Null (the default): the node hosts workers.
+    /// </summary>
+    public Simulation.SimulationHosting? Simulation { get; init; }
+
+    /// <summary>Returns a copy with <see cref="Simulation"/> changed.</summary>
+    public ClusterWorkerOptions WithSimulation(Simulation.SimulationHosting? value) => this with { Simulation = value };
+
     /// <summary>Returns a copy with <see cref="Node"/> changed.</summary>
     public ClusterWorkerOptions WithNode(ClusterNodeOptions value) => this with { Node = value };
 
@@ -88,6 +99,7 @@ public sealed record ClusterWorkerOptions
         if (LearnerLostAfter < TimeSpan.FromMilliseconds(500)) problems.Add($"{nameof(LearnerLostAfter)} = {LearnerLostAfter} must be at least 0.5 s.");
         if (JoinRetryInterval < TimeSpan.FromMilliseconds(50)) problems.Add($"{nameof(JoinRetryInterval)} = {JoinRetryInterval} must be at least 50 ms.");
         if (TlsFailureLimit is { } limit && limit < TimeSpan.FromSeconds(1)) problems.Add($"{nameof(TlsFailureLimit)} = {limit} must be at least 1 s (or null: keep trying).");
+        if (Simulation is not null) problems.AddRange(Simulation.Problems().Select(p => $"{nameof(Simulation)}.{p}"));
         return problems;
     }
 
@@ -114,7 +126,10 @@ public enum ClusterWorkerEnd
     /// <summary>The learner's run ended (<see cref="RunEnded"/>) and <see cref="ClusterWorkerOptions.WaitForNextRun"/> is off. The node left gracefully.</summary>
     RunEnded,
 
-    /// <summary>The learner refused the node (<see cref="JoinRefused"/>): another Advantage version, or the run's environment is not registered here.</summary>
+    /// <summary>
+    /// The learner refused the node (<see cref="JoinRefused"/>): another Advantage version, or the run's environment is not
+    /// registered here. Also a simulation node whose <see cref="Simulation.SimulationHosting.Start"/> threw: a setup to fix as well.
+    /// </summary>
     Refused,
 
     /// <summary>Every connection to the learner failed its TLS handshake for <see cref="ClusterWorkerOptions.TlsFailureLimit"/>.</summary>
@@ -403,7 +418,9 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         Receive<AskToJoin>(_ =>
         {
             if (learner is null)
-                endpoint.Tell(new JoinRun(ClusterExtension.Get(Context.System).SelfAddress.ToString(), options.Workers) { EnvironmentIds = options.Environments.Ids });
+                endpoint.Tell(options.Simulation is { } simulation
+                    ? new JoinRun(ClusterExtension.Get(Context.System).SelfAddress.ToString(), simulation.Simulations) { Simulation = true }
+                    : new JoinRun(ClusterExtension.Get(Context.System).SelfAddress.ToString(), options.Workers) { EnvironmentIds = options.Environments.Ids });
         });
         Receive<RunJoined>(OnJoined);
         Receive<JoinRefused>(refused =>
@@ -504,6 +521,11 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
         Timers.Cancel("no-learner");
         tls.Reset();
         Context.Watch(learner);
+        if (options.Simulation is { } simulation)
+        {
+            StartSimulations(joined, simulation);
+            return;
+        }
         var registry = options.Environments;
         if (!registry.Contains(joined.EnvironmentId))
         {
@@ -522,6 +544,34 @@ internal sealed class WorkerNode : ReceiveActor, IWithTimers
             Context.ActorOf(WorkerActor.Props(RunWiring.Settings(plan, joined.EnvironmentId, registry, joined.Spec), learner), $"worker-{plan.WorkerId}");
         var first = joined.Workers.Count > 0 ? joined.Workers[0] : null;
         report($"started {joined.Workers.Count} workers (ids {string.Join(", ", joined.Workers.Select(w => w.WorkerId))}) x {first?.Environments} environments on {joined.EnvironmentId}");
+    }
+
+    /// <summary>One gateway per simulation plan, then the user's simulation with them; a simulation that throws at its start ends the node.</summary>
+    private void StartSimulations(RunJoined joined, Simulation.SimulationHosting simulation)
+    {
+        var gateways = new List<IActorRef>();
+        foreach (var plan in joined.Workers)
+        {
+            var settings = new Simulation.CollectorSettings(plan.WorkerId, plan.Environments, plan.RolloutLength, joined.Spec, plan.Seed, simulation.StreamTimeout,
+                plan.Ahead, joined.ActionBounds, simulation.RunAhead)
+            {
+                SilentStreams = simulation.SilentStreams,
+                RewardScaling = plan.RewardScaling,
+                RoundTimeout = simulation.RoundTimeout,
+            };
+            gateways.Add(Context.ActorOf(Simulation.SimulationCollector.Props(settings, learner!), $"simulation-{plan.WorkerId}"));
+        }
+        int streams = joined.Workers.Count > 0 ? joined.Workers[0].Environments : 0;
+        report($"started {gateways.Count} simulation gateways (ids {string.Join(", ", joined.Workers.Select(w => w.WorkerId))}) x {streams} streams for '{joined.EnvironmentId}'");
+        try
+        {
+            simulation.Start(new Simulation.SimulationGateways(Context.System, gateways, streams, joined.Spec, joined.Workers.Select(w => w.WorkerId).ToArray()));
+        }
+        catch (Exception e)
+        {
+            // The user's code: its failure is the node's end, said in one line, not a crash of the node's actor.
+            exit.TrySetResult(new NodeExit(frame, ClusterWorkerEnd.Refused, $"the simulation's Start threw {e.GetType().Name}: {e.Message}"));
+        }
     }
 
     private void Lost(string why)

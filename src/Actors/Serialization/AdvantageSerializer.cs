@@ -38,7 +38,7 @@ internal sealed class AdvantageSerializer : SerializerWithStringManifest
     /// <summary>Manifests (stable; never reuse one for another layout).</summary>
     internal const string RegisterWorkerManifest = "RW1", ParametersManifest = "P2", RolloutManifest = "RC3",
         WorkerRestartedManifest = "WR1", StopManifest = "ST1", GetProgressManifest = "GP1", ProgressManifest = "TP2",
-        JoinRunManifest = "JR", RunJoinedManifest = "RJ7", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1", RestoreWorkerManifest = "RS1",
+        JoinRunManifest = "JR", RunJoinedManifest = "RJ8", JoinRefusedManifest = "JX", RunEndedManifest = "RE1", RolloutRefusedManifest = "RR1", RestoreWorkerManifest = "RS1",
         ActManifest = "AQ1", ActedManifest = "AA1", ActRejectedManifest = "AE1", FollowParametersManifest = "FP1",
         GetPolicyServerStatsManifest = "GS1", PolicyServerStatsManifest = "SS1";
 
@@ -48,7 +48,7 @@ internal sealed class AdvantageSerializer : SerializerWithStringManifest
     private static readonly Dictionary<string, byte> Tags = new()
     {
         [RegisterWorkerManifest] = 1, [ParametersManifest] = 2, [RolloutManifest] = 3, [WorkerRestartedManifest] = 4,
-        [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [PreviousJoinRunManifest] = 8, [RunJoinedManifest] = 9,
+        [StopManifest] = 5, [GetProgressManifest] = 6, [ProgressManifest] = 7, [PreviousJoinRunManifest] = 8, [RunJoinedManifest] = 15,
         [RolloutRefusedManifest] = 10, [JoinRunManifest] = 11, [JoinRefusedManifest] = 12, [RunEndedManifest] = 13, [RestoreWorkerManifest] = 14,
         // The policy server's messages start at 20, leaving room for the training messages' next layouts.
         [ActManifest] = 20, [ActedManifest] = 21, [ActRejectedManifest] = 22, [FollowParametersManifest] = 23,
@@ -246,6 +246,7 @@ internal sealed class AdvantageSerializer : SerializerWithStringManifest
                 w.Int(m.Workers);
                 w.Strings(m.EnvironmentIds);
                 w.Strings(m.Algorithms);
+                w.Bool(m.Simulation);
                 break;
             case JoinRefused m:
                 w.String(m.Reason);
@@ -283,6 +284,13 @@ internal sealed class AdvantageSerializer : SerializerWithStringManifest
                         w.Double(scaling.Gamma);
                         w.Double(scaling.Epsilon);
                     }
+                }
+                w.Bool(m.ActionBounds is not null);
+                if (m.ActionBounds is { } box)
+                {
+                    w.Ints(box.Shape.ToArray());
+                    w.Floats(box.Low.ToArray());
+                    w.Floats(box.High.ToArray());
                 }
                 break;
         }
@@ -354,7 +362,7 @@ internal sealed class AdvantageSerializer : SerializerWithStringManifest
         }
         int workers = r.Int();
         var environments = r.Strings();
-        return new JoinRun(node, workers) { Wire = Wire, Version = version, EnvironmentIds = environments, Algorithms = r.Strings() };
+        return new JoinRun(node, workers) { Wire = Wire, Version = version, EnvironmentIds = environments, Algorithms = r.Strings(), Simulation = r.Bool() };
     }
 
     /// <summary>The previous handshake: a node that will be refused, so, as for another wire, only its address matters.</summary>
@@ -393,7 +401,11 @@ internal sealed class AdvantageSerializer : SerializerWithStringManifest
             if (id < 0 || rolloutLength < 1 || environments < 1 || checkpointInterval < 0 || ahead < 0) throw r.Fail($"worker plan {i} has invalid sizes");
             workers[i] = new WorkerPlan(id, seed, rolloutLength, environments, checkpointInterval, scaling) { Ahead = ahead };
         }
-        return new RunJoined(learner, environmentId, spec, workers, algorithm);
+        // Box checks its own shape and bounds (an ArgumentException, refused as an invalid message).
+        var bounds = r.Bool() ? new Box(r.Ints(), r.Floats(), r.Floats()) : null;
+        if (bounds is not null && (!spec.Continuous || bounds.FlatSize != spec.ActionSize || bounds.Shape.Any(d => d > bounds.FlatSize)))
+            throw r.Fail($"action bounds of {bounds.FlatSize} elements do not fit the network's {(spec.Continuous ? spec.ActionSize : 0)} continuous actions");
+        return new RunJoined(learner, environmentId, spec, workers, algorithm) { ActionBounds = bounds };
     }
 
     private static UpdateMetrics ReadUpdateMetrics(ref WireReader r)

@@ -16,7 +16,17 @@ namespace Advantage.Actors.Simulation;
 /// <param name="Ahead">0: synchronous rounds; else how many rollouts may be unacknowledged by an asynchronous learner.</param>
 /// <param name="ActionBounds">A Box action space's bounds the replied actions are clipped to (the rollout keeps them unclipped); null for none.</param>
 /// <param name="RunAhead">A stream whose column is full goes on into the next rollout's rows with the parameters at hand (see <see cref="SimulationOptions.RunAhead"/>).</param>
-internal sealed record CollectorSettings(int WorkerId, int Streams, int RolloutLength, NetworkSpec Spec, int Seed, TimeSpan StreamTimeout, int Ahead, Box? ActionBounds, bool RunAhead = false);
+internal sealed record CollectorSettings(int WorkerId, int Streams, int RolloutLength, NetworkSpec Spec, int Seed, TimeSpan StreamTimeout, int Ahead, Box? ActionBounds, bool RunAhead = false)
+{
+    /// <summary>What a silent stream leaves in the rollout (see <see cref="SilentStreamHandling"/>).</summary>
+    public SilentStreamHandling SilentStreams { get; init; } = SilentStreamHandling.Drop;
+
+    /// <summary>Per-stream reward scaling by the running discounted return (the run's <see cref="AlgorithmOptions.NormalizeRewards"/>); null leaves rewards raw.</summary>
+    public RewardScalerOptions? RewardScaling { get; init; }
+
+    /// <summary>See <see cref="SimulationOptions.RoundTimeout"/>; <see cref="TimeSpan.Zero"/> never.</summary>
+    public TimeSpan RoundTimeout { get; init; }
+}
 
 /// <summary>
 /// The gateway between a user's actor simulation and a learner: a worker whose environments are the simulation's agent
@@ -54,6 +64,11 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
         public static readonly SilenceTick Instance = new();
     }
 
+    private sealed record StallTick
+    {
+        public static readonly StallTick Instance = new();
+    }
+
     private readonly CollectorSettings settings;
     private readonly IActorRef learner;
     private readonly ILoggingAdapter log = Context.GetLogger();
@@ -71,19 +86,24 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
 
     // Per stream.
     private readonly int[] filled; // steps recorded (outcomes), 0..2T
-    private readonly bool[] included, silent, outstanding;
+    private readonly bool[] included, silent, outstanding, late;
     private readonly IActorRef?[] waiting; // a Decide not answered yet (its observation is in row filled[s])
     private readonly float[]?[] heldObservation; // a returning stream's observation, for the next rollout's row 0
     private readonly DateTime[] lastHeard;
     private readonly double[] episodeReturn;
     private readonly int[] episodeLength;
+    private readonly int[] kept; // a silent stream's bootstrapped partial column: its first kept[s] rows, continued when it returns
+    private readonly RewardScaler? scaler;
 
     private Parameters? current;
     private bool awaitingParameters = true;
     private int unacknowledged;
+    private DateTime? blockedSince, roundWaitSince;
+    private bool warnedThisRound;
+    private long stalledRollouts;
     private bool flushQueued;
     private readonly float[] batchObservations, batchActions, batchLogProbs;
-    private long decisions, passes, stepCount, rollouts, episodes, refusedDecisions, refusedOutcomes, silentStreams, droppedSteps, restarts;
+    private long decisions, passes, stepCount, rollouts, episodes, refusedDecisions, refusedOutcomes, silentStreams, droppedSteps, restarts, bootstrappedSteps;
 
     internal SimulationCollector(CollectorSettings settings, IActorRef learner)
     {
@@ -105,11 +125,14 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
         included = new bool[k];
         silent = new bool[k];
         outstanding = new bool[k];
+        late = new bool[k];
         waiting = new IActorRef?[k];
         heldObservation = new float[]?[k];
         lastHeard = new DateTime[k];
         episodeReturn = new double[k];
         episodeLength = new int[k];
+        kept = new int[k];
+        scaler = settings.RewardScaling is { } scaling ? new RewardScaler(k, scaling) : null;
         batchObservations = new float[k * obs];
         batchActions = new float[k * width];
         batchLogProbs = new float[k];
@@ -126,6 +149,7 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
             learner.Tell(new RegisterWorker(settings.WorkerId, k));
         });
         Receive<SilenceTick>(_ => OnSilenceTick());
+        Receive<StallTick>(_ => OnStallTick());
         Receive<GetSimulationStatistics>(_ => Sender.Tell(Statistics()));
         // The run is over: nothing more to collect for.
         Receive<Terminated>(terminated =>
@@ -164,6 +188,11 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
             var tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, settings.StreamTimeout.Ticks / 4));
             Timers.StartPeriodicTimer("silence", SilenceTick.Instance, tick);
         }
+        if (settings.RoundTimeout > TimeSpan.Zero)
+        {
+            var tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, settings.RoundTimeout.Ticks / 4));
+            Timers.StartPeriodicTimer("stall", StallTick.Instance, tick);
+        }
         Context.Watch(learner);
         learner.Tell(new RegisterWorker(settings.WorkerId, k));
     }
@@ -172,7 +201,7 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
     protected override void PostStop() => policy?.Dispose();
 
     private SimulationStatistics Statistics() =>
-        new(decisions, passes, stepCount, rollouts, episodes, refusedDecisions, refusedOutcomes, silentStreams, droppedSteps, restarts);
+        new(decisions, passes, stepCount, rollouts, episodes, refusedDecisions, refusedOutcomes, silentStreams, droppedSteps, restarts) { BootstrappedSteps = bootstrappedSteps, StalledRollouts = stalledRollouts };
 
     /// <summary>Whether the decision for row <paramref name="row"/> may be answered now.</summary>
     private bool CanActAt(int row) =>
@@ -200,6 +229,7 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
             return;
         }
         lastHeard[s] = DateTime.UtcNow;
+        late[s] = false;
         if (silent[s] || !included[s])
         {
             // Back after a silence: it rejoins at the next rollout (or now, when this one has not started).
@@ -207,7 +237,7 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
             if (RolloutEmpty())
             {
                 included[s] = true;
-                filled[s] = 0;
+                filled[s] = Rejoin(s);
             }
             else
             {
@@ -229,6 +259,7 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
     {
         restarts++;
         outstanding[s] = false;
+        scaler?.ResetReturn(s);
         episodeReturn[s] = 0;
         episodeLength[s] = 0;
         int row = filled[s];
@@ -299,6 +330,13 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
     private void OnOutcome(Outcome outcome)
     {
         int s = outcome.Stream;
+        if (s >= 0 && s < k && late[s] && !outstanding[s])
+        {
+            // The outcome of an action whose step was cut when the rollout stopped waiting for this stream: already counted.
+            late[s] = false;
+            lastHeard[s] = DateTime.UtcNow;
+            return;
+        }
         string? problem = s < 0 || s >= k ? $"Stream = {s} is outside [0, {k - 1}] (this simulation has {k} streams)."
             : !outstanding[s] ? $"Stream {s} has no action awaiting an outcome (never asked for, or already reported)."
             : !double.IsFinite(outcome.Reward) ? $"Reward = {outcome.Reward} is not finite."
@@ -313,7 +351,9 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
         lastHeard[s] = DateTime.UtcNow;
         outstanding[s] = false;
         int row = filled[s], index = row * k + s;
-        rewards[index] = (float)outcome.Reward;
+        // Scaled per stream by its running discounted return, as a worker scales each environment's rewards; the episode's
+        // return reported to the learner stays raw.
+        rewards[index] = scaler is null ? (float)outcome.Reward : (float)scaler.Scale(s, outcome.Reward, outcome.Terminated, outcome.Truncated);
         terminated[index] = outcome.Terminated;
         truncated[index] = outcome.Truncated;
         if (outcome.Truncated && !outcome.Terminated) finals.Add((index, outcome.FinalObservation!));
@@ -339,18 +379,138 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
             // column of this rollout is already complete.
             if (!included[s] || waiting[s] is not null || Ready(s) || lastHeard[s] > deadline) continue;
             silentStreams++;
-            droppedSteps += filled[s];
-            log.Info("Simulation {0}: stream {1} was silent for {2} ms; its {3} steps of this rollout are dropped.",
-                settings.WorkerId, s, settings.StreamTimeout.TotalMilliseconds, filled[s]);
-            silent[s] = true;
-            included[s] = false;
-            outstanding[s] = false;
-            filled[s] = 0;
-            episodeReturn[s] = 0;
-            episodeLength[s] = 0;
+            CutStream(s, $"was silent for {settings.StreamTimeout.TotalMilliseconds} ms");
             dropped = true;
         }
-        if (dropped) TryCompleteRollout();
+        if (!dropped) return;
+        TryCompleteRollout();
+        if (settings.Ahead == 0 && !awaitingParameters && !included.Any(i => i))
+            log.Warning("Simulation {0}: every one of its {1} streams has been silent for {2:0.#} s, so it has no rollout for the synchronous round, " +
+                "which waits for it (and so does every other simulation); it goes on when a stream speaks again.",
+                settings.WorkerId, k, settings.StreamTimeout.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Takes stream <paramref name="s"/> out of the rollout being filled: its partial column is dropped or kept and bootstrapped
+    /// (<see cref="CollectorSettings.SilentStreams"/>), counted; it rejoins when it next asks for a decision.
+    /// </summary>
+    private void CutStream(int s, string why)
+    {
+        int keep = settings.SilentStreams == SilentStreamHandling.Bootstrap ? Cut(s) : 0;
+        kept[s] = keep;
+        bootstrappedSteps += keep;
+        droppedSteps += filled[s] - keep;
+        if (keep > 0)
+            log.Info("Simulation {0}: stream {1} {2}; {3} of its {4} steps of this rollout are kept, bootstrapped from its last observation, until it returns.",
+                settings.WorkerId, s, why, keep, filled[s]);
+        else
+            log.Info("Simulation {0}: stream {1} {2}; its {3} steps of this rollout are dropped.", settings.WorkerId, s, why, filled[s]);
+        // An action it was given and has not reported on is no step any more; its outcome, when it comes, is let go quietly.
+        if (outstanding[s]) late[s] = true;
+        scaler?.ResetReturn(s);
+        silent[s] = true;
+        included[s] = false;
+        outstanding[s] = false;
+        filled[s] = 0;
+        episodeReturn[s] = 0;
+        episodeLength[s] = 0;
+    }
+
+    /// <summary>
+    /// A decision owed to a stream that cannot be answered until the rollout completes (the stream ran ahead as far as it may)
+    /// while other streams of the rollout are slow: past <see cref="CollectorSettings.RoundTimeout"/> the slow streams are cut,
+    /// so the rollout goes with the columns that produced instead of waiting on entities that may be waiting on the blocked one.
+    /// </summary>
+    private void OnStallTick()
+    {
+        WarnIfTheRoundWaitsForOthers();
+        bool blocked = false;
+        if (current is not null && !awaitingParameters)
+            for (int s = 0; s < k && !blocked; s++)
+                blocked = waiting[s] is not null && (!included[s] || !CanActAt(filled[s]));
+        if (!blocked)
+        {
+            blockedSince = null;
+            return;
+        }
+        var now = DateTime.UtcNow;
+        blockedSince ??= now;
+        if (now - blockedSince.Value < settings.RoundTimeout) return;
+        blockedSince = null;
+        int cut = 0;
+        for (int s = 0; s < k; s++)
+        {
+            // A stream whose decision is about to be answered is not slow (its flush is queued behind this tick).
+            if (!included[s] || Ready(s) || waiting[s] is not null) continue;
+            CutStream(s, $"kept the rollout waiting for {settings.RoundTimeout.TotalMilliseconds} ms while another stream waited for its decision");
+            cut++;
+        }
+        if (cut == 0) return;
+        stalledRollouts++;
+        TryCompleteRollout();
+    }
+
+    /// <summary>
+    /// Cuts a silent stream's partial column for <see cref="SilentStreamHandling.Bootstrap"/>: the last step whose successor is
+    /// known ends it, truncated and bootstrapped from the stream's last observation. Returns the steps kept (rows 0..n-1).
+    /// </summary>
+    private int Cut(int s)
+    {
+        int n = filled[s];
+        if (n == 0) return 0;
+        int last;
+        if (outstanding[s])
+        {
+            // The unreported action is not a step; the observation it was chosen for (row n) is the last one known.
+            last = n;
+        }
+        else
+        {
+            int end = (n - 1) * k + s;
+            if (terminated[end] || truncated[end]) return n; // an episode boundary: nothing to bootstrap
+            // Step n-1's successor never came: that step goes, and its observation (row n-1) is the last one known.
+            last = n - 1;
+            if (last == 0) return 0;
+        }
+        int index = (last - 1) * k + s;
+        if (!terminated[index] && !truncated[index])
+        {
+            truncated[index] = true;
+            var final = new float[obs];
+            Array.Copy(observations, (last * k + s) * obs, final, 0, obs);
+            finals.Add((index, final));
+        }
+        return last;
+    }
+
+    /// <summary>
+    /// A silent stream speaks again: the row its column goes on from. A bootstrapped partial column (<see cref="kept"/>) is
+    /// continued, except in asynchronous rounds when the parameters moved on since (its steps would be older than the
+    /// learner's lag limit allows, and the whole rollout refused): then it is dropped and counted as such.
+    /// </summary>
+    private int Rejoin(int s)
+    {
+        int m = kept[s];
+        kept[s] = 0;
+        if (m == 0) return 0;
+        if (settings.Ahead > 0 && current is not null)
+        {
+            long oldest = long.MaxValue;
+            for (int row = 0; row < m; row++) oldest = Math.Min(oldest, versions[row * k + s]);
+            if (oldest < current.Version)
+            {
+                bootstrappedSteps -= m;
+                droppedSteps += m;
+                finals.RemoveAll(f => f.Index % k == s && f.Index / k < m);
+                for (int row = 0; row < m; row++)
+                {
+                    terminated[row * k + s] = false;
+                    truncated[row * k + s] = false;
+                }
+                return 0;
+            }
+        }
+        return m;
     }
 
     /// <summary>The stream's column of this rollout is complete: T steps and the bootstrap observation (row T) are in.</summary>
@@ -430,6 +590,9 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
     /// </summary>
     private void StartNext()
     {
+        warnedThisRound = false;
+        roundWaitSince = null;
+        var fragments = SaveFragments();
         int shift = t * k;
         Array.Copy(observations, shift * obs, observations, 0, (rows + 1 - t) * k * obs);
         Array.Clear(observations, (rows + 1 - t) * k * obs, observations.Length - (rows + 1 - t) * k * obs);
@@ -451,14 +614,16 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
         var laterEpisodes = finished.Where(e => e.Row >= t).Select(e => (e.Row - t, e.Return, e.Length)).ToList();
         finished.Clear();
         finished.AddRange(laterEpisodes);
+        RestoreFragments(fragments);
         for (int s = 0; s < k; s++)
         {
             if (heldObservation[s] is { } held)
             {
-                held.CopyTo(observations, s * obs);
+                int row = Rejoin(s);
+                held.CopyTo(observations, (row * k + s) * obs);
                 heldObservation[s] = null;
                 included[s] = true;
-                filled[s] = 0;
+                filled[s] = row;
             }
             else if (included[s])
             {
@@ -471,6 +636,86 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
         }
         awaitingParameters = false;
         QueueFlush();
+    }
+
+    /// <summary>
+    /// In synchronous rounds this simulation's rollout is in, its streams wait for decisions, and the learner's next parameters
+    /// have not come for <see cref="CollectorSettings.RoundTimeout"/>: the round waits for other simulations. That may be a
+    /// slow simulation, or a deadlock (simulations sharing one clock, the others' entities waiting on this one's), which no
+    /// single gateway can tell apart: it is said once per round, with the cause and the ways out, instead of waiting silently.
+    /// </summary>
+    private void WarnIfTheRoundWaitsForOthers()
+    {
+        bool owed = false;
+        if (settings.Ahead == 0 && current is not null && awaitingParameters && rollouts > 0)
+            for (int s = 0; s < k && !owed; s++) owed = waiting[s] is not null;
+        if (!owed)
+        {
+            roundWaitSince = null;
+            return;
+        }
+        var now = DateTime.UtcNow;
+        roundWaitSince ??= now;
+        if (warnedThisRound || now - roundWaitSince.Value < settings.RoundTimeout) return;
+        warnedThisRound = true;
+        int streams = waiting.Count(w => w is not null);
+        log.Warning("Simulation {0}: {1} of its streams have waited {2:0.#} s for their decisions: its rollout is in, and the synchronous round " +
+            "waits for the other simulations' rollouts. If the simulations share a clock (their entities wait for each other), the round " +
+            "cannot fill: drive them through one gateway (SimulationOptions.Simulations = 1; its slow streams are cut after RoundTimeout), " +
+            "or train with IMPALA (asynchronous rounds wait for no simulation).", settings.WorkerId, streams, (now - roundWaitSince.Value).TotalSeconds);
+    }
+
+    private sealed record Fragment(int Stream, int Rows, float[] Observations, float[] Actions, float[] Rewards, float[] Behaviour, long[] Versions,
+        bool[] Terminated, bool[] Truncated, (int Index, float[] Observation)[] Finals);
+
+    /// <summary>The bootstrapped partial columns of silent streams (rows 0..kept-1), which the next rollout keeps in place.</summary>
+    private List<Fragment> SaveFragments()
+    {
+        var saved = new List<Fragment>();
+        for (int s = 0; s < k; s++)
+        {
+            int m = kept[s];
+            if (m == 0) continue;
+            var o = new float[m * obs];
+            var a = new float[m * width];
+            var r = new float[m];
+            var mu = new float[m];
+            var v = new long[m];
+            var term = new bool[m];
+            var trunc = new bool[m];
+            for (int row = 0; row < m; row++)
+            {
+                int i = row * k + s;
+                Array.Copy(observations, i * obs, o, row * obs, obs);
+                Array.Copy(actions, i * width, a, row * width, width);
+                (r[row], mu[row], v[row], term[row], trunc[row]) = (rewards[i], behaviour[i], versions[i], terminated[i], truncated[i]);
+            }
+            saved.Add(new Fragment(s, m, o, a, r, mu, v, term, trunc, finals.Where(f => f.Index % k == s && f.Index / k < m).ToArray()));
+        }
+        return saved;
+    }
+
+    private void RestoreFragments(List<Fragment> fragments)
+    {
+        foreach (var f in fragments)
+        {
+            int s = f.Stream;
+            for (int row = 0; row < f.Rows; row++)
+            {
+                int i = row * k + s;
+                Array.Copy(f.Observations, row * obs, observations, i * obs, obs);
+                Array.Copy(f.Actions, row * width, actions, i * width, width);
+                (rewards[i], behaviour[i], versions[i], terminated[i], truncated[i]) = (f.Rewards[row], f.Behaviour[row], f.Versions[row], f.Terminated[row], f.Truncated[row]);
+            }
+            // Rows after the fragment may hold what the shift brought for this (excluded) column: no flags of another episode.
+            for (int row = f.Rows; row < rows; row++)
+            {
+                terminated[row * k + s] = false;
+                truncated[row * k + s] = false;
+            }
+            finals.RemoveAll(x => x.Index % k == s);
+            finals.AddRange(f.Finals);
+        }
     }
 
     private void OnParameters(Parameters parameters)

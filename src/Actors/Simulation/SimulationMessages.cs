@@ -63,7 +63,7 @@ public sealed record GetSimulationStatistics
 /// <param name="Episodes">Episodes finished (terminated or truncated) and reported to the learner.</param>
 /// <param name="RefusedDecisions">Refused <see cref="Decide"/> requests.</param>
 /// <param name="RefusedOutcomes">Refused <see cref="Outcome"/> reports (for actions never asked for and bad values).</param>
-/// <param name="SilentStreams">Streams that went silent past <see cref="SimulationOptions.StreamTimeout"/>; their partial columns were dropped.</param>
+/// <param name="SilentStreams">Streams that went silent past <see cref="SimulationOptions.StreamTimeout"/>; their partial columns were dropped or bootstrapped (<see cref="SimulationOptions.SilentStreams"/>).</param>
 /// <param name="DroppedSteps">Steps dropped with those partial columns.</param>
 /// <param name="StreamRestarts">Streams that asked again with their last action unreported (the simulation restarted).</param>
 public sealed record SimulationStatistics(
@@ -76,4 +76,18 @@ public sealed record SimulationStatistics(
     long RefusedOutcomes,
     long SilentStreams,
     long DroppedSteps,
-    long StreamRestarts);
+    long StreamRestarts)
+{
+    /// <summary>
+    /// Steps of silent streams' partial columns kept (<see cref="SilentStreamHandling.Bootstrap"/>): cut at the last step whose
+    /// successor is known and bootstrapped from the last observation, trained on once the stream returns and completes its column.
+    /// </summary>
+    public long BootstrappedSteps { get; init; }
+
+    /// <summary>
+    /// Rollouts that went without their slow streams because another stream waited for its decision longer than
+    /// <see cref="SimulationOptions.RoundTimeout"/> (the slow streams' partial columns are counted in <see cref="DroppedSteps"/>
+    /// or <see cref="BootstrappedSteps"/>).
+    /// </summary>
+    public long StalledRollouts { get; init; }
+}

@@ -32,6 +32,23 @@ public sealed record SimulationOptions
     public bool RunAhead { get; init; } = true;
 
     /// <summary>
+    /// What a stream silent past <see cref="StreamTimeout"/> leaves in the rollout: its partial column dropped (the default) or
+    /// kept and bootstrapped from the value of its last observation (see <see cref="SilentStreamHandling"/>); counted either way
+    /// in <see cref="SimulationStatistics"/>.
+    /// </summary>
+    public SilentStreamHandling SilentStreams { get; init; } = SilentStreamHandling.Drop;
+
+    /// <summary>
+    /// The longest a stream may wait for its decision because the rollout waits for other streams of its simulation (it ran
+    /// <see cref="RunAhead"/> as far as it may). Past it the streams the rollout waits for are cut as silent streams are
+    /// (<see cref="SilentStreams"/>) and the rollout goes with the columns that produced, so entities that decide at very uneven
+    /// rates cannot stall a round; counted in <see cref="SimulationStatistics.StalledRollouts"/>. A simulation none of whose
+    /// streams produce for this long while the learner waits for its rollout ends the run as failed, with the cause.
+    /// <see cref="TimeSpan.Zero"/> waits forever. Default 5 s.
+    /// </summary>
+    public TimeSpan RoundTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// The observation space of every stream, when <see cref="TrainingOptions.EnvironmentId"/> names no registered
     /// environment (a simulation usually has none); set it with <see cref="ActionSpace"/>. Null: taken from the registered environment.
     /// </summary>
@@ -40,6 +57,27 @@ public sealed record SimulationOptions
     /// <summary>The action space of every stream; see <see cref="ObservationSpace"/>.</summary>
     public Space? ActionSpace { get; init; }
 
+    /// <summary>Returns a copy with <see cref="Simulations"/> changed.</summary>
+    public SimulationOptions WithSimulations(int value) => this with { Simulations = value };
+
+    /// <summary>Returns a copy with <see cref="StreamsPerSimulation"/> changed.</summary>
+    public SimulationOptions WithStreamsPerSimulation(int value) => this with { StreamsPerSimulation = value };
+
+    /// <summary>Returns a copy with <see cref="StreamTimeout"/> changed.</summary>
+    public SimulationOptions WithStreamTimeout(TimeSpan value) => this with { StreamTimeout = value };
+
+    /// <summary>Returns a copy with <see cref="RunAhead"/> changed.</summary>
+    public SimulationOptions WithRunAhead(bool value) => this with { RunAhead = value };
+
+    /// <summary>Returns a copy with <see cref="SilentStreams"/> changed.</summary>
+    public SimulationOptions WithSilentStreams(SilentStreamHandling value) => this with { SilentStreams = value };
+
+    /// <summary>Returns a copy with <see cref="RoundTimeout"/> changed.</summary>
+    public SimulationOptions WithRoundTimeout(TimeSpan value) => this with { RoundTimeout = value };
+
+    /// <summary>Returns a copy with <see cref="ObservationSpace"/> and <see cref="ActionSpace"/> changed (they are set together).</summary>
+    public SimulationOptions WithSpaces(Space? observationSpace, Space? actionSpace) => this with { ObservationSpace = observationSpace, ActionSpace = actionSpace };
+
     /// <summary>Every problem at once, one line each naming the field and the allowed range.</summary>
     public IReadOnlyList<string> Problems()
     {
@@ -47,6 +85,8 @@ public sealed record SimulationOptions
         if (Simulations is < 1 or > 1024) problems.Add($"{nameof(Simulations)} = {Simulations} is outside [1, 1024].");
         if (StreamsPerSimulation is < 1 or > 4096) problems.Add($"{nameof(StreamsPerSimulation)} = {StreamsPerSimulation} is outside [1, 4096].");
         if (StreamTimeout < TimeSpan.Zero) problems.Add($"{nameof(StreamTimeout)} = {StreamTimeout} is negative; use TimeSpan.Zero for no timeout.");
+        if (RoundTimeout < TimeSpan.Zero) problems.Add($"{nameof(RoundTimeout)} = {RoundTimeout} is negative; use TimeSpan.Zero for no limit.");
+        if (!Enum.IsDefined(SilentStreams)) problems.Add($"{nameof(SilentStreams)} = {(int)SilentStreams} is not one of {string.Join(", ", Enum.GetNames<SilentStreamHandling>())}.");
         if ((ObservationSpace is null) != (ActionSpace is null)) problems.Add($"{nameof(ObservationSpace)} and {nameof(ActionSpace)} must be set together.");
         return problems;
     }
@@ -97,15 +137,45 @@ public static class SimulationTraining
     /// learner waits for every gateway and the run's summaries say what trained. Evaluation
     /// (<see cref="TrainingOptions.Evaluation"/>) needs <see cref="TrainingOptions.EnvironmentId"/> to name a real environment.
     /// </summary>
-    /// <exception cref="OptionsValidationException">The options are invalid (every problem at once), or the algorithm normalises rewards (not supported here).</exception>
+    /// <exception cref="OptionsValidationException">The options are invalid (every problem at once).</exception>
     public static SimulationRun Start(ActorSystem system, TrainingOptions options, SimulationOptions simulation, Action<TrainingProgress>? onProgress = null)
     {
         ArgumentNullException.ThrowIfNull(system);
+        var effective = ForCluster(options, simulation);
+        var run = Actors.Training.StartRun(system, effective, onProgress, RunDisk.Real, workers: false);
+        var bounds = effective.Environments.Make(effective.EnvironmentId).ActionSpace as Box;
+        int id = Interlocked.Increment(ref runCounter);
+        var gateways = new IActorRef[simulation.Simulations];
+        for (int i = 0; i < gateways.Length; i++)
+        {
+            var plan = RunWiring.Worker(effective, i);
+            var settings = new CollectorSettings(i, simulation.StreamsPerSimulation, plan.RolloutLength, run.Spec, plan.Seed, simulation.StreamTimeout, plan.Ahead, bounds, simulation.RunAhead)
+            {
+                SilentStreams = simulation.SilentStreams,
+                RewardScaling = plan.RewardScaling,
+                RoundTimeout = simulation.RoundTimeout,
+            };
+            gateways[i] = system.ActorOf(SimulationCollector.Props(settings, run.Learner), $"advantage-simulation-{id}-{i}");
+        }
+        return new SimulationRun(run, gateways);
+    }
+
+    /// <summary>
+    /// The options a learner trains simulations with: <see cref="AlgorithmOptions.Workers"/> and
+    /// <see cref="AlgorithmOptions.EnvironmentsPerWorker"/> become <see cref="SimulationOptions.Simulations"/> and
+    /// <see cref="SimulationOptions.StreamsPerSimulation"/>, the environment id stands for the simulation's spaces when it names
+    /// no registered environment, and no environment check runs on it. <see cref="Start"/> uses it; pass its result to
+    /// <see cref="Cluster.ClusterLearner.CreateSystem"/> and <see cref="Cluster.ClusterLearner.Start"/> to train simulations
+    /// that run on worker nodes (<see cref="Cluster.ClusterWorkerOptions.Simulation"/>): the learner waits for
+    /// <see cref="SimulationOptions.Simulations"/> gateways in all. Only those two sizes and the spaces are read from
+    /// <paramref name="simulation"/>; the rest is each node's own (<see cref="SimulationHosting"/>).
+    /// </summary>
+    /// <exception cref="OptionsValidationException">The options are invalid (every problem at once).</exception>
+    public static TrainingOptions ForCluster(TrainingOptions options, SimulationOptions simulation)
+    {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(simulation);
-        var problems = new List<string>(simulation.Problems());
-        if (options.Algorithm?.NormalizeRewards == true)
-            problems.Add($"{nameof(AlgorithmOptions.NormalizeRewards)} = true is not supported for simulation-driven training; scale rewards in the simulation.");
+        var problems = simulation.Problems();
         if (problems.Count > 0) throw new OptionsValidationException(nameof(SimulationOptions), problems);
         var registry = options.Environments;
         if (simulation.ObservationSpace is { } observationSpace && simulation.ActionSpace is { } actionSpace
@@ -118,17 +188,7 @@ public static class SimulationTraining
             // The user's simulation is no environment to check: only its spaces are known here.
             EnvironmentCheck = simulation.ObservationSpace is null ? options.EnvironmentCheck : null,
         };
-        var run = Actors.Training.StartRun(system, effective, onProgress, RunDisk.Real, workers: false);
-        var bounds = effective.Environments.Make(effective.EnvironmentId).ActionSpace as Box;
-        int id = Interlocked.Increment(ref runCounter);
-        var gateways = new IActorRef[simulation.Simulations];
-        for (int i = 0; i < gateways.Length; i++)
-        {
-            var plan = RunWiring.Worker(effective, i);
-            var settings = new CollectorSettings(i, simulation.StreamsPerSimulation, plan.RolloutLength, run.Spec, plan.Seed, simulation.StreamTimeout, plan.Ahead, bounds, simulation.RunAhead);
-            gateways[i] = system.ActorOf(SimulationCollector.Props(settings, run.Learner), $"advantage-simulation-{id}-{i}");
-        }
-        return new SimulationRun(run, gateways);
+        return effective;
     }
 
     /// <summary>Stands in for a simulation that has no <see cref="IEnvironment"/>: its spaces size the network; it cannot be stepped.</summary>

@@ -155,6 +155,18 @@ public sealed class RewardScaler
     public void ResetReturns() => Array.Clear(returns);
 
     /// <summary>
+    /// Forgets one environment's running return (not the statistics): its episode was cut from outside (an agent stream of a
+    /// simulation that restarted or went silent), so its discounted return must not run on into the next episode.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="environment"/> is not in [0, K).</exception>
+    public void ResetReturn(int environment)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(environment);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(environment, returns.Length);
+        returns[environment] = 0.0;
+    }
+
+    /// <summary>
     /// Replaces the running returns with saved ones (<see cref="Returns"/> read earlier), so environments whose episodes
     /// were saved and restored go on scaling as before; with <see cref="RunningMeanStd.Restore"/> on <see cref="Statistics"/>
     /// the scaler continues exactly.

@@ -209,12 +209,37 @@ public sealed class ActorCriticNetwork : Module<Tensor, Tensor>
     internal static readonly object InitGate = new();
 
     /// <summary>A network whose initial weights depend only on <paramref name="spec"/> and <paramref name="seed"/>, whatever other threads do.</summary>
-    public static ActorCriticNetwork CreateSeeded(NetworkSpec spec, int seed)
+    /// <param name="spec">The sizes.</param>
+    /// <param name="seed">Seeds torch's generator for the initialisation.</param>
+    /// <param name="orthogonal">
+    /// True (the default): orthogonal weights (see the constructor). False: PyTorch's default initialisation of each layer,
+    /// weights and biases uniform in +-1/sqrt(fan-in), as Stable-Baselines3's <c>ortho_init=False</c> leaves them (the
+    /// zoo's gSDE settings use it); the log std keeps its initial value either way.
+    /// </param>
+    public static ActorCriticNetwork CreateSeeded(NetworkSpec spec, int seed, bool orthogonal = true)
     {
         lock (InitGate)
         {
             torch.manual_seed(seed);
-            return new ActorCriticNetwork(spec);
+            var network = new ActorCriticNetwork(spec);
+            if (!orthogonal) network.InitUniformLocked();
+            return network;
+        }
+    }
+
+    /// <summary>PyTorch's default for Linear and Conv2d: weights (kaiming-uniform with a = sqrt 5) and biases uniform in +-1/sqrt(fan-in).</summary>
+    private void InitUniformLocked()
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        for (int i = 0; i < layout.Length; i++)
+        {
+            if (i == logStd || !layout[i].Name.EndsWith(".weight", StringComparison.Ordinal)) continue;
+            var shape = layout[i].Shape;
+            long fanIn = shape.Skip(1).Aggregate(1L, (a, d) => a * d);
+            double bound = 1.0 / Math.Sqrt(fanIn);
+            init.uniform_(Slot(i), -bound, bound);
+            init.uniform_(Slot(i + 1), -bound, bound);
         }
     }
 

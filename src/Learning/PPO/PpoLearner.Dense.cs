@@ -52,7 +52,7 @@ public sealed partial class PpoLearner
         Ensure(ref denseActions, tn);
         for (int i = 0; i < tn; i++) denseActions[i] = (int)Batch.Actions[i];
         var allLogits = kernel.Logits(tn);
-        for (int i = 0; i < tn; i++) oldLogProbs[i] = LogSoftmaxAt(allLogits.Slice(i * actions, actions), denseActions[i], out _);
+        for (int i = 0; i < tn; i++) oldLogProbs[i] = CategoricalDistribution.LogProbFloat(allLogits.Slice(i * actions, actions), denseActions[i], out _);
 
         int[] sizes = MinibatchSizes(tn, options.Minibatches);
         bool whole = options.Minibatches == 1;
@@ -135,7 +135,7 @@ public sealed partial class PpoLearner
                 {
                     var rowLogits = logits.Slice(r * actions, actions);
                     var grad = dLogits.Slice(r * actions, actions);
-                    float logProb = LogSoftmaxAt(rowLogits, act[r], out float logSum);
+                    float logProb = CategoricalDistribution.LogProbFloat(rowLogits, act[r], out float logSum);
                     float logRatio = logProb - old[r];
                     float ratio = MathF.Exp(logRatio);
                     float unclipped = negA[r] * ratio;
@@ -210,17 +210,6 @@ public sealed partial class PpoLearner
                 ["clip_range"] = clip,
             },
         };
-    }
-
-    /// <summary>log softmax(logits)[action]; <paramref name="logSum"/> is log sum exp(logits), so log p_a = logit_a - logSum.</summary>
-    private static float LogSoftmaxAt(ReadOnlySpan<float> logits, int action, out float logSum)
-    {
-        float max = logits[0];
-        for (int a = 1; a < logits.Length; a++) max = Math.Max(max, logits[a]);
-        float total = 0;
-        for (int a = 0; a < logits.Length; a++) total += MathF.Exp(logits[a] - max);
-        logSum = max + MathF.Log(total);
-        return logits[action] - logSum;
     }
 
     /// <summary>-A, normalised (mean 0, unbiased standard deviation 1, as torch's std) when the options say so; in place allowed.</summary>

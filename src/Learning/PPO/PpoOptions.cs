@@ -140,8 +140,8 @@ public static class PpoPresets
         // episodes at 1M steps, seeds 1-3 (README, bench/results/scores-ppo): on Acrobot-v1 separate networks raised every
         // seed over the shared trunk, -75.3 / -78.1 / -73.7 -> -72.2 / -76.3 / -73.4; on MountainCar-v0 they gave
         // -109.0 / -128.7 / -117.6 against the shared trunk's -113.5 / -103.8 / -103.3, so it keeps the shared trunk.
-        // gSDE (state-dependent exploration) reads the policy's own last layer as SB3's does. The network is initialised
-        // orthogonally also where the zoo says ortho_init=False.
+        // gSDE (state-dependent exploration) on Pendulum-v1 and MountainCarContinuous-v0 reads the policy's own last layer
+        // as SB3's does, and the network keeps PyTorch's default initialisation where the zoo says ortho_init=False.
         // The zoo's `normalize: true` is observation and reward normalisation. Minibatches = n_envs x n_steps / batch_size.
         ["Acrobot-v1"] = new PpoOptions
         {
@@ -166,7 +166,7 @@ public static class PpoPresets
             Workers = 1, EnvironmentsPerWorker = 1, RolloutLength = 8, Minibatches = 1, Epochs = 10, Gamma = 0.9999, GaeLambda = 0.9,
             LearningRate = 7.77e-5, EntropyCoefficient = 0.00429, ClipRange = 0.1, MaxGradNorm = 5, ValueCoefficient = 0.19,
             InitialLogStd = -3.29, NormalizeObservations = true, NormalizeRewards = true,
-            SeparateNetworks = true, UseSde = true, SdeSampleFrequency = -1,
+            SeparateNetworks = true, UseSde = true, SdeSampleFrequency = -1, OrthogonalInit = false,
         },
         ["MinAtar/Breakout-v1"] = new PpoOptions
         {
