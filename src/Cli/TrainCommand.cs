@@ -3,7 +3,7 @@ using Advantage.Actors;
 using Akka.Actor;
 using Akka.Configuration;
 
-namespace Advantage.Samples.Train;
+namespace Advantage.Cli;
 
 /// <summary>The default command: train in this process until the target or the step budget.</summary>
 internal static class TrainCommand

@@ -5,7 +5,7 @@ using Advantage.Environments;
 using Advantage.Learning;
 using Advantage.Learning.Networks;
 
-namespace Advantage.Samples.Train;
+namespace Advantage.Cli;
 
 /// <summary>What the command line asked for: the run's options and where its folder goes, or the problems.</summary>
 /// <param name="Options">The run, validated; null when there are problems.</param>
@@ -15,7 +15,7 @@ namespace Advantage.Samples.Train;
 /// <param name="Quiet">Print only the summary.</param>
 /// <param name="Changed">Options that differ from the resumed checkpoint's, for a note to the user.</param>
 /// <param name="Problems">Every problem, one line each; empty when valid.</param>
-public sealed record BoundRun(TrainingOptions? Options, string? Output, int LogEvery, bool Overwrite, bool Quiet, IReadOnlyList<string> Changed, IReadOnlyList<string> Problems);
+internal sealed record BoundRun(TrainingOptions? Options, string? Output, int LogEvery, bool Overwrite, bool Quiet, IReadOnlyList<string> Changed, IReadOnlyList<string> Problems);
 
 /// <summary>
 /// The one mapping from command-line flags to <see cref="TrainingOptions"/>, shared by <c>train</c>, <c>learner</c>,
@@ -27,7 +27,7 @@ public sealed record BoundRun(TrainingOptions? Options, string? Output, int LogE
 /// and every registered algorithm's <see cref="AlgorithmDescriptor.Options"/>), which gives its name, help, parsing and the
 /// field a problem names. A flag that a registered algorithm defines belongs to it; with another <c>--algo</c> it is refused.
 /// </remarks>
-public sealed class TrainingFlags
+internal sealed class TrainingFlags
 {
     /// <summary>The environment trained when neither <c>--env</c> nor a resumed checkpoint names one.</summary>
     public const string DefaultEnvironment = "CartPole-v1";
@@ -328,7 +328,7 @@ public sealed class TrainingFlags
 /// <c>--environments MyEnvs.dll</c> (repeatable), shared by every command that makes environments: the user's assemblies,
 /// each registering what it exports through <see cref="IEnvironmentRegistration"/>, on top of the built-in set.
 /// </summary>
-public static class EnvironmentAssemblies
+internal static class EnvironmentAssemblies
 {
     /// <summary>The flag, as every command declares it.</summary>
     public static Option<string[]> Option() => new("--environments")
@@ -360,7 +360,7 @@ public static class EnvironmentAssemblies
 /// (<see cref="Load"/> from Program), because <c>--algo</c>'s values, the algorithm's own flags and <c>--help</c> come from the
 /// registered descriptors; the parser only declares the flag.
 /// </summary>
-public static class AlgorithmAssemblies
+internal static class AlgorithmAssemblies
 {
     /// <summary>The flag's name.</summary>
     public const string Flag = "--algorithms";

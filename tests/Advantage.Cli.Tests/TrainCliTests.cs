@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using Advantage.Actors;
 using Advantage.Learning;
-using Advantage.Samples.Train;
 
 namespace Advantage.Cli.Tests;
 
