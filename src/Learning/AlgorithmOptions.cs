@@ -222,14 +222,6 @@ public abstract record AlgorithmOptions
             .OfType<OptionProblem>()
             .ToList();
     }
-
-    /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>
-    public AlgorithmOptions Validate()
-    {
-        var problems = Problems();
-        if (problems.Count > 0) throw new OptionsValidationException(GetType().Name, problems);
-        return this;
-    }
 }
 
 /// <summary>
