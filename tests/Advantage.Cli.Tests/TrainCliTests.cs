@@ -5,7 +5,7 @@ using Advantage.Learning;
 
 namespace Advantage.Cli.Tests;
 
-/// <summary>The Train sample's own commands, run as a user would: train, eval of its checkpoints, resume.</summary>
+/// <summary>advantage-train's own commands, run as a user would: train, eval of its checkpoints, resume.</summary>
 public sealed class TrainCliTests : IDisposable
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
