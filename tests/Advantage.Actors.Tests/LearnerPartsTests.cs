@@ -86,6 +86,34 @@ public sealed class LearnerPartsTests : ActorTestKit
     }
 
     [Fact]
+    public void A_round_closed_short_goes_with_the_rollouts_it_has_in_id_order_and_a_late_rollout_of_it_is_dropped_quietly_and_answered()
+    {
+        var round = new SynchronousRoundPolicy(new WorkerRoster(), _ => null);
+        IActorRef a = CreateTestProbe().Ref, b = CreateTestProbe().Ref, c = CreateTestProbe().Ref;
+        round.Register(c, new RegisterWorker(2, 2));
+        round.Register(a, new RegisterWorker(0, 2));
+        round.Register(b, new RegisterWorker(1, 2));
+        Assert.Null(round.CloseShort(0)); // nothing to close with: a round without a rollout is no round
+        Assert.Equal(RolloutVerdict.Accepted, round.Offer(c, new RolloutCollected(Fixtures.Rollout(2, 0)), 0, started: true));
+        Assert.Equal(RolloutVerdict.Accepted, round.Offer(a, new RolloutCollected(Fixtures.Rollout(0, 0)), 0, started: true));
+        Assert.Equal(2, round.Pending);
+        Assert.Null(round.TakeBatch());
+
+        var closed = round.CloseShort(0)!.Value;
+        Assert.Equal([0, 2], closed.Batch.Select(r => r.WorkerId));
+        Assert.Equal([1], closed.Missing);
+        Assert.Equal(0, round.Pending);
+        // The missing worker's rollout of the closed round comes after it: expected, so dropped quietly (counted by the learner)
+        // and answered with the current parameters; another stale rollout is still a rejection with a warning.
+        Assert.True(round.Offer(b, new RolloutCollected(Fixtures.Rollout(1, 0)), 1, started: true) is { Late: true, Resend: true, Problem: not null });
+        Assert.True(round.Offer(a, new RolloutCollected(Fixtures.Rollout(0, 0)), 1, started: true) is { Late: false, Resend: true, Problem: not null });
+        // The next round is an ordinary one.
+        foreach (var (worker, id) in new[] { (a, 0), (b, 1), (c, 2) })
+            Assert.Equal(RolloutVerdict.Accepted, round.Offer(worker, new RolloutCollected(Fixtures.Rollout(id, 1)), 1, started: true));
+        Assert.Equal([0, 1, 2], round.TakeBatch()!.Select(r => r.WorkerId));
+    }
+
+    [Fact]
     public void The_return_window_keeps_the_last_returns_counts_every_episode_and_restores()
     {
         var window = new ReturnWindow(3);

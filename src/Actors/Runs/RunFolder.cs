@@ -143,6 +143,8 @@ internal sealed class RunFolder
             ["episodes"] = final.Episodes,
             ["rejected_rollouts"] = earlier.Rejected + final.RejectedRollouts,
             ["worker_restarts"] = earlier.Restarts + final.WorkerRestarts,
+            // A simulation run's rounds that closed without some simulations (this session's; 0 for built-in workers).
+            ["short_rounds"] = result.ShortRounds,
             ["seed"] = algorithm.Seed,
             ["workers"] = algorithm.Workers,
             ["envs_per_worker"] = algorithm.EnvironmentsPerWorker,
