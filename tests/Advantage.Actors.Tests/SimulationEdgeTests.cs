@@ -291,12 +291,17 @@ public sealed class SimulationEdgeTests : ActorTestKit
         Assert.Contains($"\"short_rounds\": {result.ShortRounds}", summary);
     }
 
-    [Fact]
-    public async Task A_simulation_that_never_speaks_does_not_hold_the_synchronous_round_the_learner_closes_each_round_with_the_others()
+    [Theory]
+    [InlineData("a2c")]
+    [InlineData("ppo")]
+    public async Task A_simulation_that_never_speaks_does_not_hold_the_synchronous_round_the_learner_closes_each_round_with_the_others(string algorithm)
     {
         var events = CreateTestProbe();
         Sys.EventStream.Subscribe(events.Ref, typeof(RoundClosedShort));
-        var options = new TrainingOptions { Algorithm = new A2COptions().WithHiddenSizes([8]).WithRolloutLength(5), MaxSteps = 200 };
+        AlgorithmOptions chosen = algorithm == "ppo"
+            ? new PpoOptions().WithHiddenSizes([8]).WithRolloutLength(5)
+            : new A2COptions().WithHiddenSizes([8]).WithRolloutLength(5);
+        var options = new TrainingOptions { Algorithm = chosen, MaxSteps = 200 };
         var run = SimulationTraining.Start(Sys, options, new SimulationOptions
         {
             Simulations = 2,

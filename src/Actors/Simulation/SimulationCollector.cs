@@ -640,11 +640,11 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
 
     /// <summary>
     /// In synchronous rounds this simulation's rollout is in, its streams wait for decisions, and the learner's next parameters
-    /// have not come for <see cref="CollectorSettings.RoundTimeout"/>: the round waits for other simulations. That may be a
+    /// have not come for twice <see cref="CollectorSettings.RoundTimeout"/>: the round waits for other simulations. That may be a
     /// slow simulation, or a deadlock (simulations sharing one clock, the others' entities waiting on this one's), which no
     /// single gateway can tell apart: only the learner ends that wait (it closes the round short after its own RoundTimeout,
-    /// counted from the round's first rollout, so it usually comes first). When it does not (its RoundTimeout is zero, or
-    /// longer than this gateway's on a cluster), it is said once per round, with the cause and the ways out.
+    /// counted from the round's first rollout). When it does not (its RoundTimeout is zero, or longer than this gateway's on
+    /// a cluster), it is said once per round, with the cause and the ways out.
     /// </summary>
     private void WarnIfTheRoundWaitsForOthers()
     {
@@ -658,7 +658,9 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
         }
         var now = DateTime.UtcNow;
         roundWaitSince ??= now;
-        if (warnedThisRound || now - roundWaitSince.Value < settings.RoundTimeout) return;
+        // The learner closes a round short RoundTimeout after its first rollout (simulation runs): waiting twice that means it
+        // does not (its own RoundTimeout is zero or longer), and a round it closes on time is not worth a warning each.
+        if (warnedThisRound || now - roundWaitSince.Value < 2 * settings.RoundTimeout) return;
         warnedThisRound = true;
         int streams = waiting.Count(w => w is not null);
         log.Warning("Simulation {0}: {1} of its streams have waited {2:0.#} s for their decisions: its rollout is in, and the synchronous round " +
