@@ -342,6 +342,22 @@ public sealed class SimulationEdgeTests : ActorTestKit
     }
 
     [Fact]
+    public void Negative_timeouts_are_refused_one_line_each_naming_the_field()
+    {
+        var problems = new SimulationOptions()
+            .WithStreamTimeout(TimeSpan.FromSeconds(-1)).WithRoundTimeout(TimeSpan.FromSeconds(-1)).WithIdleTimeout(TimeSpan.FromSeconds(-1))
+            .Problems();
+        Assert.Equal(3, problems.Count);
+        Assert.Contains(problems, p => p.StartsWith("IdleTimeout = -00:00:01 is negative", StringComparison.Ordinal));
+        var ex = Assert.Throws<OptionsValidationException>(() => SimulationTraining.ForCluster(new TrainingOptions(), new SimulationOptions { IdleTimeout = TimeSpan.FromSeconds(-1) }));
+        Assert.Contains("IdleTimeout", ex.Message);
+        // Only simulation runs carry the learner's limits: a plain run's rounds wait for every live worker.
+        Assert.Null(new TrainingOptions().SimulationRounds);
+        Assert.Equal(new SimulationRoundLimits(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(2)),
+            SimulationTraining.ForCluster(new TrainingOptions(), new SimulationOptions()).SimulationRounds);
+    }
+
+    [Fact]
     public void Newer_parameters_that_come_while_a_rollout_fills_are_acted_with_and_the_rollout_carries_their_version()
     {
         // The learner closed rounds without this simulation (it was slow): it goes on with the newest parameters, so its
