@@ -1,5 +1,6 @@
 using Advantage.Learning;
 using Akka.Actor;
+using Akka.TestKit;
 
 namespace Advantage.Actors.Tests;
 
@@ -300,5 +301,73 @@ public sealed class LearnerFailureTests : ActorTestKit
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+}
+
+/// <summary>
+/// A simulation run's learner with test probes for its two gateways: a round closes short after the round timeout, a late
+/// rollout of it is dropped quietly and answered, and a round with no rollout ends the run after the idle timeout. The
+/// same learner without the simulation limits (built-in workers) keeps waiting.
+/// </summary>
+public sealed class SimulationRoundTests : ActorTestKit
+{
+    private (IActorRef Learner, Task<TrainingResult> Completion) Start(TrainingOptions options)
+    {
+        var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        AdvantageConfig.Install(Sys);
+        var learner = Sys.ActorOf(LearnerActor.Props(options, Learners.Create(options.Algorithm, Fixtures.Spec), null, completion));
+        return (learner, completion.Task);
+    }
+
+    private static TrainingOptions TwoWorkers => Fixtures.Training.WithAlgorithm(Fixtures.Options.WithWorkers(2));
+
+    [Fact]
+    public async Task A_round_closes_short_after_the_round_timeout_a_late_rollout_is_answered_and_a_round_with_none_fails_after_the_idle_timeout()
+    {
+        var events = CreateTestProbe();
+        Sys.EventStream.Subscribe(events.Ref, typeof(RoundClosedShort));
+        var options = TwoWorkers with { SimulationRounds = new Simulation.SimulationRoundLimits(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)) };
+        var (learner, completion) = Start(options);
+        TestProbe a = CreateTestProbe(), b = CreateTestProbe();
+        a.Send(learner, new RegisterWorker(0, 2));
+        b.Send(learner, new RegisterWorker(1, 2));
+        a.ExpectMsg<Parameters>(p => Assert.Equal(0, p.Version));
+        b.ExpectMsg<Parameters>(p => Assert.Equal(0, p.Version));
+
+        // Round 0: only a's rollout comes; the round closes with it and both get version 1.
+        a.Send(learner, new RolloutCollected(Fixtures.Rollout(0, 0)));
+        var closed = events.ExpectMsg<RoundClosedShort>(TimeSpan.FromSeconds(20));
+        Assert.Equal((0L, 1), (closed.Version, closed.Rollouts));
+        Assert.Equal([1], closed.Missing);
+        a.ExpectMsg<Parameters>(p => Assert.Equal(1, p.Version));
+        b.ExpectMsg<Parameters>(p => Assert.Equal(1, p.Version));
+        // b's rollout of round 0 comes after the close: answered with the current parameters, no warning.
+        b.Send(learner, new RolloutCollected(Fixtures.Rollout(1, 0)));
+        b.ExpectMsg<Parameters>(p => Assert.Equal(1, p.Version));
+
+        // Round 1: a's rollout comes, then a registers again (its rollout leaves the round): the round waits for a first
+        // rollout anew, none comes, and the run fails naming both simulations.
+        a.Send(learner, new RolloutCollected(Fixtures.Rollout(0, 1)));
+        a.Send(learner, new RegisterWorker(0, 2));
+        a.ExpectMsg<Parameters>(p => Assert.Equal(1, p.Version));
+        var failure = await Assert.ThrowsAsync<TrainingFailedException>(() => completion.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("round 1 had no rollout from any simulation", failure.Result.Detail);
+        Assert.Contains("simulations 0, 1", failure.Result.Detail);
+        Assert.Equal((1L, 1L, 1L), (failure.Result.Progress.Version, failure.Result.ShortRounds, failure.Result.Progress.RejectedRollouts));
+    }
+
+    [Fact]
+    public void Without_the_simulation_limits_a_round_waits_for_every_live_worker()
+    {
+        var (learner, _) = Start(TwoWorkers);
+        TestProbe a = CreateTestProbe(), b = CreateTestProbe();
+        a.Send(learner, new RegisterWorker(0, 2));
+        b.Send(learner, new RegisterWorker(1, 2));
+        a.ExpectMsg<Parameters>();
+        b.ExpectMsg<Parameters>();
+        a.Send(learner, new RolloutCollected(Fixtures.Rollout(0, 0)));
+        a.ExpectNoMsg(TimeSpan.FromSeconds(1)); // five times the limit the test above closes rounds at: nothing closes this one
+        b.Send(learner, new RolloutCollected(Fixtures.Rollout(1, 0)));
+        a.ExpectMsg<Parameters>(p => Assert.Equal(1, p.Version));
     }
 }

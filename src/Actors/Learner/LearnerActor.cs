@@ -301,7 +301,9 @@ internal sealed class LearnerActor : ReceiveActor, IWithTimers
         }
         else
         {
+            // Disarmed, not spent: should the round lose its rollouts (their workers left or registered again) it waits anew.
             Timers.Cancel("round-idle");
+            idleArmedFor = -1;
             if (limits.RoundTimeout > TimeSpan.Zero && timeoutArmedFor != version)
             {
                 timeoutArmedFor = version;
