@@ -9,7 +9,7 @@ namespace Advantage.Cluster.Tests;
 /// <summary>
 /// The inbound-connection cap (<see cref="InboundConnectionCapProvider"/>) on real nodes in this process: a connection
 /// beyond the cap is closed on arrival while the nodes already associated keep talking, refusals are counted and warned
-/// about once per interval, and a slot comes back when an association ends (the peer closes it, Akka's handshake timeout
+/// about once per interval, and a slot comes back when a connection closes (its peer closes it, Akka's handshake timeout
 /// closes it, or a member node stops). Every wait is a generous "never hangs" bound, not a pace.
 /// </summary>
 public sealed class InboundConnectionCapTests
@@ -52,7 +52,7 @@ public sealed class InboundConnectionCapTests
         using var second = await Node(new ClusterNodeOptions(), ClusterConfig.WorkerRole, port);
         await Answers(first, port);
         await Answers(second, port);
-        await Until(() => counts.Live == 2, "the two member nodes' connections to be counted");
+        await Until(() => counts.Open == 2, "the two member nodes' connections to be counted");
         Assert.Equal((2, 0L), (counts.Cap, counts.Refused));
 
         // Three strangers: each closed on arrival, before any handshake; one warning for all three (interval 1 h).
@@ -61,7 +61,7 @@ public sealed class InboundConnectionCapTests
             using var stranger = await Connect(port);
             Assert.True(await ClosedByPeer(stranger), $"stranger {i + 1} was still open after {Bound.TotalSeconds:F0} s");
         }
-        Assert.Equal((2L, 3L), (counts.Live, counts.Refused));
+        Assert.Equal((2L, 3L), (counts.Open, counts.Refused));
         var marker = new Warning("test", typeof(InboundConnectionCapTests), "marker");
         seed.EventStream.Publish(marker);
         var refusals = new List<Warning>();
@@ -73,14 +73,14 @@ public sealed class InboundConnectionCapTests
         // The members were never disturbed: both still answer over the associations they had.
         await Answers(first, port);
         await Answers(second, port);
-        Assert.Equal((2L, 3L), (counts.Live, counts.Refused));
+        Assert.Equal((2L, 3L), (counts.Open, counts.Refused));
 
         // A member that stops frees its slot; a stranger then gets it, and frees it by closing.
         await second.Terminate().WaitAsync(Bound);
-        await Until(() => counts.Live == 1, "the stopped member's slot to be freed");
+        await Until(() => counts.Open == 1, "the stopped member's slot to be freed");
         using (var accepted = await Connect(port))
-            await Until(() => counts.Live == 2, "the next connection to take the free slot");
-        await Until(() => counts.Live == 1, "the slot of a connection its peer closed to be freed");
+            await Until(() => counts.Open == 2, "the next connection to take the free slot");
+        await Until(() => counts.Open == 1, "the slot of a connection its peer closed to be freed");
         Assert.Equal(3L, counts.Refused);
         await Answers(first, port);
     }
@@ -93,15 +93,15 @@ public sealed class InboundConnectionCapTests
         using var seed = await Node(new ClusterNodeOptions().WithPort(port).WithMaxInboundConnections(1), ClusterConfig.LearnerRole, port);
         var counts = InboundConnections.For(seed);
         using var silent = await Connect(port);
-        await Until(() => counts.Live == 1, "the silent connection to be counted");
+        await Until(() => counts.Open == 1, "the silent connection to be counted");
         using (var beyond = await Connect(port))
             Assert.True(await ClosedByPeer(beyond), "the connection beyond the cap of 1 stayed open");
-        Assert.Equal((1L, 1L), (counts.Live, counts.Refused));
+        Assert.Equal((1L, 1L), (counts.Open, counts.Refused));
         // Akka closes the silent one at its handshake timeout, and the slot is free again.
         Assert.True(await ClosedByPeer(silent), "the silent connection outlived the handshake timeout");
-        await Until(() => counts.Live == 0, "the timed-out connection's slot to be freed");
+        await Until(() => counts.Open == 0, "the timed-out connection's slot to be freed");
         using var next = await Connect(port);
-        await Until(() => counts.Live == 1, "the next connection to take the free slot");
+        await Until(() => counts.Open == 1, "the next connection to take the free slot");
         Assert.Equal(1L, counts.Refused);
     }
 

@@ -1,29 +1,38 @@
 using System.Diagnostics;
+using System.Net;
+using System.Reflection;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Remote.Transport;
-using Google.Protobuf;
+using DotNetty.Transport.Channels;
 
 namespace Advantage.Actors.Cluster;
 
 /// <summary>
 /// Akka.Remote transport adapter (named <see cref="Name"/> under <c>akka.remote.adapters</c>, applied to
-/// <c>akka.remote.dot-netty.tcp</c> by <see cref="ClusterConfig.For"/>) that bounds a node's live inbound connections.
+/// <c>akka.remote.dot-netty.tcp</c> by <see cref="ClusterConfig.For"/>) that bounds a node's open inbound connections.
 /// </summary>
 /// <remarks>
 /// <para>Why: DotNetty accepts every connection that reaches the port and Akka keeps it until its handshake timeout
-/// (<c>connection-timeout</c>), so a peer that merely opens connections holds one file descriptor per connection
-/// without proving anything. 1,000 idle connections filled a learner's 1,024-descriptor table for seconds; under load
-/// the runtime then failed for want of a descriptor and the learner died. No Akka.Remote or DotNetty setting bounds the
-/// accepted sockets (<c>tcp-backlog</c> bounds only the kernel's queue of connections not yet accepted).</para>
-/// <para>How: the adapter sits between Akka's protocol layer and the DotNetty driver. Each inbound association the
-/// driver reports is counted; one beyond <see cref="InboundConnections.Cap"/> is closed at once, before Akka sees it
-/// (no handshake, no actor, no timer), and counted as refused. The count drops when an association ends: when Akka
-/// disassociates it (handshake timeout, a node leaving, shutdown) or the peer closes it. Outbound connections (this
-/// node dialling a peer) are not counted: a stranger cannot make a node dial. TLS and the Akka handshake run above the
-/// driver exactly as without the adapter, and the addresses keep their scheme (<c>akka.tcp</c>, <c>akka.ssl.tcp</c>):
-/// unlike Akka's own adapters (throttler, failure injector), this one adds no scheme of its own, so it changes nothing
-/// a peer sees except that connections beyond the cap are closed.</para>
+/// (<c>connection-timeout</c>), so a peer that merely opens connections holds a file descriptor per connection without
+/// proving anything. 1,000 idle connections filled a learner's 1,024-descriptor table for seconds; under load the runtime
+/// then failed for want of a descriptor and the learner died. No Akka.Remote or DotNetty setting bounds the accepted
+/// sockets (<c>backlog</c> bounds only the kernel's queue of connections not yet accepted).</para>
+/// <para>Where: Akka's adapter layer sees an inbound association only after a hop through the thread pool, by when DotNetty's
+/// accept loop has accepted the rest of a flood (the first version of this adapter counted there; 1,000 idle connections
+/// still reached 1,023 descriptors). So the adapter puts a gate at the head of the driver's listening channel's pipeline,
+/// which sees each accepted socket synchronously on the accept loop, before it is registered or handed to Akka: beyond
+/// <see cref="InboundConnections.Cap"/> open ones, the socket is closed on the spot (its descriptor freed before the next
+/// accept; no TLS, no handshake, no actor, no timer) and counted as refused. An accepted one holds its slot until its
+/// channel closes, whoever closes it (Akka's handshake timeout, a node leaving, the peer, shutdown). Outbound connections
+/// (this node dialling a peer it chose) are not counted. The driver does not expose its listening channel, so the adapter
+/// reads Akka's internal <c>DotNettyTransport.ServerChannel</c> field by reflection (Akka 1.5.74; a test pins it); if a
+/// later Akka hides it, the node still starts, warns that inbound connections are not capped, and
+/// <see cref="InboundConnections.Cap"/> stays 0.</para>
+/// <para>The adapter changes nothing else: associations pass through untouched and addresses keep the driver's scheme
+/// (<c>akka.tcp</c>, <c>akka.ssl.tcp</c>). It derives from <see cref="Transport"/> rather than Akka's
+/// <c>AbstractTransportAdapter</c>, whose scheme augmenter would add a scheme of its own to every address (as the
+/// throttler's <c>akka.trttl.tcp</c> does) and so change the address every peer and seed node is configured with.</para>
 /// </remarks>
 internal sealed class InboundConnectionCapProvider : ITransportAdapterProvider
 {
@@ -45,9 +54,8 @@ internal sealed class InboundConnectionCapProvider : ITransportAdapterProvider
         int cap = config.GetInt(CapPath, ClusterNodeOptions.DefaultMaxInboundConnections);
         if (cap < 1) throw new Akka.Configuration.ConfigurationException($"{CapPath} = {cap} must be at least 1.");
         var interval = config.GetTimeSpan(WarnIntervalPath, TimeSpan.FromSeconds(10), allowInfinite: false);
-        var counters = InboundConnections.For(system);
-        counters.Cap = cap;
-        return new InboundConnectionCapTransport(wrappedTransport, counters, interval, Logging.GetLogger(system, typeof(InboundConnectionCapTransport)));
+        return new InboundConnectionCapTransport(wrappedTransport, cap, InboundConnections.For(system), interval,
+            Logging.GetLogger(system, typeof(InboundConnectionCapTransport)));
     }
 }
 
@@ -57,14 +65,14 @@ internal sealed class InboundConnectionCapProvider : ITransportAdapterProvider
 /// </summary>
 internal sealed class InboundConnections : IExtension
 {
-    private long live;
+    private long open;
     private long refused;
 
-    /// <summary>The most live inbound connections the node keeps; 0 until the adapter starts (no cap applied).</summary>
-    public int Cap { get; internal set; }
+    /// <summary>The most inbound connections the node keeps open; 0 while no cap applies (before the node listens, or if the gate could not be installed).</summary>
+    public int Cap { get; private set; }
 
-    /// <summary>Inbound connections open now (counted from the driver's report until the association ends).</summary>
-    public long Live => Interlocked.Read(ref live);
+    /// <summary>Inbound connections open now: accepted and not yet closed.</summary>
+    public long Open => Interlocked.Read(ref open);
 
     /// <summary>Inbound connections closed on arrival because <see cref="Cap"/> were open, since the node started.</summary>
     public long Refused => Interlocked.Read(ref refused);
@@ -72,17 +80,18 @@ internal sealed class InboundConnections : IExtension
     /// <summary>The counts of <paramref name="system"/>.</summary>
     public static InboundConnections For(ActorSystem system) => system.WithExtension<InboundConnections, InboundConnectionsId>();
 
-    /// <summary>Takes a slot; false (and nothing taken) when <see cref="Cap"/> are live.</summary>
+    internal void Apply(int cap) => Cap = cap;
+
+    /// <summary>Takes a slot; false (nothing taken, one more refusal counted) when <see cref="Cap"/> are open.</summary>
     internal bool TryTake()
     {
-        long now = Interlocked.Increment(ref live);
-        if (now <= Cap) return true;
-        Interlocked.Decrement(ref live);
+        if (Interlocked.Increment(ref open) <= Cap) return true;
+        Interlocked.Decrement(ref open);
         Interlocked.Increment(ref refused);
         return false;
     }
 
-    internal void Release() => Interlocked.Decrement(ref live);
+    internal void Release() => Interlocked.Decrement(ref open);
 
     private sealed class InboundConnectionsId : ExtensionIdProvider<InboundConnections>
     {
@@ -91,25 +100,21 @@ internal sealed class InboundConnections : IExtension
 }
 
 /// <summary>
-/// The adapter itself: a <see cref="Transport"/> over the driver that forwards everything, counts inbound associations
-/// and closes those beyond the cap. It derives from <see cref="Transport"/> rather than Akka's
-/// <c>AbstractTransportAdapter</c> because that base adds a scheme to every address (<c>akka.trttl.tcp</c> for the
-/// throttler), which would change the address every peer and seed node is configured with.
+/// The adapter itself: a <see cref="Transport"/> over the driver that forwards everything and, once the driver listens,
+/// puts an <see cref="AcceptGate"/> at the head of its listening channel's pipeline.
 /// </summary>
 internal sealed class InboundConnectionCapTransport : Transport
 {
     private readonly Transport wrapped;
+    private readonly int cap;
     private readonly InboundConnections counters;
     private readonly TimeSpan warnInterval;
     private readonly ILoggingAdapter log;
-    private readonly Stopwatch clock = Stopwatch.StartNew();
-    private readonly Lock warning = new();
-    private TimeSpan? lastWarning;
-    private long refusedAtLastWarning;
 
-    public InboundConnectionCapTransport(Transport wrapped, InboundConnections counters, TimeSpan warnInterval, ILoggingAdapter log)
+    public InboundConnectionCapTransport(Transport wrapped, int cap, InboundConnections counters, TimeSpan warnInterval, ILoggingAdapter log)
     {
         this.wrapped = wrapped;
+        this.cap = cap;
         this.counters = counters;
         this.warnInterval = warnInterval;
         this.log = log;
@@ -126,7 +131,7 @@ internal sealed class InboundConnectionCapTransport : Transport
     /// <inheritdoc />
     public override bool IsResponsibleFor(Address remote) => wrapped.IsResponsibleFor(remote);
 
-    /// <summary>Outbound: this node dials a peer it chose; passed through uncounted.</summary>
+    /// <summary>Outbound: this node dials a peer it chose; passed through, not counted.</summary>
     public override Task<AssociationHandle> Associate(Address remoteAddress) => wrapped.Associate(remoteAddress);
 
     /// <inheritdoc />
@@ -136,112 +141,96 @@ internal sealed class InboundConnectionCapTransport : Transport
     public override Task<bool> ManagementCommand(object message) => wrapped.ManagementCommand(message);
 
     /// <summary>
-    /// Listens through the driver and hands Akka a listener promise of its own; once Akka completes it, the driver's is
-    /// completed with a listener that counts (the driver accepts no connection before its promise is completed).
+    /// Listens through the driver, then installs the gate. The driver's listening channel accepts nothing until Akka
+    /// completes the listener promise returned here (it binds with reads off), so no connection gets past the gate.
     /// </summary>
     public override async Task<(Address, TaskCompletionSource<IAssociationEventListener>)> Listen()
     {
-        var (address, driverPromise) = await wrapped.Listen().ConfigureAwait(false);
-        var upstream = new TaskCompletionSource<IAssociationEventListener>();
-        _ = upstream.Task.ContinueWith(t =>
+        var listening = await wrapped.Listen().ConfigureAwait(false);
+        if (ListeningChannel(wrapped) is { } channel)
         {
-            if (t.IsCompletedSuccessfully) driverPromise.TrySetResult(new CountingListener(this, t.Result));
-            else if (t.Exception is { } e) driverPromise.TrySetException(e.InnerExceptions);
-            else driverPromise.TrySetCanceled();
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return (address, upstream);
+            counters.Apply(cap);
+            channel.Pipeline.AddFirst(InboundConnectionCapProvider.Name, new AcceptGate(counters, new RefusalWarning(cap, warnInterval, log)));
+        }
+        else
+        {
+            log.Warning("Inbound connections are not capped: the transport under {0} ({1}) does not expose its listening channel as " +
+                "Akka.Remote 1.5's DotNetty transport does; ClusterNodeOptions.MaxInboundConnections has no effect.",
+                InboundConnectionCapProvider.Name, wrapped.GetType().FullName);
+        }
+        return listening;
     }
 
-    private void OnInbound(InboundAssociation inbound, IAssociationEventListener upstream)
+    /// <summary>Akka's DotNetty driver keeps its listening channel in an internal field, <c>ServerChannel</c>; null if there is none.</summary>
+    internal static IChannel? ListeningChannel(Transport driver)
     {
-        var handle = inbound.Association;
-        if (counters.TryTake())
+        for (var type = driver.GetType(); type is not null; type = type.BaseType)
         {
-            upstream.Notify(new InboundAssociation(new CountedHandle(handle, counters, log)));
-            return;
+            var field = type.GetField("ServerChannel", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly);
+            if (field?.GetValue(driver) is IChannel channel) return channel;
         }
-        // Warned before closing, so whoever sees the close can count on the warning having been published.
-        Warn(handle.RemoteAddress);
-        handle.Disassociate($"{counters.Cap} inbound connections are open, the most this node accepts", log);
-    }
-
-    /// <summary>One warning at the first refusal, then at most one per <see cref="warnInterval"/> while refusals go on.</summary>
-    private void Warn(Address remote)
-    {
-        long refused = counters.Refused;
-        lock (warning)
-        {
-            var now = clock.Elapsed;
-            if (lastWarning is { } last && now - last < warnInterval) return;
-            long since = refused - refusedAtLastWarning;
-            string window = lastWarning is { } previous ? $"{since} since the last such line {(now - previous).TotalSeconds:F0} s ago" : "the first";
-            lastWarning = now;
-            refusedAtLastWarning = refused;
-            log.Warning(
-                "Refused an inbound connection from {0}: {1} inbound connections are open, the most this node accepts " +
-                "(ClusterNodeOptions.MaxInboundConnections, --max-inbound-connections). Refused {2} in all, {3}. " +
-                "Something is opening connections it does not use; cluster members already connected are not affected.",
-                $"{remote.Host}:{remote.Port}", counters.Cap, refused, window);
-        }
-    }
-
-    private sealed class CountingListener(InboundConnectionCapTransport transport, IAssociationEventListener upstream) : IAssociationEventListener
-    {
-        public void Notify(IAssociationEvent ev)
-        {
-            if (ev is InboundAssociation inbound) transport.OnInbound(inbound, upstream);
-            else upstream.Notify(ev);
-        }
+        return null;
     }
 }
 
 /// <summary>
-/// An inbound association that holds a slot of the cap until it ends: Akka disassociates it, or the driver reports it
-/// disassociated (the peer closed it). Either releases the slot once. Addresses are the driver's, unchanged.
+/// The first handler of the listening channel's pipeline: it sees every accepted socket (as a child channel) on the accept
+/// loop, before DotNetty registers it. Within the cap the child goes on and holds a slot until it closes; beyond it the
+/// child is closed at once, which frees its descriptor before the loop accepts the next one.
 /// </summary>
-internal sealed class CountedHandle : AssociationHandle
+internal sealed class AcceptGate(InboundConnections counters, RefusalWarning warning) : ChannelHandlerAdapter
 {
-    private readonly AssociationHandle wrapped;
-    private readonly InboundConnections counters;
-    private readonly ILoggingAdapter log;
-    private int released;
-
-    public CountedHandle(AssociationHandle wrapped, InboundConnections counters, ILoggingAdapter log)
-        : base(wrapped.LocalAddress, wrapped.RemoteAddress)
-    {
-        this.wrapped = wrapped;
-        this.counters = counters;
-        this.log = log;
-        // Akka registers its reader on this handle; the driver gets one that watches for the end and passes everything on.
-        ReadHandlerSource.Task.ContinueWith(t => wrapped.ReadHandlerSource.TrySetResult(new Watch(this, t.Result)),
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-    }
-
     /// <inheritdoc />
-    public override bool Write(ByteString payload) => wrapped.Write(payload);
-
-    // AssociationHandle.Disassociate() is obsolete for callers (they should state a reason); Akka still routes every
-    // disassociation through this override, so it must be implemented.
-#pragma warning disable CS0672
-    /// <inheritdoc />
-    public override void Disassociate()
-#pragma warning restore CS0672
+    public override void ChannelRead(IChannelHandlerContext context, object message)
     {
-        Release();
-        wrapped.Disassociate("Akka disassociated it", log);
-    }
-
-    private void Release()
-    {
-        if (Interlocked.Exchange(ref released, 1) == 0) counters.Release();
-    }
-
-    private sealed class Watch(CountedHandle handle, IHandleEventListener upstream) : IHandleEventListener
-    {
-        public void Notify(IHandleEvent ev)
+        if (message is not IChannel child)
         {
-            if (ev is Disassociated) handle.Release();
-            upstream.Notify(ev);
+            context.FireChannelRead(message);
+            return;
+        }
+        if (counters.TryTake())
+        {
+            child.CloseCompletion.ContinueWith(_ => counters.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            context.FireChannelRead(child);
+            return;
+        }
+        // Warned before closing, so whoever sees the close can count on the warning having been published.
+        warning.Refused(child.RemoteAddress, counters.Refused);
+        // Not registered with an event loop yet: closing it here, on the accept loop, is what DotNetty itself does with a
+        // child it fails to register (ServerBootstrapAcceptor.ForceClose).
+        child.Unsafe.CloseForcibly();
+    }
+}
+
+/// <summary>One warning at the first refusal, then at most one per interval while refusals go on, each with the counts.</summary>
+internal sealed class RefusalWarning(int cap, TimeSpan interval, ILoggingAdapter log)
+{
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly Lock gate = new();
+    private TimeSpan? last;
+    private long refusedAtLast;
+
+    public void Refused(EndPoint? from, long refused)
+    {
+        lock (gate)
+        {
+            var now = clock.Elapsed;
+            if (last is { } previous && now - previous < interval) return;
+            string since = last is { } before ? $"{refused - refusedAtLast} since the last such line {(now - before).TotalSeconds:F0} s ago" : "the first";
+            last = now;
+            refusedAtLast = refused;
+            log.Warning(
+                "Refused an inbound connection from {0}: {1} inbound connections are open, the most this node accepts " +
+                "(ClusterNodeOptions.MaxInboundConnections, --max-inbound-connections). Refused {2} in all, {3}. " +
+                "Something is opening connections it does not use; cluster members already connected are not affected.",
+                Describe(from), cap, refused, since);
         }
     }
+
+    private static string Describe(EndPoint? endpoint) => endpoint switch
+    {
+        IPEndPoint ip when ip.Address.IsIPv4MappedToIPv6 => new IPEndPoint(ip.Address.MapToIPv4(), ip.Port).ToString(),
+        null => "an unknown address",
+        _ => endpoint.ToString() ?? "an unknown address",
+    };
 }
