@@ -6,7 +6,8 @@ namespace Advantage.Cluster.Tests;
 /// Hostile input at the learner's one port while a learner process and a worker process train (the scenario is
 /// <see cref="HostileScenario"/>): random bytes, an HTTP request, a frame claiming 2 GB, a slow sender, 1,000 idle
 /// connections against a learner started under <c>ulimit -n 1024</c>. The learner must survive all of it: close every
-/// hostile connection, send nothing back, keep training with its worker, keep its threads and memory bounded, keep its
+/// hostile connection, send nothing back, keep training with its worker, keep its threads and memory bounded, keep its open
+/// files within its inbound-connection cap (<c>ClusterNodeOptions.MaxInboundConnections</c>) of what they were, keep its
 /// checkpoint loadable, and listen on exactly one TCP port throughout.
 /// </summary>
 /// <remarks>

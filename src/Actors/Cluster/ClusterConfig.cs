@@ -96,8 +96,8 @@ internal static class ClusterConfig
                   port = {{node.Port}}
                   maximum-frame-size = {{frame}}
                   # Also Akka's handshake timeout on this transport: a connection that has not completed Akka's
-                  # handshake by then is closed. 15 s (the default) lets a flood of idle connections hold the learner's
-                  # file descriptors (and DotNetty's accept loop, which spins while accept fails) three times longer.
+                  # handshake by then is closed. 15 s (the default) lets idle connections hold the slots of the inbound cap
+                  # (advantage.inbound-connections.max) three times longer, keeping honest peers out for as long.
                   connection-timeout = 5 s
                   send-buffer-size = {{frame}}
                   receive-buffer-size = {{frame}}
