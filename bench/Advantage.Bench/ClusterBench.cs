@@ -103,7 +103,7 @@ public static class ClusterBench
     /// <summary>A loopback cluster: learner here, one worker process per node.</summary>
     internal static (Side Side, long Parameters, long RolloutBytes, long ParameterBytes) RunCluster(Settings settings)
     {
-        int port = Advantage.Samples.Train.Ports.Free();
+        int port = Advantage.Cli.Ports.Free();
         var options = Options(settings);
         using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port).WithEngineSettings(settings.Engine), options);
         var children = new List<Process>();

@@ -27,7 +27,7 @@ var solveOut = new Option<string>("--out") { Description = "JSON output file", D
 var label = new Option<string?>("--label") { Description = "Free text stored in the JSON (e.g. what this configuration tries)" };
 var verbose = new Option<bool>("--verbose") { Description = "Print progress every 0.5 s" };
 var solveNodes = new Option<int>("--nodes") { Description = "0: each seed in this process; N: on a loopback cluster of N worker processes, one worker each (N must equal --workers)", DefaultValueFactory = _ => 0 };
-var solveFlags = new Advantage.Samples.Train.TrainingFlags();
+var solveFlags = new Advantage.Cli.TrainingFlags();
 var solve = new Command("solve", "Time to reach the target mean return (train's options and defaults: the environment's preset, CartPole's 475), one fresh ActorSystem per seed, seeds run sequentially.")
 {
     seeds, solveOut, label, verbose, solveNodes,
@@ -36,8 +36,8 @@ solveFlags.AddTo(solve);
 solve.SetAction(parse =>
 {
     var bound = solveFlags.Bind(parse);
-    if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
-    if (bound.Options.TargetMeanReturn is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", [$"--target-return: {bound.Options.EnvironmentId} has no default target; give one."]);
+    if (bound.Options is null) return Advantage.Cli.RunHost.Refuse("Invalid options:", bound.Problems);
+    if (bound.Options.TargetMeanReturn is null) return Advantage.Cli.RunHost.Refuse("Invalid options:", [$"--target-return: {bound.Options.EnvironmentId} has no default target; give one."]);
     if (SeedList.Parse(parse.GetValue(seeds)!) is not { } seedList) return 2;
     if (seedList.Length == 0)
     {
@@ -56,13 +56,13 @@ solve.SetAction(parse =>
 // ---- update-time: milliseconds per learner update on a fixed round ---------------------------------
 var utUpdates = new Option<int>("--updates") { Description = "Updates timed (after a tenth as many warm-up updates)", DefaultValueFactory = _ => 200 };
 var utAutograd = new Option<bool>("--autograd") { Description = "PPO: time TorchSharp's autograd update instead of the hand-written one" };
-var utFlags = new Advantage.Samples.Train.TrainingFlags();
+var utFlags = new Advantage.Cli.TrainingFlags();
 var updateTime = new Command("update-time", "Milliseconds per learner update (train's options, e.g. --algo ppo) on a fixed hand-made CartPole round, without actors.") { utUpdates, utAutograd };
 utFlags.AddTo(updateTime);
 updateTime.SetAction(parse =>
 {
     var bound = utFlags.Bind(parse);
-    if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
+    if (bound.Options is null) return Advantage.Cli.RunHost.Refuse("Invalid options:", bound.Problems);
     return UpdateTime.Run(bound.Options.Algorithm, Math.Max(10, parse.GetValue(utUpdates)), parse.GetValue(utAutograd));
 });
 
@@ -82,7 +82,7 @@ var clWindow = new Option<double>("--window") { Description = "Seconds measured 
 var clOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "cluster.json") };
 var clRepeats = new Option<int>("--repeats") { Description = "Interleaved repeats of every mode; each mode reports its median", DefaultValueFactory = _ => 1 };
 var clEngine = new Option<string>("--engine") { Description = "Akka HOCON laid over every cluster node (e.g. 'akka.remote.dot-netty.tcp.server-socket-worker-pool.pool-size-max = 1')", DefaultValueFactory = _ => "" };
-var clFlags = new Advantage.Samples.Train.TrainingFlags();
+var clFlags = new Advantage.Cli.TrainingFlags();
 var cluster = new Command("cluster", "Env-steps/s of one configuration (train's options) in one process and as a loopback cluster (learner + N worker processes), side by side; bytes per rollout and per parameter broadcast.")
 {
     clNodes, clWarmup, clWindow, clOut, clRepeats, clEngine,
@@ -91,7 +91,7 @@ clFlags.AddTo(cluster);
 cluster.SetAction(parse =>
 {
     var bound = clFlags.Bind(parse);
-    if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
+    if (bound.Options is null) return Advantage.Cli.RunHost.Refuse("Invalid options:", bound.Problems);
     var run = bound.Options with { Algorithm = bound.Options.Algorithm with { Workers = Math.Max(1, parse.GetValue(clNodes)) } };
     return ClusterBench.Run(new ClusterBench.Settings(run, TimeSpan.FromSeconds(parse.GetValue(clWarmup)), TimeSpan.FromSeconds(parse.GetValue(clWindow)),
         parse.GetValue(clOut)!, Math.Max(1, parse.GetValue(clRepeats))) { Engine = parse.GetValue(clEngine)! });
@@ -110,7 +110,7 @@ var asRepeats = new Option<int>("--repeats") { Description = "Interleaved repeat
 var asStraggler = new Option<double>("--straggler-ms") { Description = "Sleep per environment step of worker 0 in the straggler modes (0: skip them)", DefaultValueFactory = _ => 2.0 };
 var asNoCluster = new Option<bool>("--no-cluster") { Description = "Skip the loopback-cluster mode" };
 var asOut = new Option<string>("--out") { Description = "JSON output file", DefaultValueFactory = _ => Path.Combine("bench", "results", "async.json") };
-var asFlags = new Advantage.Samples.Train.TrainingFlags();
+var asFlags = new Advantage.Cli.TrainingFlags();
 var asyncBench = new Command("async", "Env-steps/s of asynchronous rounds (train's options, --algo impala) against synchronous A2C of the same shape: in one process, as a loopback cluster, and with one worker whose environments sleep per step.")
 {
     asWarmup, asWindow, asRepeats, asStraggler, asNoCluster, asOut,
@@ -119,7 +119,7 @@ asFlags.AddTo(asyncBench);
 asyncBench.SetAction(parse =>
 {
     var bound = asFlags.Bind(parse);
-    if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
+    if (bound.Options is null) return Advantage.Cli.RunHost.Refuse("Invalid options:", bound.Problems);
     return AsyncBench.Run(new AsyncBench.Settings(bound.Options, TimeSpan.FromSeconds(parse.GetValue(asWarmup)), TimeSpan.FromSeconds(parse.GetValue(asWindow)),
         Math.Max(1, parse.GetValue(asRepeats)), TimeSpan.FromMilliseconds(parse.GetValue(asStraggler)), parse.GetValue(asOut)!, !parse.GetValue(asNoCluster)));
 });
@@ -180,7 +180,7 @@ serve.SetAction(parse =>
     if (!(warmup >= 0 && warmup <= 600)) problems.Add($"--warmup {warmup} is outside [0, 600] seconds.");
     if (!(window > 0 && window <= 600)) problems.Add($"--window {window} is outside (0, 600] seconds.");
     if (repeats < 1 || repeats > 100) problems.Add($"--repeats {repeats} is outside [1, 100].");
-    if (problems.Count > 0) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", problems);
+    if (problems.Count > 0) return Advantage.Cli.RunHost.Refuse("Invalid options:", problems);
     return ServeBench.Run(new ServeBench.Settings(requesters, maxBatch, hidden, TimeSpan.FromSeconds(warmup), TimeSpan.FromSeconds(window), repeats, parse.GetValue(svOut)!) { Engine = parse.GetValue(svEngine)! });
 });
 
@@ -221,7 +221,7 @@ var capFrom = new Option<long>("--from") { Description = "First step count (afte
 var capTo = new Option<long>("--to") { Description = "Last step count whose round is saved; the run stops after it", DefaultValueFactory = _ => 200_000 };
 var capDir = new Option<string>("--dir") { Description = "Folder for round-NNNNN.ckpt / .rollouts.json and updates.csv", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "advantage-rounds") };
 var capAutograd = new Option<bool>("--autograd") { Description = "PPO: TorchSharp's autograd update instead of the hand-written one (the code before the speed work)" };
-var capFlags = new Advantage.Samples.Train.TrainingFlags();
+var capFlags = new Advantage.Cli.TrainingFlags();
 var capture = new Command("capture-rounds", "Runs one seed as train would (its flags) and saves the learner's state and the round's rollouts before every update whose steps fall in [--from, --to], plus every update's metrics (updates.csv): to find and keep a failing update.")
 {
     capFrom, capTo, capDir, capAutograd,
@@ -230,7 +230,7 @@ capFlags.AddTo(capture);
 capture.SetAction(parse =>
 {
     var bound = capFlags.Bind(parse);
-    if (bound.Options is null) return Advantage.Samples.Train.RunHost.Refuse("Invalid options:", bound.Problems);
+    if (bound.Options is null) return Advantage.Cli.RunHost.Refuse("Invalid options:", bound.Problems);
     return CaptureRounds.Run(bound.Options, parse.GetValue(capFrom), parse.GetValue(capTo), parse.GetValue(capDir)!, parse.GetValue(capAutograd));
 });
 

@@ -144,7 +144,7 @@ public static class Solve
     /// <summary>The same seed as a loopback cluster: the learner in this process, one worker process per node (the run's workers).</summary>
     private static SeedResult RunSeedOnCluster(Settings settings, TrainingOptions options, int seed)
     {
-        int port = Advantage.Samples.Train.Ports.Free();
+        int port = Advantage.Cli.Ports.Free();
         using var system = Advantage.Actors.Cluster.ClusterLearner.CreateSystem(new Advantage.Actors.Cluster.ClusterNodeOptions().WithPort(port), options);
         var children = new List<Process>();
         try

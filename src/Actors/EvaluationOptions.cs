@@ -38,9 +38,9 @@ public sealed record EvaluationOptions
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
-        if (EveryUpdates < 1 || EveryUpdates > 1_000_000_000) problems.Add($"{nameof(EveryUpdates)} = {EveryUpdates} is outside [1, 1000000000].");
-        if (Episodes < 1 || Episodes > 100_000) problems.Add($"{nameof(Episodes)} = {Episodes} is outside [1, 100000].");
-        if (MaxEpisodeSteps < 1 || MaxEpisodeSteps > 10_000_000) problems.Add($"{nameof(MaxEpisodeSteps)} = {MaxEpisodeSteps} is outside [1, 10000000].");
+        problems.AddIf(new OptionRange(1, 1_000_000_000).Problem(nameof(EveryUpdates), EveryUpdates));
+        problems.AddIf(new OptionRange(1, 100_000).Problem(nameof(Episodes), Episodes));
+        problems.AddIf(new OptionRange(1, 10_000_000).Problem(nameof(MaxEpisodeSteps), MaxEpisodeSteps));
         return problems;
     }
 }

@@ -19,7 +19,7 @@ public abstract record TrainingEvent(string Run);
 /// <param name="WorkerId">The worker whose environment produced it.</param>
 public sealed record EpisodeFinished(string Run, long Steps, long Episode, double Return, int Length, int WorkerId) : TrainingEvent(Run);
 
-/// <summary>One A2C update was applied; the parameter version moved to <paramref name="Version"/>.</summary>
+/// <summary>One update of the run's algorithm was applied; the parameter version moved to <paramref name="Version"/>.</summary>
 /// <param name="Run">The run's name.</param>
 /// <param name="Version">The new parameter version.</param>
 /// <param name="Steps">Environment steps applied so far.</param>

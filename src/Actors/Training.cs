@@ -39,7 +39,7 @@ public sealed class TrainingRun
     public Task<TrainingProgress> GetProgressAsync(TimeSpan timeout) => Learner.Ask<TrainingProgress>(GetProgress.Instance, timeout);
 }
 
-/// <summary>Entry points that start training (A2C or PPO, as <see cref="TrainingOptions.Algorithm"/> says) inside an actor system the caller owns.</summary>
+/// <summary>Entry points that start training (A2C, PPO, IMPALA or a registered algorithm of your own, as <see cref="TrainingOptions.Algorithm"/> says) inside an actor system the caller owns.</summary>
 public static class Training
 {
     private static int runCounter;

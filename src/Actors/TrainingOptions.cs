@@ -169,16 +169,16 @@ public sealed record TrainingOptions
         if (Environments is null) problems.Add(nameof(Environments), $"{nameof(Environments)} must be set.");
         else if (string.IsNullOrWhiteSpace(EnvironmentId) || !Environments.Contains(EnvironmentId))
             problems.Add(nameof(EnvironmentId), $"{nameof(EnvironmentId)} = '{EnvironmentId}' is not registered; known ids: {string.Join(", ", Environments.Ids)}.");
-        if (MaxSteps < 1 || MaxSteps > 1_000_000_000_000) problems.Add(nameof(MaxSteps), $"{nameof(MaxSteps)} = {MaxSteps} is outside [1, 1000000000000].");
+        problems.AddIf(nameof(MaxSteps), new OptionRange(1, 1_000_000_000_000).Problem(nameof(MaxSteps), MaxSteps));
         if (TargetMeanReturn is double target && !double.IsFinite(target)) problems.Add(nameof(TargetMeanReturn), $"{nameof(TargetMeanReturn)} = {target} must be a finite number.");
-        if (ReturnWindow < 1 || ReturnWindow > 100_000) problems.Add(nameof(ReturnWindow), $"{nameof(ReturnWindow)} = {ReturnWindow} is outside [1, 100000].");
+        problems.AddIf(nameof(ReturnWindow), new OptionRange(1, 100_000).Problem(nameof(ReturnWindow), ReturnWindow));
         if (ProgressInterval <= TimeSpan.Zero) problems.Add(nameof(ProgressInterval), $"{nameof(ProgressInterval)} = {ProgressInterval} must be positive.");
         if (StopConditions is null || StopConditions.Any(c => c is null)) problems.Add(nameof(StopConditions), $"{nameof(StopConditions)} must be a list without nulls.");
         if (Evaluation is not null) problems.AddRange(Evaluation.Problems().Select(p => new OptionProblem(nameof(Evaluation), $"{nameof(Evaluation)}.{p}")));
-        if (MaxWorkerRestarts < 0 || MaxWorkerRestarts > 1_000_000) problems.Add(nameof(MaxWorkerRestarts), $"{nameof(MaxWorkerRestarts)} = {MaxWorkerRestarts} is outside [0, 1000000].");
+        problems.AddIf(nameof(MaxWorkerRestarts), new OptionRange(0, 1_000_000).Problem(nameof(MaxWorkerRestarts), MaxWorkerRestarts));
         if (EnvironmentCheck is not null) problems.AddRange(EnvironmentCheck.Problems().Select(p => new OptionProblem(nameof(EnvironmentCheck), $"{nameof(EnvironmentCheck)}.{p}")));
-        if (CheckpointInterval < 0 || CheckpointInterval > 1_000_000_000) problems.Add(nameof(CheckpointInterval), $"{nameof(CheckpointInterval)} = {CheckpointInterval} is outside [0, 1000000000].");
-        if (LogInterval < 1 || LogInterval > 1_000_000_000) problems.Add(nameof(LogInterval), $"{nameof(LogInterval)} = {LogInterval} is outside [1, 1000000000].");
+        problems.AddIf(nameof(CheckpointInterval), new OptionRange(0, 1_000_000_000).Problem(nameof(CheckpointInterval), CheckpointInterval));
+        problems.AddIf(nameof(LogInterval), new OptionRange(1, 1_000_000_000).Problem(nameof(LogInterval), LogInterval));
         if (OutputDirectory is { } output && (string.IsNullOrWhiteSpace(output) || output.IndexOfAny(Path.GetInvalidPathChars()) >= 0))
             problems.Add(nameof(OutputDirectory), $"{nameof(OutputDirectory)} = '{output}' is not a folder path.");
         if (ResumeFrom is { } resume)
@@ -199,13 +199,17 @@ public sealed record TrainingOptions
     private sealed class ProblemList : List<OptionProblem>
     {
         public void Add(string field, string message) => Add(new OptionProblem(field, message));
+
+        public void AddIf(string field, string? message)
+        {
+            if (message is not null) Add(field, message);
+        }
     }
 
     /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>
     public TrainingOptions Validate()
     {
-        var problems = Problems();
-        if (problems.Count > 0) throw new OptionsValidationException(nameof(TrainingOptions), problems);
+        OptionsValidationException.ThrowIfAny(nameof(TrainingOptions), Problems());
         return this;
     }
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Advantage.Environments;
 
-namespace Advantage.Samples.Train;
+namespace Advantage.Cli;
 
 /// <summary>
 /// <c>check --env ID</c>: runs <see cref="EnvironmentChecker"/> on an environment and prints every finding. A thin shell:

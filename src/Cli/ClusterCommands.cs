@@ -9,7 +9,7 @@ using Advantage.Environments;
 using Advantage.Learning;
 using Akka.Actor;
 
-namespace Advantage.Samples.Train;
+namespace Advantage.Cli;
 
 /// <summary>
 /// Cluster roles: <c>learner</c> (the seed), <c>worker --join HOST:PORT</c>, and <c>local-cluster</c>, which
@@ -382,7 +382,7 @@ internal static class ClusterCommands
 }
 
 /// <summary>Ports for loopback clusters.</summary>
-public static class Ports
+internal static class Ports
 {
     /// <summary>
     /// Whether another socket listens on host:port now, so a command can refuse in one line before Akka logs its own

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 
-namespace Advantage.Samples.Train;
+namespace Advantage.Cli;
 
 /// <summary>
 /// What the command line itself cannot read (a value of the wrong type, an unknown option or command, a required option

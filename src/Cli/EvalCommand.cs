@@ -2,7 +2,7 @@ using System.CommandLine;
 using Advantage.Environments;
 using Advantage.Learning;
 
-namespace Advantage.Samples.Train;
+namespace Advantage.Cli;
 
 /// <summary><c>eval --checkpoint PATH</c>: plays a saved policy with deterministic actions and prints mean and std of the return.</summary>
 internal static class EvalCommand

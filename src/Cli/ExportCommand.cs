@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Advantage.Learning;
 
-namespace Advantage.Samples.Train;
+namespace Advantage.Cli;
 
 /// <summary>
 /// <c>export --checkpoint FILE --output model.onnx [--overwrite]</c>: writes the checkpoint's policy as an ONNX model

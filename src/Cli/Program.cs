@@ -1,5 +1,5 @@
 using System.Globalization;
-using Advantage.Samples.Train;
+using Advantage.Cli;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;

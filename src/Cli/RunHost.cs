@@ -4,7 +4,7 @@ using Advantage.Environments;
 using Advantage.Learning;
 using Akka.Actor;
 
-namespace Advantage.Samples.Train;
+namespace Advantage.Cli;
 
 /// <summary>
 /// Runs one training run with its folder, the same in every placement. The library writes the folder (the run's
@@ -13,7 +13,7 @@ namespace Advantage.Samples.Train;
 /// <c>best.ckpt</c> with evaluation) and <c>model.ckpt</c>; this shell picks the folder, prints, and turns Ctrl-C and SIGTERM
 /// into a graceful stop (the current update finishes and everything above is written).
 /// </summary>
-public static class RunHost
+internal static class RunHost
 {
     /// <summary>Prints the problems and returns exit code 2: a mistake of the user's, said in one line each.</summary>
     public static int Refuse(string what, IEnumerable<string> problems)

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using Advantage.Actors;
+using Advantage.Learning;
 using Akka.Actor;
 using Akka.Configuration;
 
-namespace Advantage.Samples.Train;
+namespace Advantage.Cli;
 
 /// <summary>The default command: train in this process until the target or the step budget.</summary>
 internal static class TrainCommand
@@ -20,19 +21,30 @@ internal static class TrainCommand
     {
         string? algorithm = TrainingFlags.AlgorithmIn(args ?? []);
         var root = new RootCommand(Description);
-        Configure(root, algorithm);
+        var markdown = new Option<bool>("--help-markdown")
+        {
+            Description = "Print every training flag as Markdown tables, with each registered algorithm's default on " +
+                TrainingFlags.DefaultEnvironment + " (README.md's list is this output), and exit",
+        };
+        root.Options.Add(markdown);
+        Configure(root, algorithm, markdown);
         var train = new Command("train", "The default command, by name: " + Description);
-        Configure(train, algorithm);
+        Configure(train, algorithm, null);
         root.Subcommands.Add(train);
         return root;
     }
 
-    private static void Configure(Command command, string? algorithm)
+    private static void Configure(Command command, string? algorithm, Option<bool>? markdown)
     {
         var flags = new TrainingFlags(algorithm);
         flags.AddTo(command);
         command.SetAction(parse =>
         {
+            if (markdown is not null && parse.GetValue(markdown))
+            {
+                Console.Out.Write(FlagReference.Markdown(Algorithms.All));
+                return 0;
+            }
             var bound = flags.Bind(parse);
             if (bound.Options is null) return RunHost.Refuse("Invalid options:", bound.Problems);
             if (RunHost.PrepareFolder(bound) is not { } folder) return 2;

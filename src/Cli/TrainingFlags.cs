@@ -5,7 +5,7 @@ using Advantage.Environments;
 using Advantage.Learning;
 using Advantage.Learning.Networks;
 
-namespace Advantage.Samples.Train;
+namespace Advantage.Cli;
 
 /// <summary>What the command line asked for: the run's options and where its folder goes, or the problems.</summary>
 /// <param name="Options">The run, validated; null when there are problems.</param>
@@ -15,7 +15,7 @@ namespace Advantage.Samples.Train;
 /// <param name="Quiet">Print only the summary.</param>
 /// <param name="Changed">Options that differ from the resumed checkpoint's, for a note to the user.</param>
 /// <param name="Problems">Every problem, one line each; empty when valid.</param>
-public sealed record BoundRun(TrainingOptions? Options, string? Output, int LogEvery, bool Overwrite, bool Quiet, IReadOnlyList<string> Changed, IReadOnlyList<string> Problems);
+internal sealed record BoundRun(TrainingOptions? Options, string? Output, int LogEvery, bool Overwrite, bool Quiet, IReadOnlyList<string> Changed, IReadOnlyList<string> Problems);
 
 /// <summary>
 /// The one mapping from command-line flags to <see cref="TrainingOptions"/>, shared by <c>train</c>, <c>learner</c>,
@@ -27,7 +27,7 @@ public sealed record BoundRun(TrainingOptions? Options, string? Output, int LogE
 /// and every registered algorithm's <see cref="AlgorithmDescriptor.Options"/>), which gives its name, help, parsing and the
 /// field a problem names. A flag that a registered algorithm defines belongs to it; with another <c>--algo</c> it is refused.
 /// </remarks>
-public sealed class TrainingFlags
+internal sealed class TrainingFlags
 {
     /// <summary>The environment trained when neither <c>--env</c> nor a resumed checkpoint names one.</summary>
     public const string DefaultEnvironment = "CartPole-v1";
@@ -35,7 +35,7 @@ public sealed class TrainingFlags
     /// <summary>Gymnasium's reward thresholds (its registry's <c>reward_threshold</c>): the default target where one exists.</summary>
     private static readonly Dictionary<string, double> Thresholds = new(StringComparer.Ordinal) { ["CartPole-v1"] = 475.0 };
 
-    public readonly Option<string?> Algo = new("--algo") { Description = $"Algorithm: {string.Join(", ", Learners.Names)} (or one an --algorithms assembly registers); presets and defaults are the algorithm's [default: a2c, or the resumed checkpoint's]" };
+    public readonly Option<string?> Algo;
     public readonly Option<string?> Env = new("--env") { Description = $"Environment id ({string.Join(", ", EnvironmentRegistry.Builtin.Ids)}, or one an --environments assembly registers) [default: {DefaultEnvironment}, or the resumed checkpoint's]" };
     public readonly Option<string[]> Environments = EnvironmentAssemblies.Option();
     public readonly Option<string[]> AlgorithmAssemblyPaths = AlgorithmAssemblies.Option();
@@ -67,24 +67,44 @@ public sealed class TrainingFlags
     /// <summary>Flags whose help shows <paramref name="algorithm"/>'s preset for <see cref="DefaultEnvironment"/>.</summary>
     /// <param name="algorithm">The <c>--algo</c> the user gave (<see cref="AlgorithmIn"/>); null or an unknown name shows A2C's.</param>
     public TrainingFlags(string? algorithm)
+        : this(algorithm, Algorithms.All)
     {
-        var shown = Algorithms.Find(algorithm ?? "") ?? Algorithms.Get(A2COptions.AlgorithmName);
+    }
+
+    /// <summary>The flags of <paramref name="algorithms"/> (the registry's, or a chosen few: the README's built-in table).</summary>
+    /// <param name="algorithm">The <c>--algo</c> the user gave; null or a name not among <paramref name="algorithms"/> shows A2C's preset.</param>
+    /// <param name="algorithms">The algorithms whose options become flags and whose names <c>--algo</c> lists.</param>
+    public TrainingFlags(string? algorithm, IReadOnlyList<AlgorithmDescriptor> algorithms)
+    {
+        Descriptors = algorithms;
+        Algo = new("--algo") { Description = $"Algorithm: {string.Join(", ", algorithms.Select(d => d.Name))} (or one an --algorithms assembly registers); presets and defaults are the algorithm's [default: a2c, or the resumed checkpoint's]" };
+        var shown = algorithms.FirstOrDefault(d => d.Name == algorithm) ?? Algorithms.Get(A2COptions.AlgorithmName);
         var flags = new List<DefinedFlag>();
         foreach (var definition in AlgorithmOptions.CommonOptions)
             flags.Add(Make(definition, [], shown));
-        foreach (var descriptor in Algorithms.All)
+        foreach (var descriptor in algorithms)
         {
             foreach (var definition in descriptor.Options)
             {
                 if (definition.Flag is null || flags.Any(f => f.Definition == definition)) continue;
                 if (flags.Any(f => f.Definition.Flag == definition.Flag))
                     throw new InvalidOperationException($"{definition.Flag} is defined twice: algorithm '{descriptor.Name}' reuses another option's flag.");
-                var owners = Algorithms.All.Where(d => d.Options.Contains(definition)).Select(d => d.Name).ToArray();
+                var owners = algorithms.Where(d => d.Options.Contains(definition)).Select(d => d.Name).ToArray();
                 flags.Add(Make(definition, owners, shown));
             }
         }
         defined = flags;
     }
+
+    /// <summary>The algorithms whose options are flags here.</summary>
+    public IReadOnlyList<AlgorithmDescriptor> Descriptors { get; }
+
+    /// <summary>Each algorithm option's flag with its definition and the algorithms it belongs to (empty: every one), in <c>--help</c>'s order.</summary>
+    public IEnumerable<(Option Option, AlgorithmOption Definition, IReadOnlyList<string> Owners)> AlgorithmFlags =>
+        defined.Select(f => (f.Option, f.Definition, f.Owners));
+
+    /// <summary>The flags of the run itself (not of an algorithm's options), in <c>--help</c>'s order.</summary>
+    public IEnumerable<Option> RunFlags => All.Except(defined.Select(f => f.Option));
 
     /// <summary>The flag of a shared option; <c>--workers</c> is read by local-cluster, where it counts per process.</summary>
     public Option<int?> Workers => (Option<int?>)defined.Single(f => f.Definition.Field == nameof(AlgorithmOptions.Workers)).Option;
@@ -328,7 +348,7 @@ public sealed class TrainingFlags
 /// <c>--environments MyEnvs.dll</c> (repeatable), shared by every command that makes environments: the user's assemblies,
 /// each registering what it exports through <see cref="IEnvironmentRegistration"/>, on top of the built-in set.
 /// </summary>
-public static class EnvironmentAssemblies
+internal static class EnvironmentAssemblies
 {
     /// <summary>The flag, as every command declares it.</summary>
     public static Option<string[]> Option() => new("--environments")
@@ -360,7 +380,7 @@ public static class EnvironmentAssemblies
 /// (<see cref="Load"/> from Program), because <c>--algo</c>'s values, the algorithm's own flags and <c>--help</c> come from the
 /// registered descriptors; the parser only declares the flag.
 /// </summary>
-public static class AlgorithmAssemblies
+internal static class AlgorithmAssemblies
 {
     /// <summary>The flag's name.</summary>
     public const string Flag = "--algorithms";

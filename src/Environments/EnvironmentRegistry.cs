@@ -76,22 +76,7 @@ public sealed class EnvironmentRegistry
     public EnvironmentRegistry WithAssembly(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var assembly = UserAssemblyLoader.Load(path);
-        Type[] exported;
-        try
-        {
-            exported = assembly.GetExportedTypes();
-        }
-        catch (Exception e) when (e is System.Reflection.ReflectionTypeLoadException or TypeLoadException or FileNotFoundException or FileLoadException)
-        {
-            throw new EnvironmentAssemblyException($"'{path}' could not be loaded: {e.Message}", e);
-        }
-        var registrations = exported
-            .Where(t => typeof(IEnvironmentRegistration).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false, ContainsGenericParameters: false } && t.GetConstructor(Type.EmptyTypes) is not null)
-            .OrderBy(t => t.FullName, StringComparer.Ordinal)
-            .ToList();
-        if (registrations.Count == 0)
-            throw new EnvironmentAssemblyException($"'{path}' exports no environments: it needs a public class implementing {typeof(IEnvironmentRegistration).FullName} with a public parameterless constructor.");
+        var registrations = UserAssemblyLoader.EnvironmentRegistrations(path);
         var registry = this;
         foreach (var type in registrations)
         {

@@ -61,9 +61,10 @@ internal static class UserAssemblyLoader
     private static readonly List<AssemblyDependencyResolver> Resolvers = [];
     private static bool hooked;
 
-    /// <summary>Loads an assembly of environments; failures are <see cref="EnvironmentAssemblyException"/>.</summary>
-    public static Assembly Load(string path) =>
-        Load(path, "environments", (message, inner) => inner is null ? new EnvironmentAssemblyException(message) : new EnvironmentAssemblyException(message, inner));
+    /// <summary>The registrations of an assembly of environments; failures are <see cref="EnvironmentAssemblyException"/>.</summary>
+    public static IReadOnlyList<Type> EnvironmentRegistrations(string path) =>
+        Registrations(path, "environments", typeof(IEnvironmentRegistration),
+            (message, inner) => inner is null ? new EnvironmentAssemblyException(message) : new EnvironmentAssemblyException(message, inner));
 
     /// <summary>
     /// Loads the assembly at <paramref name="path"/>, or the same-named one already loaded. <paramref name="holds"/> names what
@@ -106,6 +107,32 @@ internal static class UserAssemblyLoader
         {
             throw fail($"'{path}' could not be loaded: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The classes of the assembly at <paramref name="path"/> (loaded as <see cref="Load(string, string, Func{string, Exception?, Exception})"/>
+    /// does) that implement <paramref name="registration"/> and have a public parameterless constructor, in name order; none is
+    /// refused through <paramref name="fail"/>, saying what the assembly needs.
+    /// </summary>
+    public static IReadOnlyList<Type> Registrations(string path, string holds, Type registration, Func<string, Exception?, Exception> fail)
+    {
+        var assembly = Load(path, holds, fail);
+        Type[] exported;
+        try
+        {
+            exported = assembly.GetExportedTypes();
+        }
+        catch (Exception e) when (e is ReflectionTypeLoadException or TypeLoadException or FileNotFoundException or FileLoadException)
+        {
+            throw fail($"'{path}' could not be loaded: {e.Message}", e);
+        }
+        var found = exported
+            .Where(t => registration.IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false, ContainsGenericParameters: false } && t.GetConstructor(Type.EmptyTypes) is not null)
+            .OrderBy(t => t.FullName, StringComparer.Ordinal)
+            .ToList();
+        if (found.Count == 0)
+            throw fail($"'{path}' exports no {holds}: it needs a public class implementing {registration.FullName} with a public parameterless constructor.", null);
+        return found;
     }
 
     private static Assembly? Resolve(AssemblyLoadContext context, AssemblyName name)

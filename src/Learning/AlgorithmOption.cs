@@ -21,7 +21,27 @@ public sealed record OptionRange(double Minimum, double Maximum, bool MinimumInc
     public override string ToString() =>
         $"{(MinimumInclusive ? "[" : "(")}{Number(Minimum)}, {Number(Maximum)}{(MaximumInclusive ? "]" : ")")}";
 
+    /// <summary>
+    /// The one line for a <paramref name="field"/> whose <paramref name="value"/> is outside this range (<c>Workers = 0 is
+    /// outside [1, 1024].</c>), or null inside it: every options record's range messages read alike and name the range once.
+    /// </summary>
+    internal string? Problem(string field, long value) =>
+        Contains(value) ? null : $"{field} = {value.ToString(CultureInfo.InvariantCulture)} is outside {this}.";
+
+    /// <inheritdoc cref="Problem(string, long)"/>
+    internal string? Problem(string field, double value) => Contains(value) ? null : $"{field} = {Number(value)} is outside {this}.";
+
     internal static string Number(double v) => v.ToString("G", CultureInfo.InvariantCulture);
+}
+
+/// <summary>Adding the problems an options record's checks found.</summary>
+internal static class OptionProblems
+{
+    /// <summary>Adds <paramref name="problem"/> when there is one (a check such as <see cref="OptionRange.Problem(string, long)"/> found it).</summary>
+    public static void AddIf(this ICollection<string> problems, string? problem)
+    {
+        if (problem is not null) problems.Add(problem);
+    }
 }
 
 /// <summary>
@@ -164,8 +184,8 @@ public sealed record AlgorithmOption
         if (Range is not { } range) return null;
         return value switch
         {
-            double d when !range.Contains(d) => $"{Field} = {OptionRange.Number(d)} is outside {range}.",
-            int i when !range.Contains(i) => $"{Field} = {i} is outside {range}.",
+            double d => range.Problem(Field, d),
+            int i => range.Problem(Field, i),
             IReadOnlyList<int> { Count: 0 } => $"{Field} must list at least one value, each in {range}.",
             IReadOnlyList<int> list when list.Any(x => !range.Contains(x)) => $"{Field} = [{string.Join(", ", list)}] has a value outside {range}.",
             _ => null,

@@ -7,13 +7,13 @@ namespace Advantage.Learning;
 /// The hyperparameters every actor-critic algorithm of this library shares: how experience is collected (workers,
 /// environments, rollout length, seed), how advantages are estimated, the network, the optimizer and the
 /// losses' common coefficients. One base record is what lets <c>TrainingOptions.Algorithm</c> be a single field
-/// that both names the algorithm (by its concrete type: <see cref="A2COptions"/>, <see cref="PpoOptions"/>) and
+/// that both names the algorithm (by its concrete type: <see cref="A2COptions"/>, <see cref="PpoOptions"/>, <see cref="ImpalaOptions"/>, yours) and
 /// carries everything the actors need (workers, rollout length, seed) without knowing which algorithm runs.
 /// </summary>
 /// <remarks>
 /// Every concrete record is sealed and registered with its <see cref="AlgorithmDescriptor"/> (<see cref="Algorithms.Register"/>),
 /// which <see cref="Learners.Create"/> turns into its learner. Checkpoints store the concrete record with an
-/// <c>algorithm</c> discriminator ("a2c", "ppo", or a registered algorithm's name), resolved through the registry.
+/// <c>algorithm</c> discriminator ("a2c", "ppo", "impala", or a registered algorithm's name), resolved through the registry.
 /// </remarks>
 public abstract record AlgorithmOptions
 {
@@ -28,7 +28,7 @@ public abstract record AlgorithmOptions
     /// <summary>A copy of the same concrete type, for setting one field by its definition (<see cref="AlgorithmOption.Set"/>).</summary>
     internal AlgorithmOptions Copy() => this with { };
 
-    /// <summary>The algorithm's short name ("a2c", "ppo"): the checkpoint's <c>algorithm</c> field and <c>--algo</c>'s value.</summary>
+    /// <summary>The algorithm's short name ("a2c", "ppo", "impala"): the checkpoint's <c>algorithm</c> field and <c>--algo</c>'s value.</summary>
     [JsonIgnore]
     public abstract string Algorithm { get; }
 
@@ -221,14 +221,6 @@ public abstract record AlgorithmOptions
             .Select(option => option.Problem(this) is { } message ? new OptionProblem(option.Field, message) { Option = option } : null)
             .OfType<OptionProblem>()
             .ToList();
-    }
-
-    /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>
-    public AlgorithmOptions Validate()
-    {
-        var problems = Problems();
-        if (problems.Count > 0) throw new OptionsValidationException(GetType().Name, problems);
-        return this;
     }
 }
 

@@ -89,6 +89,19 @@ public static class AlgorithmOptionsExtensions
     public static T WithNStep<T>(this T options) where T : AlgorithmOptions => Copy(options, o => o with { Estimator = AdvantageEstimator.NStep });
 
     /// <summary>The one cast: <c>with</c> on the base record copies the concrete record, so the copy is a <typeparamref name="T"/>.</summary>
+    /// <summary>
+    /// Throws <see cref="OptionsValidationException"/> listing every problem (<see cref="AlgorithmOptions.Problems"/>), if there is
+    /// any; returns the options typed as they are, for every options record (built-in or yours): <c>new PpoOptions().Validate()</c>
+    /// is a <c>PpoOptions</c>.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    public static T Validate<T>(this T options) where T : AlgorithmOptions
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        OptionsValidationException.ThrowIfAny(options.GetType().Name, options.Problems());
+        return options;
+    }
+
     private static T Copy<T>(T options, Func<AlgorithmOptions, AlgorithmOptions> change) where T : AlgorithmOptions
     {
         ArgumentNullException.ThrowIfNull(options);

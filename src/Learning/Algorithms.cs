@@ -113,23 +113,8 @@ public static class Algorithms
     public static IReadOnlyList<AlgorithmDescriptor> RegisterAssembly(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var assembly = Advantage.Environments.UserAssemblyLoader.Load(path, "algorithms",
+        var registrations = Advantage.Environments.UserAssemblyLoader.Registrations(path, "algorithms", typeof(IAlgorithmRegistration),
             (message, inner) => inner is null ? new AlgorithmAssemblyException(message) : new AlgorithmAssemblyException(message, inner));
-        Type[] exported;
-        try
-        {
-            exported = assembly.GetExportedTypes();
-        }
-        catch (Exception e) when (e is System.Reflection.ReflectionTypeLoadException or TypeLoadException or FileNotFoundException or FileLoadException)
-        {
-            throw new AlgorithmAssemblyException($"'{path}' could not be loaded: {e.Message}", e);
-        }
-        var registrations = exported
-            .Where(t => typeof(IAlgorithmRegistration).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false, ContainsGenericParameters: false } && t.GetConstructor(Type.EmptyTypes) is not null)
-            .OrderBy(t => t.FullName, StringComparer.Ordinal)
-            .ToList();
-        if (registrations.Count == 0)
-            throw new AlgorithmAssemblyException($"'{path}' exports no algorithms: it needs a public class implementing {typeof(IAlgorithmRegistration).FullName} with a public parameterless constructor.");
         var given = new List<AlgorithmDescriptor>();
         foreach (var type in registrations)
         {

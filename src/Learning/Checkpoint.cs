@@ -30,7 +30,7 @@ public sealed record WorkerSavedState(int WorkerId, byte[] State);
 /// checkpoint; a corrupt, truncated or foreign file is refused with a clear error instead of loading garbage.
 /// </summary>
 /// <remarks>
-/// Format 3 adds the <c>algorithm</c> that trained the parameters ("a2c", "ppo"), in the header and as the options'
+/// Format 3 adds the <c>algorithm</c> that trained the parameters ("a2c", "ppo", "impala", or a registered algorithm's name), in the header and as the options'
 /// discriminator, so a run refuses to continue another algorithm's optimizer state. Older formats are refused. The
 /// workers' saved states (<see cref="WorkerStates"/>) are an optional header field, so a format-3 file without them still
 /// loads (its resume starts fresh episodes).
@@ -59,7 +59,7 @@ public sealed record Checkpoint(NetworkSpec Spec, float[] Parameters, IReadOnlyD
     public AlgorithmOptions? Options { get; init; }
 
     /// <summary>
-    /// The algorithm that trained the parameters ("a2c", "ppo"): <see cref="Options"/>' when they are kept, else the
+    /// The algorithm that trained the parameters ("a2c", "ppo", "impala", ...): <see cref="Options"/>' when they are kept, else the
     /// header's; null when unknown. Resuming refuses a checkpoint of another algorithm.
     /// </summary>
     public string? Algorithm

@@ -2,11 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using Advantage.Actors;
 using Advantage.Learning;
-using Advantage.Samples.Train;
 
 namespace Advantage.Cli.Tests;
 
-/// <summary>The Train sample's own commands, run as a user would: train, eval of its checkpoints, resume.</summary>
+/// <summary>advantage-train's own commands, run as a user would: train, eval of its checkpoints, resume.</summary>
 public sealed class TrainCliTests : IDisposable
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Advantage.Learning;
-using Advantage.Samples.Train;
 
 namespace Advantage.Cli.Tests;
 

@@ -4,7 +4,7 @@ using Advantage.Actors;
 
 namespace Advantage.Cluster.Tests;
 
-/// <summary>A learner and worker processes of the Train sample on loopback; one worker is SIGKILLed mid-run.</summary>
+/// <summary>A learner and worker processes of advantage-train (src/Cli) on loopback; one worker is SIGKILLed mid-run.</summary>
 public class ProcessClusterTests
 {
     /// <summary>A fresh run folder under the temp directory (a learner writes one like train does).</summary>

@@ -15,7 +15,7 @@ internal static class Cli
         return dir?.FullName ?? throw new InvalidOperationException("Cannot find the repository root (Advantage.slnx) above " + AppContext.BaseDirectory);
     }
 
-    /// <summary>The Train sample's assembly, built beside this project (it is a project reference).</summary>
+    /// <summary>advantage-train's assembly (src/Cli), built beside this project (it is a project reference).</summary>
     public static string Train
     {
         get

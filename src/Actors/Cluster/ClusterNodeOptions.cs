@@ -131,7 +131,7 @@ public sealed record ClusterNodeOptions
     {
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(Host)) problems.Add($"{nameof(Host)} must be set.");
-        if (Port < 0 || Port > 65535) problems.Add($"{nameof(Port)} = {Port} is outside [0, 65535].");
+        problems.AddIf(new OptionRange(0, 65535).Problem(nameof(Port), Port));
         if (string.IsNullOrWhiteSpace(SystemName) || !SystemName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             problems.Add($"{nameof(SystemName)} = '{SystemName}' must be non-empty ASCII letters, digits, '-' or '_'.");
         if (Tls is not null) problems.AddRange(Tls.Problems().Select(p => $"{nameof(Tls)}.{p}"));
@@ -155,8 +155,7 @@ public sealed record ClusterNodeOptions
     /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>
     public ClusterNodeOptions Validate()
     {
-        var problems = Problems();
-        if (problems.Count > 0) throw new OptionsValidationException(nameof(ClusterNodeOptions), problems);
+        OptionsValidationException.ThrowIfAny(nameof(ClusterNodeOptions), Problems());
         return this;
     }
 }

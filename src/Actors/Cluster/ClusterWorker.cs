@@ -94,7 +94,7 @@ public sealed record ClusterWorkerOptions
             problems.Add($"{nameof(Learner)} = '{Learner}' must be host:port with a port in [1, 65535].");
         if (Node is null) problems.Add($"{nameof(Node)} must be set.");
         else problems.AddRange(Node.Problems().Select(p => $"{nameof(Node)}.{p}"));
-        if (Workers is < 1 or > 1024) problems.Add($"{nameof(Workers)} = {Workers} is outside [1, 1024].");
+        problems.AddIf(new OptionRange(1, 1024).Problem(nameof(Workers), Workers));
         if (Environments is null) problems.Add($"{nameof(Environments)} must be set.");
         if (LearnerLostAfter < TimeSpan.FromMilliseconds(500)) problems.Add($"{nameof(LearnerLostAfter)} = {LearnerLostAfter} must be at least 0.5 s.");
         if (JoinRetryInterval < TimeSpan.FromMilliseconds(50)) problems.Add($"{nameof(JoinRetryInterval)} = {JoinRetryInterval} must be at least 50 ms.");
@@ -106,8 +106,7 @@ public sealed record ClusterWorkerOptions
     /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>
     public ClusterWorkerOptions Validate()
     {
-        var problems = Problems();
-        if (problems.Count > 0) throw new OptionsValidationException(nameof(ClusterWorkerOptions), problems);
+        OptionsValidationException.ThrowIfAny(nameof(ClusterWorkerOptions), Problems());
         return this;
     }
 }

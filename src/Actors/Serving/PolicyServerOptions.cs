@@ -34,15 +34,11 @@ public sealed record PolicyServerOptions
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
-        if (MaxBatch < 1 || MaxBatch > 65_536) problems.Add($"{nameof(MaxBatch)} = {MaxBatch} is outside [1, 65536].");
+        problems.AddIf(new OptionRange(1, 65_536).Problem(nameof(MaxBatch), MaxBatch));
         if (MaxWait < TimeSpan.Zero || MaxWait > TimeSpan.FromSeconds(10)) problems.Add($"{nameof(MaxWait)} = {MaxWait} is outside [0, 10 s].");
         return problems;
     }
 
     /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if any.</summary>
-    public void Validate()
-    {
-        var problems = Problems();
-        if (problems.Count > 0) throw new OptionsValidationException(nameof(PolicyServerOptions), problems);
-    }
+    public void Validate() => OptionsValidationException.ThrowIfAny(nameof(PolicyServerOptions), Problems());
 }

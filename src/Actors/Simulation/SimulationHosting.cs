@@ -71,10 +71,8 @@ public sealed record SimulationHosting(Action<SimulationGateways> Start)
     {
         var problems = new List<string>();
         if (Start is null) problems.Add($"{nameof(Start)} must be set: it starts the simulation's actors with the gateways.");
-        if (Simulations is < 1 or > 1024) problems.Add($"{nameof(Simulations)} = {Simulations} is outside [1, 1024].");
-        if (StreamTimeout < TimeSpan.Zero) problems.Add($"{nameof(StreamTimeout)} = {StreamTimeout} is negative; use TimeSpan.Zero for no timeout.");
-        if (RoundTimeout < TimeSpan.Zero) problems.Add($"{nameof(RoundTimeout)} = {RoundTimeout} is negative; use TimeSpan.Zero for no limit.");
-        if (!Enum.IsDefined(SilentStreams)) problems.Add($"{nameof(SilentStreams)} = {(int)SilentStreams} is not one of {string.Join(", ", Enum.GetNames<SilentStreamHandling>())}.");
+        // The fields it shares with SimulationOptions are checked there, so both say the same.
+        problems.AddRange(new SimulationOptions { Simulations = Simulations, StreamTimeout = StreamTimeout, RunAhead = RunAhead, SilentStreams = SilentStreams, RoundTimeout = RoundTimeout }.Problems());
         return problems;
     }
 }

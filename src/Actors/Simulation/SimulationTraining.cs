@@ -82,8 +82,8 @@ public sealed record SimulationOptions
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
-        if (Simulations is < 1 or > 1024) problems.Add($"{nameof(Simulations)} = {Simulations} is outside [1, 1024].");
-        if (StreamsPerSimulation is < 1 or > 4096) problems.Add($"{nameof(StreamsPerSimulation)} = {StreamsPerSimulation} is outside [1, 4096].");
+        problems.AddIf(new OptionRange(1, 1024).Problem(nameof(Simulations), Simulations));
+        problems.AddIf(new OptionRange(1, 4096).Problem(nameof(StreamsPerSimulation), StreamsPerSimulation));
         if (StreamTimeout < TimeSpan.Zero) problems.Add($"{nameof(StreamTimeout)} = {StreamTimeout} is negative; use TimeSpan.Zero for no timeout.");
         if (RoundTimeout < TimeSpan.Zero) problems.Add($"{nameof(RoundTimeout)} = {RoundTimeout} is negative; use TimeSpan.Zero for no limit.");
         if (!Enum.IsDefined(SilentStreams)) problems.Add($"{nameof(SilentStreams)} = {(int)SilentStreams} is not one of {string.Join(", ", Enum.GetNames<SilentStreamHandling>())}.");
@@ -175,8 +175,7 @@ public static class SimulationTraining
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(simulation);
-        var problems = simulation.Problems();
-        if (problems.Count > 0) throw new OptionsValidationException(nameof(SimulationOptions), problems);
+        OptionsValidationException.ThrowIfAny(nameof(SimulationOptions), simulation.Problems());
         var registry = options.Environments;
         if (simulation.ObservationSpace is { } observationSpace && simulation.ActionSpace is { } actionSpace
             && registry is not null && !string.IsNullOrWhiteSpace(options.EnvironmentId) && !registry.Contains(options.EnvironmentId))

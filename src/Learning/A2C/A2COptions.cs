@@ -24,7 +24,7 @@ public enum OptimizerKind
 
 /// <summary>
 /// Every hyperparameter of synchronous A2C in one immutable record. Defaults follow Stable-Baselines3's
-/// A2C where that is the well-trodden path. Call <see cref="AlgorithmOptions.Validate"/> (training entry points do it for
+/// A2C where that is the well-trodden path. Call <see cref="AlgorithmOptionsExtensions.Validate{T}"/> (training entry points do it for
 /// you) to learn every bad field at once before any actor or tensor is created.
 /// </summary>
 /// <remarks>F# callers: construct with the defaults and change fields with the <c>WithX</c> methods (<see cref="AlgorithmOptionsExtensions"/>).</remarks>
@@ -35,13 +35,6 @@ public sealed record A2COptions : AlgorithmOptions
 
     /// <inheritdoc />
     public override string Algorithm => AlgorithmName;
-
-    /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any; returns these options, typed as they are.</summary>
-    public new A2COptions Validate()
-    {
-        base.Validate();
-        return this;
-    }
 }
 
 /// <summary>
@@ -63,4 +56,10 @@ public sealed class OptionsValidationException : ArgumentException
 
     /// <summary>One message per bad field.</summary>
     public IReadOnlyList<string> Problems { get; }
+
+    /// <summary>Throws the exception for <paramref name="optionsType"/> when <paramref name="problems"/> has any: every options record's Validate.</summary>
+    internal static void ThrowIfAny(string optionsType, IReadOnlyList<string> problems)
+    {
+        if (problems.Count > 0) throw new OptionsValidationException(optionsType, problems);
+    }
 }

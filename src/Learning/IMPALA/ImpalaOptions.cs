@@ -40,13 +40,6 @@ public sealed record ImpalaOptions : AlgorithmOptions
     /// <summary>Asynchronous rounds of <see cref="BatchRollouts"/> (or one per worker) with at most <see cref="MaxLag"/> versions of lag.</summary>
     public override AsynchronousRounds? Asynchrony => new(BatchRollouts ?? Workers, MaxLag, Math.Max(RolloutsInFlight, BatchRollouts ?? Workers));
 
-    /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any; returns these options, typed as they are.</summary>
-    public new ImpalaOptions Validate()
-    {
-        base.Validate();
-        return this;
-    }
-
     /// <summary>V-trace's lambda in [0, 1] (the paper's Remark 2): 1 is IMPALA's full trace, smaller trades bias for variance like GAE's. Default 1.</summary>
     public double TraceLambda { get; init; } = 1.0;
 

@@ -30,13 +30,6 @@ public sealed record PpoOptions : AlgorithmOptions
     /// <inheritdoc />
     public override string Algorithm => AlgorithmName;
 
-    /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any; returns these options, typed as they are.</summary>
-    public new PpoOptions Validate()
-    {
-        base.Validate();
-        return this;
-    }
-
     /// <summary>
     /// The surrogate's clip: the probability ratio pi/pi_old counts only within [1 - c, 1 + c], in (0, 10]. Default 0.2.
     /// Smaller keeps each update closer to the collecting policy.
