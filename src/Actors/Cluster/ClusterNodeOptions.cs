@@ -82,7 +82,7 @@ public sealed record ClusterNodeOptions
     public TimeSpan FailureDetectionPause { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The default of <see cref="MaxInboundConnections"/>.</summary>
-    public const int DefaultMaxInboundConnections = 256;
+    public static int DefaultMaxInboundConnections => 256;
 
     /// <summary>
     /// The most inbound TCP connections this node keeps open at once; one more is closed as soon as it is accepted
