@@ -105,6 +105,22 @@ public sealed class InboundConnectionCapTests
         Assert.Equal(1L, counts.Refused);
     }
 
+    [Fact]
+    public async Task Over_TLS_a_connection_beyond_the_cap_is_closed_before_its_TLS_handshake()
+    {
+        using var files = new TestCertificates();
+        int port = Ports.Free();
+        var options = new ClusterNodeOptions().WithPort(port).WithMaxInboundConnections(1).WithTls(files.SelfSigned("node"))
+            .WithEngineSettings("akka.remote.dot-netty.tcp.connection-timeout = 600 s");
+        using var seed = await Node(options, ClusterConfig.LearnerRole, port);
+        var counts = InboundConnections.For(seed);
+        using var held = await Connect(port);
+        await Until(() => counts.Open == 1, "the first connection to be counted");
+        using (var beyond = await Connect(port))
+            Assert.True(await ClosedByPeer(beyond), "the connection beyond the cap of 1 stayed open");
+        Assert.Equal((1, 1L, 1L), (counts.Cap, counts.Open, counts.Refused));
+    }
+
     /// <summary>A round trip from <paramref name="node"/> to the seed's user guardian, within the bound.</summary>
     private static async Task Answers(ActorSystem node, int port)
     {
