@@ -82,6 +82,17 @@ public sealed record WorkerLost(string Run, int WorkerId, int Workers) : Trainin
 /// <param name="Reason">Why it was refused.</param>
 public sealed record RolloutRejected(string Run, int WorkerId, string Reason) : TrainingEvent(Run);
 
+/// <summary>
+/// A synchronous round of a simulation run closed without the rollouts of some simulations, which had not come within
+/// <see cref="Simulation.SimulationOptions.RoundTimeout"/> of its first (slow, stopped, or waiting on another simulation's
+/// entities): the update used the rollouts it had, counted in <see cref="TrainingResult.ShortRounds"/>.
+/// </summary>
+/// <param name="Run">The run's name.</param>
+/// <param name="Version">The round's parameter version (the update makes the next).</param>
+/// <param name="Rollouts">Rollouts the round closed with.</param>
+/// <param name="Missing">The simulations (worker ids) it went without, in id order.</param>
+public sealed record RoundClosedShort(string Run, long Version, int Rollouts, IReadOnlyList<int> Missing) : TrainingEvent(Run);
+
 /// <summary>The run ended; the same outcome completes <see cref="TrainingRun.Completion"/>.</summary>
 /// <param name="Run">The run's name.</param>
 /// <param name="Reason">Why it ended.</param>

@@ -198,6 +198,13 @@ public sealed record TrainingResult(StopReason Reason, bool Solved, TrainingProg
     public IReadOnlyList<string> OutputProblems { get; init; } = [];
 
     /// <summary>
+    /// Synchronous rounds of this session that closed without some simulations' rollouts because they had not come within
+    /// <see cref="Simulation.SimulationOptions.RoundTimeout"/> (see <see cref="RoundClosedShort"/>); always 0 for built-in
+    /// workers, whose rounds wait for every live worker. Many of them mean the simulations wait on each other or one is stuck.
+    /// </summary>
+    public long ShortRounds { get; init; }
+
+    /// <summary>
     /// The observation statistics the workers normalised with at the end; null when the run did not normalise. The
     /// parameters are worthless without them in such a run: the network only ever saw normalised observations.
     /// </summary>

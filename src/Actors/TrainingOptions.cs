@@ -214,6 +214,14 @@ public sealed record TrainingOptions
     }
 
     /// <summary>
+    /// Set by <see cref="Simulation.SimulationTraining.ForCluster"/> only: how long the learner's synchronous rounds wait for
+    /// simulations (see <see cref="Simulation.SimulationRoundLimits"/>). Null for every other run, whose rounds wait for every
+    /// live worker as they always did (workers that fail are restarted or lost, never silent), so a seeded run of the built-in
+    /// workers stays bit-identical in every placement.
+    /// </summary>
+    internal Simulation.SimulationRoundLimits? SimulationRounds { get; init; }
+
+    /// <summary>
     /// These options with the run folder's defaults filled in: <see cref="CheckpointDirectory"/> the folder itself and
     /// <see cref="TensorBoardDirectory"/> its <c>tensorboard</c> subfolder, where not set.
     /// </summary>

@@ -1,5 +1,6 @@
 using Advantage.Learning;
 using Akka.Actor;
+using Akka.TestKit;
 
 namespace Advantage.Actors.Tests;
 
@@ -83,6 +84,34 @@ public sealed class LearnerPartsTests : ActorTestKit
 
         var parameters = new Parameters(1, [1f]);
         Assert.Same(parameters, round.For(a, parameters));
+    }
+
+    [Fact]
+    public void A_round_closed_short_goes_with_the_rollouts_it_has_in_id_order_and_a_late_rollout_of_it_is_dropped_quietly_and_answered()
+    {
+        var round = new SynchronousRoundPolicy(new WorkerRoster(), _ => null);
+        IActorRef a = CreateTestProbe().Ref, b = CreateTestProbe().Ref, c = CreateTestProbe().Ref;
+        round.Register(c, new RegisterWorker(2, 2));
+        round.Register(a, new RegisterWorker(0, 2));
+        round.Register(b, new RegisterWorker(1, 2));
+        Assert.Null(round.CloseShort(0)); // nothing to close with: a round without a rollout is no round
+        Assert.Equal(RolloutVerdict.Accepted, round.Offer(c, new RolloutCollected(Fixtures.Rollout(2, 0)), 0, started: true));
+        Assert.Equal(RolloutVerdict.Accepted, round.Offer(a, new RolloutCollected(Fixtures.Rollout(0, 0)), 0, started: true));
+        Assert.Equal(2, round.Pending);
+        Assert.Null(round.TakeBatch());
+
+        var closed = round.CloseShort(0)!.Value;
+        Assert.Equal([0, 2], closed.Batch.Select(r => r.WorkerId));
+        Assert.Equal([1], closed.Missing);
+        Assert.Equal(0, round.Pending);
+        // The missing worker's rollout of the closed round comes after it: expected, so dropped quietly (counted by the learner)
+        // and answered with the current parameters; another stale rollout is still a rejection with a warning.
+        Assert.True(round.Offer(b, new RolloutCollected(Fixtures.Rollout(1, 0)), 1, started: true) is { Late: true, Resend: true, Problem: not null });
+        Assert.True(round.Offer(a, new RolloutCollected(Fixtures.Rollout(0, 0)), 1, started: true) is { Late: false, Resend: true, Problem: not null });
+        // The next round is an ordinary one.
+        foreach (var (worker, id) in new[] { (a, 0), (b, 1), (c, 2) })
+            Assert.Equal(RolloutVerdict.Accepted, round.Offer(worker, new RolloutCollected(Fixtures.Rollout(id, 1)), 1, started: true));
+        Assert.Equal([0, 1, 2], round.TakeBatch()!.Select(r => r.WorkerId));
     }
 
     [Fact]
@@ -272,5 +301,73 @@ public sealed class LearnerFailureTests : ActorTestKit
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+}
+
+/// <summary>
+/// A simulation run's learner with test probes for its two gateways: a round closes short after the round timeout, a late
+/// rollout of it is dropped quietly and answered, and a round with no rollout ends the run after the idle timeout. The
+/// same learner without the simulation limits (built-in workers) keeps waiting.
+/// </summary>
+public sealed class SimulationRoundTests : ActorTestKit
+{
+    private (IActorRef Learner, Task<TrainingResult> Completion) Start(TrainingOptions options)
+    {
+        var completion = new TaskCompletionSource<TrainingResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        AdvantageConfig.Install(Sys);
+        var learner = Sys.ActorOf(LearnerActor.Props(options, Learners.Create(options.Algorithm, Fixtures.Spec), null, completion));
+        return (learner, completion.Task);
+    }
+
+    private static TrainingOptions TwoWorkers => Fixtures.Training.WithAlgorithm(Fixtures.Options.WithWorkers(2));
+
+    [Fact]
+    public async Task A_round_closes_short_after_the_round_timeout_a_late_rollout_is_answered_and_a_round_with_none_fails_after_the_idle_timeout()
+    {
+        var events = CreateTestProbe();
+        Sys.EventStream.Subscribe(events.Ref, typeof(RoundClosedShort));
+        var options = TwoWorkers with { SimulationRounds = new Simulation.SimulationRoundLimits(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)) };
+        var (learner, completion) = Start(options);
+        TestProbe a = CreateTestProbe(), b = CreateTestProbe();
+        a.Send(learner, new RegisterWorker(0, 2));
+        b.Send(learner, new RegisterWorker(1, 2));
+        a.ExpectMsg<Parameters>(p => Assert.Equal(0, p.Version));
+        b.ExpectMsg<Parameters>(p => Assert.Equal(0, p.Version));
+
+        // Round 0: only a's rollout comes; the round closes with it and both get version 1.
+        a.Send(learner, new RolloutCollected(Fixtures.Rollout(0, 0)));
+        var closed = events.ExpectMsg<RoundClosedShort>(TimeSpan.FromSeconds(20));
+        Assert.Equal((0L, 1), (closed.Version, closed.Rollouts));
+        Assert.Equal([1], closed.Missing);
+        a.ExpectMsg<Parameters>(p => Assert.Equal(1, p.Version));
+        b.ExpectMsg<Parameters>(p => Assert.Equal(1, p.Version));
+        // b's rollout of round 0 comes after the close: answered with the current parameters, no warning.
+        b.Send(learner, new RolloutCollected(Fixtures.Rollout(1, 0)));
+        b.ExpectMsg<Parameters>(p => Assert.Equal(1, p.Version));
+
+        // Round 1: a's rollout comes, then a registers again (its rollout leaves the round): the round waits for a first
+        // rollout anew, none comes, and the run fails naming both simulations.
+        a.Send(learner, new RolloutCollected(Fixtures.Rollout(0, 1)));
+        a.Send(learner, new RegisterWorker(0, 2));
+        a.ExpectMsg<Parameters>(p => Assert.Equal(1, p.Version));
+        var failure = await Assert.ThrowsAsync<TrainingFailedException>(() => completion.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("round 1 had no rollout from any simulation", failure.Result.Detail);
+        Assert.Contains("simulations 0, 1", failure.Result.Detail);
+        Assert.Equal((1L, 1L, 1L), (failure.Result.Progress.Version, failure.Result.ShortRounds, failure.Result.Progress.RejectedRollouts));
+    }
+
+    [Fact]
+    public void Without_the_simulation_limits_a_round_waits_for_every_live_worker()
+    {
+        var (learner, _) = Start(TwoWorkers);
+        TestProbe a = CreateTestProbe(), b = CreateTestProbe();
+        a.Send(learner, new RegisterWorker(0, 2));
+        b.Send(learner, new RegisterWorker(1, 2));
+        a.ExpectMsg<Parameters>();
+        b.ExpectMsg<Parameters>();
+        a.Send(learner, new RolloutCollected(Fixtures.Rollout(0, 0)));
+        a.ExpectNoMsg(TimeSpan.FromSeconds(1)); // five times the limit the test above closes rounds at: nothing closes this one
+        b.Send(learner, new RolloutCollected(Fixtures.Rollout(1, 0)));
+        a.ExpectMsg<Parameters>(p => Assert.Equal(1, p.Version));
     }
 }

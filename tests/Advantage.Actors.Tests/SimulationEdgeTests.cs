@@ -240,30 +240,142 @@ public sealed class SimulationEdgeTests : ActorTestKit
         Assert.Equal(0, cut.Statistics.RefusedOutcomes); // the cut actions' late outcomes were let go, not refused
     }
 
-    [Fact]
-    public async Task Two_simulations_sharing_one_lockstep_clock_at_uneven_rates_cannot_fill_a_synchronous_round_and_the_waiting_one_says_so()
+    private SimulationRun TwoSimulationsSharingALockstepClock(TimeSpan roundTimeout, long maxSteps, StrongBoxCounter ticks, string? output = null)
     {
-        // The fast entity's simulation sends its rollout and runs ahead 2T steps, then waits for the round's parameters; the
-        // round waits for the slow entity's simulation, whose entity waits for the clock, which waits for the fast entity. No
-        // gateway can tell this from a slow simulation, so the round is not cut: the waiting gateway warns within RoundTimeout.
-        var options = new TrainingOptions { Algorithm = new A2COptions().WithHiddenSizes([8]).WithRolloutLength(5), MaxSteps = 1_000 };
+        var options = new TrainingOptions { Algorithm = new A2COptions().WithHiddenSizes([8]).WithRolloutLength(5), MaxSteps = maxSteps, OutputDirectory = output };
         var run = SimulationTraining.Start(Sys, options, new SimulationOptions
         {
             Simulations = 2,
             StreamsPerSimulation = 1,
-            StreamTimeout = TimeSpan.Zero,
-            RoundTimeout = TimeSpan.FromMilliseconds(300),
+            StreamTimeout = TimeSpan.Zero, // never silent: only the round's own rule may end the wait
+            RoundTimeout = roundTimeout,
         });
+        // The fast entity on simulation 0, the slow one (every tenth tick) on simulation 1, one clock for both.
+        Sys.ActorOf(Props.Create(() => new LockstepSimulation(run.Gateways[0], 0, run.Gateways[1], 0, 10, ticks)));
+        return run;
+    }
+
+    [Fact]
+    public async Task Two_simulations_sharing_one_lockstep_clock_at_uneven_rates_train_on_in_rounds_the_learner_closes_without_the_stuck_one()
+    {
+        // The fast entity's simulation sends its rollout and runs ahead T steps, then waits for the round's parameters; the
+        // round waits for the slow entity's simulation, whose entity waits for the clock, which waits for the fast entity.
+        // Without a round timeout that is a hang (before this change it was one with the default too, only warned about):
+        var stuckTicks = new StrongBoxCounter();
+        var stuck = TwoSimulationsSharingALockstepClock(TimeSpan.Zero, 1_000, stuckTicks);
+        await AwaitConditionAsync(() => Task.FromResult(stuckTicks.Value >= 10), TimeSpan.FromSeconds(20));
+        await Task.WhenAny(stuck.Completion, Task.Delay(TimeSpan.FromSeconds(2))); // a window to see it is stuck, not pacing
+        Assert.False(stuck.Completion.IsCompleted);
+        Assert.Equal(10, stuckTicks.Value); // the clock stopped where the fast stream ran out of rows (2T = 10)
+        stuck.Stop();
+        await stuck.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // With one, the learner closes each round the slow simulation cannot fill with the rollout it has, says so, counts it,
+        // and the parameters it sends free the clock: the run trains to its budget.
+        var events = CreateTestProbe();
+        Sys.EventStream.Subscribe(events.Ref, typeof(RoundClosedShort));
         var ticks = new StrongBoxCounter();
-        await EventFilter.Warning(contains: "waits for the other simulations' rollouts").ExpectOneAsync(TimeSpan.FromSeconds(20), () =>
+        string output = Path.Combine(Path.GetTempPath(), "advantage-stall-" + Guid.NewGuid().ToString("N"));
+        var run = TwoSimulationsSharingALockstepClock(TimeSpan.FromMilliseconds(300), 50, ticks, output);
+        var result = await run.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(StopReason.StepBudgetExhausted, result.Reason);
+        Assert.True(result.Progress.Version >= 5, $"{result.Progress}");
+        Assert.InRange(result.ShortRounds, 1, result.Progress.Version);
+        Assert.True(ticks.Value > 10, $"{ticks.Value} ticks");
+        var closed = events.ExpectMsg<RoundClosedShort>(TimeSpan.FromSeconds(10));
+        Assert.Equal([1], closed.Missing);
+        Assert.Equal(1, closed.Rollouts);
+        Assert.Equal(result.ShortRounds, result.Progress.LastUpdate!.Extra["short_rounds"]);
+        string summary = File.ReadAllText(Path.Combine(output, "summary.json"));
+        Directory.Delete(output, recursive: true);
+        Assert.Contains($"\"short_rounds\": {result.ShortRounds}", summary);
+    }
+
+    [Theory]
+    [InlineData("a2c")]
+    [InlineData("ppo")]
+    public async Task A_simulation_that_never_speaks_does_not_hold_the_synchronous_round_the_learner_closes_each_round_with_the_others(string algorithm)
+    {
+        var events = CreateTestProbe();
+        Sys.EventStream.Subscribe(events.Ref, typeof(RoundClosedShort));
+        AlgorithmOptions chosen = algorithm == "ppo"
+            ? new PpoOptions().WithHiddenSizes([8]).WithRolloutLength(5)
+            : new A2COptions().WithHiddenSizes([8]).WithRolloutLength(5);
+        var options = new TrainingOptions { Algorithm = chosen, MaxSteps = 200 };
+        var run = SimulationTraining.Start(Sys, options, new SimulationOptions
         {
-            Sys.ActorOf(Props.Create(() => new LockstepSimulation(run.Gateways[0], 0, run.Gateways[1], 0, 10, ticks)));
-            return Task.CompletedTask;
+            Simulations = 2,
+            StreamsPerSimulation = 4,
+            RoundTimeout = TimeSpan.FromMilliseconds(200),
         });
-        Assert.False(run.Completion.IsCompleted);
-        Assert.Equal(10, ticks.Value); // the clock stopped where the fast stream ran out of rows
-        run.Stop();
-        await run.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        // Simulation 1 never starts its entities (a crashed or hung simulation whose gateway lives on).
+        for (int s = 0; s < 4; s++)
+        {
+            int stream = s;
+            Sys.ActorOf(Props.Create(() => new CartPoleStream(run.Gateways[0], stream, stream)));
+        }
+        var result = await run.Completion.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(StopReason.StepBudgetExhausted, result.Reason);
+        Assert.Equal(result.Progress.Version, result.ShortRounds); // every round went without it
+        Assert.Equal(200, result.Progress.Steps); // 10 rounds of simulation 0's 4 x 5 steps
+        var closed = events.ExpectMsg<RoundClosedShort>(TimeSpan.FromSeconds(10));
+        Assert.Equal((0L, 1), (closed.Version, closed.Rollouts));
+        Assert.Equal([1], closed.Missing);
+        Assert.Equal(1, result.Progress.LastUpdate!.Extra["missing_rollouts"]);
+    }
+
+    [Fact]
+    public async Task A_run_none_of_whose_simulations_sends_a_rollout_within_the_idle_timeout_fails_naming_them()
+    {
+        var options = new TrainingOptions { Algorithm = new A2COptions().WithHiddenSizes([8]).WithRolloutLength(5), MaxSteps = 1_000 };
+        var run = SimulationTraining.Start(Sys, options, new SimulationOptions
+        {
+            Simulations = 2,
+            StreamsPerSimulation = 2,
+            IdleTimeout = TimeSpan.FromSeconds(1),
+        });
+        // No entity ever asks: no round can even begin to fill. The run ends as Failed with the cause, not a hang.
+        var failure = await Assert.ThrowsAsync<TrainingFailedException>(() => run.Completion.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(StopReason.Failed, failure.Result.Reason);
+        Assert.Contains("simulations 0, 1", failure.Result.Detail);
+        Assert.Contains("IdleTimeout", failure.Result.Detail);
+    }
+
+    [Fact]
+    public void Negative_timeouts_are_refused_one_line_each_naming_the_field()
+    {
+        var problems = new SimulationOptions()
+            .WithStreamTimeout(TimeSpan.FromSeconds(-1)).WithRoundTimeout(TimeSpan.FromSeconds(-1)).WithIdleTimeout(TimeSpan.FromSeconds(-1))
+            .Problems();
+        Assert.Equal(3, problems.Count);
+        Assert.Contains(problems, p => p.StartsWith("IdleTimeout = -00:00:01 is negative", StringComparison.Ordinal));
+        var ex = Assert.Throws<OptionsValidationException>(() => SimulationTraining.ForCluster(new TrainingOptions(), new SimulationOptions { IdleTimeout = TimeSpan.FromSeconds(-1) }));
+        Assert.Contains("IdleTimeout", ex.Message);
+        // Only simulation runs carry the learner's limits: a plain run's rounds wait for every live worker.
+        Assert.Null(new TrainingOptions().SimulationRounds);
+        Assert.Equal(new SimulationRoundLimits(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(2)),
+            SimulationTraining.ForCluster(new TrainingOptions(), new SimulationOptions()).SimulationRounds);
+    }
+
+    [Fact]
+    public void Newer_parameters_that_come_while_a_rollout_fills_are_acted_with_and_the_rollout_carries_their_version()
+    {
+        // The learner closed rounds without this simulation (it was slow): it goes on with the newest parameters, so its
+        // rollout joins the round the learner is in instead of arriving stale.
+        var learner = CreateTestProbe();
+        var collector = Collector(learner, new CollectorSettings(0, 1, 2, Spec, 5, TimeSpan.Zero, 0, null));
+        learner.ExpectMsg<RegisterWorker>();
+        collector.Tell(Initial(), learner);
+        collector.Tell(new Decide(0, Obs(0f)));
+        Assert.Equal(0, ExpectMsg<Decision>().Version);
+        collector.Tell(new Outcome(0, 1.0));
+        collector.Tell(new Parameters(3, Initial().Values), learner);
+        collector.Tell(new Parameters(2, Initial().Values), learner); // older than what it holds: ignored
+        collector.Tell(new Decide(0, Obs(1f)));
+        Assert.Equal(3, ExpectMsg<Decision>().Version);
+        collector.Tell(new Outcome(0, 1.0));
+        collector.Tell(new Decide(0, Obs(2f)));
+        Assert.Equal(3, learner.ExpectMsg<RolloutCollected>().Data.Version);
     }
 
     [Fact]

@@ -97,6 +97,40 @@ public class SimulationNodeTests
     }
 
     [Fact]
+    public async Task A_learner_whose_node_runs_one_silent_simulation_closes_each_round_without_it_after_its_round_timeout()
+    {
+        // The learner's limits come from the SimulationOptions given to ForCluster; the node's gateways have their own.
+        var training = new TrainingOptions()
+            .WithAlgorithm(new A2COptions().WithHiddenSizes([8]).WithRolloutLength(5).WithSeed(3))
+            .WithMaxSteps(200);
+        var options = SimulationTraining.ForCluster(training, new SimulationOptions { Simulations = 2, StreamsPerSimulation = 4 }
+            .WithRoundTimeout(TimeSpan.FromMilliseconds(300)));
+        int port = Ports.Free();
+        using var system = ClusterLearner.CreateSystem(new ClusterNodeOptions().WithPort(port), options);
+        var run = ClusterLearner.Start(system, options);
+        var decisions = new StrongBox<int>();
+        // Only simulation 0's entities start: simulation 1's gateway lives on with nothing behind it.
+        var hosting = new SimulationHosting(gateways =>
+        {
+            for (int s = 0; s < gateways.StreamsPerSimulation; s++)
+            {
+                int stream = s;
+                gateways.System.ActorOf(Props.Create(() => new Stream(gateways.Gateways[0], stream, stream, decisions)));
+            }
+        }).WithSimulations(2);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var node = ClusterWorker.RunAsync(NodeFor(port, hosting), null, cancel.Token);
+
+        var result = await run.Completion.WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.Equal(StopReason.StepBudgetExhausted, result.Reason);
+        Assert.Equal(200, result.Progress.Steps); // 10 rounds of simulation 0's 4 x 5 steps
+        Assert.Equal(result.Progress.Version, result.ShortRounds);
+        Assert.Equal(1, result.Progress.LastUpdate!.Extra["missing_rollouts"]);
+        Assert.Equal(ClusterWorkerEnd.RunEnded, (await node.WaitAsync(TimeSpan.FromSeconds(60))).End);
+        await ClusterLearner.ShutdownAsync(system, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public async Task A_simulation_node_with_a_bad_option_is_refused_before_it_starts_and_one_whose_Start_throws_ends_with_one_line()
     {
         // The learner runs a real environment; a simulation node needs none and is let in.

@@ -35,6 +35,12 @@ internal sealed class LearnerActor : ReceiveActor, IWithTimers
         public static readonly StartAnyway Instance = new();
     }
 
+    /// <summary>Round <paramref name="Version"/> has waited its round timeout since its first rollout (simulation runs).</summary>
+    private sealed record RoundTimedOut(long Version) : INoSerializationVerificationNeeded;
+
+    /// <summary>Round <paramref name="Version"/> has waited its idle timeout without any rollout (simulation runs).</summary>
+    private sealed record RoundIdle(long Version) : INoSerializationVerificationNeeded;
+
     private readonly TrainingOptions options;
     private readonly LearnerHosting hosting;
     private readonly IPolicyLearner algorithm;
@@ -46,6 +52,15 @@ internal sealed class LearnerActor : ReceiveActor, IWithTimers
     private readonly StopPolicy stopPolicy;
     private readonly RunRecorder recorder;
     private readonly HashSet<IActorRef> followers = [];
+
+    /// <summary>
+    /// A simulation run's synchronous rounds, which close without the simulations that do not produce in time
+    /// (<see cref="Simulation.SimulationRoundLimits"/>); null in every other run, whose rounds wait for every live worker.
+    /// </summary>
+    private readonly SynchronousRoundPolicy? closable;
+    private readonly Simulation.SimulationRoundLimits? limits;
+    private long shortRounds;
+    private long idleArmedFor = -1, timeoutArmedFor = -1;
 
     /// <summary>A resumed run's saved worker states not yet handed back (each goes to its worker once).</summary>
     private readonly Dictionary<int, byte[]> resumedWorkers = [];
@@ -90,6 +105,11 @@ internal sealed class LearnerActor : ReceiveActor, IWithTimers
         this.onProgress = onProgress;
         this.completion = completion;
         round = RoundPolicy.For(options.Algorithm, Validate);
+        if (options.SimulationRounds is { } simulationRounds && round is SynchronousRoundPolicy synchronous)
+        {
+            closable = synchronous;
+            limits = simulationRounds;
+        }
         // A learner made through the public Props is named "<run>-learner"; events carry the run's name.
         string name = Self.Path.Name;
         this.hosting = hosting ?? new LearnerHosting(name.EndsWith("-learner", StringComparison.Ordinal) ? name[..^"-learner".Length] : name, false, null);
@@ -113,6 +133,8 @@ internal sealed class LearnerActor : ReceiveActor, IWithTimers
         Receive<FollowParameters>(_ => OnFollow());
         Receive<ProgressTick>(_ => Report());
         Receive<StopTraining>(_ => Finish(StopReason.Stopped, "Asked to stop."));
+        Receive<RoundTimedOut>(OnRoundTimedOut);
+        Receive<RoundIdle>(OnRoundIdle);
         Receive<StartAnyway>(_ =>
         {
             if (round.Workers.Count > 0)
@@ -259,7 +281,87 @@ internal sealed class LearnerActor : ReceiveActor, IWithTimers
         clock.Start();
         Timers.Cancel("start-anyway");
         Send(round.Workers.InIdOrder);
+        WatchRound();
     }
+
+    /// <summary>
+    /// In a simulation run, arms the round's one pending limit: before its first rollout the idle timeout, after it the round
+    /// timeout (each once per round, keyed by its version, so a timer of a round already applied is ignored).
+    /// </summary>
+    private void WatchRound()
+    {
+        if (closable is null || limits is null || !started || finished) return;
+        if (closable.Pending == 0)
+        {
+            if (limits.IdleTimeout > TimeSpan.Zero && idleArmedFor != version)
+            {
+                idleArmedFor = version;
+                Timers.StartSingleTimer("round-idle", new RoundIdle(version), limits.IdleTimeout);
+            }
+        }
+        else
+        {
+            // Disarmed, not spent: should the round lose its rollouts (their workers left or registered again) it waits anew.
+            Timers.Cancel("round-idle");
+            idleArmedFor = -1;
+            if (limits.RoundTimeout > TimeSpan.Zero && timeoutArmedFor != version)
+            {
+                timeoutArmedFor = version;
+                Timers.StartSingleTimer("round-timeout", new RoundTimedOut(version), limits.RoundTimeout);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A simulation run's round waited <see cref="Simulation.SimulationRoundLimits.RoundTimeout"/> after its first rollout: it
+    /// closes with the rollouts it has. The simulations it goes without may be slow, stopped, or waiting on another
+    /// simulation's entities (a shared clock), which nothing short of the learner can tell apart or end: the new parameters
+    /// free the ones that waited, and the others' rollouts join the round they come in.
+    /// </summary>
+    private void OnRoundTimedOut(RoundTimedOut timedOut)
+    {
+        if (closable is null || finished || !started || timedOut.Version != version) return;
+        if (closable.CloseShort(version) is not { } closed)
+        {
+            // Its rollouts were taken out (their workers registered again or left): it waits for a first rollout again.
+            timeoutArmedFor = -1;
+            WatchRound();
+            return;
+        }
+        shortRounds++;
+        Publish(new RoundClosedShort(run, version, closed.Batch.Length, closed.Missing));
+        const string message = "Round {0} waited {1:0.###} s (RoundTimeout) after its first rollout for {2} and closes with the {3} rollout(s) it has. " +
+            "A simulation that is slow or stopped, or whose entities wait on another simulation's (simulations sharing a clock), holds a " +
+            "synchronous round; the ones it went without get the new parameters and their next rollout joins the round it comes in. " +
+            "Further short rounds are counted in short_rounds, not logged each.";
+        if (shortRounds == 1) log.Warning(message, version, limits!.RoundTimeout.TotalSeconds, Simulations(closed.Missing), closed.Batch.Length);
+        else log.Debug(message, version, limits!.RoundTimeout.TotalSeconds, Simulations(closed.Missing), closed.Batch.Length);
+        Apply(closed.Batch);
+    }
+
+    /// <summary>
+    /// A simulation run's round had no rollout at all for <see cref="Simulation.SimulationRoundLimits.IdleTimeout"/>: no
+    /// progress is being made, so the run ends as failed naming the simulations it waited for, instead of waiting for ever.
+    /// </summary>
+    private void OnRoundIdle(RoundIdle idle)
+    {
+        if (closable is null || finished || !started || idle.Version != version || closable.Pending > 0) return;
+        if (round.Workers.Count == 0)
+        {
+            // A cluster learner whose simulation nodes are all gone waits for nodes to join, as it does for workers.
+            idleArmedFor = -1;
+            WatchRound();
+            return;
+        }
+        string detail = $"No progress: round {version} had no rollout from any simulation for {limits!.IdleTimeout.TotalSeconds:0.###} s " +
+            $"(SimulationOptions.IdleTimeout); it waited for {Simulations(closable.Missing())}, none of which completed a rollout: their " +
+            "streams are silent or wait for something that never comes (each gateway's log says which). Check that the simulation's " +
+            "entities send Decide and Outcome, or raise IdleTimeout for a simulation this slow to produce.";
+        Fail(new TimeoutException(detail), detail);
+    }
+
+    private static string Simulations(IReadOnlyList<int> ids) =>
+        ids.Count == 1 ? $"simulation {ids[0]}" : $"simulations {string.Join(", ", ids)}";
 
     /// <summary>The round policy takes the rollout or says what becomes of it; a full round is applied.</summary>
     private void OnRollout(RolloutCollected message)
@@ -269,6 +371,7 @@ internal sealed class LearnerActor : ReceiveActor, IWithTimers
         if (verdict.Problem is not { } problem)
         {
             TryCompleteRound();
+            WatchRound();
             return;
         }
         if (verdict.Late)
@@ -356,6 +459,18 @@ internal sealed class LearnerActor : ReceiveActor, IWithTimers
         foreach (var r in batch) batchSteps += r.StepCount;
         algorithm.SetTrainingProgress(steps + batchSteps, options.MaxSteps);
         lastUpdate = round.Describe(algorithm.Update(batch), batch, version);
+        if (closable is not null)
+        {
+            // A simulation run says how its rounds went: how many closed short so far, and how many simulations this one went without.
+            lastUpdate = lastUpdate with
+            {
+                Extra = new Dictionary<string, double>(lastUpdate.Extra)
+                {
+                    ["short_rounds"] = shortRounds,
+                    ["missing_rollouts"] = Math.Max(0, round.Workers.Count - batch.Length),
+                },
+            };
+        }
         foreach (var r in batch)
         {
             steps += r.StepCount;
@@ -384,6 +499,7 @@ internal sealed class LearnerActor : ReceiveActor, IWithTimers
         if (evaluator is not null && version % options.Evaluation!.EveryUpdates == 0)
             evaluator.Tell(new EvaluatorActor.Evaluate(version, steps, CheckpointAt(version)));
         Send(round.Workers.InIdOrder);
+        WatchRound();
     }
 
     /// <summary>The current parameters (and the observation statistics workers normalise with) to each target.</summary>
@@ -439,6 +555,7 @@ internal sealed class LearnerActor : ReceiveActor, IWithTimers
             CheckpointVersion = newest?.Version ?? 0,
             FinalCheckpointWritten = recorder.FinalCheckpointWritten,
             OutputProblems = recorder.OutputProblems,
+            ShortRounds = shortRounds,
         };
     }
 

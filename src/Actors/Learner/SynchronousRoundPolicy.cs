@@ -17,6 +17,9 @@ internal sealed class SynchronousRoundPolicy(WorkerRoster workers, Func<Rollout,
     /// <summary>Per worker, the state it saved with its last rollout that asked for it, and that rollout's version.</summary>
     private readonly Dictionary<int, (long Version, byte[] State)> workerStates = [];
 
+    /// <summary>The last round closed short (<see cref="CloseShort"/>): its version and the workers it went without.</summary>
+    private (long Version, HashSet<IActorRef> Without) closedShort = (-1, []);
+
     /// <inheritdoc />
     public WorkerRoster Workers => workers;
 
@@ -52,7 +55,9 @@ internal sealed class SynchronousRoundPolicy(WorkerRoster workers, Func<Rollout,
         // this round: the worker restarts with fresh environments (counted against the restarts allowed), registers again
         // and gets this round's parameters.
         bool answer = started && workers.Contains(worker) && !pending.ContainsKey(worker);
-        return new RolloutVerdict(problem, Resend: answer && rollout.Version != version, Refusal: answer && rollout.Version == version ? problem : null);
+        // The rollout of a round that closed without it comes after the close: expected (the worker was slow), so quiet.
+        bool late = answer && rollout.Version == closedShort.Version && closedShort.Without.Contains(worker);
+        return new RolloutVerdict(problem, Late: late, Resend: answer && rollout.Version != version, Refusal: answer && rollout.Version == version ? problem : null);
     }
 
     /// <summary>
@@ -74,6 +79,29 @@ internal sealed class SynchronousRoundPolicy(WorkerRoster workers, Func<Rollout,
         pending.Clear();
         return batch;
     }
+
+    /// <summary>Rollouts in the round so far.</summary>
+    public int Pending => pending.Count;
+
+    /// <summary>
+    /// Closes round <paramref name="version"/> with the rollouts it has, in worker-id order, and the ids of the live workers
+    /// it goes without; null when it has none (a round with no rollout is no round). Only simulation runs close rounds short
+    /// (<see cref="Simulation.SimulationRoundLimits"/>). A rollout of this round that comes later from one of those workers is
+    /// late: dropped quietly, counted by the learner, and answered with the current parameters.
+    /// </summary>
+    public (Rollout[] Batch, int[] Missing)? CloseShort(long version)
+    {
+        if (pending.Count == 0) return null;
+        var without = workers.InIdOrder.Where(w => !pending.ContainsKey(w)).ToList();
+        var missing = without.Select(w => workers.Registration(w)!.WorkerId).ToArray();
+        closedShort = (version, without.ToHashSet());
+        var batch = pending.Values.OrderBy(r => r.WorkerId).ToArray();
+        pending.Clear();
+        return (batch, missing);
+    }
+
+    /// <summary>The ids of the live workers that have sent no rollout of this round, in id order.</summary>
+    public int[] Missing() => workers.InIdOrder.Where(w => !pending.ContainsKey(w)).Select(w => workers.Registration(w)!.WorkerId).ToArray();
 
     /// <inheritdoc />
     public UpdateMetrics Describe(UpdateMetrics metrics, Rollout[] batch, long version) => metrics;

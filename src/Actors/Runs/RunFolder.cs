@@ -53,7 +53,7 @@ internal sealed class RunFolder
     public bool WatchCollapse { get; init; } = true;
 
     /// <summary>What the folder held of the run's earlier part (zero for a fresh run).</summary>
-    private readonly record struct Earlier(double Seconds, long Rejected, long Restarts, int Resumes);
+    private readonly record struct Earlier(double Seconds, long Rejected, long Restarts, int Resumes, long ShortRounds = 0);
 
     /// <summary>Opens the folder (creating it) and its logs; continues them when <paramref name="resumed"/> is the run's earlier part.</summary>
     /// <exception cref="RunWriteException">The folder cannot be created.</exception>
@@ -143,6 +143,8 @@ internal sealed class RunFolder
             ["episodes"] = final.Episodes,
             ["rejected_rollouts"] = earlier.Rejected + final.RejectedRollouts,
             ["worker_restarts"] = earlier.Restarts + final.WorkerRestarts,
+            // A simulation run's rounds that closed without some simulations (0 for built-in workers), over every part of the run.
+            ["short_rounds"] = earlier.ShortRounds + result.ShortRounds,
             ["seed"] = algorithm.Seed,
             ["workers"] = algorithm.Workers,
             ["envs_per_worker"] = algorithm.EnvironmentsPerWorker,
@@ -186,7 +188,7 @@ internal sealed class RunFolder
                 && summary["updates"]?.GetValue<long>() == resumed.Version)
             {
                 return new Earlier(summary["wall_seconds"]?.GetValue<double>() ?? seconds, summary["rejected_rollouts"]?.GetValue<long>() ?? 0,
-                    summary["worker_restarts"]?.GetValue<long>() ?? 0, summary["resumes"]?.GetValue<int>() ?? 0);
+                    summary["worker_restarts"]?.GetValue<long>() ?? 0, summary["resumes"]?.GetValue<int>() ?? 0, summary["short_rounds"]?.GetValue<long>() ?? 0);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException or FormatException)

@@ -640,9 +640,11 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
 
     /// <summary>
     /// In synchronous rounds this simulation's rollout is in, its streams wait for decisions, and the learner's next parameters
-    /// have not come for <see cref="CollectorSettings.RoundTimeout"/>: the round waits for other simulations. That may be a
+    /// have not come for twice <see cref="CollectorSettings.RoundTimeout"/>: the round waits for other simulations. That may be a
     /// slow simulation, or a deadlock (simulations sharing one clock, the others' entities waiting on this one's), which no
-    /// single gateway can tell apart: it is said once per round, with the cause and the ways out, instead of waiting silently.
+    /// single gateway can tell apart: only the learner ends that wait (it closes the round short after its own RoundTimeout,
+    /// counted from the round's first rollout). When it does not (its RoundTimeout is zero, or longer than this gateway's on
+    /// a cluster), it is said once per round, with the cause and the ways out.
     /// </summary>
     private void WarnIfTheRoundWaitsForOthers()
     {
@@ -656,13 +658,16 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
         }
         var now = DateTime.UtcNow;
         roundWaitSince ??= now;
-        if (warnedThisRound || now - roundWaitSince.Value < settings.RoundTimeout) return;
+        // The learner closes a round short RoundTimeout after its first rollout (simulation runs): waiting twice that means it
+        // does not (its own RoundTimeout is zero or longer), and a round it closes on time is not worth a warning each.
+        if (warnedThisRound || now - roundWaitSince.Value < 2 * settings.RoundTimeout) return;
         warnedThisRound = true;
         int streams = waiting.Count(w => w is not null);
         log.Warning("Simulation {0}: {1} of its streams have waited {2:0.#} s for their decisions: its rollout is in, and the synchronous round " +
             "waits for the other simulations' rollouts. If the simulations share a clock (their entities wait for each other), the round " +
-            "cannot fill: drive them through one gateway (SimulationOptions.Simulations = 1; its slow streams are cut after RoundTimeout), " +
-            "or train with IMPALA (asynchronous rounds wait for no simulation).", settings.WorkerId, streams, (now - roundWaitSince.Value).TotalSeconds);
+            "cannot fill until the learner closes it without them (its SimulationOptions.RoundTimeout; zero waits forever): drive them " +
+            "through one gateway (SimulationOptions.Simulations = 1; its slow streams are cut after RoundTimeout), or train with IMPALA " +
+            "(asynchronous rounds wait for no simulation).", settings.WorkerId, streams, (now - roundWaitSince.Value).TotalSeconds);
     }
 
     private sealed record Fragment(int Stream, int Rows, float[] Observations, float[] Actions, float[] Rewards, float[] Behaviour, long[] Versions,
@@ -731,7 +736,19 @@ internal sealed class SimulationCollector : ReceiveActor, IWithTimers
             TryCompleteRollout();
             return;
         }
-        if (!awaitingParameters) return; // a repeat of the round's parameters: already acting with them
+        if (!awaitingParameters)
+        {
+            // Newer parameters while this rollout fills: the learner closed a round without this simulation (it was slow or
+            // waited on another's entities; SimulationOptions.RoundTimeout). Acting on with them stamps this rollout with the
+            // round the learner is in, so it joins that round instead of arriving stale; its earlier steps were chosen by the
+            // previous version, slightly off-policy as run-ahead steps are. An equal or older version is a repeat: ignored.
+            if (current is not null && parameters.Version > current.Version)
+            {
+                Load(parameters);
+                QueueFlush();
+            }
+            return;
+        }
         bool initial = current is null;
         Load(parameters);
         if (initial)

@@ -48,7 +48,11 @@ public sealed record SimulationHosting(Action<SimulationGateways> Start)
     /// <summary>See <see cref="SimulationOptions.SilentStreams"/>. Default <see cref="SilentStreamHandling.Drop"/>.</summary>
     public SilentStreamHandling SilentStreams { get; init; } = SilentStreamHandling.Drop;
 
-    /// <summary>See <see cref="SimulationOptions.RoundTimeout"/>. Default 5 s.</summary>
+    /// <summary>
+    /// See <see cref="SimulationOptions.RoundTimeout"/>: this node's gateways' part (their slow streams cut). How long the
+    /// learner's rounds wait for simulations is the learner's, from the options given to
+    /// <see cref="SimulationTraining.ForCluster"/>, since only it sees every node's simulations. Default 5 s.
+    /// </summary>
     public TimeSpan RoundTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Returns a copy with <see cref="Simulations"/> changed.</summary>

@@ -39,14 +39,30 @@ public sealed record SimulationOptions
     public SilentStreamHandling SilentStreams { get; init; } = SilentStreamHandling.Drop;
 
     /// <summary>
-    /// The longest a stream may wait for its decision because the rollout waits for other streams of its simulation (it ran
-    /// <see cref="RunAhead"/> as far as it may). Past it the streams the rollout waits for are cut as silent streams are
-    /// (<see cref="SilentStreams"/>) and the rollout goes with the columns that produced, so entities that decide at very uneven
-    /// rates cannot stall a round; counted in <see cref="SimulationStatistics.StalledRollouts"/>. A simulation none of whose
-    /// streams produce for this long while the learner waits for its rollout ends the run as failed, with the cause.
-    /// <see cref="TimeSpan.Zero"/> waits forever. Default 5 s.
+    /// How long a synchronous round (A2C, PPO) may be held up by streams or simulations that do not produce, in two places.
+    /// In a gateway: the longest a stream may wait for its decision because the rollout waits for other streams of its
+    /// simulation (it ran <see cref="RunAhead"/> as far as it may); past it the streams the rollout waits for are cut as
+    /// silent streams are (<see cref="SilentStreams"/>) and the rollout goes with the columns that produced, so entities
+    /// that decide at very uneven rates cannot stall a round; counted in <see cref="SimulationStatistics.StalledRollouts"/>.
+    /// In the learner: the longest a round waits, after its first rollout came, for the other simulations' rollouts; past
+    /// it the round closes with the rollouts it has (as RLlib's <c>sample_timeout_s</c> trains on the samples that came in
+    /// time), counted in <see cref="TrainingResult.ShortRounds"/> and announced by <see cref="RoundClosedShort"/>. A gateway
+    /// cannot tell a slow simulation from a stuck one (simulations that share a clock, each waiting on the other's
+    /// entities, or one that stopped), so only the learner, which sees every simulation, can end the wait; the simulations
+    /// it went without get the new parameters and go on, their rollout joining the round it is in. Short rounds happen only
+    /// in simulation runs: built-in workers' rounds still wait for every live worker.
+    /// <see cref="TimeSpan.Zero"/> waits forever (a lockstep run that shares a clock between simulations may then hang). Default 5 s.
     /// </summary>
     public TimeSpan RoundTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The longest the learner waits for the first rollout of a synchronous round from any simulation. Past it no progress is
+    /// being made at all (every simulation silent, or stuck before its first rollout) and the run ends as
+    /// <see cref="StopReason.Failed"/>, its detail naming the simulations the round waited for, instead of waiting for
+    /// ever. Longer than the default <see cref="StreamTimeout"/>, so silent streams are cut and said first, and than a
+    /// slow simulation takes to start. <see cref="TimeSpan.Zero"/> waits forever. Default 2 minutes.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// The observation space of every stream, when <see cref="TrainingOptions.EnvironmentId"/> names no registered
@@ -75,6 +91,9 @@ public sealed record SimulationOptions
     /// <summary>Returns a copy with <see cref="RoundTimeout"/> changed.</summary>
     public SimulationOptions WithRoundTimeout(TimeSpan value) => this with { RoundTimeout = value };
 
+    /// <summary>Returns a copy with <see cref="IdleTimeout"/> changed.</summary>
+    public SimulationOptions WithIdleTimeout(TimeSpan value) => this with { IdleTimeout = value };
+
     /// <summary>Returns a copy with <see cref="ObservationSpace"/> and <see cref="ActionSpace"/> changed (they are set together).</summary>
     public SimulationOptions WithSpaces(Space? observationSpace, Space? actionSpace) => this with { ObservationSpace = observationSpace, ActionSpace = actionSpace };
 
@@ -86,6 +105,7 @@ public sealed record SimulationOptions
         problems.AddIf(new OptionRange(1, 4096).Problem(nameof(StreamsPerSimulation), StreamsPerSimulation));
         if (StreamTimeout < TimeSpan.Zero) problems.Add($"{nameof(StreamTimeout)} = {StreamTimeout} is negative; use TimeSpan.Zero for no timeout.");
         if (RoundTimeout < TimeSpan.Zero) problems.Add($"{nameof(RoundTimeout)} = {RoundTimeout} is negative; use TimeSpan.Zero for no limit.");
+        if (IdleTimeout < TimeSpan.Zero) problems.Add($"{nameof(IdleTimeout)} = {IdleTimeout} is negative; use TimeSpan.Zero for no limit.");
         if (!Enum.IsDefined(SilentStreams)) problems.Add($"{nameof(SilentStreams)} = {(int)SilentStreams} is not one of {string.Join(", ", Enum.GetNames<SilentStreamHandling>())}.");
         if ((ObservationSpace is null) != (ActionSpace is null)) problems.Add($"{nameof(ObservationSpace)} and {nameof(ActionSpace)} must be set together.");
         return problems;
@@ -167,8 +187,9 @@ public static class SimulationTraining
     /// no registered environment, and no environment check runs on it. <see cref="Start"/> uses it; pass its result to
     /// <see cref="Cluster.ClusterLearner.CreateSystem"/> and <see cref="Cluster.ClusterLearner.Start"/> to train simulations
     /// that run on worker nodes (<see cref="Cluster.ClusterWorkerOptions.Simulation"/>): the learner waits for
-    /// <see cref="SimulationOptions.Simulations"/> gateways in all. Only those two sizes and the spaces are read from
-    /// <paramref name="simulation"/>; the rest is each node's own (<see cref="SimulationHosting"/>).
+    /// <see cref="SimulationOptions.Simulations"/> gateways in all. Only those two sizes, the spaces and the learner's limits
+    /// (<see cref="SimulationOptions.RoundTimeout"/>, <see cref="SimulationOptions.IdleTimeout"/>: how long its rounds wait for
+    /// simulations) are read from <paramref name="simulation"/>; the rest is each node's own (<see cref="SimulationHosting"/>).
     /// </summary>
     /// <exception cref="OptionsValidationException">The options are invalid (every problem at once).</exception>
     public static TrainingOptions ForCluster(TrainingOptions options, SimulationOptions simulation)
@@ -186,6 +207,7 @@ public static class SimulationTraining
             Algorithm = options.Algorithm! with { Workers = simulation.Simulations, EnvironmentsPerWorker = simulation.StreamsPerSimulation },
             // The user's simulation is no environment to check: only its spaces are known here.
             EnvironmentCheck = simulation.ObservationSpace is null ? options.EnvironmentCheck : null,
+            SimulationRounds = new SimulationRoundLimits(simulation.RoundTimeout, simulation.IdleTimeout),
         };
         return effective;
     }
@@ -204,3 +226,11 @@ public static class SimulationTraining
             throw new NotSupportedException("This environment id stands for an actor simulation's spaces; it cannot be stepped.");
     }
 }
+
+/// <summary>
+/// How long a learner's synchronous rounds wait for simulations (<see cref="SimulationOptions.RoundTimeout"/>,
+/// <see cref="SimulationOptions.IdleTimeout"/>); <see cref="TimeSpan.Zero"/> waits forever. Only simulation runs carry it.
+/// </summary>
+/// <param name="RoundTimeout">After a round's first rollout, how long it waits for the rest before it closes with those it has.</param>
+/// <param name="IdleTimeout">How long a round waits for its first rollout before the run ends as failed.</param>
+internal sealed record SimulationRoundLimits(TimeSpan RoundTimeout, TimeSpan IdleTimeout);

@@ -91,6 +91,34 @@ public class DenseActorCriticTests
     }
 
     [Fact]
+    public void Tanh_is_within_seven_float_ulps_of_tanh_everywhere_and_keeps_its_range_and_NaN()
+    {
+        // A dense grid over [-12, 12] (beyond the clamp at 7.905), the tiny region where tanh(x) = x, and lengths that
+        // leave a tail after the eight-wide loop.
+        var grid = Enumerable.Range(0, 480_001).Select(i => -12f + i * 5e-5f)
+            .Concat([0f, -0f, 1e-30f, -3e-4f, 4e-4f, 1e-3f, 7.9053f, 20f, -20f, float.MaxValue, float.MinValue]).ToArray();
+        var values = (float[])grid.Clone();
+        DenseActorCritic.Tanh(values);
+        double worstUlps = 0, worstAbsolute = 0;
+        for (int i = 0; i < grid.Length; i++)
+        {
+            double exact = Math.Tanh(grid[i]);
+            double error = Math.Abs(values[i] - exact);
+            worstAbsolute = Math.Max(worstAbsolute, error);
+            worstUlps = Math.Max(worstUlps, error / Math.Max(MathF.BitIncrement((float)Math.Abs(exact)) - (float)Math.Abs(exact), float.Epsilon));
+            Assert.True(Math.Abs(values[i]) <= 1f, $"|tanh({grid[i]})| = {values[i]} exceeds 1");
+            Assert.True(Math.Sign(values[i]) == Math.Sign(grid[i]) || values[i] == 0, $"tanh({grid[i]}) = {values[i]} has the wrong sign");
+        }
+        Assert.True(worstUlps <= 7, $"worst error {worstUlps:F2} ulps");
+        Assert.True(worstAbsolute <= 4e-7, $"worst absolute error {worstAbsolute:E2}");
+
+        float[] odd = [float.NaN, 0.5f, float.NaN];
+        DenseActorCritic.Tanh(odd);
+        Assert.True(float.IsNaN(odd[0]) && float.IsNaN(odd[2]), "NaN must stay NaN so a broken network is caught, not hidden");
+        Assert.Equal(MathF.Tanh(0.5f), odd[1], 1e-6f);
+    }
+
+    [Fact]
     public void Other_networks_keep_the_autograd_path()
     {
         using var gaussian = new PpoLearner(new PpoOptions { HiddenSizes = [8] }, new NetworkSpec(3, [8], 1, true));
