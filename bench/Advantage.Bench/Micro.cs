@@ -264,6 +264,8 @@ public class DenseKernelBenchmarks
     private const int Rows = 256;
     private DenseActorCritic kernel = null!;
     private float[] parameters = null!, x = null!, dLogits = null!, dValues = null!, gradient = null!, hidden = null!;
+    private PpoLearner ppo = null!;
+    private Rollout[] ppoRound = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -278,7 +280,14 @@ public class DenseKernelBenchmarks
         dValues = [.. Enumerable.Range(0, Rows).Select(_ => (float)(random.NextDouble() - 0.5))];
         gradient = new float[parameters.Length];
         hidden = [.. Enumerable.Range(0, Rows * 64).Select(_ => (float)(random.NextDouble() * 6 - 3))];
+        // A constant learning rate: the preset's linear decay needs a step budget, and its value does not change the cost.
+        var options = PpoPresets.For("CartPole-v1") with { LearningRateSchedule = ScheduleKind.Constant, ClipRangeSchedule = ScheduleKind.Constant };
+        ppo = new PpoLearner(options, new NetworkSpec(4, [64, 64], 2, false) { SeparateNetworks = true });
+        ppoRound = [LearnerBenchmarks.CartPoleRollout(0, 32, 4, random), LearnerBenchmarks.CartPoleRollout(1, 32, 4, random)];
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => ppo.Dispose();
 
     [Benchmark(Description = "DenseActorCritic forward+backward 256 x (4-64-64, separate)")]
     public float ForwardBackward()
@@ -287,6 +296,9 @@ public class DenseKernelBenchmarks
         kernel.Backward(parameters, x, Rows, dLogits, dValues, gradient);
         return gradient[0];
     }
+
+    [Benchmark(Description = "PpoLearner.Update, CartPole preset round (2 x 4 x 32, 20 epochs of 256)")]
+    public double PpoUpdate() => ppo.Update(ppoRound).GradNorm;
 
     [Benchmark(Description = "DenseActorCritic.Tanh 256 x 64")]
     public float Tanh()

@@ -74,8 +74,7 @@ public sealed partial class PpoLearner : ActorCriticLearner
         int width = Spec.ActionWidth;
         int tn = Batch.Transitions;
         int rows = Batch.Rows;
-        if (tn < options.Minibatches)
-            throw new ArgumentException($"The round holds {tn} transitions, fewer than {options.Minibatches} minibatches.", nameof(rollouts));
+        int minibatches = MinibatchesFor(tn);
         float[] observations = Batch.Observations;
 
         NormalizeAsActed();
@@ -85,8 +84,8 @@ public sealed partial class PpoLearner : ActorCriticLearner
         var act = torch.tensor(Batch.Actions, [tn, width]).to(TorchDevice);
         // Categorical actions as gather indices, made once per update instead of once per step.
         var actions = Distribution.Actions(act);
-        int[] sizes = MinibatchSizes(tn, options.Minibatches);
-        bool whole = options.Minibatches == 1;
+        int[] sizes = MinibatchSizes(tn, minibatches);
+        bool whole = minibatches == 1;
         // With TargetKl the KL estimate gates every step; without it the diagnostics are measured on the last epoch only,
         // as Stable-Baselines3 reports its approx_kl, which saves a quarter of a small network's step.
         bool diagnoseEveryStep = options.TargetKl is not null;
@@ -282,6 +281,17 @@ public sealed partial class PpoLearner : ActorCriticLearner
         z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
         z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
         return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
+    }
+
+    /// <summary>
+    /// The round's minibatch count: the options' <see cref="PpoOptions.Minibatches"/>, or one transition each when a round
+    /// holds fewer transitions than that. Full rounds never do (validation sizes them), but a round a simulation run
+    /// closed short, or whose streams were cut, can; training on it beats failing the run.
+    /// </summary>
+    private int MinibatchesFor(int transitions)
+    {
+        if (transitions < 1) throw new ArgumentException("The round holds no transitions.");
+        return Math.Min(options.Minibatches, transitions);
     }
 
     private static void Ensure<T>(ref T[] buffer, int length)

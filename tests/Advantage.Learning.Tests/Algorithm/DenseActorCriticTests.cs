@@ -51,11 +51,14 @@ public class DenseActorCriticTests
     }
 
     [Theory]
-    [InlineData(1, 0.0, true, false)]
-    [InlineData(1, 0.01, false, true)]
-    [InlineData(3, 0.0, true, true)]
-    [InlineData(4, 0.02, true, false)]
-    public void A_hand_written_PPO_update_matches_the_autograd_one(int minibatches, double entropy, bool separate, bool targetKl)
+    [InlineData(1, 0.0, true, false, 3)]
+    [InlineData(1, 0.01, false, true, 3)]
+    [InlineData(3, 0.0, true, true, 3)]
+    [InlineData(4, 0.02, true, false, 3)]
+    // 256 and 128 rows a minibatch: split in two halves, the second on another thread.
+    [InlineData(1, 0.0, true, false, 8)]
+    [InlineData(2, 0.01, false, true, 8)]
+    public void A_hand_written_PPO_update_matches_the_autograd_one(int minibatches, double entropy, bool separate, bool targetKl, int envs)
     {
         var options = new PpoOptions
         {
@@ -70,7 +73,7 @@ public class DenseActorCriticTests
         var random = new Random(3);
         for (int round = 0; round < 3; round++)
         {
-            var batch = new[] { MakeRollout(0, round, 16, 3, random), MakeRollout(1, round, 16, 3, random) };
+            var batch = new[] { MakeRollout(0, round, 16, envs, random), MakeRollout(1, round, 16, envs, random) };
             var a = byHand.Update(batch);
             var b = autograd.Update(batch);
             Assert.Equal(b.Extra["epochs"], a.Extra["epochs"]);
@@ -116,6 +119,40 @@ public class DenseActorCriticTests
         DenseActorCritic.Tanh(odd);
         Assert.True(float.IsNaN(odd[0]) && float.IsNaN(odd[2]), "NaN must stay NaN so a broken network is caught, not hidden");
         Assert.Equal(MathF.Tanh(0.5f), odd[1], 1e-6f);
+    }
+
+    [Fact]
+    public void A_split_minibatch_gives_the_same_numbers_every_time()
+    {
+        // Which thread runs the second half must not matter: two learners fed the same rounds end bit-identical.
+        var options = new PpoOptions { Seed = 2, HiddenSizes = [64, 64], SeparateNetworks = true, Epochs = 4, Minibatches = 1, LearningRate = 1e-3 };
+        var spec = new NetworkSpec(4, [64, 64], 2, false) { SeparateNetworks = true };
+        using var first = new PpoLearner(options, spec);
+        using var second = new PpoLearner(options, spec);
+        var random = new Random(9);
+        for (int round = 0; round < 3; round++)
+        {
+            var batch = new[] { MakeRollout(0, round, 32, 4, random), MakeRollout(1, round, 32, 4, random) };
+            first.Update(batch);
+            second.Update(batch);
+        }
+        Assert.Equal(first.Parameters.Read(), second.Parameters.Read());
+    }
+
+    [Fact]
+    public void A_round_with_fewer_transitions_than_minibatches_trains_one_transition_a_minibatch()
+    {
+        // A simulation run's round closed short can hold fewer transitions than Minibatches; it trains rather than failing the run.
+        var options = new PpoOptions { Seed = 2, HiddenSizes = [8], Epochs = 2, Minibatches = 64 };
+        var spec = new NetworkSpec(4, [8], 2, false);
+        foreach (bool byHand in new[] { true, false })
+        {
+            using var learner = new PpoLearner(options, spec) { HandWritten = byHand };
+            var before = learner.Parameters.Read();
+            var metrics = learner.Update([MakeRollout(0, 0, 4, 3, new Random(1))]);
+            Assert.Equal(12, metrics.BatchSize);
+            Assert.NotEqual(before, learner.Parameters.Read());
+        }
     }
 
     [Fact]
