@@ -34,9 +34,14 @@ internal static class ClusterCommands
         public readonly Option<string> TlsPassword = new("--tls-password") { Description = "Password of the --tls-cert file", DefaultValueFactory = _ => "" };
         public readonly Option<string?> TlsCa = new("--tls-ca") { Description = "CA certificate file (PEM or DER): accept peers whose certificate it issued, so each node may have its own --tls-cert" };
         public readonly Option<double> FailurePause = new("--failure-pause") { Description = "Seconds of missed heartbeats before a node counts as unreachable", DefaultValueFactory = _ => 5.0 };
+        public readonly Option<int> MaxInboundConnections = new("--max-inbound-connections")
+        {
+            Description = "Most inbound connections this node keeps open; more are closed on arrival, so idle connections cannot use up its file descriptors",
+            DefaultValueFactory = _ => ClusterNodeOptions.DefaultMaxInboundConnections,
+        };
         public readonly Option<int?> ExitWithParent = new("--exit-with-parent") { Description = "Exit when this process id is gone (used by local-cluster)", Hidden = true };
 
-        public IEnumerable<Option> All => [Host, TlsCert, TlsPassword, TlsCa, FailurePause, ExitWithParent];
+        public IEnumerable<Option> All => [Host, TlsCert, TlsPassword, TlsCa, FailurePause, MaxInboundConnections, ExitWithParent];
 
         /// <summary>Mistakes in the node flags themselves, said before anything starts.</summary>
         public IEnumerable<string> Problems(ParseResult parse)
@@ -47,7 +52,8 @@ internal static class ClusterCommands
 
         public ClusterNodeOptions Node(ParseResult parse, int port)
         {
-            var node = new ClusterNodeOptions { Host = parse.GetValue(Host)!, Port = port, FailureDetectionPause = TimeSpan.FromSeconds(parse.GetValue(FailurePause)) };
+            var node = new ClusterNodeOptions { Host = parse.GetValue(Host)!, Port = port, FailureDetectionPause = TimeSpan.FromSeconds(parse.GetValue(FailurePause)),
+                MaxInboundConnections = parse.GetValue(MaxInboundConnections) };
             return parse.GetValue(TlsCert) is { } cert ? node.WithTls(new TlsOptions(cert, parse.GetValue(TlsPassword) ?? "") { CertificateAuthorityPath = parse.GetValue(TlsCa) }) : node;
         }
 
@@ -218,7 +224,8 @@ internal static class ClusterCommands
             if (problems.Count > 0) return RunHost.Refuse("Invalid options:", problems);
 
             string host = parse.GetValue(common.Host)!;
-            var shared = new List<string> { "--host", host, "--failure-pause", parse.GetValue(common.FailurePause).ToString("R", CultureInfo.InvariantCulture), "--exit-with-parent", I(Environment.ProcessId) };
+            var shared = new List<string> { "--host", host, "--failure-pause", parse.GetValue(common.FailurePause).ToString("R", CultureInfo.InvariantCulture),
+                "--max-inbound-connections", I(parse.GetValue(common.MaxInboundConnections)), "--exit-with-parent", I(Environment.ProcessId) };
             if (parse.GetValue(common.TlsCert) is { } cert) shared.AddRange(["--tls-cert", cert, "--tls-password", parse.GetValue(common.TlsPassword) ?? ""]);
             if (parse.GetValue(common.TlsCa) is { } ca) shared.AddRange(["--tls-ca", ca]);
             var learnerArgs = new List<string> { "learner", "--port", I(learnerPort), "--workers", I(nodeCount * perNode) };

@@ -91,6 +91,8 @@ public sealed class CommandLineTests(ShortRun trained) : IClassFixture<ShortRun>
         AssertRefused(code, text, "--port 0: the learner needs a fixed port");
         (code, text) = await TrainCli.Run(["learner", "--port", "70000", "--output", Path.Combine(folder, "learner")], Limit);
         AssertRefused(code, text, "Port = 70000 is outside [0, 65535]");
+        (code, text) = await TrainCli.Run(["learner", "--port", "4053", "--max-inbound-connections", "0", "--output", Path.Combine(folder, "learner")], Limit);
+        AssertRefused(code, text, "MaxInboundConnections = 0 is outside [1, 1000000]");
         Assert.False(Directory.Exists(Path.Combine(folder, "learner")), "Nothing is created for a refused learner.");
 
         (code, text) = await TrainCli.Run(["worker", "--join", "nohost"], Limit);

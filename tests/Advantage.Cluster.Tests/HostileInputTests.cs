@@ -6,7 +6,8 @@ namespace Advantage.Cluster.Tests;
 /// Hostile input at the learner's one port while a learner process and a worker process train (the scenario is
 /// <see cref="HostileScenario"/>): random bytes, an HTTP request, a frame claiming 2 GB, a slow sender, 1,000 idle
 /// connections against a learner started under <c>ulimit -n 1024</c>. The learner must survive all of it: close every
-/// hostile connection, send nothing back, keep training with its worker, keep its threads and memory bounded, keep its
+/// hostile connection, send nothing back, keep training with its worker, keep its threads and memory bounded, keep its open
+/// files within its inbound-connection cap (<c>ClusterNodeOptions.MaxInboundConnections</c>) of what they were, keep its
 /// checkpoint loadable, and listen on exactly one TCP port throughout.
 /// </summary>
 /// <remarks>
@@ -46,6 +47,15 @@ public class HostileInputTests(ITestOutputHelper log)
         // Bound: the baseline's most plus 128 MiB.
         Assert.True(run.AttackMost.Threads <= run.BaselineMost.Threads + 16, $"Threads: {run.AttackMost.Threads} under attack, {run.BaselineMost.Threads} before.");
         Assert.True(run.AttackMost.Rss <= run.BaselineMost.Rss + (128L << 20), $"RSS: {run.AttackMost.Rss >> 20} MiB under attack, {run.BaselineMost.Rss >> 20} MiB before.");
+        // Descriptors: the learner closes inbound connections beyond its cap (ClusterNodeOptions.MaxInboundConnections, default 256)
+        // as soon as it accepts them, so 1,000 idle connections hold at most the cap's worth of descriptors until Akka's handshake
+        // timeout. Without the cap they took the whole table (1,023 of 1,024), and once, under load, the runtime then died for want
+        // of a descriptor. Bound: the baseline's most plus the cap plus 128 (connections accepted and not yet closed, other files).
+        int files = run.BaselineFiles + Advantage.Actors.Cluster.ClusterNodeOptions.DefaultMaxInboundConnections + 128;
+        Assert.True(run.IdleFiles <= files, $"Open files: {run.IdleFiles} at most under 1,000 idle connections, {run.BaselineFiles} before; bound {files}. {run.Idle}");
+        Assert.Empty(run.OutOfDescriptors);
+        // The refusals are said, not per connection: at most a line per 10 s (they all come within the flood's first second or so).
+        Assert.InRange(run.RefusalWarnings.Count, 1, 3);
         Assert.False(run.LearnerExited);
         Assert.Equal([run.Port], run.PortsAtStart);
         Assert.Equal([run.Port], run.PortsWhileIdleHeld);

@@ -16,11 +16,23 @@ namespace Advantage.Cluster.Tests;
 /// <param name="Deadline">The generous "never hangs" bound of every wait (a loaded machine trains and answers slowly).</param>
 internal sealed record HostileSettings(TimeSpan Baseline, TimeSpan IdleHold, long WarmupVersion, TimeSpan Deadline);
 
-/// <summary>What the scenario saw: every attack's outcome, the windows, the learner's threads and memory, its ports.</summary>
-internal sealed record HostileRun(Outcome Garbage, Outcome Http, Outcome Claim, Outcome Slow, string Idle, string SoftFileLimit,
+/// <summary>
+/// What the scenario saw: every attack's outcome, the windows, the learner's threads and memory, its ports; its most open
+/// files in the first window without attacks (<c>BaselineFiles</c>) and from the first idle connection to the end of the
+/// window after them (<c>IdleFiles</c>); the lines it printed that matter here (<c>LearnerLines</c>: refused inbound
+/// connections, a lack of descriptors).
+/// </summary>
+internal sealed record HostileRun(Outcome Garbage, Outcome Http, Outcome Claim, Outcome Slow, IdleFlood Idle, string SoftFileLimit,
     IReadOnlyList<Window> Windows, (int Threads, long Rss) BaselineMost, (int Threads, long Rss) AttackMost, string SampleSummary,
-    IReadOnlyList<int> PortsAtStart, IReadOnlyList<int> PortsWhileIdleHeld, IReadOnlyList<int> PortsAtEnd, bool LearnerExited, long CheckpointLoaded, int Port)
+    IReadOnlyList<int> PortsAtStart, IReadOnlyList<int> PortsWhileIdleHeld, IReadOnlyList<int> PortsAtEnd, bool LearnerExited, long CheckpointLoaded, int Port,
+    int BaselineFiles, int IdleFiles, IReadOnlyList<string> LearnerLines)
 {
+    /// <summary>The learner's lines warning that it refused inbound connections beyond its cap.</summary>
+    public IReadOnlyList<string> RefusalWarnings => [.. LearnerLines.Where(l => l.Contains("Refused an inbound connection", StringComparison.Ordinal))];
+
+    /// <summary>The learner's lines saying it ran out of file descriptors.</summary>
+    public IReadOnlyList<string> OutOfDescriptors => [.. LearnerLines.Where(l => l.Contains("Too many open files", StringComparison.OrdinalIgnoreCase))];
+
     public Window B0 => Windows[0];
     public Window Quick => Windows[1];
     public Window B1 => Windows[2];
@@ -50,6 +62,7 @@ internal static class HostileScenario
         string checkpoint = Path.Combine(folder, "learner.ckpt");
         var progress = new ProgressLog();
         var lines = new Timeline { CloseWithin = settings.Deadline };
+        var learnerLines = new List<string>();
         var processes = new List<TrainProcess>();
         using var stopSampling = new CancellationTokenSource();
         Task? sampling = null;
@@ -60,6 +73,8 @@ internal static class HostileScenario
                     "--target-return", "1000000", "--checkpoint", checkpoint, "--checkpoint-interval", "200", "--output", Path.Combine(folder, "run"), "--overwrite"],
                 line =>
                 {
+                    if (line.Contains("Refused an inbound connection", StringComparison.Ordinal) || line.Contains("Too many open files", StringComparison.OrdinalIgnoreCase))
+                        lock (learnerLines) learnerLines.Add(line);
                     if (ProgressLine.Parse(line) is not { } p) return;
                     lines.Add(p);
                     progress.Add(p);
@@ -77,7 +92,7 @@ internal static class HostileScenario
             // Baseline, the short attacks, baseline, the long ones, baseline: each attack window sits between two baselines
             // so a change in the machine's load (other processes share its cores) hits both sides alike.
             Outcome? garbage = null, http = null, claim = null, slow = null;
-            string idleReport = "";
+            IdleFlood? flood = null;
             List<int> portsWhileHeld = [];
             var b0 = await lines.Window("baseline 0", settings.Baseline);
             var quick = await lines.Window("random bytes, HTTP, a 2 GB frame, a slow sender", async () =>
@@ -100,8 +115,8 @@ internal static class HostileScenario
             var b1 = await lines.Window("baseline 1", settings.Baseline);
             var idle = await lines.Window("1,000 idle connections", async () =>
             {
-                idleReport = await Probe.HoldIdle(port, 1000, settings.IdleHold, learner.Id);
-                log("idle connections: " + idleReport);
+                flood = await Probe.HoldIdle(port, 1000, settings.IdleHold, learner.Id);
+                log("idle connections: " + flood);
                 portsWhileHeld = ProcFiles.ListeningPorts(learner.Id);
             });
             var b2 = await lines.Window("baseline 2", settings.Baseline);
@@ -111,13 +126,20 @@ internal static class HostileScenario
 
             var baselineMost = samples.Most(b0.From, b0.To);
             var attackMost = samples.Most(quick.From, b2.To);
+            int baselineFiles = samples.MostFiles(b0.From, b0.To);
+            int idleFiles = Math.Max(flood!.FilesMost, samples.MostFiles(idle.From, b2.To));
+            string[] printed;
+            lock (learnerLines) printed = [.. learnerLines];
+            log($"learner's open files: at most {baselineFiles} in baseline 0, at most {idleFiles} from the idle connections to the end of baseline 2; " +
+                $"{printed.Count(l => l.Contains("Refused an inbound", StringComparison.Ordinal))} refusal warning line(s), " +
+                $"{printed.Count(l => l.Contains("Too many open files", StringComparison.OrdinalIgnoreCase))} 'Too many open files' line(s)");
             bool exited = learner.HasExited;
             var portsAtEnd = ProcFiles.ListeningPorts(learner.Id);
             // What it saved is whole: the checkpoint written after the attacks loads.
             long loaded = await LoadsAfter(checkpoint, idle.Last.Version, settings.Deadline);
             log($"checkpoint at version {loaded} loads (attacks ended at version {idle.Last.Version})");
-            return new HostileRun(garbage!, http!, claim!, slow!, idleReport, limit, windows, baselineMost, attackMost, samples.Summary(),
-                portsAtStart, portsWhileHeld, portsAtEnd, exited, loaded, port);
+            return new HostileRun(garbage!, http!, claim!, slow!, flood, limit, windows, baselineMost, attackMost, samples.Summary(),
+                portsAtStart, portsWhileHeld, portsAtEnd, exited, loaded, port, baselineFiles, idleFiles, printed);
         }
         catch (Exception e)
         {
@@ -242,6 +264,17 @@ internal sealed class Samples
         }
     }
 
+    /// <summary>The most open files sampled from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public int MostFiles(TimeSpan from, TimeSpan to)
+    {
+        lock (list)
+        {
+            var inside = list.Where(s => s.At >= from && s.At <= to).ToList();
+            if (inside.Count == 0) throw new InvalidOperationException($"No sample of the learner between {from} and {to}.");
+            return inside.Max(s => s.Files);
+        }
+    }
+
     public string Summary()
     {
         lock (list)
@@ -342,6 +375,12 @@ internal static class ProcFiles
     }
 }
 
+/// <summary>What 1,000 idle connections did to the learner's descriptors (sampled every 100 ms while they were held).</summary>
+internal sealed record IdleFlood(string Report, int FilesBefore, int FilesMost, int FilesAtEnd)
+{
+    public override string ToString() => Report;
+}
+
 internal sealed record Outcome(bool Closed, TimeSpan After, long BytesBack, string How)
 {
     public override string ToString() => $"{How} after {After.TotalMilliseconds:F0} ms, {BytesBack} bytes back";
@@ -422,7 +461,7 @@ internal static class Probe
     }
 
     /// <summary>Opens <paramref name="count"/> connections that send nothing and holds them for <paramref name="hold"/>.</summary>
-    public static async Task<string> HoldIdle(int port, int count, TimeSpan hold, int pid)
+    public static async Task<IdleFlood> HoldIdle(int port, int count, TimeSpan hold, int pid)
     {
         var sockets = new List<Socket>(count);
         var clock = Stopwatch.StartNew();
@@ -434,6 +473,7 @@ internal static class Probe
                 try
                 {
                     sockets.Add(await Connect(port));
+                    if (i % 50 == 0) filesMost = Math.Max(filesMost, ProcFiles.OpenFiles(pid));
                 }
                 catch (Exception e) when (e is SocketException or OperationCanceledException)
                 {
@@ -442,15 +482,15 @@ internal static class Probe
             }
             var opened = clock.Elapsed;
             var cpuBefore = ProcFiles.ThreadTicks(pid);
-            using var ticks = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+            using var ticks = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
             while (clock.Elapsed < opened + hold && await ticks.WaitForNextTickAsync())
                 filesMost = Math.Max(filesMost, ProcFiles.OpenFiles(pid));
             var busiest = ProcFiles.ThreadTicks(pid).Select(t => (t.Key, Ticks: t.Value - cpuBefore.GetValueOrDefault(t.Key))).OrderByDescending(t => t.Ticks).Take(3)
                 .Select(t => $"{t.Key} {t.Ticks / 100.0 / hold.TotalSeconds:P0}");
             int filesAtEnd = ProcFiles.OpenFiles(pid);
-            return $"{sockets.Count} opened in {opened.TotalSeconds:F1} s ({failed} failed), held {hold.TotalSeconds:F0} s; " +
+            return new IdleFlood($"{sockets.Count} opened in {opened.TotalSeconds:F1} s ({failed} failed), held {hold.TotalSeconds:F0} s; " +
                    $"learner's open files {filesBefore} before, {filesMost} at most, {filesAtEnd} at the end; " +
-                   $"its busiest threads meanwhile (share of a core): {string.Join(", ", busiest)}";
+                   $"its busiest threads meanwhile (share of a core): {string.Join(", ", busiest)}", filesBefore, filesMost, filesAtEnd);
         }
         finally
         {

@@ -85,13 +85,19 @@ internal static class ClusterConfig
               actor.provider = cluster
               remote {
                 log-remote-lifecycle-events = off
+                # No space after the comma: Akka reads this map through HoconValue.ToString, which quotes a value holding a space
+                # and then fails to load the type (the node hangs at start).
+                adapters.{{InboundConnectionCapProvider.Name}} = "{{typeof(InboundConnectionCapProvider).FullName}},Advantage.Actors"
                 dot-netty.tcp {
+                  # Inbound connections beyond advantage.inbound-connections.max are closed as soon as they are accepted, so
+                  # idle connections cannot fill the node's descriptor table (InboundConnectionCap.cs). Addresses keep their scheme.
+                  applied-adapters = ["{{InboundConnectionCapProvider.Name}}"]
                   hostname = {{Quote(node.Host)}}
                   port = {{node.Port}}
                   maximum-frame-size = {{frame}}
                   # Also Akka's handshake timeout on this transport: a connection that has not completed Akka's
-                  # handshake by then is closed. 15 s (the default) lets a flood of idle connections hold the learner's
-                  # file descriptors (and DotNetty's accept loop, which spins while accept fails) three times longer.
+                  # handshake by then is closed. 15 s (the default) lets idle connections hold the slots of the inbound cap
+                  # (advantage.inbound-connections.max) three times longer, keeping honest peers out for as long.
                   connection-timeout = 5 s
                   send-buffer-size = {{frame}}
                   receive-buffer-size = {{frame}}
@@ -122,6 +128,10 @@ internal static class ClusterConfig
                 log-info = off
               }
               coordinated-shutdown.exit-clr = off
+            }
+            advantage.inbound-connections {
+              max = {{node.MaxInboundConnections.ToString(CultureInfo.InvariantCulture)}}
+              warn-interval = 10s
             }
             # A worker node reports TLS refusals itself (once, then every 10 s) and gives up after a bound.
             advantage.node-logger.quiet-tls = {{(role == WorkerRole ? "on" : "off")}}

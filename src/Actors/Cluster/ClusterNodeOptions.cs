@@ -81,6 +81,20 @@ public sealed record ClusterNodeOptions
     /// </summary>
     public TimeSpan FailureDetectionPause { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The default of <see cref="MaxInboundConnections"/>.</summary>
+    public static int DefaultMaxInboundConnections => 256;
+
+    /// <summary>
+    /// The most inbound TCP connections this node keeps open at once; one more is closed as soon as it is accepted
+    /// (counted, and a warning at most every 10 s). Connections this node opens itself do not count. Why: a connection
+    /// costs a file descriptor from the moment it is accepted until it completes Akka's handshake or times out (5 s), so
+    /// without a bound anyone who reaches the port could fill the process's descriptor table (1,000 idle connections
+    /// filled a learner's 1,024) and starve it of the descriptors its runtime needs. A learner needs about one per worker
+    /// node (a few more while nodes reconnect); a worker node needs almost none. Keep it well below the process's
+    /// descriptor limit and well above the worker nodes you expect. In [1, 1,000,000]; default 256.
+    /// </summary>
+    public int MaxInboundConnections { get; init; } = DefaultMaxInboundConnections;
+
     /// <summary>The address protocol Akka.Remote uses for these options: TLS nodes speak "akka.ssl.tcp".</summary>
     public string Protocol => Tls is null ? "akka.tcp" : "akka.ssl.tcp";
 
@@ -98,6 +112,9 @@ public sealed record ClusterNodeOptions
 
     /// <summary>Returns a copy with <see cref="FailureDetectionPause"/> changed.</summary>
     public ClusterNodeOptions WithFailureDetectionPause(TimeSpan value) => this with { FailureDetectionPause = value };
+
+    /// <summary>Returns a copy with <see cref="MaxInboundConnections"/> changed.</summary>
+    public ClusterNodeOptions WithMaxInboundConnections(int value) => this with { MaxInboundConnections = value };
 
     /// <summary>
     /// Akka HOCON laid over this node's configuration (for instance DotNetty's socket worker pools or the remoting
@@ -119,6 +136,7 @@ public sealed record ClusterNodeOptions
             problems.Add($"{nameof(SystemName)} = '{SystemName}' must be non-empty ASCII letters, digits, '-' or '_'.");
         if (Tls is not null) problems.AddRange(Tls.Problems().Select(p => $"{nameof(Tls)}.{p}"));
         if (FailureDetectionPause < TimeSpan.FromMilliseconds(500)) problems.Add($"{nameof(FailureDetectionPause)} = {FailureDetectionPause} must be at least 0.5 s.");
+        if (MaxInboundConnections is < 1 or > 1_000_000) problems.Add($"{nameof(MaxInboundConnections)} = {MaxInboundConnections} is outside [1, 1000000].");
         if (EngineSettings is null) problems.Add($"{nameof(EngineSettings)} must be a string (empty for none).");
         else if (EngineSettings.Length > 0)
         {
