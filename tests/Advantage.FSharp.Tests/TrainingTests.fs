@@ -76,6 +76,16 @@ let ``the optimizer's RMSprop alpha and epsilon are set from F# on every algorit
     // The range check still guards what F# sets.
     Assert.Contains(A2COptions().WithRmsPropAlpha(1.0).Problems(), fun p -> p.StartsWith("RmsPropAlpha", StringComparison.Ordinal))
 
+/// Fails naming every publicly settable property of `t` (other than those in `together`) with no `With<Name>` in `withs`.
+let private assertEveryOptionHasWith (t: Type) (withs: Set<string>) (together: Set<string>) =
+    let missing =
+        t.GetProperties()
+        |> Array.filter (fun p -> (match p.SetMethod with null -> false | s -> s.IsPublic) && not (together.Contains p.Name))
+        |> Array.map (fun p -> p.Name)
+        |> Array.filter (fun name -> not (withs.Contains("With" + name)))
+    let names = String.Join(", ", missing)
+    Assert.True(Array.isEmpty missing, $"{t.Name} has no WithX for: {names}")
+
 [<Fact>]
 let ``every option of every algorithm has a WithX method F# can call`` () =
     // Estimator and GaeLambda are set together by WithGae(lambda) and WithNStep().
@@ -90,13 +100,7 @@ let ``every option of every algorithm has a WithX method F# can call`` () =
     for t in [ typeof<A2COptions>; typeof<PpoOptions>; typeof<ImpalaOptions> ] do
         let own = t.GetMethods() |> Array.filter (fun m -> m.ReturnType = t) |> Array.map (fun m -> m.Name) |> set
         let withs = Set.union own shared
-        let missing =
-            t.GetProperties()
-            |> Array.filter (fun p -> (match p.SetMethod with null -> false | s -> s.IsPublic) && not (together.Contains p.Name))
-            |> Array.map (fun p -> p.Name)
-            |> Array.filter (fun name -> not (withs.Contains("With" + name)))
-        let names = String.Join(", ", missing)
-        Assert.True(Array.isEmpty missing, $"{t.Name} has no WithX for: {names}")
+        assertEveryOptionHasWith t withs together
 
 [<Fact>]
 let ``every option of simulation-driven training, in one process and on a cluster node, has a WithX method F# can call`` () =
@@ -104,13 +108,7 @@ let ``every option of simulation-driven training, in one process and on a cluste
     let together = set [ "ObservationSpace"; "ActionSpace"; "Start"; "Learner" ]
     for t in [ typeof<Simulation.SimulationOptions>; typeof<Simulation.SimulationHosting>; typeof<Cluster.ClusterWorkerOptions> ] do
         let withs = t.GetMethods() |> Array.filter (fun m -> m.ReturnType = t) |> Array.map (fun m -> m.Name) |> set
-        let missing =
-            t.GetProperties()
-            |> Array.filter (fun p -> (match p.SetMethod with null -> false | s -> s.IsPublic) && not (together.Contains p.Name))
-            |> Array.map (fun p -> p.Name)
-            |> Array.filter (fun name -> not (withs.Contains("With" + name)))
-        let names = String.Join(", ", missing)
-        Assert.True(Array.isEmpty missing, $"{t.Name} has no WithX for: {names}")
+        assertEveryOptionHasWith t withs together
     let hosting = Simulation.SimulationHosting(fun _ -> ()).WithSimulations(2).WithSilentStreams(Simulation.SilentStreamHandling.Bootstrap)
     let node = Cluster.ClusterWorkerOptions("127.0.0.1:4053").WithSimulation(hosting)
     Assert.Empty(node.Problems())

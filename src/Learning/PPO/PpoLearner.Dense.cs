@@ -169,19 +169,8 @@ public sealed partial class PpoLearner
         Parameters.Write(denseParameters);
         adam.SetMoments(Network.Flat, adamStep, firstMoment, secondMoment);
 
-        double steps = Math.Max(optimizerSteps, 1);
-        return new UpdateMetrics(policySum / steps, valueSum / steps, useEntropy ? entropySum / steps : entropyReported, gradSum / steps, explainedVariance, tn)
-        {
-            Extra = new Dictionary<string, double>
-            {
-                ["approx_kl"] = klSum / Math.Max(evaluated, 1),
-                ["clip_fraction"] = clipSum / Math.Max(evaluated, 1),
-                ["epochs"] = epochs,
-                ["initial_ratio_error"] = initialRatioError,
-                ["learning_rate"] = learningRate,
-                ["clip_range"] = clip,
-            },
-        };
+        return Metrics(policySum, valueSum, useEntropy, entropySum, entropyReported, gradSum, optimizerSteps, klSum, clipSum, evaluated,
+            epochs, initialRatioError, explainedVariance, tn, learningRate, clip);
     }
 
     /// <summary>What one minibatch step needs to compute its rows' losses and gradients (the arrays hold its rows from 0).</summary>

@@ -240,19 +240,8 @@ public sealed partial class PpoLearner : ActorCriticLearner
             }
         }
 
-        double steps = Math.Max(optimizerSteps, 1);
-        return new UpdateMetrics(policySum / steps, valueSum / steps, useEntropy ? entropySum / steps : entropyReported, gradSum / steps, explainedVariance, tn)
-        {
-            Extra = new Dictionary<string, double>
-            {
-                ["approx_kl"] = klSum / Math.Max(evaluated, 1),
-                ["clip_fraction"] = clipSum / Math.Max(evaluated, 1),
-                ["epochs"] = epochs,
-                ["initial_ratio_error"] = initialRatioError,
-                ["learning_rate"] = learningRate,
-                ["clip_range"] = clip,
-            },
-        };
+        return Metrics(policySum, valueSum, useEntropy, entropySum, entropyReported, gradSum, optimizerSteps, klSum, clipSum, evaluated,
+            epochs, initialRatioError, explainedVariance, tn, learningRate, clip);
     }
 
     /// <summary>Sizes of <paramref name="minibatches"/> minibatches covering <paramref name="count"/> rows, as even as possible (larger first).</summary>
@@ -281,6 +270,29 @@ public sealed partial class PpoLearner : ActorCriticLearner
         z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
         z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
         return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
+    }
+
+    /// <summary>
+    /// One update's metrics, from sums over its optimizer steps (and over the steps that measured KL and clipping), the same
+    /// for the autograd and the hand-written path. Without an entropy bonus the entropy reported is
+    /// <paramref name="entropyReported"/>, the collecting policy's on the batch.
+    /// </summary>
+    private static UpdateMetrics Metrics(double policySum, double valueSum, bool useEntropy, double entropySum, double entropyReported, double gradSum, int optimizerSteps,
+        double klSum, double clipSum, int evaluated, int epochs, double initialRatioError, double explainedVariance, int transitions, double learningRate, double clip)
+    {
+        double steps = Math.Max(optimizerSteps, 1);
+        return new UpdateMetrics(policySum / steps, valueSum / steps, useEntropy ? entropySum / steps : entropyReported, gradSum / steps, explainedVariance, transitions)
+        {
+            Extra = new Dictionary<string, double>
+            {
+                ["approx_kl"] = klSum / Math.Max(evaluated, 1),
+                ["clip_fraction"] = clipSum / Math.Max(evaluated, 1),
+                ["epochs"] = epochs,
+                ["initial_ratio_error"] = initialRatioError,
+                ["learning_rate"] = learningRate,
+                ["clip_range"] = clip,
+            },
+        };
     }
 
     /// <summary>
